@@ -1,0 +1,31 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml shared/requirements.txt | cksum | cut -d' ' -f1)
+
+.PHONY: run test install lint clean
+
+$(STAMP): pyproject.toml shared/requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+install: $(STAMP)
+
+## Start the embedded stack (moto + the template's API on :3000 and Lambda on :3001), seed demo data.
+run: install
+	$(BIN)/ccp-local up
+
+## Everything CI runs: template lint, then unit, integration, infrastructure and system tests.
+test: install
+	$(BIN)/cfn-lint infra/template.yaml
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/cfn-lint infra/template.yaml
+
+clean:
+	rm -rf $(VENV) .ccp-local .pytest_cache
