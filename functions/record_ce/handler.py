@@ -1,0 +1,206 @@
+"""CE recording API (API.md, member routes and POST /staff/members).
+
+Each route: validated input (Powertools + pydantic) -> one service call -> response schema.
+Errors are mapped by type in `ccp.api.install_boundary`; access is checked there too.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Annotated
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ccp.api import current_caller, install_boundary, once_per_key, request_moment, request_today
+from ccp.data.dynamo import table
+from ccp.data.members import MemberRepository
+from ccp.rules.ce import ActivityClaim
+from ccp.rules.versions import default_rule_book
+from record_ce import transcript as render
+from record_ce.schemas import (
+    ACTIVITY_ID_PATTERN,
+    MEMBER_ID_PATTERN,
+    CategoryProgressOut,
+    CeActivityCreated,
+    CeActivityIn,
+    CeActivityList,
+    CeActivityOut,
+    CeActivityPatch,
+    CredentialOut,
+    MemberCreated,
+    MemberOut,
+    NewMemberIn,
+    ProgressOut,
+    TranscriptFormat,
+)
+from record_ce.service import ActivityRequest, CeService, NewCredential, NewMember, RecordedActivity
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+app = APIGatewayRestResolver(enable_validation=True)
+install_boundary(app, logger)
+
+MemberId = Annotated[str, Path(pattern=MEMBER_ID_PATTERN)]
+ActivityId = Annotated[str, Path(pattern=ACTIVITY_ID_PATTERN)]
+STATUS_SEVERITY = {"active": 0, "inactive": 1, "must_recertify": 2}
+
+
+@lru_cache(maxsize=1)
+def service() -> CeService:
+    return CeService(MemberRepository(table()), default_rule_book())
+
+
+@app.get("/members/<member_id>")
+def get_member(member_id: MemberId) -> MemberOut:
+    state = service().member(member_id)
+    profile = state.profile
+    credentials = [CredentialOut.model_validate(c, from_attributes=True) for c in state.credentials]
+    return MemberOut(
+        **profile.model_dump(include={"member_id", "first_name", "last_name", "email", "mailing_address"}),
+        name=f"{profile.first_name} {profile.last_name}",
+        status=max((c.status for c in credentials), key=STATUS_SEVERITY.__getitem__, default="active"),
+        credentials=credentials,
+    )
+
+
+@app.post("/members/<member_id>/ce-activities")
+def record_activity(member_id: MemberId, body: Annotated[CeActivityIn, Body()]) -> Response[CeActivityCreated]:
+    def create() -> dict:
+        request = ActivityRequest(
+            credentials=body.credentials,
+            claim=ActivityClaim.model_validate(body.model_dump(exclude={"credentials", "attested"})),
+            attested=body.attested,
+        )
+        recorded = service().record(
+            member_id, request, today=request_today(app), now=request_moment(app), source=_source()
+        )
+        metrics.add_metric(name="CeActivitiesRecorded", unit=MetricUnit.Count, value=1)
+        return _created(recorded).model_dump(mode="json")
+
+    result = once_per_key(app, f"{member_id}#ce", body.model_dump(mode="json"), create)
+    return Response(status_code=201, content_type="application/json", body=CeActivityCreated.model_validate(result))
+
+
+@app.get("/members/<member_id>/ce-activities")
+def list_activities(
+    member_id: MemberId,
+    credential: Annotated[str | None, Query(max_length=8)] = None,
+    cycle: Annotated[str | None, Query(max_length=10)] = None,
+) -> CeActivityList:
+    activities = service().activities(member_id, credential=credential, cycle=cycle)
+    return CeActivityList(activities=[_activity_out(a) for a in activities])
+
+
+@app.patch("/members/<member_id>/ce-activities/<activity_id>")
+def correct_activity(member_id: MemberId, activity_id: ActivityId, body: Annotated[CeActivityPatch, Body()]) -> CeActivityCreated:
+    changes = body.model_dump(exclude_unset=True, exclude={"attested"})
+    updated = service().update(
+        member_id, activity_id, changes, attested=body.attested, today=request_today(app), now=request_moment(app)
+    )
+    return _created(updated)
+
+
+@app.delete("/members/<member_id>/ce-activities/<activity_id>")
+def delete_activity(member_id: MemberId, activity_id: ActivityId):
+    service().delete(member_id, activity_id, today=request_today(app))
+    return Response(status_code=204)
+
+
+@app.get("/members/<member_id>/progress")
+def progress(member_id: MemberId) -> list[ProgressOut]:
+    return [
+        ProgressOut(
+            credential=p.credential.code,
+            cycle_start=p.cycle.start,
+            cycle_end=p.cycle.end,
+            required_points=p.progress.required_points,
+            recorded_points=p.progress.recorded_points,
+            counted_points=p.progress.counted_points,
+            remaining_points=p.progress.remaining_points,
+            by_category={k: CategoryProgressOut(**v.model_dump()) for k, v in p.progress.by_category.items()},
+            met_on=p.met_on,
+            status=p.credential.status,
+        )
+        for p in service().progress(member_id)
+    ]
+
+
+@app.get("/members/<member_id>/transcript")
+def transcript(
+    member_id: MemberId,
+    credential: Annotated[str | None, Query(max_length=8)] = None,
+    cycle: Annotated[str | None, Query(max_length=10)] = None,
+    format: Annotated[TranscriptFormat | None, Query(description="overrides the Accept header")] = None,
+):
+    result = service().transcript(member_id, credential=credential, cycle=cycle, today=request_today(app))
+    chosen = format or _negotiate(app.current_event.headers)
+    if chosen == "pdf":
+        disposition = f'attachment; filename="transcript-{member_id}.pdf"'
+        return Response(200, "application/pdf", render.as_pdf(result), headers={"Content-Disposition": disposition})
+    if chosen == "csv":
+        disposition = f'attachment; filename="transcript-{member_id}.csv"'
+        return Response(200, "text/csv; charset=utf-8", render.as_csv(result), headers={"Content-Disposition": disposition})
+    return Response(200, "application/json", render.as_json(result))
+
+
+@app.post("/staff/members")
+def create_member(body: Annotated[NewMemberIn, Body()]) -> Response[MemberCreated]:
+    def create() -> dict:
+        request = NewMember(
+            first_name=body.first_name,
+            last_name=body.last_name,
+            email=body.email,
+            mailing_address=body.mailing_address,
+            credentials=[NewCredential(**c.model_dump()) for c in body.credentials],
+        )
+        state = service().create_member(request, today=request_today(app), now=request_moment(app))
+        return {"member_id": state.profile.member_id}
+
+    result = once_per_key(app, "staff#members", body.model_dump(mode="json"), create)
+    return Response(status_code=201, content_type="application/json", body=MemberCreated.model_validate(result))
+
+
+def _source() -> str:
+    return "staff" if current_caller(app).is_staff else "member"
+
+
+def _negotiate(headers: dict[str, str] | None) -> str:
+    accept = next((v for k, v in (headers or {}).items() if k.lower() == "accept"), "") or ""
+    if "application/pdf" in accept:
+        return "pdf"
+    if "text/csv" in accept:
+        return "csv"
+    return "json"
+
+
+def _created(recorded: RecordedActivity) -> CeActivityCreated:
+    return CeActivityCreated(
+        activity_id=recorded.activity.activity_id,
+        counted_points=recorded.counted_points,
+        counted_by_credential=recorded.counted_by_credential,
+    )
+
+
+def _activity_out(activity) -> CeActivityOut:
+    return CeActivityOut(
+        **activity.model_dump(
+            include={
+                "activity_id", "credentials", "category", "title", "provider", "points",
+                "start_date", "end_date", "source", "recorded_on", "cycle_start",
+            }
+        ),
+        eligible_points=activity.eligible,
+    )
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

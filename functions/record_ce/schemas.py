@@ -1,0 +1,130 @@
+"""Request and response bodies of the CE recording API (API.md). Requests refuse unknown
+fields, so a client can never set a server-owned field (status, counted points, ...)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
+
+from ccp.api import Points
+from ccp.data.records import Address
+from ccp.rules.versions import Category
+
+MEMBER_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+ACTIVITY_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+CREDENTIAL_CODE = Field(min_length=2, max_length=8, pattern=r"^[A-Za-z]+$")
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CeActivityIn(Request):
+    credentials: list[str] = Field(min_length=1, max_length=10)
+    category: Category
+    title: str = Field(min_length=1, max_length=200)
+    provider: str | None = Field(default=None, max_length=200)
+    points: Decimal = Field(max_digits=7, decimal_places=2)
+    start_date: date
+    end_date: date
+    attested: StrictBool
+
+
+class CeActivityPatch(Request):
+    """A correction: any of the activity's facts, attested again."""
+
+    category: Category | None = None
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    provider: str | None = Field(default=None, max_length=200)
+    points: Decimal | None = Field(default=None, max_digits=7, decimal_places=2)
+    start_date: date | None = None
+    end_date: date | None = None
+    attested: StrictBool
+
+
+class CeActivityCreated(BaseModel):
+    activity_id: str
+    counted_points: Points
+    counted_by_credential: dict[str, Points]
+
+
+class CeActivityOut(BaseModel):
+    activity_id: str
+    credentials: list[str]
+    category: Category
+    title: str
+    provider: str | None
+    points: Points
+    start_date: date
+    end_date: date
+    source: str
+    recorded_on: date
+    cycle_start: dict[str, date]
+    eligible_points: dict[str, Points] = Field(description="points after per-activity rules, per credential")
+
+
+class CeActivityList(BaseModel):
+    activities: list[CeActivityOut]
+
+
+class CredentialOut(BaseModel):
+    code: str
+    certified_on: date
+    grandfathered: bool
+    status: str
+    cycle_start: date
+    cycle_end: date
+
+
+class MemberOut(BaseModel):
+    member_id: str
+    first_name: str
+    last_name: str
+    name: str
+    email: str
+    mailing_address: Address | None
+    status: str
+    credentials: list[CredentialOut]
+
+
+class CategoryProgressOut(BaseModel):
+    recorded: Points
+    counted: Points
+    cap: Points | None
+
+
+class ProgressOut(BaseModel):
+    credential: str
+    cycle_start: date
+    cycle_end: date
+    required_points: Points
+    recorded_points: Points
+    counted_points: Points
+    remaining_points: Points
+    by_category: dict[Category, CategoryProgressOut]
+    met_on: date | None
+    status: str
+
+
+class NewCredentialIn(Request):
+    code: str = CREDENTIAL_CODE
+    certified_on: date
+    grandfathered: StrictBool | None = None
+
+
+class NewMemberIn(Request):
+    first_name: str = Field(min_length=1, max_length=100)
+    last_name: str = Field(min_length=1, max_length=100)
+    email: str = Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    mailing_address: Address | None = None
+    credentials: list[NewCredentialIn] = Field(min_length=1, max_length=10)
+
+
+class MemberCreated(BaseModel):
+    member_id: str
+
+
+TranscriptFormat = Literal["json", "csv", "pdf"]

@@ -1,0 +1,365 @@
+"""CE recording use cases: members, activities, progress, transcripts.
+
+Takes the repository and the rule book as parameters and "today" from the caller (the request's
+or event's time), so every use case can be replayed for any date.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from ccp.data.members import MemberRepository, StaleWrite, TotalsWrite
+from ccp.data.records import ActivityRecord, Address, CredentialRecord, MemberRecord, MemberState
+from ccp.errors import Conflict, NotFound, Retryable, RuleViolation
+from ccp.rules.ce import (
+    ZERO,
+    ActivityClaim,
+    Progress,
+    check_claim,
+    duplicate_key,
+    eligible_points,
+    is_grandfathered,
+    next_met_on,
+    progress_of,
+    totals_of,
+)
+from ccp.rules.dates import Cycle, cycle_containing, cycle_starting
+from ccp.rules.versions import RuleBook
+
+# A member's own concurrent writes can race on the running totals; re-read and retry a few times.
+WRITE_ATTEMPTS = 4
+
+
+@dataclass(frozen=True)
+class NewCredential:
+    code: str
+    certified_on: date
+    grandfathered: bool | None = None
+
+
+@dataclass(frozen=True)
+class NewMember:
+    first_name: str
+    last_name: str
+    email: str
+    mailing_address: Address | None
+    credentials: list[NewCredential]
+
+
+@dataclass(frozen=True)
+class ActivityRequest:
+    credentials: list[str]
+    claim: ActivityClaim
+    attested: bool
+
+
+@dataclass(frozen=True)
+class RecordedActivity:
+    activity: ActivityRecord
+    counted_by_credential: dict[str, Decimal]
+
+    @property
+    def counted_points(self) -> Decimal:
+        """What the activity added to the counted total; the smallest when it serves several credentials."""
+        return min(self.counted_by_credential.values(), default=ZERO)
+
+
+@dataclass(frozen=True)
+class CredentialProgress:
+    credential: CredentialRecord
+    cycle: Cycle
+    progress: Progress
+    met_on: date | None
+
+
+@dataclass(frozen=True)
+class TranscriptSection:
+    credential: str
+    cycle: Cycle
+    progress: Progress
+    activities: list[ActivityRecord]
+
+
+@dataclass(frozen=True)
+class Transcript:
+    member: MemberRecord
+    generated_on: date
+    sections: list[TranscriptSection]
+
+
+def new_member_id() -> str:
+    return "M" + secrets.token_hex(5).upper()
+
+
+def new_activity_id(now: datetime) -> str:
+    # Time-ordered, so a member's activities list in the order they were recorded.
+    return f"{now:%Y%m%d%H%M%S}-{secrets.token_hex(4)}"
+
+
+def course_activity_id(completion_id: str) -> str:
+    """The same course completion always maps to the same activity (re-deliveries are duplicates)."""
+    return "COURSE-" + hashlib.sha256(completion_id.encode()).hexdigest()[:20]
+
+
+class CeService:
+    def __init__(self, members: MemberRepository, rule_book: RuleBook):
+        self._members = members
+        self._rule_book = rule_book
+
+    # ---- members -------------------------------------------------------------------------
+
+    def create_member(self, request: NewMember, *, today: date, now: datetime) -> MemberState:
+        rules = self._rule_book.in_force_on(today)
+        member = MemberRecord(
+            member_id=new_member_id(),
+            first_name=request.first_name.strip(),
+            last_name=request.last_name.strip(),
+            email=request.email.strip().lower(),
+            mailing_address=request.mailing_address,
+            created_at=now,
+        )
+        credentials: list[CredentialRecord] = []
+        for held in request.credentials:
+            code = rules.canonical_code(held.code)
+            if any(c.code == code for c in credentials):
+                raise RuleViolation(f"Credential {code} is listed twice.", code="DUPLICATE_CREDENTIAL")
+            if held.certified_on > today:
+                raise RuleViolation("A certification date cannot be in the future.", code="FUTURE_DATE")
+            eligible_for_grandfathering = is_grandfathered(held.certified_on, rules)
+            if held.grandfathered and not eligible_for_grandfathering:
+                raise RuleViolation(
+                    f"Only members certified before {rules.grandfathered_if_certified_before} are grandfathered.",
+                    code="NOT_GRANDFATHERED",
+                )
+            grandfathered = eligible_for_grandfathering if held.grandfathered is None else held.grandfathered
+            # A migrated member starts in the cycle of the chain that holds today.
+            cycle = cycle_containing(held.certified_on, today, rules.cycle_years)
+            credentials.append(
+                CredentialRecord(
+                    member_id=member.member_id,
+                    code=code,
+                    certified_on=held.certified_on,
+                    grandfathered=grandfathered,
+                    cycle_start=cycle.start,
+                    cycle_end=cycle.end,
+                )
+            )
+        self._members.create_member(member, credentials)
+        return MemberState(profile=member, credentials=credentials)
+
+    def member(self, member_id: str) -> MemberState:
+        return self._members.member_state(member_id)
+
+    # ---- activities ----------------------------------------------------------------------
+
+    def record(
+        self,
+        member_id: str,
+        request: ActivityRequest,
+        *,
+        today: date,
+        now: datetime,
+        source: str = "member",
+        activity_id: str | None = None,
+    ) -> RecordedActivity:
+        activity_id = activity_id or new_activity_id(now)
+        for _ in range(WRITE_ATTEMPTS):
+            held = self._held_credentials(member_id)
+            codes = self._claimed_codes(request.credentials, held, today)
+            writes, eligible, cycles, dedup, counted = [], {}, {}, {}, {}
+            for code in codes:
+                credential = held[code]
+                rules = self._rule_book.in_force_on(credential.cycle_start)
+                check_claim(request.claim, attested=request.attested, today=today, rules=rules)
+                points = eligible_points(request.claim, credential.cycle, rules)
+                before = self._progress(credential, credential.totals)
+                totals = credential.totals.plus(request.claim.category, request.claim.points, points)
+                write, after = self._totals_write(credential, totals, today)
+                writes.append(write)
+                eligible[code], cycles[code] = points, credential.cycle_start
+                dedup[code] = duplicate_key(code, request.claim)
+                counted[code] = after.counted_points - before.counted_points
+            activity = ActivityRecord(
+                member_id=member_id,
+                activity_id=activity_id,
+                credentials=codes,
+                **request.claim.model_dump(),
+                attested=request.attested,
+                source=source,
+                cycle_start=cycles,
+                eligible=eligible,
+                dedup_keys=dedup,
+                recorded_on=today,
+                created_at=now,
+            )
+            try:
+                self._members.record_activity(activity, writes)
+            except StaleWrite:
+                continue
+            return RecordedActivity(activity=activity, counted_by_credential=counted)
+        raise Retryable("Too many simultaneous changes to these totals; try again.")
+
+    def update(
+        self,
+        member_id: str,
+        activity_id: str,
+        changes: dict,
+        *,
+        attested: bool,
+        today: date,
+        now: datetime,
+    ) -> RecordedActivity:
+        for _ in range(WRITE_ATTEMPTS):
+            old = self._members.activity(member_id, activity_id)
+            held = self._held_credentials(member_id)
+            self._ensure_open(old, held)
+            claim = ActivityClaim.model_validate({**old.claim.model_dump(), **changes})
+            writes, eligible, dedup, counted = [], {}, {}, {}
+            for code in old.credentials:
+                credential = held[code]
+                rules = self._rule_book.in_force_on(credential.cycle_start)
+                check_claim(claim, attested=attested, today=today, rules=rules)
+                points = eligible_points(claim, credential.cycle, rules)
+                before = self._progress(credential, credential.totals)
+                totals = credential.totals.minus(old.category, old.points, old.eligible[code]).plus(
+                    claim.category, claim.points, points
+                )
+                write, after = self._totals_write(credential, totals, today)
+                writes.append(write)
+                eligible[code], dedup[code] = points, duplicate_key(code, claim)
+                counted[code] = after.counted_points - before.counted_points
+            new = old.model_copy(
+                update={**claim.model_dump(), "eligible": eligible, "dedup_keys": dedup, "updated_at": now}
+            )
+            try:
+                self._members.replace_activity(old, new, writes)
+            except StaleWrite:
+                continue
+            return RecordedActivity(activity=new, counted_by_credential=counted)
+        raise Retryable("Too many simultaneous changes to these totals; try again.")
+
+    def delete(self, member_id: str, activity_id: str, *, today: date) -> None:
+        for _ in range(WRITE_ATTEMPTS):
+            old = self._members.activity(member_id, activity_id)
+            held = self._held_credentials(member_id)
+            self._ensure_open(old, held)
+            writes = []
+            for code in old.credentials:
+                credential = held[code]
+                totals = credential.totals.minus(old.category, old.points, old.eligible[code])
+                writes.append(self._totals_write(credential, totals, today)[0])
+            try:
+                self._members.delete_activity(old, writes)
+            except StaleWrite:
+                continue
+            return
+        raise Retryable("Too many simultaneous changes to these totals; try again.")
+
+    def activities(self, member_id: str, *, credential: str | None, cycle: str | None) -> list[ActivityRecord]:
+        held = self._held_credentials(member_id)
+        code = self._held_code(credential, held, None) if credential else None
+        cycle_day = self._cycle_filter(cycle)
+        selected = []
+        for activity in self._members.activities(member_id):
+            codes = [code] if code else activity.credentials
+            if code and code not in activity.credentials:
+                continue
+            if cycle_day is not None and not any(
+                activity.cycle_start.get(c) == (held[c].cycle_start if cycle_day == "current" else cycle_day)
+                for c in codes
+                if c in held
+            ):
+                continue
+            selected.append(activity)
+        return selected
+
+    # ---- progress and transcript ---------------------------------------------------------
+
+    def progress(self, member_id: str) -> list[CredentialProgress]:
+        """One read: the credential items carry their open cycle's running totals."""
+        held = self._members.credentials(member_id)
+        if not held and not self._members.member_exists(member_id):
+            raise NotFound(f"No member {member_id}.", code="MEMBER_NOT_FOUND")
+        return [
+            CredentialProgress(credential=c, cycle=c.cycle, progress=self._progress(c, c.totals), met_on=c.met_on)
+            for c in held
+        ]
+
+    def transcript(self, member_id: str, *, credential: str | None, cycle: str | None, today: date) -> Transcript:
+        state = self._members.member_state(member_id)
+        held = {c.code: c for c in state.credentials}
+        codes = [self._held_code(credential, held, today)] if credential else list(held)
+        cycle_day = self._cycle_filter(cycle)
+        activities = self._members.activities(member_id)
+        sections = []
+        for code in codes:
+            record = held[code]
+            start = record.cycle_start if cycle_day in (None, "current") else cycle_day
+            rules = self._rule_book.in_force_on(start)
+            chosen = [a for a in activities if a.cycle_start.get(code) == start]
+            totals = totals_of([(a.claim, a.eligible[code]) for a in chosen])
+            progress = progress_of(totals, credential=code, grandfathered=record.grandfathered, rules=rules)
+            sections.append(
+                TranscriptSection(
+                    credential=code,
+                    cycle=cycle_starting(start, rules.cycle_years),
+                    progress=progress,
+                    activities=sorted(chosen, key=lambda a: (a.end_date, a.activity_id)),
+                )
+            )
+        return Transcript(member=state.profile, generated_on=today, sections=sections)
+
+    # ---- helpers -------------------------------------------------------------------------
+
+    def _progress(self, credential: CredentialRecord, totals) -> Progress:
+        rules = self._rule_book.in_force_on(credential.cycle_start)
+        return progress_of(totals, credential=credential.code, grandfathered=credential.grandfathered, rules=rules)
+
+    def _totals_write(self, credential: CredentialRecord, totals, today: date) -> tuple[TotalsWrite, Progress]:
+        after = self._progress(credential, totals)
+        met_on = next_met_on(credential.met_on, after, grandfathered=credential.grandfathered, today=today)
+        updated = credential.model_copy(update={"recorded": totals.recorded, "eligible": totals.eligible, "met_on": met_on})
+        return TotalsWrite(updated), after
+
+    def _held_credentials(self, member_id: str) -> dict[str, CredentialRecord]:
+        held = {c.code: c for c in self._members.credentials(member_id)}
+        if not held and not self._members.member_exists(member_id):
+            raise NotFound(f"No member {member_id}.", code="MEMBER_NOT_FOUND")
+        return held
+
+    def _held_code(self, code: str, held: dict[str, CredentialRecord], today: date | None) -> str:
+        rules = self._rule_book.in_force_on(today) if today else self._rule_book.versions[-1]
+        canonical = rules.canonical_code(code)
+        if canonical not in held:
+            raise RuleViolation(f"The member does not hold {canonical}.", code="CREDENTIAL_NOT_HELD")
+        return canonical
+
+    def _claimed_codes(self, requested: list[str], held: dict[str, CredentialRecord], today: date) -> list[str]:
+        codes = list(dict.fromkeys(self._held_code(c, held, today) for c in requested))
+        if not codes:
+            raise RuleViolation("Name at least one credential.", code="NO_CREDENTIAL")
+        if len(codes) > 1 and not self._rule_book.in_force_on(today).one_activity_many_credentials:
+            raise RuleViolation("One activity may be claimed for one credential only.", code="ONE_CREDENTIAL_ONLY")
+        return codes
+
+    @staticmethod
+    def _ensure_open(activity: ActivityRecord, held: dict[str, CredentialRecord]) -> None:
+        for code in activity.credentials:
+            credential = held.get(code)
+            if credential is None or credential.cycle_start != activity.cycle_start[code]:
+                raise Conflict("The cycle of this activity has rolled over; its entries are frozen.", code="CYCLE_FROZEN")
+            if credential.audit_in_progress:
+                raise Conflict("This cycle is under audit; its entries cannot change.", code="AUDIT_IN_PROGRESS")
+
+    @staticmethod
+    def _cycle_filter(cycle: str | None) -> date | str | None:
+        if cycle is None or cycle == "current":
+            return cycle
+        try:
+            return date.fromisoformat(cycle)
+        except ValueError:
+            raise RuleViolation("cycle is 'current' or a cycle start date (YYYY-MM-DD).", code="INVALID_CYCLE") from None

@@ -1,0 +1,1 @@
+"""The embedded local stack: the real SAM template deployed into moto, served without Docker."""

@@ -1,0 +1,60 @@
+"""Who may call which route: deny by default.
+
+Every API resource (the API Gateway path template) must match one rule below; a route that
+matches none is refused for everybody, so a new route cannot be reachable by accident.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from ccp.errors import Forbidden, Unauthorized
+
+STAFF_GROUP = "staff"
+
+
+@dataclass(frozen=True)
+class Caller:
+    member_id: str | None
+    is_staff: bool
+
+
+def caller_from_claims(claims: dict[str, Any] | None) -> Caller:
+    """The verified Cognito ID-token claims that API Gateway's authorizer passed on."""
+    if not claims:
+        raise Unauthorized("A valid bearer token is required.")
+    groups = claims.get("cognito:groups") or []
+    if isinstance(groups, str):  # API Gateway passes the list as a string, e.g. "[staff member]"
+        groups = groups.strip("[]").replace(",", " ").split()
+    return Caller(member_id=claims.get("custom:member_id") or None, is_staff=STAFF_GROUP in groups)
+
+
+def _own_member_or_staff(caller: Caller, params: dict[str, str]) -> bool:
+    return caller.is_staff or (caller.member_id is not None and caller.member_id == params.get("member_id"))
+
+
+def _staff_only(caller: Caller, params: dict[str, str]) -> bool:
+    return caller.is_staff
+
+
+# resource prefix -> rule. Order matters: the first matching prefix decides.
+ACCESS_RULES: list[tuple[str, Callable[[Caller, dict[str, str]], bool]]] = [
+    ("/members/{member_id}", _own_member_or_staff),
+    ("/staff/", _staff_only),
+]
+
+
+def rule_for(resource: str) -> Callable[[Caller, dict[str, str]], bool] | None:
+    for prefix, rule in ACCESS_RULES:
+        if resource == prefix or resource.startswith(prefix.rstrip("/") + "/"):
+            return rule
+    return None
+
+
+def authorize(claims: dict[str, Any] | None, resource: str, path_parameters: dict[str, str] | None) -> Caller:
+    caller = caller_from_claims(claims)
+    rule = rule_for(resource)
+    if rule is None or not rule(caller, path_parameters or {}):
+        raise Forbidden("You may not access this resource.")
+    return caller

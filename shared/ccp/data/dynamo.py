@@ -1,0 +1,74 @@
+"""DynamoDB access: clients, error translation. The only module that imports boto3."""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Any, Iterator
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ccp.errors import Retryable
+
+# Bounded retries and timeouts: an API caller hears about a throttle within seconds,
+# never after the SDK's long default back-off.
+API_BOTO_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 3},
+    connect_timeout=2,
+    read_timeout=3,
+)
+
+THROTTLE_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+    }
+)
+
+
+@lru_cache(maxsize=8)
+def table(table_name: str | None = None) -> Any:
+    """The program's one table, created on first use (never at import time)."""
+    name = table_name or os.environ["TABLE_NAME"]
+    return boto3.resource("dynamodb", config=API_BOTO_CONFIG).Table(name)
+
+
+@lru_cache(maxsize=1)
+def low_level_client() -> Any:
+    """A plain DynamoDB client (wire-format items), for libraries such as Powertools Idempotency."""
+    return boto3.client("dynamodb", config=API_BOTO_CONFIG)
+
+
+def error_code(error: ClientError) -> str:
+    return error.response.get("Error", {}).get("Code", "")
+
+
+@contextmanager
+def translated_errors() -> Iterator[None]:
+    """Throttles and outages become `Retryable`; other client errors stay for the caller to map."""
+    try:
+        yield
+    except ClientError as error:
+        if error_code(error) in THROTTLE_CODES:
+            raise Retryable("The data store is busy; try again shortly.") from error
+        raise
+    except BotoCoreError as error:
+        raise Retryable("The data store could not be reached; try again shortly.") from error
+
+
+def query_all(table_resource: Any, **kwargs: Any) -> list[dict[str, Any]]:
+    """All pages of a query."""
+    items: list[dict[str, Any]] = []
+    while True:
+        with translated_errors():
+            page = table_resource.query(**kwargs)
+        items.extend(page.get("Items", []))
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -1,0 +1,42 @@
+"""Powertools Idempotency with its records in the program's one table."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Callable
+
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+
+from ccp.data.dynamo import low_level_client
+
+# Records expire after a day (the table's TTL attribute is `expiration`, Powertools' default).
+_CONFIG = IdempotencyConfig(
+    event_key_jmespath="key",
+    payload_validation_jmespath="body",
+    expires_after_seconds=24 * 3600,
+)
+
+
+def run_once(
+    *, scope: str, key: str, body: dict[str, Any], create: Callable[[], dict[str, Any]], lambda_context: Any
+) -> dict[str, Any]:
+    # One partition per scope (e.g. a member), so idempotency records do not pile into one hot key.
+    persistence = DynamoDBPersistenceLayer(
+        table_name=os.environ["TABLE_NAME"],
+        key_attr="pk",
+        sort_key_attr="sk",
+        static_pk_value=f"IDEMPOTENCY#{scope}",
+        boto3_client=low_level_client(),
+    )
+
+    @idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=_CONFIG)
+    def _create(request: dict[str, Any]) -> dict[str, Any]:
+        return create()
+
+    if lambda_context is not None:
+        _CONFIG.register_lambda_context(lambda_context)
+    return _create(request={"key": key, "body": body})

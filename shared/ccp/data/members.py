@@ -1,0 +1,233 @@
+"""Members, their credentials and their CE activities in the single table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+
+from ccp.data import keys
+from ccp.data.dynamo import error_code, query_all, translated_errors
+from ccp.data.records import ActivityRecord, CredentialRecord, MemberRecord, MemberState, to_item
+from ccp.errors import Conflict, NotFound
+
+
+class StaleWrite(Exception):
+    """A credential's running totals changed between our read and our write; re-read and retry."""
+
+
+@dataclass(frozen=True)
+class TotalsWrite:
+    """New running totals for one credential, written only if nobody changed it since `expected_version`."""
+
+    credential: CredentialRecord
+
+    def update(self, table_name: str) -> dict[str, Any]:
+        c = self.credential
+        names = {"#recorded": "recorded", "#eligible": "eligible", "#version": "version", "#cycle_start": "cycle_start"}
+        values: dict[str, Any] = {
+            ":recorded": {k.value: v for k, v in c.recorded.items()},
+            ":eligible": {k.value: v for k, v in c.eligible.items()},
+            ":expected": c.version,
+            ":next": c.version + 1,
+            ":cycle_start": c.cycle_start.isoformat(),
+        }
+        if c.met_on is None:
+            expression = "SET #recorded = :recorded, #eligible = :eligible, #version = :next REMOVE met_on"
+        else:
+            expression = "SET #recorded = :recorded, #eligible = :eligible, #version = :next, met_on = :met_on"
+            values[":met_on"] = c.met_on.isoformat()
+        return {
+            "Update": {
+                "TableName": table_name,
+                "Key": {"pk": keys.member_pk(c.member_id), "sk": keys.credential_sk(c.code)},
+                "UpdateExpression": expression,
+                # The cycle must still be the one the activity counts toward (no roll-over in between).
+                "ConditionExpression": "#version = :expected AND #cycle_start = :cycle_start",
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
+            }
+        }
+
+
+class MemberRepository:
+    def __init__(self, table: Any):
+        self._table = table
+        self._client = table.meta.client
+        self._name = table.name
+
+    # ---- reads ---------------------------------------------------------------------------
+
+    def member_state(self, member_id: str) -> MemberState:
+        """Profile and every held credential (with its cycle totals) in one query."""
+        items = query_all(
+            self._table,
+            KeyConditionExpression=Key("pk").eq(keys.member_pk(member_id)) & Key("sk").begins_with(keys.STATE_PREFIX),
+        )
+        profile = next((i for i in items if i["sk"] == keys.PROFILE_SK), None)
+        if profile is None:
+            raise NotFound(f"No member {member_id}.", code="MEMBER_NOT_FOUND")
+        credentials = [CredentialRecord.model_validate(i) for i in items if i["sk"].startswith(keys.CREDENTIAL_PREFIX)]
+        return MemberState(profile=MemberRecord.model_validate(profile), credentials=credentials)
+
+    def credentials(self, member_id: str) -> list[CredentialRecord]:
+        """Every held credential with its open cycle's running totals: one query, whatever the activity count."""
+        items = query_all(
+            self._table,
+            KeyConditionExpression=Key("pk").eq(keys.member_pk(member_id))
+            & Key("sk").begins_with(keys.CREDENTIAL_PREFIX),
+        )
+        return [CredentialRecord.model_validate(i) for i in items]
+
+    def member_exists(self, member_id: str) -> bool:
+        with translated_errors():
+            item = self._table.get_item(
+                Key={"pk": keys.member_pk(member_id), "sk": keys.PROFILE_SK}, ProjectionExpression="pk"
+            ).get("Item")
+        return item is not None
+
+    def activities(self, member_id: str) -> list[ActivityRecord]:
+        items = query_all(
+            self._table,
+            KeyConditionExpression=Key("pk").eq(keys.member_pk(member_id)) & Key("sk").begins_with(keys.ACTIVITY_PREFIX),
+        )
+        return [ActivityRecord.model_validate(i) for i in items]
+
+    def activity(self, member_id: str, activity_id: str) -> ActivityRecord:
+        with translated_errors():
+            item = self._table.get_item(
+                Key={"pk": keys.member_pk(member_id), "sk": keys.activity_sk(activity_id)}
+            ).get("Item")
+        if item is None:
+            raise NotFound(f"No CE activity {activity_id}.", code="ACTIVITY_NOT_FOUND")
+        return ActivityRecord.model_validate(item)
+
+    # ---- writes --------------------------------------------------------------------------
+
+    def create_member(self, member: MemberRecord, credentials: list[CredentialRecord]) -> None:
+        profile = {
+            "pk": keys.member_pk(member.member_id),
+            "sk": keys.PROFILE_SK,
+            "entity": "member",
+            **to_item(member),
+        }
+        items = [self._put(profile)]
+        for credential in credentials:
+            items.append(self._put(self._credential_item(credential)))
+        self._transact(items, roles=["member"] + ["credential"] * len(credentials))
+
+    def put_credential(self, credential: CredentialRecord) -> None:
+        """Replace a credential item wholesale (seeding and migrations; never concurrent with members)."""
+        with translated_errors():
+            self._table.put_item(Item=self._credential_item(credential))
+
+    def record_activity(self, activity: ActivityRecord, totals: list[TotalsWrite]) -> None:
+        """The activity, its duplicate guards and every credential's new totals: one transaction."""
+        # A second delivery of the same course event reuses its activity id: also a duplicate.
+        items = [self._put(self._activity_item(activity))]
+        roles = ["duplicate"]
+        for code, key in activity.dedup_keys.items():
+            items.append(self._dedup_put(activity, code, key))
+            roles.append("duplicate")
+        for write in totals:
+            items.append(write.update(self._name))
+            roles.append("totals")
+        self._transact(items, roles)
+
+    def replace_activity(self, old: ActivityRecord, new: ActivityRecord, totals: list[TotalsWrite]) -> None:
+        items: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self._name,
+                    "Item": self._activity_item(new),
+                    "ConditionExpression": "attribute_exists(pk)",
+                }
+            }
+        ]
+        roles = ["activity"]
+        for code, key in old.dedup_keys.items():
+            if new.dedup_keys.get(code) != key:
+                items.append(self._delete(keys.member_pk(old.member_id), keys.dedup_sk(code, key)))
+                roles.append("other")
+        for code, key in new.dedup_keys.items():
+            if old.dedup_keys.get(code) != key:
+                items.append(self._dedup_put(new, code, key))
+                roles.append("duplicate")
+        for write in totals:
+            items.append(write.update(self._name))
+            roles.append("totals")
+        self._transact(items, roles)
+
+    def delete_activity(self, activity: ActivityRecord, totals: list[TotalsWrite]) -> None:
+        pk = keys.member_pk(activity.member_id)
+        items = [self._delete(pk, keys.activity_sk(activity.activity_id), must_exist=True)]
+        roles = ["activity"]
+        for code, key in activity.dedup_keys.items():
+            items.append(self._delete(pk, keys.dedup_sk(code, key)))
+            roles.append("other")
+        for write in totals:
+            items.append(write.update(self._name))
+            roles.append("totals")
+        self._transact(items, roles)
+
+    # ---- helpers -------------------------------------------------------------------------
+
+    def _credential_item(self, credential: CredentialRecord) -> dict[str, Any]:
+        return {
+            "pk": keys.member_pk(credential.member_id),
+            "sk": keys.credential_sk(credential.code),
+            "entity": "credential",
+            **keys.anniversary_gsi_keys(credential.member_id, credential.code, credential.certified_on),
+            **to_item(credential),
+        }
+
+    def _activity_item(self, activity: ActivityRecord) -> dict[str, Any]:
+        return {
+            "pk": keys.member_pk(activity.member_id),
+            "sk": keys.activity_sk(activity.activity_id),
+            "entity": "ce_activity",
+            **to_item(activity),
+        }
+
+    def _dedup_put(self, activity: ActivityRecord, code: str, key: str) -> dict[str, Any]:
+        return self._put(
+            {
+                "pk": keys.member_pk(activity.member_id),
+                "sk": keys.dedup_sk(code, key),
+                "entity": "ce_dedup",
+                "activity_id": activity.activity_id,
+            }
+        )
+
+    def _put(self, item: dict[str, Any]) -> dict[str, Any]:
+        return {"Put": {"TableName": self._name, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
+
+    def _delete(self, pk: str, sk: str, *, must_exist: bool = False) -> dict[str, Any]:
+        delete: dict[str, Any] = {"TableName": self._name, "Key": {"pk": pk, "sk": sk}}
+        if must_exist:
+            delete["ConditionExpression"] = "attribute_exists(pk)"
+        return {"Delete": delete}
+
+    def _transact(self, items: list[dict[str, Any]], roles: list[str]) -> None:
+        try:
+            with translated_errors():
+                self._client.transact_write_items(TransactItems=items)
+        except ClientError as error:
+            if error_code(error) != "TransactionCanceledException":
+                raise
+            failed = {
+                role
+                for role, reason in zip(roles, error.response.get("CancellationReasons", []), strict=False)
+                if reason.get("Code") == "ConditionalCheckFailed"
+            }
+            if "duplicate" in failed:
+                raise Conflict("This activity is already recorded.", code="DUPLICATE_ACTIVITY") from error
+            if "member" in failed or "credential" in failed:
+                raise Conflict("This member already exists.", code="MEMBER_EXISTS") from error
+            if "activity" in failed:
+                raise NotFound("The CE activity no longer exists.", code="ACTIVITY_NOT_FOUND") from error
+            if "totals" in failed:
+                raise StaleWrite() from error
+            raise Conflict("The change conflicts with another one; try again.", code="WRITE_CONFLICT") from error

@@ -1,0 +1,75 @@
+"""One error hierarchy for the whole program.
+
+Services raise these; each boundary (API handler, scheduled handler, local gateway) maps them
+to its own answer *by type* and never by message text. `code` is the machine-readable rule
+code of API.md (`COMPLETED_BEFORE_CYCLE`, `INVOICE_LOCKED`, ...).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class CcpError(Exception):
+    http_status = 500
+    default_code = "INTERNAL_ERROR"
+
+    def __init__(self, message: str, *, code: str | None = None, details: list[Any] | None = None):
+        super().__init__(message)
+        self.code = code or self.default_code
+        self.message = message
+        self.details = details or []
+
+    def to_body(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
+
+
+class BadRequest(CcpError):
+    """The request could not be read at all (malformed JSON)."""
+
+    http_status = 400
+    default_code = "MALFORMED_REQUEST"
+
+
+class Unauthorized(CcpError):
+    http_status = 401
+    default_code = "UNAUTHORIZED"
+
+
+class Forbidden(CcpError):
+    """The caller is known but may not touch this record or route."""
+
+    http_status = 403
+    default_code = "FORBIDDEN"
+
+
+class NotFound(CcpError):
+    http_status = 404
+    default_code = "NOT_FOUND"
+
+
+class Conflict(CcpError):
+    """Duplicate, or the record's state does not allow the change (frozen cycle, locked invoice)."""
+
+    http_status = 409
+    default_code = "CONFLICT"
+
+
+class RuleViolation(CcpError):
+    """Well-formed input that breaks a schema or a program rule."""
+
+    http_status = 422
+    default_code = "RULE_VIOLATION"
+
+
+class Retryable(CcpError):
+    """A dependency is throttled or down; the same call may succeed later."""
+
+    http_status = 503
+    default_code = "TRY_AGAIN"
+
+
+class InvalidEvent(CcpError):
+    """A scheduled or platform event that does not have the expected shape."""
+
+    default_code = "INVALID_EVENT"

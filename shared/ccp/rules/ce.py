@@ -1,0 +1,193 @@
+"""Which CE counts, and how much (RULES.md §2-3).
+
+Everything here is a function of the activity, the cycle, the rule version and "today":
+nothing reads the clock or the store. The data layer keeps, per credential cycle, the points
+*recorded* and the points *eligible* (after per-activity rules such as the employment cut-off)
+per category; caps are applied when progress is computed, so the running totals never depend
+on the order in which activities arrived.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from datetime import date
+from decimal import ROUND_DOWN, Decimal
+
+from pydantic import BaseModel, ConfigDict
+
+from ccp.errors import RuleViolation
+from ccp.rules.dates import Cycle
+from ccp.rules.versions import Category, RuleSet
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0")
+
+
+class ActivityClaim(BaseModel):
+    """The facts of one CE activity as the member declared them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    category: Category
+    title: str
+    provider: str | None = None
+    points: Decimal
+    start_date: date
+    end_date: date
+
+
+def check_claim(claim: ActivityClaim, *, attested: bool, today: date, rules: RuleSet) -> None:
+    """Checks that do not depend on the credential cycle."""
+    if not attested:
+        raise RuleViolation("The entry must be attested as correct.", code="NOT_ATTESTED")
+    if claim.points <= ZERO or claim.points > rules.max_points_per_activity:
+        raise RuleViolation(
+            f"Points must be more than 0 and at most {rules.max_points_per_activity}.", code="POINTS_OUT_OF_RANGE"
+        )
+    if claim.points != claim.points.quantize(CENT):
+        raise RuleViolation("Points have at most two decimal places.", code="POINTS_OUT_OF_RANGE")
+    if claim.start_date > claim.end_date:
+        raise RuleViolation("The start date is after the end date.", code="INVALID_DATE_RANGE")
+    if claim.end_date > today:
+        raise RuleViolation("An activity cannot end after today.", code="FUTURE_DATE")
+    if claim.category == Category.EMPLOYMENT and claim.start_date > rules.employment_cutoff:
+        raise RuleViolation(
+            f"Employment after {rules.employment_cutoff.isoformat()} earns no CCP points.",
+            code="EMPLOYMENT_AFTER_CUTOFF",
+        )
+
+
+def eligible_points(claim: ActivityClaim, cycle: Cycle, rules: RuleSet) -> Decimal:
+    """Points of `claim` that may count toward `cycle` (before category caps).
+
+    Raises when the activity was not completed inside the cycle. Employment counts only its
+    days from the cycle start through the cut-off, pro-rated by day; the rest is earned, not
+    counted.
+    """
+    if claim.end_date < cycle.start:
+        raise RuleViolation(
+            f"Completed before the cycle that starts {cycle.start.isoformat()}.", code="COMPLETED_BEFORE_CYCLE"
+        )
+    if claim.end_date > cycle.end:
+        raise RuleViolation(
+            f"Completed after the cycle that ends {cycle.end.isoformat()}; record it in the next cycle.",
+            code="COMPLETED_AFTER_CYCLE",
+        )
+    if claim.category != Category.EMPLOYMENT:
+        return claim.points
+    window_start = max(claim.start_date, cycle.start)
+    window_end = min(claim.end_date, rules.employment_cutoff)
+    if window_end < window_start:
+        raise RuleViolation(
+            f"This cycle has no employment points: employment counts only through "
+            f"{rules.employment_cutoff.isoformat()} and from the cycle start.",
+            code="EMPLOYMENT_AFTER_CUTOFF",
+        )
+    counted_days = (window_end - window_start).days + 1
+    total_days = (claim.end_date - claim.start_date).days + 1
+    return (claim.points * counted_days / total_days).quantize(CENT, rounding=ROUND_DOWN)
+
+
+def duplicate_key(credential: str, claim: ActivityClaim) -> str:
+    """The identity of an activity for the duplicate rule: (credential, category, title, provider, end date).
+
+    Titles and providers are compared case- and spacing-insensitively, so a member's manual copy of
+    an auto-recorded course is caught.
+    """
+
+    def norm(text: str | None) -> str:
+        return " ".join(unicodedata.normalize("NFKC", text or "").casefold().split())
+
+    raw = "|".join([credential, claim.category.value, norm(claim.title), norm(claim.provider), claim.end_date.isoformat()])
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+class CycleTotals(BaseModel):
+    """Running totals of one credential cycle, per category (what the store keeps)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    recorded: dict[Category, Decimal] = {}
+    eligible: dict[Category, Decimal] = {}
+
+    def plus(self, category: Category, recorded: Decimal, eligible: Decimal) -> CycleTotals:
+        return self._shift(category, recorded, eligible, 1)
+
+    def minus(self, category: Category, recorded: Decimal, eligible: Decimal) -> CycleTotals:
+        return self._shift(category, recorded, eligible, -1)
+
+    def _shift(self, category: Category, recorded: Decimal, eligible: Decimal, sign: int) -> CycleTotals:
+        new_recorded = dict(self.recorded)
+        new_eligible = dict(self.eligible)
+        new_recorded[category] = max(ZERO, new_recorded.get(category, ZERO) + sign * recorded)
+        new_eligible[category] = max(ZERO, new_eligible.get(category, ZERO) + sign * eligible)
+        return CycleTotals(recorded=new_recorded, eligible=new_eligible)
+
+
+class CategoryProgress(BaseModel):
+    recorded: Decimal
+    counted: Decimal
+    cap: Decimal | None
+
+
+class Progress(BaseModel):
+    required_points: Decimal
+    recorded_points: Decimal
+    counted_points: Decimal
+    remaining_points: Decimal
+    by_category: dict[Category, CategoryProgress]
+
+    @property
+    def met(self) -> bool:
+        return self.remaining_points == ZERO
+
+
+def category_cap(category: Category, nominal_requirement: Decimal, rules: RuleSet) -> Decimal | None:
+    share = rules.categories[category].cap_share
+    if share is None:
+        return None
+    return (nominal_requirement * share).quantize(CENT, rounding=ROUND_DOWN)
+
+
+def progress_of(totals: CycleTotals, *, credential: str, grandfathered: bool, rules: RuleSet) -> Progress:
+    """Recorded, counted (after caps) and remaining points of one credential cycle."""
+    nominal = rules.credential(credential).required_points
+    required = ZERO if grandfathered else nominal
+    by_category: dict[Category, CategoryProgress] = {}
+    for category in Category:
+        cap = category_cap(category, nominal, rules)
+        eligible = totals.eligible.get(category, ZERO)
+        counted = eligible if cap is None else min(eligible, cap)
+        by_category[category] = CategoryProgress(recorded=totals.recorded.get(category, ZERO), counted=counted, cap=cap)
+    recorded = sum((c.recorded for c in by_category.values()), ZERO)
+    counted = sum((c.counted for c in by_category.values()), ZERO)
+    return Progress(
+        required_points=required,
+        recorded_points=recorded,
+        counted_points=counted,
+        remaining_points=max(ZERO, required - counted),
+        by_category=by_category,
+    )
+
+
+def is_grandfathered(certified_on: date, rules: RuleSet) -> bool:
+    return certified_on < rules.grandfathered_if_certified_before
+
+
+def next_met_on(previous: date | None, progress: Progress, *, grandfathered: bool, today: date) -> date | None:
+    """The day the requirement was first met; kept while it stays met, cleared if it no longer is.
+
+    Grandfathered members have no requirement, so there is nothing to meet (and nothing to lock).
+    """
+    if grandfathered or not progress.met:
+        return None
+    return previous or today
+
+
+def totals_of(activities: list[tuple[ActivityClaim, Decimal]]) -> CycleTotals:
+    """Totals of a cycle folded from its activities (recorded points, eligible points)."""
+    totals = CycleTotals()
+    for claim, eligible in activities:
+        totals = totals.plus(claim.category, claim.points, eligible)
+    return totals

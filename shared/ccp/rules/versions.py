@@ -1,0 +1,97 @@
+"""The versioned rule table: rule values are data with an `effective_from` date.
+
+A cycle is judged by the version in force on its start date, so a later version never changes
+the outcome of an earlier cycle. Recertification eligibility is judged by the version in force
+on the application date (RULES.md §7: current criteria).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from functools import lru_cache
+from importlib import resources
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ccp.errors import RuleViolation
+
+
+class Category(StrEnum):
+    PROFESSIONAL_EDUCATION = "professional_education"
+    FORMAL_EDUCATION = "formal_education"
+    AUTHORSHIP = "authorship"
+    INSTRUCTIONAL_PRESENTATION = "instructional_presentation"
+    ORGANIZATIONAL_PARTICIPATION = "organizational_participation"
+    EMPLOYMENT = "employment"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class CredentialRule(_Frozen):
+    name: str
+    required_points: Decimal
+    annual_fee: Decimal
+
+
+class CategoryRule(_Frozen):
+    label: str
+    cap_share: Decimal | None = Field(description="cap per cycle as a share of the requirement; None = no cap")
+    guidance: str
+
+
+class RuleSet(_Frozen):
+    version: str
+    effective_from: date
+    credentials: dict[str, CredentialRule]
+    aliases: dict[str, str]
+    categories: dict[Category, CategoryRule]
+    cycle_years: int
+    max_points_per_activity: Decimal
+    one_activity_many_credentials: bool
+    employment_cutoff: date
+    grandfathered_if_certified_before: date
+    lapse_years_to_recertify: int
+    lapse_years_exam_only: int
+    recertification_lookback_years: int
+    notice_months_before_anniversary: int
+    compliance_reminder_months_before_cycle_end: list[int]
+    audit_share: Decimal
+    audit_response_days: int
+
+    def canonical_code(self, code: str) -> str:
+        """`MT` is the old name of `MLS`; unknown codes are a rule violation."""
+        upper = code.strip().upper()
+        upper = self.aliases.get(upper, upper)
+        if upper not in self.credentials:
+            raise RuleViolation(f"Unknown credential {code!r}.", code="UNKNOWN_CREDENTIAL")
+        return upper
+
+    def credential(self, code: str) -> CredentialRule:
+        return self.credentials[self.canonical_code(code)]
+
+
+class RuleBook(_Frozen):
+    versions: tuple[RuleSet, ...]
+
+    def in_force_on(self, day: date) -> RuleSet:
+        applicable = [v for v in self.versions if v.effective_from <= day]
+        if not applicable:
+            raise RuleViolation(f"No rule version is in force on {day.isoformat()}.", code="NO_RULES_IN_FORCE")
+        return max(applicable, key=lambda v: v.effective_from)
+
+
+def rule_book_from(data: dict) -> RuleBook:
+    versions = tuple(RuleSet.model_validate(v) for v in data["versions"])
+    return RuleBook(versions=tuple(sorted(versions, key=lambda v: v.effective_from)))
+
+
+@lru_cache(maxsize=1)
+def default_rule_book() -> RuleBook:
+    """The rule table shipped with the layer (read once per process)."""
+    text = resources.files("ccp.rules").joinpath("rule_versions.json").read_text(encoding="utf-8")
+    return rule_book_from(json.loads(text))

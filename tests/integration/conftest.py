@@ -1,0 +1,69 @@
+import json
+import os
+
+import pytest
+
+from tests.support.aws import TABLE_NAME, create_table
+from tests.support.events import FakeLambdaContext, api_event, member_claims, staff_claims
+
+
+@pytest.fixture
+def table(aws):
+    os.environ["TABLE_NAME"] = TABLE_NAME
+    from ccp.data import dynamo
+
+    dynamo.table.cache_clear()
+    dynamo.low_level_client.cache_clear()
+    import record_ce.handler as handler
+
+    handler.service.cache_clear()
+    yield create_table()
+    dynamo.table.cache_clear()
+    dynamo.low_level_client.cache_clear()
+    handler.service.cache_clear()
+
+
+class Api:
+    """Calls the real record_ce handler with API Gateway events, as a given caller."""
+
+    def __init__(self, handler):
+        self._handler = handler
+
+    def call(self, method, resource, path=None, *, claims=None, **kwargs):
+        event = api_event(method, resource, path, claims=claims, **kwargs)
+        response = self._handler(event, FakeLambdaContext())
+        body = response.get("body")
+        headers = {k.lower(): v for k, v in (response.get("headers") or {}).items()}
+        headers.update({k.lower(): v[-1] for k, v in (response.get("multiValueHeaders") or {}).items()})
+        response["content_type"] = headers.get("content-type", "")
+        if response["content_type"].startswith("application/json") and body:
+            response["json"] = json.loads(body)
+        return response
+
+
+@pytest.fixture
+def api(table):
+    from record_ce.handler import lambda_handler
+
+    return Api(lambda_handler)
+
+
+@pytest.fixture
+def new_member(api):
+    """Creates a member through the staff route; returns (member_id, member claims)."""
+
+    def create(credentials=None, **overrides):
+        body = {
+            "first_name": "Pat",
+            "last_name": "Lee",
+            "email": "pat.lee@example.org",
+            "mailing_address": {"line1": "1 Main St", "city": "Chicago", "state": "IL", "postal_code": "60601"},
+            "credentials": credentials or [{"code": "RMA", "certified_on": "2025-03-10"}],
+            **overrides,
+        }
+        response = api.call("POST", "/staff/members", body=body, claims=staff_claims())
+        assert response["statusCode"] == 201, response
+        member_id = response["json"]["member_id"]
+        return member_id, member_claims(member_id)
+
+    return create
