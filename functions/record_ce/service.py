@@ -113,6 +113,40 @@ class CeService:
     # ---- members -------------------------------------------------------------------------
 
     def create_member(self, request: NewMember, *, today: date, now: datetime) -> MemberState:
+        state = self._new_member_state(request, today=today, now=now)
+        self._members.create_member(state.profile, state.credentials)
+        return state
+
+    def import_members(
+        self, requests: list[tuple[NewMember, list[ActivityRequest]]], *, today: date, now: datetime
+    ) -> list[MemberState]:
+        """Load many new members with their CE history in batches (seeding, migration).
+
+        Every activity goes through the same rules as a live recording; the writes are batched
+        rather than transactional, so this is for new members only.
+        """
+        loaded, states = [], []
+        for request, activity_requests in requests:
+            state = self._new_member_state(request, today=today, now=now)
+            held = {c.code: c for c in state.credentials}
+            activities, seen = [], set()
+            for number, activity_request in enumerate(activity_requests):
+                activity, writes = self._evaluate(
+                    state.profile.member_id, activity_request, held, today=today, now=now,
+                    source="staff", activity_id=f"{now:%Y%m%d%H%M%S}-import{number:04d}",
+                )
+                if seen & set(activity.activity.dedup_keys.values()):
+                    raise Conflict("The same activity is listed twice.", code="DUPLICATE_ACTIVITY")
+                seen |= set(activity.activity.dedup_keys.values())
+                held.update({w.credential.code: w.credential for w in writes})
+                activities.append(activity.activity)
+            state = MemberState(profile=state.profile, credentials=list(held.values()))
+            loaded.append((state.profile, state.credentials, activities))
+            states.append(state)
+        self._members.bulk_load(loaded)
+        return states
+
+    def _new_member_state(self, request: NewMember, *, today: date, now: datetime) -> MemberState:
         rules = self._rule_book.in_force_on(today)
         member = MemberRecord(
             member_id=new_member_id(),
@@ -148,7 +182,6 @@ class CeService:
                     cycle_end=cycle.end,
                 )
             )
-        self._members.create_member(member, credentials)
         return MemberState(profile=member, credentials=credentials)
 
     def member(self, member_id: str) -> MemberState:
@@ -169,39 +202,56 @@ class CeService:
         activity_id = activity_id or new_activity_id(now)
         for _ in range(WRITE_ATTEMPTS):
             held = self._held_credentials(member_id)
-            codes = self._claimed_codes(request.credentials, held, today)
-            writes, eligible, cycles, dedup, counted = [], {}, {}, {}, {}
-            for code in codes:
-                credential = held[code]
-                rules = self._rule_book.in_force_on(credential.cycle_start)
-                check_claim(request.claim, attested=request.attested, today=today, rules=rules)
-                points = eligible_points(request.claim, credential.cycle, rules)
-                before = self._progress(credential, credential.totals)
-                totals = credential.totals.plus(request.claim.category, request.claim.points, points)
-                write, after = self._totals_write(credential, totals, today)
-                writes.append(write)
-                eligible[code], cycles[code] = points, credential.cycle_start
-                dedup[code] = duplicate_key(code, request.claim)
-                counted[code] = after.counted_points - before.counted_points
-            activity = ActivityRecord(
-                member_id=member_id,
-                activity_id=activity_id,
-                credentials=codes,
-                **request.claim.model_dump(),
-                attested=request.attested,
-                source=source,
-                cycle_start=cycles,
-                eligible=eligible,
-                dedup_keys=dedup,
-                recorded_on=today,
-                created_at=now,
+            recorded, writes = self._evaluate(
+                member_id, request, held, today=today, now=now, source=source, activity_id=activity_id
             )
             try:
-                self._members.record_activity(activity, writes)
+                self._members.record_activity(recorded.activity, writes)
             except StaleWrite:
                 continue
-            return RecordedActivity(activity=activity, counted_by_credential=counted)
+            return recorded
         raise Retryable("Too many simultaneous changes to these totals; try again.")
+
+    def _evaluate(
+        self,
+        member_id: str,
+        request: ActivityRequest,
+        held: dict[str, CredentialRecord],
+        *,
+        today: date,
+        now: datetime,
+        source: str,
+        activity_id: str,
+    ) -> tuple[RecordedActivity, list[TotalsWrite]]:
+        """The activity as the rules judge it, and each claimed credential's new totals."""
+        codes = self._claimed_codes(request.credentials, held, today)
+        writes, eligible, cycles, dedup, counted = [], {}, {}, {}, {}
+        for code in codes:
+            credential = held[code]
+            rules = self._rule_book.in_force_on(credential.cycle_start)
+            check_claim(request.claim, attested=request.attested, today=today, rules=rules)
+            points = eligible_points(request.claim, credential.cycle, rules)
+            before = self._progress(credential, credential.totals)
+            totals = credential.totals.plus(request.claim.category, request.claim.points, points)
+            write, after = self._totals_write(credential, totals, today)
+            writes.append(write)
+            eligible[code], cycles[code] = points, credential.cycle_start
+            dedup[code] = duplicate_key(code, request.claim)
+            counted[code] = after.counted_points - before.counted_points
+        activity = ActivityRecord(
+            member_id=member_id,
+            activity_id=activity_id,
+            credentials=codes,
+            **request.claim.model_dump(),
+            attested=request.attested,
+            source=source,
+            cycle_start=cycles,
+            eligible=eligible,
+            dedup_keys=dedup,
+            recorded_on=today,
+            created_at=now,
+        )
+        return RecordedActivity(activity=activity, counted_by_credential=counted), writes
 
     def update(
         self,

@@ -20,7 +20,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from pydantic import PlainSerializer
 
 from ccp.access import Caller, authorize
-from ccp.errors import BadRequest, CcpError, Conflict, NotFound, RuleViolation
+from ccp.errors import BadRequest, CcpError, Conflict, NotFound, RuleViolation, UnsupportedMediaType
 from ccp.rules.dates import business_date
 
 JSON = "application/json"
@@ -95,9 +95,20 @@ def install_boundary(app: APIGatewayRestResolver, logger: Logger) -> None:
             event.path_parameters,
         )
         app.append_context(caller=caller)
+        _require_json_body(event.headers, event.body)
         return next_middleware(app)
 
     app.use(middlewares=[access_control])
+
+
+def _require_json_body(headers: dict[str, str] | None, body: str | None) -> None:
+    """Bodies are JSON; anything else (a form post, say) is refused rather than misread."""
+    if not body:
+        return
+    content_type = next((v for k, v in (headers or {}).items() if k.lower() == "content-type"), "")
+    media_type = content_type.split(";")[0].strip().lower()
+    if media_type and media_type != JSON and not media_type.endswith("+json"):
+        raise UnsupportedMediaType(f"Send the body as {JSON}, not {media_type}.")
 
 
 def current_caller(app: APIGatewayRestResolver) -> Caller:

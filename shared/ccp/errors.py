@@ -36,6 +36,13 @@ class Unauthorized(CcpError):
     default_code = "UNAUTHORIZED"
 
 
+class UnsupportedMediaType(CcpError):
+    """A body in a format the endpoint does not read (the API speaks JSON)."""
+
+    http_status = 415
+    default_code = "UNSUPPORTED_MEDIA_TYPE"
+
+
 class Forbidden(CcpError):
     """The caller is known but may not touch this record or route."""
 

@@ -4,7 +4,7 @@ import os
 import pytest
 
 from tests.support.aws import TABLE_NAME, create_table
-from tests.support.events import FakeLambdaContext, api_event, member_claims, staff_claims
+from ccp_local.events import FakeLambdaContext, api_event, member_claims, staff_claims
 
 
 @pytest.fixture

@@ -118,6 +118,23 @@ class MemberRepository:
             items.append(self._put(self._credential_item(credential)))
         self._transact(items, roles=["member"] + ["credential"] * len(credentials))
 
+    def bulk_load(
+        self, members: list[tuple[MemberRecord, list[CredentialRecord], list[ActivityRecord]]]
+    ) -> None:
+        """Batch-write members that do not exist yet (seeding, migration from the old portal).
+
+        Not transactional and not conditional: only for loading into an empty key space.
+        """
+        with translated_errors(), self._table.batch_writer() as batch:
+            for member, credentials, activities in members:
+                batch.put_item(Item={"pk": keys.member_pk(member.member_id), "sk": keys.PROFILE_SK, "entity": "member", **to_item(member)})
+                for credential in credentials:
+                    batch.put_item(Item=self._credential_item(credential))
+                for activity in activities:
+                    batch.put_item(Item=self._activity_item(activity))
+                    for code, key in activity.dedup_keys.items():
+                        batch.put_item(Item=self._dedup_put(activity, code, key)["Put"]["Item"])
+
     def put_credential(self, credential: CredentialRecord) -> None:
         """Replace a credential item wholesale (seeding and migrations; never concurrent with members)."""
         with translated_errors():

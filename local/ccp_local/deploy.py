@@ -1,0 +1,197 @@
+"""Deploy the real infra/template.yaml into embedded AWS (moto server).
+
+samtranslator turns the SAM template into plain CloudFormation offline; local code folders are
+zipped into moto S3; moto's CloudFormation creates the stack. What moto accepts but ignores
+(TTL, point-in-time recovery) is applied afterwards from the template itself.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import re
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+from samtranslator.translator.managed_policy_translator import ManagedPolicyLoader
+from samtranslator.translator.transform import transform
+
+from ccp_local import template as tpl
+
+ARTIFACT_BUCKET = "ccp-local-artifacts"
+STACK_NAME = "ccp-local"
+# Resources moto's CloudFormation cannot create; the local gateway plays their part.
+SKIPPED_TYPES = {"AWS::ApiGateway::Deployment", "AWS::ApiGateway::Stage"}
+
+
+@dataclass
+class Deployment:
+    stack_name: str
+    outputs: dict[str, str]
+    physical_ids: dict[str, str]  # logical id -> physical id
+    functions: dict[str, dict[str, Any]] = field(default_factory=dict)  # logical id -> lambda configuration
+
+
+def _zip_dir(folder: Path) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                archive.write(path, path.relative_to(folder))
+    return buffer.getvalue()
+
+
+def _upload_code(sam: dict[str, Any], template_dir: Path, s3: Any) -> dict[str, Any]:
+    """Replace local CodeUri/ContentUri folders with s3:// URIs of their zips."""
+    sam = copy.deepcopy(sam)
+    s3.create_bucket(Bucket=ARTIFACT_BUCKET)
+    uploaded: dict[Path, str] = {}
+
+    def upload(local: str) -> str:
+        folder = (template_dir / local).resolve()
+        if folder not in uploaded:
+            key = f"{folder.name}.zip"
+            s3.put_object(Bucket=ARTIFACT_BUCKET, Key=key, Body=_zip_dir(folder))
+            uploaded[folder] = f"s3://{ARTIFACT_BUCKET}/{key}"
+        return uploaded[folder]
+
+    globals_fn = sam.get("Globals", {}).get("Function", {})
+    if isinstance(globals_fn.get("CodeUri"), str):
+        globals_fn["CodeUri"] = upload(globals_fn["CodeUri"])
+    for resource in sam["Resources"].values():
+        props = resource.get("Properties", {})
+        for key in ("CodeUri", "ContentUri"):
+            if isinstance(props.get(key), str) and not props[key].startswith("s3://"):
+                props[key] = upload(props[key])
+    return sam
+
+
+def translate(sam: dict[str, Any], template_dir: Path, *, s3: Any, iam: Any, region: str) -> dict[str, Any]:
+    with_code = _upload_code(sam, template_dir, s3)
+    cfn = transform(with_code, {"AWS::Region": region}, ManagedPolicyLoader(iam))
+    cfn["Resources"] = {k: v for k, v in cfn["Resources"].items() if v["Type"] not in SKIPPED_TYPES}
+    return cfn
+
+
+class _Resolver:
+    """Resolves the few intrinsics the Cognito properties use: Ref (parameters, pseudo parameters,
+    already-created resources), Fn::GetAtt ...Arn and Fn::Sub."""
+
+    def __init__(self, cfn: dict[str, Any], region: str):
+        self.values: dict[str, str] = {"AWS::Region": region, "AWS::AccountId": "123456789012", "AWS::StackName": STACK_NAME}
+        for name, parameter in cfn.get("Parameters", {}).items():
+            if "Default" in parameter:
+                self.values[name] = str(parameter["Default"])
+        self.arns: dict[str, str] = {}
+
+    def __call__(self, value: Any) -> Any:
+        if isinstance(value, dict) and len(value) == 1:
+            (fn, arg), = value.items()
+            if fn == "Ref" and arg in self.values:
+                return self.values[arg]
+            if fn == "Fn::GetAtt" and arg[0] in self.arns and arg[1] == "Arn":
+                return self.arns[arg[0]]
+            if fn == "Fn::Sub" and isinstance(arg, str):
+                return re.sub(r"\$\{([^}]+)\}", lambda m: self.values.get(m.group(1), m.group(0)), arg)
+        if isinstance(value, dict):
+            return {k: self(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self(v) for v in value]
+        return value
+
+
+def _provision_cognito(cfn: dict[str, Any], session: Any, region: str) -> dict[str, str]:
+    """moto's CloudFormation has no Cognito: create the template's pool, clients and groups through
+    the Cognito API from the template's own properties, then put their ids into the template."""
+    idp = session.client("cognito-idp")
+    resolve = _Resolver(cfn, region)
+    by_type = lambda t: {k: v for k, v in cfn["Resources"].items() if v["Type"] == t}  # noqa: E731
+    for logical, resource in by_type("AWS::Cognito::UserPool").items():
+        props = resolve(resource["Properties"])
+        pool = idp.create_user_pool(
+            PoolName=props["UserPoolName"],
+            **{k: props[k] for k in ("Policies", "AutoVerifiedAttributes", "UsernameAttributes", "MfaConfiguration", "AdminCreateUserConfig", "Schema") if k in props},
+        )["UserPool"]
+        resolve.values[logical] = pool["Id"]
+        resolve.arns[logical] = pool["Arn"]
+    for logical, resource in by_type("AWS::Cognito::UserPoolClient").items():
+        props = resolve(resource["Properties"])
+        client = idp.create_user_pool_client(
+            **{k: props[k] for k in ("UserPoolId", "ClientName", "GenerateSecret", "ExplicitAuthFlows", "ReadAttributes", "WriteAttributes") if k in props}
+        )["UserPoolClient"]
+        resolve.values[logical] = client["ClientId"]
+    for logical, resource in by_type("AWS::Cognito::UserPoolGroup").items():
+        props = resolve(resource["Properties"])
+        idp.create_group(**{k: props[k] for k in ("GroupName", "UserPoolId", "Description") if k in props})
+        resolve.values[logical] = props["GroupName"]
+    cognito = {k for k, v in cfn["Resources"].items() if v["Type"].startswith("AWS::Cognito::")}
+    cfn["Resources"] = {k: v for k, v in cfn["Resources"].items() if k not in cognito}
+    resolve.values = {k: v for k, v in resolve.values.items() if k in cognito}
+    cfn["Resources"] = resolve(cfn["Resources"])
+    cfn["Outputs"] = resolve(cfn.get("Outputs", {}))
+    return {k: resolve.values[k] for k in cognito}
+
+
+def deploy(region: str = "us-east-1", template_path: Path = tpl.TEMPLATE_PATH, stack_name: str = STACK_NAME) -> Deployment:
+    """Deploy into whatever AWS endpoint boto3 is pointed at (AWS_ENDPOINT_URL: the moto server)."""
+    session = boto3.session.Session(region_name=region)
+    sam = tpl.load(template_path)
+    cfn = translate(sam, template_path.parent, s3=session.client("s3"), iam=session.client("iam"), region=region)
+    cognito_ids = _provision_cognito(cfn, session, region)
+    cloudformation = session.client("cloudformation")
+    cloudformation.create_stack(
+        StackName=stack_name,
+        TemplateBody=json.dumps(cfn),
+        Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
+    )
+    _wait(cloudformation, stack_name)
+    stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    resources = cloudformation.describe_stack_resources(StackName=stack_name)["StackResources"]
+    physical = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources if r.get("PhysicalResourceId")}
+    physical |= cognito_ids
+    _apply_ignored_settings(sam, physical, session)
+    lam = session.client("lambda")
+    functions = {
+        logical: lam.get_function_configuration(FunctionName=physical[logical])
+        for logical, resource in cfn["Resources"].items()
+        if resource["Type"] == "AWS::Lambda::Function"
+    }
+    return Deployment(stack_name=stack_name, outputs=outputs, physical_ids=physical, functions=functions)
+
+
+def _wait(cloudformation: Any, stack_name: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]["StackStatus"]
+        if status.endswith("_COMPLETE") and "ROLLBACK" not in status:
+            return
+        if "FAILED" in status or "ROLLBACK" in status:
+            events = cloudformation.describe_stack_events(StackName=stack_name)["StackEvents"]
+            reasons = [f"{e['LogicalResourceId']}: {e.get('ResourceStatusReason')}" for e in events if "FAILED" in e["ResourceStatus"]]
+            raise RuntimeError(f"stack {stack_name} failed: {status}; {reasons}")
+        time.sleep(0.2)
+    raise TimeoutError(f"stack {stack_name} not complete after {timeout}s")
+
+
+def _apply_ignored_settings(sam: dict[str, Any], physical: dict[str, str], session: Any) -> None:
+    """moto accepts but ignores these table settings; apply them so the local table matches."""
+    dynamodb = session.client("dynamodb")
+    for logical, resource in tpl.resources(sam, "AWS::DynamoDB::Table").items():
+        props = resource["Properties"]
+        name = physical[logical]
+        ttl = props.get("TimeToLiveSpecification")
+        if ttl and ttl.get("Enabled"):
+            dynamodb.update_time_to_live(
+                TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]}
+            )
+        pitr = props.get("PointInTimeRecoverySpecification", {})
+        if pitr.get("PointInTimeRecoveryEnabled"):
+            dynamodb.update_continuous_backups(
+                TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+            )

@@ -1,0 +1,264 @@
+"""The local API Gateway (:3000) and Lambda invoke endpoint (:3001).
+
+The gateway serves exactly the routes of infra/template.yaml: it verifies the Cognito ID token
+as API Gateway's Cognito authorizer does (signature against the pool's JWKS, issuer, audience,
+expiry), builds the REST proxy event and invokes the route's function in its own process.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+from urllib.parse import parse_qs, urlsplit
+
+import jwt
+
+from ccp_local.events import api_event, path_pattern
+from ccp_local.runtime import InvokeError, LocalRuntime
+from ccp_local.template import ApiRoute
+
+UNAUTHORIZED = {"error": {"code": "UNAUTHORIZED", "message": "A valid bearer token is required.", "details": []}}
+NO_ROUTE = {"error": {"code": "ROUTE_NOT_FOUND", "message": "No such route.", "details": []}}
+BAD_GATEWAY = {"error": {"code": "INTERNAL_ERROR", "message": "Something went wrong on our side.", "details": []}}
+
+
+@dataclass
+class Timing:
+    """How long the last requests took end to end, and how much of it was the handler."""
+
+    total_ms: float = 0.0
+    handler_ms: float = 0.0
+    requests: int = 0
+
+    def add(self, total_ms: float, handler_ms: float) -> None:
+        self.total_ms += total_ms
+        self.handler_ms += handler_ms
+        self.requests += 1
+
+
+class TokenVerifier:
+    def __init__(self, jwks_url: str, issuer: str, audience: str):
+        self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True)
+        self._issuer = issuer
+        self._audience = audience
+
+    def claims(self, authorization: str | None) -> dict[str, Any] | None:
+        if not authorization:
+            return None
+        token = authorization.removeprefix("Bearer ").strip()
+        try:
+            key = self._jwks.get_signing_key_from_jwt(token)
+            claims = jwt.decode(
+                token,
+                key.key,
+                algorithms=["RS256"],
+                audience=self._audience,
+                issuer=self._issuer,
+                options={"require": ["exp", "iss", "aud"]},
+            )
+        except (jwt.PyJWTError, jwt.PyJWKClientError, ValueError):
+            return None
+        if claims.get("token_use", "id") != "id":
+            return None
+        return claims
+
+
+class _CompiledRoute:
+    def __init__(self, route: ApiRoute):
+        self.route = route
+        self.pattern = path_pattern(route.path)
+        # API Gateway prefers literal segments over parameters.
+        self.specificity = sum(1 for part in route.path.split("/") if part and not part.startswith("{"))
+
+
+class Gateway:
+    def __init__(
+        self,
+        routes: list[ApiRoute],
+        runtime: LocalRuntime,
+        verifier: TokenVerifier,
+        local_routes: dict[tuple[str, str], Callable[[dict[str, list[str]]], tuple[int, str, bytes]]],
+    ):
+        self._routes = sorted((_CompiledRoute(r) for r in routes), key=lambda r: -r.specificity)
+        self._runtime = runtime
+        self._verifier = verifier
+        self._local_routes = local_routes
+        self.timing = Timing()
+
+    def match(self, method: str, path: str) -> ApiRoute | None:
+        for compiled in self._routes:
+            if compiled.route.method in (method, "ANY") and compiled.pattern.match(path):
+                return compiled.route
+        return None
+
+    def handle(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+        started = time.perf_counter()
+        split = urlsplit(raw_path)
+        local = self._local_routes.get((method, split.path))
+        if local:
+            status, content_type, payload = local(parse_qs(split.query))
+            return status, {"Content-Type": content_type}, payload
+        route = self.match(method, split.path)
+        if route is None:
+            # API Gateway answers an unknown method on a known path like an unknown path
+            # (MISSING_AUTHENTICATION_TOKEN, mapped to 404 in the template's GatewayResponses).
+            return _json(404, NO_ROUTE)
+        claims = None
+        if route.authorized:
+            claims = self._verifier.claims(_header(headers, "Authorization"))
+            if claims is None:
+                return _json(401, UNAUTHORIZED)
+        at = _request_time(_header(headers, "X-Local-Time"))
+        text_body, is_base64 = _body_text(body)
+        event = api_event(
+            method,
+            route.path,
+            raw_path,
+            raw_body=text_body,
+            is_base64=is_base64,
+            claims=_claims_as_api_gateway_passes_them(claims) if claims else None,
+            headers={k: v for k, v in headers.items() if k.lower() != "x-local-time"},
+            at=at,
+        )
+        try:
+            outcome = self._runtime.invoke(route.function, event)
+        except InvokeError:
+            return _json(502, BAD_GATEWAY)
+        response = outcome.result
+        self.timing.add((time.perf_counter() - started) * 1000, outcome.duration_ms)
+        return _http_response(response)
+
+
+def _claims_as_api_gateway_passes_them(claims: dict[str, Any]) -> dict[str, Any]:
+    # API Gateway's Cognito authorizer passes every claim as a string; lists look like "[a b]".
+    passed = {}
+    for key, value in claims.items():
+        passed[key] = "[" + " ".join(value) + "]" if isinstance(value, list) else str(value)
+    return passed
+
+
+def _request_time(local_time: str | None) -> datetime:
+    """X-Local-Time (local mode only) sets the request time API Gateway would record."""
+    if local_time:
+        try:
+            moment = datetime.fromisoformat(local_time.replace("Z", "+00:00"))
+            return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        except ValueError:
+            pass
+    return datetime.now(timezone.utc)
+
+
+def _body_text(body: bytes) -> tuple[str | None, bool]:
+    if not body:
+        return None, False
+    try:
+        return body.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return base64.b64encode(body).decode(), True
+
+
+def _header(headers: dict[str, str], name: str) -> str | None:
+    return next((v for k, v in headers.items() if k.lower() == name.lower()), None)
+
+
+def _json(status: int, payload: Any) -> tuple[int, dict[str, str], bytes]:
+    return status, {"Content-Type": "application/json"}, json.dumps(payload).encode()
+
+
+def _http_response(response: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+    headers = {k: str(v) for k, v in (response.get("headers") or {}).items()}
+    for key, values in (response.get("multiValueHeaders") or {}).items():
+        headers[key] = ", ".join(str(v) for v in values)
+    body = response.get("body") or ""
+    payload = base64.b64decode(body) if response.get("isBase64Encoded") else body.encode()
+    return int(response.get("statusCode", 200)), headers, payload
+
+
+def serve_api(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            status, headers, payload = gateway.handle(self.command, self.path, dict(self.headers.items()), body)
+            self.send_response(status)
+            for key, value in headers.items():
+                if key.lower() not in ("content-length", "connection"):
+                    self.send_header(key, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(payload)
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:  # request lines stay out of the console
+            pass
+
+    return _start(ThreadingHTTPServer((host, port), Handler))
+
+
+def serve_lambda(runtime: LocalRuntime, host: str, port: int) -> ThreadingHTTPServer:
+    """The Lambda Invoke API (like `sam local start-lambda`): boto3 and the AWS CLI work against it."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            parts = urlsplit(self.path).path.strip("/").split("/")
+            if len(parts) != 4 or parts[1] != "functions" or parts[3] != "invocations":
+                return self._reply(404, {"message": "Unknown operation"}, error_type="UnknownOperationException")
+            name = parts[2]
+            try:
+                function = runtime.function(name)
+            except KeyError:
+                return self._reply(404, {"Type": "User", "message": f"Function not found: {name}"}, error_type="ResourceNotFoundException")
+            event = json.loads(body or b"{}")
+            if self.headers.get("X-Amz-Invocation-Type") == "Event":
+                threading.Thread(target=_invoke_quietly, args=(function, event), daemon=True).start()
+                return self._reply(202, None)
+            try:
+                result = function.invoke(event).result
+            except InvokeError as error:
+                return self._reply(200, error.payload, function_error="Unhandled")
+            self._reply(200, result)
+
+        def _reply(self, status: int, payload: Any, *, error_type: str | None = None, function_error: str | None = None) -> None:
+            data = b"" if payload is None else json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("X-Amz-Executed-Version", "$LATEST")
+            if error_type:
+                self.send_header("x-amzn-ErrorType", error_type)
+            if function_error:
+                self.send_header("X-Amz-Function-Error", function_error)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return _start(ThreadingHTTPServer((host, port), Handler))
+
+
+def _invoke_quietly(function: Any, event: Any) -> None:
+    try:
+        function.invoke(event)
+    except InvokeError:
+        pass  # logged by the worker
+
+
+def _start(server: ThreadingHTTPServer) -> ThreadingHTTPServer:
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server

@@ -1,0 +1,249 @@
+"""The whole embedded stack in one process: moto server, the deployed template, function
+workers, the API gateway and the Lambda endpoint."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import socket
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from ccp_local import template as tpl
+from ccp_local.deploy import Deployment, deploy
+from ccp_local.gateway import Gateway, TokenVerifier, serve_api, serve_lambda
+from ccp_local.runtime import LocalFunction, LocalRuntime, function_environment
+
+REGION = "us-east-1"
+LOCAL_PASSWORD = "Local-Passw0rd!"
+STAFF_USER = "staff@ccp.local"
+STATE_DIR = tpl.ROOT / ".ccp-local"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class StackConfig:
+    host: str = "127.0.0.1"
+    api_port: int = 3000
+    lambda_port: int = 3001
+    aws_port: int = 0  # 0: any free port
+    concurrency: int = 2
+
+
+class LocalStack:
+    def __init__(self, config: StackConfig):
+        self.config = config
+        self.deployment: Deployment | None = None
+        self.runtime: LocalRuntime | None = None
+        self.gateway: Gateway | None = None
+        self._servers: list[Any] = []
+        self._moto = None
+
+    # ---- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> LocalStack:
+        from moto.server import ThreadedMotoServer
+
+        aws_port = self.config.aws_port or free_port()
+        self._moto = ThreadedMotoServer(ip_address=self.config.host, port=aws_port, verbose=False)
+        self._moto.start()
+        self.aws_endpoint = f"http://{self.config.host}:{aws_port}"
+        # This process talks to embedded AWS too (deploying, seeding, tokens, outbox).
+        os.environ.update(
+            AWS_ENDPOINT_URL=self.aws_endpoint,
+            AWS_ACCESS_KEY_ID="local",
+            AWS_SECRET_ACCESS_KEY="local",
+            AWS_DEFAULT_REGION=REGION,
+            AWS_REGION=REGION,
+        )
+        os.environ.pop("AWS_PROFILE", None)
+        self.deployment = deploy(REGION)
+        # The seeder and the OpenAPI export import function code, as the functions' own processes do.
+        for spec in tpl.functions():
+            if str(spec.code_dir) not in sys.path:
+                sys.path.insert(0, str(spec.code_dir))
+        STATE_DIR.mkdir(exist_ok=True)
+        log_dir = STATE_DIR / "logs"
+        log_dir.mkdir(exist_ok=True)
+        specs = {s.logical_id: s for s in tpl.functions()}
+        self.runtime = LocalRuntime(
+            {
+                logical: LocalFunction(
+                    specs[logical],
+                    function_environment(specs[logical], configuration, self.aws_endpoint, REGION),
+                    log_dir,
+                    self.config.concurrency,
+                )
+                for logical, configuration in self.deployment.functions.items()
+            }
+        )
+        pool_id = self.deployment.physical_ids["UserPool"]
+        verifier = TokenVerifier(
+            jwks_url=f"{self.aws_endpoint}/{pool_id}/.well-known/jwks.json",
+            issuer=f"https://cognito-idp.{REGION}.amazonaws.com/{pool_id}",
+            audience=self.deployment.physical_ids["UserPoolClient"],
+        )
+        self.gateway = Gateway(tpl.api_routes(), self.runtime, verifier, self._local_routes())
+        self._servers.append(serve_api(self.gateway, self.config.host, self.config.api_port))
+        self._servers.append(serve_lambda(self.runtime, self.config.host, self.config.lambda_port))
+        self._write_state()
+        return self
+
+    def stop(self) -> None:
+        for server in self._servers:
+            server.shutdown()
+        if self.runtime:
+            self.runtime.stop()
+        if self._moto:
+            self._moto.stop()
+        (STATE_DIR / "state.json").unlink(missing_ok=True)
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.config.host}:{self.config.api_port}"
+
+    @property
+    def lambda_url(self) -> str:
+        return f"http://{self.config.host}:{self.config.lambda_port}"
+
+    @property
+    def table_name(self) -> str:
+        return self.deployment.physical_ids["CcpTable"]
+
+    def _write_state(self) -> None:
+        state = {
+            "api_url": self.api_url,
+            "lambda_url": self.lambda_url,
+            "aws_endpoint": self.aws_endpoint,
+            "table": self.table_name,
+            "user_pool_id": self.deployment.physical_ids["UserPool"],
+            "pid": os.getpid(),
+        }
+        (STATE_DIR / "state.json").write_text(json.dumps(state, indent=2))
+
+    # ---- identities -----------------------------------------------------------------------
+
+    def token(self, *, member_id: str | None = None, staff: bool = False) -> str:
+        """An ID token from the stack's user pool, creating the local user on first use."""
+        idp = boto3.client("cognito-idp", region_name=REGION)
+        pool = self.deployment.physical_ids["UserPool"]
+        client = self.deployment.physical_ids["UserPoolClient"]
+        username = STAFF_USER if staff else f"{member_id.lower()}@members.ccp.local"
+        try:
+            idp.admin_get_user(UserPoolId=pool, Username=username)
+        except idp.exceptions.UserNotFoundException:
+            attributes = [{"Name": "email", "Value": username}, {"Name": "email_verified", "Value": "true"}]
+            if member_id:
+                attributes.append({"Name": "custom:member_id", "Value": member_id})
+            idp.admin_create_user(UserPoolId=pool, Username=username, UserAttributes=attributes, MessageAction="SUPPRESS")
+            idp.admin_set_user_password(UserPoolId=pool, Username=username, Password=LOCAL_PASSWORD, Permanent=True)
+            if staff:
+                idp.admin_add_user_to_group(UserPoolId=pool, Username=username, GroupName="staff")
+        auth = idp.admin_initiate_auth(
+            UserPoolId=pool,
+            ClientId=client,
+            AuthFlow="ADMIN_NO_SRP_AUTH",
+            AuthParameters={"USERNAME": username, "PASSWORD": LOCAL_PASSWORD},
+        )
+        return auth["AuthenticationResult"]["IdToken"]
+
+    # ---- local-only routes ----------------------------------------------------------------
+
+    def outbox(self) -> dict[str, Any]:
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.ses.models import ses_backends
+
+        backend = ses_backends[DEFAULT_ACCOUNT_ID][REGION]
+        emails = []
+        for message in backend.sent_messages:
+            emails.append(_email_view(message))
+        s3 = boto3.client("s3", region_name=REGION)
+        batches = []
+        bucket = self.deployment.physical_ids.get("MailBatchesBucket")
+        if bucket:
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="mail-batches/"):
+                batches.extend({"key": o["Key"], "size": o["Size"]} for o in page.get("Contents", []))
+        return {"emails": emails, "postal_batches": batches}
+
+    def openapi(self) -> dict[str, Any]:
+        """The merged OpenAPI 3.1 document of every API function, as Powertools exports it."""
+        from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver
+
+        merged: dict[str, Any] | None = None
+        api_functions = {r.function for r in tpl.api_routes()}
+        for spec in tpl.functions():
+            if spec.logical_id not in api_functions:
+                continue
+            module = importlib.import_module(spec.handler.rsplit(".", 1)[0])
+            app = next(v for v in vars(module).values() if isinstance(v, APIGatewayRestResolver))
+            document = json.loads(app.get_openapi_json_schema(title="CCP API", version="1.0.0"))
+            if merged is None:
+                merged = document
+            else:
+                merged["paths"].update(document.get("paths", {}))
+                merged.setdefault("components", {}).setdefault("schemas", {}).update(
+                    document.get("components", {}).get("schemas", {})
+                )
+        merged = merged or {"openapi": "3.1.0", "info": {"title": "CCP API", "version": "1.0.0"}, "paths": {}}
+        merged["servers"] = [{"url": self.api_url}]
+        merged.setdefault("components", {})["securitySchemes"] = {
+            "cognito": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+        }
+        merged["security"] = [{"cognito": []}]
+        return merged
+
+    def _local_routes(self):
+        def outbox(query):
+            return 200, "application/json", json.dumps(self.outbox()["emails"]).encode()
+
+        def openapi(query):
+            return 200, "application/json", json.dumps(self.openapi()).encode()
+
+        def docs(query):
+            return 200, "text/html; charset=utf-8", SWAGGER_HTML.encode()
+
+        def token(query):
+            member_id = (query.get("member_id") or [None])[0]
+            staff = (query.get("staff") or ["false"])[0].lower() in ("1", "true", "yes")
+            if not member_id and not staff:
+                return 422, "application/json", b'{"error": {"code": "VALIDATION_ERROR", "message": "member_id or staff=true", "details": []}}'
+            return 200, "application/json", json.dumps({"id_token": self.token(member_id=member_id, staff=staff)}).encode()
+
+        return {
+            ("GET", "/_local/outbox"): outbox,
+            ("GET", "/_local/openapi.json"): openapi,
+            ("GET", "/_local/docs"): docs,
+            ("GET", "/_local/token"): token,
+        }
+
+
+def _email_view(message: Any) -> dict[str, Any]:
+    destinations = getattr(message, "destinations", {}) or {}
+    to = destinations.get("ToAddresses", []) if isinstance(destinations, dict) else list(destinations)
+    text = getattr(message, "body", None)
+    raw = getattr(message, "raw_data", None)
+    return {
+        "to": to,
+        "subject": getattr(message, "subject", None),
+        "text": text if text is not None else raw,
+        "sent_at": getattr(message, "sent_at", None),
+    }
+
+
+SWAGGER_HTML = """<!doctype html>
+<html><head><meta charset="utf-8"><title>CCP API (local)</title>
+<link rel="stylesheet" href="https://unpkg.com/swagger-ui-dist@5/swagger-ui.css"></head>
+<body><div id="ui"></div>
+<script src="https://unpkg.com/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
+<script>SwaggerUIBundle({url: "/_local/openapi.json", dom_id: "#ui"});</script>
+</body></html>"""
