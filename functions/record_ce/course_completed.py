@@ -46,7 +46,7 @@ class CourseCompletedEvent(EventBridgeModel):
 def record_completion(event: CourseCompletedEvent) -> dict:
     completion = event.detail
     today = business_date(event.time)
-    held = [c.code for c in service().progress(completion.member_id) if c.cycle.contains(completion.completed_on)]
+    held = service().credentials_open_on(completion.member_id, completion.completed_on)
     if not held:
         logger.info("course completion outside every open cycle; not recorded", extra={"completion_id": completion.completion_id})
         return {"recorded": False, "reason": "NOT_IN_OPEN_CYCLE"}

@@ -16,7 +16,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ccp.api import current_caller, install_boundary, once_per_key, request_moment, request_today
+from ccp.api import current_caller, install_boundary, once_per_key, request_moment, request_today, resolve
 from ccp.data.dynamo import table
 from ccp.data.members import MemberRepository
 from ccp.rules.ce import ActivityClaim
@@ -203,4 +203,4 @@ def _activity_out(activity) -> CeActivityOut:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return app.resolve(event, context)
+    return resolve(app, event, context)

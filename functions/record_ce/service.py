@@ -309,6 +309,10 @@ class CeService:
             return
         raise Retryable("Too many simultaneous changes to these totals; try again.")
 
+    def credentials_open_on(self, member_id: str, day: date) -> list[str]:
+        """The held credentials whose open cycle holds `day` (where platform CE can count)."""
+        return [c.code for c in self._held_credentials(member_id).values() if c.cycle.contains(day)]
+
     def activities(self, member_id: str, *, credential: str | None, cycle: str | None) -> list[ActivityRecord]:
         held = self._held_credentials(member_id)
         code = self._held_code(credential, held, None) if credential else None

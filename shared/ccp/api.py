@@ -11,7 +11,6 @@ from typing import Annotated, Any, Callable
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
@@ -55,8 +54,33 @@ def _validation_error(error: RequestValidationError) -> CcpError:
     return RuleViolation("The request does not match the schema.", code="VALIDATION_ERROR", details=details)
 
 
+def resolve(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Access control first (deny by default), then Powertools routing and validation.
+
+    It runs before `app.resolve` because Powertools validates the request before any middleware:
+    a caller who may not touch a record must hear 403, not a schema complaint about their body.
+    """
+    request_context = event.get("requestContext") or {}
+    try:
+        caller = authorize(
+            (request_context.get("authorizer") or {}).get("claims"),
+            event.get("resource") or "",
+            event.get("pathParameters"),
+        )
+        _require_json_body(event.get("headers"), event.get("body"))
+    except CcpError as error:
+        return {
+            "statusCode": error.http_status,
+            "multiValueHeaders": {"Content-Type": [JSON]},
+            "body": json.dumps(error.to_body()),
+            "isBase64Encoded": False,
+        }
+    app.append_context(caller=caller)
+    return app.resolve(event, context)
+
+
 def install_boundary(app: APIGatewayRestResolver, logger: Logger) -> None:
-    """Error mapping by type, and deny-by-default access control, for one API function."""
+    """Error mapping by type for one API function (access control is in `resolve`)."""
 
     @app.exception_handler(CcpError)
     def _ccp_error(error: CcpError) -> Response:
@@ -87,18 +111,6 @@ def install_boundary(app: APIGatewayRestResolver, logger: Logger) -> None:
         logger.exception("unexpected error")
         return error_response(CcpError("Something went wrong on our side."))
 
-    def access_control(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:
-        event = app.current_event
-        caller = authorize(
-            event.request_context.authorizer.claims,
-            event.resource,
-            event.path_parameters,
-        )
-        app.append_context(caller=caller)
-        _require_json_body(event.headers, event.body)
-        return next_middleware(app)
-
-    app.use(middlewares=[access_control])
 
 
 def _require_json_body(headers: dict[str, str] | None, body: str | None) -> None:

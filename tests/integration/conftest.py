@@ -67,3 +67,12 @@ def new_member(api):
         return member_id, member_claims(member_id)
 
     return create
+
+
+@pytest.fixture
+def member(api, new_member):
+    """A member holding RMA (certified 2025-03-10: cycle 2025-03-10 .. 2028-03-09), as seen by themself."""
+    from tests.integration.helpers import MemberApi
+
+    member_id, claims = new_member()
+    return MemberApi(api, member_id, claims)

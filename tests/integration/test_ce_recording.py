@@ -1,0 +1,153 @@
+"""Recording CE through the real handler against a table built from the template."""
+
+from tests.integration.helpers import at, ce_body
+from ccp_local.events import member_claims, staff_claims
+
+
+def test_recording_ce_returns_its_id_and_counted_points_and_updates_progress_at_once(member):
+    created = member.record(points=12.5)
+    assert created["statusCode"] == 201
+    assert created["json"]["counted_points"] == 12.5
+    progress = member.progress()
+    assert progress["recorded_points"] == 12.5
+    assert progress["counted_points"] == 12.5
+    assert progress["remaining_points"] == 17.5
+    assert progress["by_category"]["professional_education"] == {"recorded": 12.5, "counted": 12.5, "cap": None}
+
+
+def test_points_over_a_cap_are_recorded_but_not_counted(member):
+    response = member.record(category="authorship", title="Article", points=20)
+    assert response["json"]["counted_points"] == 15
+    progress = member.progress()
+    assert progress["by_category"]["authorship"] == {"recorded": 20, "counted": 15, "cap": 15}
+
+
+def test_the_same_activity_twice_is_a_409_duplicate(member):
+    assert member.record()["statusCode"] == 201
+    again = member.record(body=ce_body(title="  INFECTION control ", provider="red cross"))
+    assert again["statusCode"] == 409
+    assert again["json"]["error"]["code"] == "DUPLICATE_ACTIVITY"
+    assert member.progress()["recorded_points"] == 5
+
+
+def test_one_activity_can_count_for_several_held_credentials(api, new_member):
+    from tests.integration.helpers import MemberApi
+
+    member_id, claims = new_member(credentials=[{"code": "MLS", "certified_on": "2024-09-01"}, {"code": "MLT", "certified_on": "2025-01-15"}])
+    member = MemberApi(api, member_id, claims)
+    response = member.record(credentials=["MLS", "MLT"], category="formal_education", points=45, start_date="2025-02-01", end_date="2025-05-01")
+    assert response["json"]["counted_by_credential"] == {"MLS": 45, "MLT": 45}
+    assert member.progress("MLS")["remaining_points"] == 0
+    assert member.progress("MLT")["remaining_points"] == 0
+
+
+def test_the_old_name_mt_records_for_mls(api, new_member):
+    from tests.integration.helpers import MemberApi
+
+    member_id, claims = new_member(credentials=[{"code": "MT", "certified_on": "2024-09-01"}])
+    member = MemberApi(api, member_id, claims)
+    assert member.record(credentials=["mt"])["json"]["counted_by_credential"] == {"MLS": 5}
+
+
+def test_met_on_is_the_chicago_date_of_the_recording_request(member):
+    # 03:00 UTC on 16 June is 22:00 on 15 June in Chicago.
+    member.record(category="formal_education", points=30, at=at("2026-06-16T03:00:00"))
+    assert member.progress()["met_on"] == "2026-06-15"
+
+
+def test_correcting_an_entry_moves_its_points(member):
+    activity_id = member.record(points=10)["json"]["activity_id"]
+    patched = member.call("PATCH", f"/ce-activities/{activity_id}", body={"points": 4, "category": "authorship", "attested": True})
+    assert patched["statusCode"] == 200, patched
+    progress = member.progress()
+    assert progress["recorded_points"] == 4
+    assert progress["by_category"]["authorship"]["recorded"] == 4
+    assert progress["by_category"]["professional_education"]["recorded"] == 0
+
+
+def test_deleting_an_entry_takes_its_points_back_and_allows_recording_it_again(member):
+    activity_id = member.record(points=10)["json"]["activity_id"]
+    assert member.call("DELETE", f"/ce-activities/{activity_id}")["statusCode"] == 204
+    assert member.progress()["recorded_points"] == 0
+    assert member.call("DELETE", f"/ce-activities/{activity_id}")["statusCode"] == 404
+    assert member.record(points=10)["statusCode"] == 201
+
+
+def test_entries_of_a_rolled_over_cycle_are_frozen(member, table):
+    from datetime import date
+
+    from ccp.data.members import MemberRepository
+
+    activity_id = member.record()["json"]["activity_id"]
+    repository = MemberRepository(table)
+    credential = repository.credentials(member.member_id)[0]
+    repository.put_credential(credential.model_copy(update={"cycle_start": date(2028, 3, 10), "cycle_end": date(2031, 3, 9), "recorded": {}, "eligible": {}}))
+    for method, body in (("PATCH", {"points": 1, "attested": True}), ("DELETE", None)):
+        response = member.call(method, f"/ce-activities/{activity_id}", body=body)
+        assert response["statusCode"] == 409
+        assert response["json"]["error"]["code"] == "CYCLE_FROZEN"
+
+
+def test_listing_filters_by_credential_and_cycle(member):
+    member.record(title="A")
+    member.record(title="B")
+    listed = member.call("GET", "/ce-activities?credential=RMA&cycle=current")["json"]["activities"]
+    assert sorted(a["title"] for a in listed) == ["A", "B"]
+    assert member.call("GET", "/ce-activities?cycle=2019-01-01")["json"]["activities"] == []
+    assert member.call("GET", "/ce-activities?cycle=soon")["json"]["error"]["code"] == "INVALID_CYCLE"
+
+
+def test_the_same_idempotency_key_and_body_return_the_first_response_and_record_once(member):
+    headers = {"Idempotency-Key": "retry-123"}
+    first = member.record(headers=headers)
+    second = member.record(headers=headers)
+    assert first["statusCode"] == second["statusCode"] == 201
+    assert first["json"] == second["json"]
+    assert member.progress()["recorded_points"] == 5
+    reused = member.record(body=ce_body(points=6), headers=headers)
+    assert reused["statusCode"] == 422
+    assert reused["json"]["error"]["code"] == "IDEMPOTENCY_KEY_REUSED"
+
+
+def test_transcript_as_csv_pdf_and_json(member):
+    member.record(title="=HYPERLINK(evil)")
+    csv = member.call("GET", "/transcript?format=csv")
+    assert csv["content_type"].startswith("text/csv")
+    assert csv["body"].splitlines()[0].startswith("credential,cycle_start,cycle_end,activity_id")
+    assert "'=HYPERLINK(evil)" in csv["body"]
+    pdf = member.call("GET", "/transcript", headers={"Accept": "application/pdf"})
+    assert pdf["content_type"] == "application/pdf" and pdf["isBase64Encoded"]
+    import base64
+
+    assert base64.b64decode(pdf["body"]).startswith(b"%PDF")
+    document = member.call("GET", "/transcript?credential=RMA")["json"]
+    assert document["sections"][0]["credential"] == "RMA"
+    assert document["sections"][0]["activities"][0]["points"] == 5
+
+
+def test_members_see_only_their_own_records(member, new_member):
+    other_id, _ = new_member()
+    response = member.api.call("GET", "/members/{member_id}/progress", f"/members/{other_id}/progress", claims=member.claims)
+    assert response["statusCode"] == 403
+    assert response["json"]["error"]["code"] == "FORBIDDEN"
+
+
+def test_staff_can_read_any_member(member):
+    assert member.call("GET", "", claims=staff_claims())["statusCode"] == 200
+
+
+def test_no_token_is_401(member):
+    response = member.api.call("GET", "/members/{member_id}", f"/members/{member.member_id}", claims=None)
+    assert response["statusCode"] == 401
+
+
+def test_an_unknown_member_is_404(api):
+    response = api.call("GET", "/members/{member_id}", "/members/NOBODY", claims=staff_claims())
+    assert response["statusCode"] == 404
+    assert response["json"]["error"]["code"] == "MEMBER_NOT_FOUND"
+
+
+def test_a_bad_body_sent_to_someone_elses_records_is_403_not_a_schema_error(member, new_member):
+    other_id, _ = new_member()
+    response = member.api.call("POST", "/members/{member_id}/ce-activities", f"/members/{other_id}/ce-activities", claims=member.claims, body={"nonsense": True})
+    assert response["statusCode"] == 403
