@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ccp.api import current_caller, install_boundary, once_per_key, request_moment, request_today, resolve
 from ccp.data.dynamo import table
 from ccp.data.members import MemberRepository
+from ccp.settings import ObservabilitySettings, TableSettings
 from ccp.rules.ce import ActivityClaim
 from ccp.rules.versions import default_rule_book
 from record_ce import transcript as render
@@ -41,6 +42,7 @@ from record_ce.schemas import (
 from record_ce.service import ActivityRequest, CeService, NewCredential, NewMember, RecordedActivity
 
 logger = Logger()
+SETTINGS = (TableSettings, ObservabilitySettings)
 tracer = Tracer()
 metrics = Metrics()
 app = APIGatewayRestResolver(enable_validation=True)

@@ -10,8 +10,10 @@ from ccp_local.events import FakeLambdaContext, api_event, member_claims, staff_
 @pytest.fixture
 def table(aws):
     os.environ["TABLE_NAME"] = TABLE_NAME
+    from ccp import settings
     from ccp.data import dynamo
 
+    settings.table_settings.cache_clear()
     dynamo.table.cache_clear()
     dynamo.low_level_client.cache_clear()
     import record_ce.handler as handler

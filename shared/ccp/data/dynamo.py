@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any, Iterator
@@ -12,6 +11,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ccp.errors import Retryable
+from ccp.settings import table_settings
 
 # Bounded retries and timeouts: an API caller hears about a throttle within seconds,
 # never after the SDK's long default back-off.
@@ -35,7 +35,7 @@ THROTTLE_CODES = frozenset(
 @lru_cache(maxsize=8)
 def table(table_name: str | None = None) -> Any:
     """The program's one table, created on first use (never at import time)."""
-    name = table_name or os.environ["TABLE_NAME"]
+    name = table_name or table_settings().table_name
     return boto3.resource("dynamodb", config=API_BOTO_CONFIG).Table(name)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any, Callable
 
 from aws_lambda_powertools.utilities.idempotency import (
@@ -12,6 +11,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 
 from ccp.data.dynamo import low_level_client
+from ccp.settings import table_settings
 
 # Records expire after a day (the table's TTL attribute is `expiration`, Powertools' default).
 _CONFIG = IdempotencyConfig(
@@ -26,7 +26,7 @@ def run_once(
 ) -> dict[str, Any]:
     # One partition per scope (e.g. a member), so idempotency records do not pile into one hot key.
     persistence = DynamoDBPersistenceLayer(
-        table_name=os.environ["TABLE_NAME"],
+        table_name=table_settings().table_name,
         key_attr="pk",
         sort_key_attr="sk",
         static_pk_value=f"IDEMPOTENCY#{scope}",

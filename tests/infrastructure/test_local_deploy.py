@@ -1,0 +1,23 @@
+"""The real template deploys into embedded AWS with what moto would otherwise ignore applied."""
+
+import boto3
+from moto import mock_aws
+
+from ccp_local.deploy import deploy
+
+
+def test_the_template_deploys_into_embedded_aws_with_table_settings_applied():
+    with mock_aws():
+        deployment = deploy("us-east-1")
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+        table = deployment.physical_ids["CcpTable"]
+        description = dynamodb.describe_table(TableName=table)["Table"]
+        assert [i["IndexName"] for i in description["GlobalSecondaryIndexes"]] == ["gsi1"]
+        assert dynamodb.describe_time_to_live(TableName=table)["TimeToLiveDescription"]["AttributeName"] == "expiration"
+        backups = dynamodb.describe_continuous_backups(TableName=table)["ContinuousBackupsDescription"]
+        assert backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
+        assert set(deployment.functions) == {"RecordCeFunction", "CourseCompletedFunction"}
+        env = deployment.functions["RecordCeFunction"]["Environment"]["Variables"]
+        assert env["TABLE_NAME"] == table
+        groups = boto3.client("cognito-idp", region_name="us-east-1").list_groups(UserPoolId=deployment.physical_ids["UserPool"])
+        assert [g["GroupName"] for g in groups["Groups"]] == ["staff"]

@@ -1,0 +1,133 @@
+"""The template and the code agree: handlers import, routes match both ways, settings are
+covered, the table is protected, policies are least-privilege, and cfn-lint is clean."""
+
+import importlib
+import json
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver
+
+from ccp_local import template as tpl
+
+ROOT = tpl.ROOT
+TEMPLATE = tpl.load()
+FUNCTIONS = tpl.functions()
+ROUTES = tpl.api_routes()
+
+
+def handler_module(spec):
+    return importlib.import_module(spec.handler.rsplit(".", 1)[0])
+
+
+@pytest.mark.parametrize("spec", FUNCTIONS, ids=[f.logical_id for f in FUNCTIONS])
+def test_every_handler_in_the_template_imports_and_is_callable(spec):
+    module = handler_module(spec)
+    assert callable(getattr(module, spec.handler.rsplit(".", 1)[1]))
+    assert (spec.code_dir / spec.handler.split(".")[0]).is_dir()
+
+
+def resolver_routes(module):
+    app = next(v for v in vars(module).values() if isinstance(v, APIGatewayRestResolver))
+    schema = json.loads(app.get_openapi_json_schema())
+    return {(method.upper(), path) for path, item in schema["paths"].items() for method in item}
+
+
+def test_every_template_route_has_a_resolver_route_and_back():
+    from_template, from_code = set(), set()
+    api_functions = {r.function for r in ROUTES}
+    for spec in FUNCTIONS:
+        if spec.logical_id in api_functions:
+            from_code |= {(spec.logical_id, m, p) for m, p in resolver_routes(handler_module(spec))}
+    from_template = {(r.function, r.method, r.path) for r in ROUTES}
+    assert from_template == from_code
+
+
+def test_every_api_route_is_behind_the_cognito_authorizer_and_has_an_access_rule():
+    from ccp.access import rule_for
+
+    for route in ROUTES:
+        assert route.authorized, route
+        assert rule_for(route.path) is not None, f"{route.path} has no access rule"
+
+
+@pytest.mark.parametrize("spec", FUNCTIONS, ids=[f.logical_id for f in FUNCTIONS])
+def test_the_template_sets_every_environment_variable_a_function_reads(spec):
+    settings = getattr(handler_module(spec), "SETTINGS")
+    needed = set().union(*(model.env_names() for model in settings))
+    assert needed <= set(spec.environment), needed - set(spec.environment)
+
+
+def test_the_table_is_protected_and_expires_idempotency_records():
+    props = TEMPLATE["Resources"]["CcpTable"]["Properties"]
+    assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert props["DeletionProtectionEnabled"] is True
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+    assert TEMPLATE["Resources"]["CcpTable"]["DeletionPolicy"] == "Retain"
+    # Powertools Idempotency writes its expiry into the same attribute.
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+    import inspect
+
+    assert inspect.signature(DynamoDBPersistenceLayer).parameters["expiry_attr"].default == "expiration"
+
+
+def test_key_attributes_in_the_template_are_the_ones_the_key_builders_write():
+    from ccp.data import keys
+
+    props = TEMPLATE["Resources"]["CcpTable"]["Properties"]
+    names = {a["AttributeName"] for a in props["AttributeDefinitions"]}
+    assert names == {"pk", "sk", "gsi1pk", "gsi1sk"}
+    from datetime import date
+
+    assert set(keys.anniversary_gsi_keys("M1", "RMA", date(2020, 5, 4))) == {"gsi1pk", "gsi1sk"}
+
+
+def policy_statements(resource):
+    for policy in resource["Properties"].get("Policies", []):
+        if isinstance(policy, dict) and "Statement" in policy:
+            yield from policy["Statement"]
+
+
+@pytest.mark.parametrize("spec", FUNCTIONS, ids=[f.logical_id for f in FUNCTIONS])
+def test_function_policies_name_actions_and_resources(spec):
+    resource = TEMPLATE["Resources"][spec.logical_id]
+    for statement in policy_statements(resource):
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        assert all("*" not in a for a in actions), actions
+        assert "dynamodb:Scan" not in actions
+        assert statement["Resource"] != "*"
+    for policy in resource["Properties"].get("Policies", []):
+        assert not isinstance(policy, str), f"managed policy {policy} is broader than needed"
+
+
+def test_the_layer_ships_the_runtime_dependencies_of_the_project():
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    layer = [
+        line.strip() for line in (ROOT / "shared" / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    name = lambda requirement: re.split(r"[\[<>=~! ]", requirement, 1)[0].lower()  # noqa: E731
+    # boto3 comes with the Lambda runtime.
+    assert {name(d) for d in declared} - {"boto3"} == {name(r) for r in layer}
+
+
+def test_cfn_lint_is_clean_on_the_template_and_on_its_translated_form(tmp_path):
+    from moto import mock_aws
+
+    import boto3
+    from ccp_local.deploy import translate
+
+    with mock_aws():
+        translated = translate(
+            TEMPLATE, tpl.TEMPLATE_PATH.parent, s3=boto3.client("s3", region_name="us-east-1"),
+            iam=boto3.client("iam", region_name="us-east-1"), region="us-east-1",
+        )
+    out = tmp_path / "translated.json"
+    out.write_text(json.dumps(translated))
+    for path in (tpl.TEMPLATE_PATH, out):
+        result = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), str(path)], capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
