@@ -21,6 +21,7 @@ from ccp.data.dynamo import table
 from ccp.data.members import MemberRepository
 from ccp.settings import ObservabilitySettings, TableSettings
 from ccp.rules.ce import ActivityClaim
+from ccp.rules.status import worst
 from ccp.rules.versions import default_rule_book
 from record_ce import transcript as render
 from record_ce.schemas import (
@@ -50,7 +51,6 @@ install_boundary(app, logger)
 
 MemberId = Annotated[str, Path(pattern=MEMBER_ID_PATTERN)]
 ActivityId = Annotated[str, Path(pattern=ACTIVITY_ID_PATTERN)]
-STATUS_SEVERITY = {"active": 0, "inactive": 1, "must_recertify": 2}
 
 
 @lru_cache(maxsize=1)
@@ -60,13 +60,16 @@ def service() -> CeService:
 
 @app.get("/members/<member_id>")
 def get_member(member_id: MemberId) -> MemberOut:
-    state = service().member(member_id)
-    profile = state.profile
-    credentials = [CredentialOut.model_validate(c, from_attributes=True) for c in state.credentials]
+    view = service().member(member_id, request_today(app))
+    profile = view.state.profile
+    credentials = [
+        CredentialOut(**c.model_dump(include=set(CredentialOut.model_fields) - {"status"}), status=view.statuses[c.code])
+        for c in view.state.credentials
+    ]
     return MemberOut(
         **profile.model_dump(include={"member_id", "first_name", "last_name", "email", "mailing_address"}),
         name=f"{profile.first_name} {profile.last_name}",
-        status=max((c.status for c in credentials), key=STATUS_SEVERITY.__getitem__, default="active"),
+        status=worst([c.status for c in credentials]),
         credentials=credentials,
     )
 
@@ -127,9 +130,9 @@ def progress(member_id: MemberId) -> list[ProgressOut]:
             remaining_points=p.progress.remaining_points,
             by_category={k: CategoryProgressOut(**v.model_dump()) for k, v in p.progress.by_category.items()},
             met_on=p.met_on,
-            status=p.credential.status,
+            status=p.status,
         )
-        for p in service().progress(member_id)
+        for p in service().progress(member_id, request_today(app))
     ]
 
 

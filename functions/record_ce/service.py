@@ -9,11 +9,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from ccp.data.members import MemberRepository, StaleWrite, TotalsWrite
-from ccp.data.records import ActivityRecord, Address, CredentialRecord, MemberRecord, MemberState
+from ccp.data.records import ActivityRecord, Address, CredentialRecord, InvoiceRecord, MemberRecord, MemberState
 from ccp.errors import Conflict, NotFound, Retryable, RuleViolation
 from ccp.rules.ce import (
     ZERO,
@@ -29,6 +29,7 @@ from ccp.rules.ce import (
 )
 from ccp.rules.dates import Cycle, cycle_containing, cycle_starting
 from ccp.rules.versions import RuleBook
+from ccp.standing import credential_status
 
 # A member's own concurrent writes can race on the running totals; re-read and retry a few times.
 WRITE_ATTEMPTS = 4
@@ -48,6 +49,7 @@ class NewMember:
     email: str
     mailing_address: Address | None
     credentials: list[NewCredential]
+    mail_opt_out: bool = False
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,13 @@ class CredentialProgress:
     cycle: Cycle
     progress: Progress
     met_on: date | None
+    status: str
+
+
+@dataclass(frozen=True)
+class MemberView:
+    state: MemberState
+    statuses: dict[str, str]  # per credential, on the day asked
 
 
 @dataclass(frozen=True)
@@ -154,6 +163,7 @@ class CeService:
             last_name=request.last_name.strip(),
             email=request.email.strip().lower(),
             mailing_address=request.mailing_address,
+            mail_opt_out=request.mail_opt_out,
             created_at=now,
         )
         credentials: list[CredentialRecord] = []
@@ -180,12 +190,19 @@ class CeService:
                     grandfathered=grandfathered,
                     cycle_start=cycle.start,
                     cycle_end=cycle.end,
+                    contact=member.contact,
                 )
             )
         return MemberState(profile=member, credentials=credentials)
 
-    def member(self, member_id: str) -> MemberState:
-        return self._members.member_state(member_id)
+    def member(self, member_id: str, today: date) -> MemberView:
+        state = self._members.member_state(member_id)
+        return MemberView(state, self._statuses(state, today))
+
+    def _statuses(self, state: MemberState, today: date) -> dict[str, str]:
+        return {
+            c.code: credential_status(c, state.invoices_of(c.code), today, self._rule_book).status for c in state.credentials
+        }
 
     # ---- activities ----------------------------------------------------------------------
 
@@ -201,9 +218,11 @@ class CeService:
     ) -> RecordedActivity:
         activity_id = activity_id or new_activity_id(now)
         for _ in range(WRITE_ATTEMPTS):
-            held = self._held_credentials(member_id)
+            state = self._held_state(member_id)
+            held = {c.code: c for c in state.credentials}
             recorded, writes = self._evaluate(
-                member_id, request, held, today=today, now=now, source=source, activity_id=activity_id
+                member_id, request, held, today=today, now=now, source=source, activity_id=activity_id,
+                invoices=state.invoices,
             )
             try:
                 self._members.record_activity(recorded.activity, writes)
@@ -222,6 +241,7 @@ class CeService:
         now: datetime,
         source: str,
         activity_id: str,
+        invoices: list[InvoiceRecord] = (),
     ) -> tuple[RecordedActivity, list[TotalsWrite]]:
         """The activity as the rules judge it, and each claimed credential's new totals."""
         codes = self._claimed_codes(request.credentials, held, today)
@@ -233,7 +253,7 @@ class CeService:
             points = eligible_points(request.claim, credential.cycle, rules)
             before = self._progress(credential, credential.totals)
             totals = credential.totals.plus(request.claim.category, request.claim.points, points)
-            write, after = self._totals_write(credential, totals, today)
+            write, after = self._totals_write(credential, totals, today, invoices)
             writes.append(write)
             eligible[code], cycles[code] = points, credential.cycle_start
             dedup[code] = duplicate_key(code, request.claim)
@@ -265,7 +285,8 @@ class CeService:
     ) -> RecordedActivity:
         for _ in range(WRITE_ATTEMPTS):
             old = self._members.activity(member_id, activity_id)
-            held = self._held_credentials(member_id)
+            state = self._held_state(member_id)
+            held = {c.code: c for c in state.credentials}
             self._ensure_open(old, held)
             claim = ActivityClaim.model_validate({**old.claim.model_dump(), **changes})
             writes, eligible, dedup, counted = [], {}, {}, {}
@@ -278,7 +299,7 @@ class CeService:
                 totals = credential.totals.minus(old.category, old.points, old.eligible[code]).plus(
                     claim.category, claim.points, points
                 )
-                write, after = self._totals_write(credential, totals, today)
+                write, after = self._totals_write(credential, totals, today, state.invoices)
                 writes.append(write)
                 eligible[code], dedup[code] = points, duplicate_key(code, claim)
                 counted[code] = after.counted_points - before.counted_points
@@ -333,14 +354,15 @@ class CeService:
 
     # ---- progress and transcript ---------------------------------------------------------
 
-    def progress(self, member_id: str) -> list[CredentialProgress]:
+    def progress(self, member_id: str, today: date) -> list[CredentialProgress]:
         """One read: the credential items carry their open cycle's running totals."""
-        held = self._members.credentials(member_id)
-        if not held and not self._members.member_exists(member_id):
-            raise NotFound(f"No member {member_id}.", code="MEMBER_NOT_FOUND")
+        state = self._members.member_state(member_id)
+        statuses = self._statuses(state, today)
         return [
-            CredentialProgress(credential=c, cycle=c.cycle, progress=self._progress(c, c.totals), met_on=c.met_on)
-            for c in held
+            CredentialProgress(
+                credential=c, cycle=c.cycle, progress=self._progress(c, c.totals), met_on=c.met_on, status=statuses[c.code]
+            )
+            for c in state.credentials
         ]
 
     def transcript(self, member_id: str, *, credential: str | None, cycle: str | None, today: date) -> Transcript:
@@ -373,17 +395,31 @@ class CeService:
         rules = self._rule_book.in_force_on(credential.cycle_start)
         return progress_of(totals, credential=credential.code, grandfathered=credential.grandfathered, rules=rules)
 
-    def _totals_write(self, credential: CredentialRecord, totals, today: date) -> tuple[TotalsWrite, Progress]:
+    def _totals_write(
+        self, credential: CredentialRecord, totals, today: date, invoices: list[InvoiceRecord] = ()
+    ) -> tuple[TotalsWrite, Progress]:
         after = self._progress(credential, totals)
         met_on = next_met_on(credential.met_on, after, grandfathered=credential.grandfathered, today=today)
         updated = credential.model_copy(update={"recorded": totals.recorded, "eligible": totals.eligible, "met_on": met_on})
-        return TotalsWrite(updated), after
+        unlock = None
+        if met_on is not None and credential.met_on is None:
+            # The end-of-cycle invoice, if issued and locked, becomes payable the day after (RULES.md §4).
+            closing = next((i for i in invoices if i.invoice_id == credential.closing_invoice_id and i.state == "locked"), None)
+            if closing is not None:
+                unlock = closing.model_copy(update={"available_on": met_on + timedelta(days=1)})
+        return TotalsWrite(updated, unlock), after
 
     def _held_credentials(self, member_id: str) -> dict[str, CredentialRecord]:
-        held = {c.code: c for c in self._members.credentials(member_id)}
-        if not held and not self._members.member_exists(member_id):
+        return {c.code: c for c in self._members.credentials(member_id)} or self._no_credentials(member_id)
+
+    def _held_state(self, member_id: str) -> MemberState:
+        """Profile, credentials and invoices in one query (what a CE write needs to know)."""
+        return self._members.member_state(member_id)
+
+    def _no_credentials(self, member_id: str) -> dict[str, CredentialRecord]:
+        if not self._members.member_exists(member_id):
             raise NotFound(f"No member {member_id}.", code="MEMBER_NOT_FOUND")
-        return held
+        return {}
 
     def _held_code(self, code: str, held: dict[str, CredentialRecord], today: date | None) -> str:
         rules = self._rule_book.in_force_on(today) if today else self._rule_book.versions[-1]

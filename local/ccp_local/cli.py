@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 import json
 import signal
 import sys
@@ -10,7 +11,10 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
-from datetime import datetime, timezone
+from datetime import date, datetime, time, timedelta, timezone
+
+
+STATE_DIR = Path(__file__).resolve().parents[2] / ".ccp-local"
 
 
 def _get(url: str) -> bytes:
@@ -71,6 +75,37 @@ def cmd_token(args: argparse.Namespace) -> None:
     print(payload["id_token"])
 
 
+def _post(url: str, payload: object | None = None, timeout: float = 900) -> tuple[object, bool]:
+    """POST JSON; (the JSON answer, whether Lambda reported a function error)."""
+    data = json.dumps(payload).encode() if payload is not None else b""
+    request = urllib.request.Request(url, data=data, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return json.loads(response.read() or b"null"), bool(response.headers.get("X-Amz-Function-Error"))
+    except urllib.error.HTTPError as error:
+        sys.exit(f"ccp-local: {error.code} {error.read().decode()}")
+    except urllib.error.URLError as error:
+        sys.exit(f"ccp-local: cannot reach the local stack ({error}). Start it with `ccp-local up`.")
+
+
+def _invoke(function: str, event: object, *, port: int, lambda_port: int) -> tuple[object, bool]:
+    """Run a function and wait for everything it started (queued work); merge the workers' summaries."""
+    result, failed = _post(f"http://127.0.0.1:{lambda_port}/2015-03-31/functions/{function}/invocations", event)
+    drained, _ = _post(f"http://127.0.0.1:{port}/_local/drain")
+    if isinstance(result, dict) and drained.get("worker_summaries"):
+        result = merge_summaries([result, *drained["worker_summaries"]])
+    if isinstance(result, dict) and drained.get("copied_batches"):
+        result["copied_batches"] = drained["copied_batches"]
+    return result, failed
+
+
+def _moment(text: str | None) -> datetime:
+    if not text:
+        return datetime.now(timezone.utc)
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
 def cmd_invoke(args: argparse.Namespace) -> None:
     from ccp_local.events import scheduled_event
 
@@ -78,26 +113,72 @@ def cmd_invoke(args: argparse.Namespace) -> None:
         with open(args.event) as handle:
             event = json.load(handle)
     else:
-        moment = datetime.fromisoformat(args.time.replace("Z", "+00:00")) if args.time else datetime.now(timezone.utc)
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
-        event = scheduled_event(moment)
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{args.lambda_port}/2015-03-31/functions/{args.function}/invocations",
-        data=json.dumps(event).encode(),
-        method="POST",
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=900) as response:
-            failed = response.headers.get("X-Amz-Function-Error")
-            result = json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        sys.exit(f"ccp-local: {error.code} {error.read().decode()}")
-    except urllib.error.URLError as error:
-        sys.exit(f"ccp-local: cannot reach the local stack ({error}). Start it with `ccp-local up`.")
+        event = scheduled_event(_moment(args.time))
+    result, failed = _invoke(args.function, event, port=args.port, lambda_port=args.lambda_port)
     print(json.dumps(result, indent=2))
     if failed:
         sys.exit(1)
+
+
+# The daily jobs, in the order and at the Chicago times of their schedules in the template.
+DAILY_JOBS = [("InvoiceUnlockFunction", time(0, 5)), ("RenewalNoticesFunction", time(6, 0)), ("StatusSweepFunction", time(6, 30))]
+
+
+def cmd_replay(args: argparse.Namespace) -> None:
+    from tqdm import tqdm
+
+    from ccp.rules.dates import BUSINESS_TZ
+    from ccp_local.events import scheduled_event
+
+    first, last = date.fromisoformat(args.start), date.fromisoformat(args.end)
+    if last < first:
+        sys.exit("ccp-local: --to is before --from")
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    totals: dict = {}
+    failures = []
+    for day in tqdm(days, desc="replaying days", unit="day"):
+        for function, at in DAILY_JOBS:
+            moment = datetime.combine(day, at, tzinfo=BUSINESS_TZ).astimezone(timezone.utc)
+            result, failed = _invoke(function, scheduled_event(moment), port=args.port, lambda_port=args.lambda_port)
+            if failed:
+                failures.append(f"{day} {function}: {result}")
+            elif isinstance(result, dict):
+                result = {k: v for k, v in result.items() if k not in ("date", "postal_batches", "copied_batches")}
+                totals = merge_summaries([totals, result])
+    roll_overs = json.loads(_get(f"http://127.0.0.1:{args.port}/_local/roll-overs?from={first}&to={last}"))["roll_overs"]
+    print(f"\nReplayed {len(days)} days, {first} to {last}")
+    print(f"  invoices issued      {totals.get('invoices_issued', 0)}")
+    print(f"  invoices unlocked    {totals.get('invoices_unlocked', 0)}")
+    print(f"  roll-overs           {roll_overs}")
+    print(f"  status changes       {totals.get('status_changes', {}) or 'none'}")
+    print("  notices by type and channel:")
+    for kind, channels in sorted(totals.get("notices", {}).items()):
+        print(f"    {kind:<18} " + ", ".join(f"{k} {v}" for k, v in sorted(channels.items())))
+    print(f"  SES requests         {totals.get('ses_requests', 0)}")
+    print("  print batches        copied to .ccp-local/mail-batches/")
+    if failures:
+        print(f"\n{len(failures)} job run(s) failed:")
+        for failure in failures[:20]:
+            print("  " + failure)
+        sys.exit(1)
+
+
+def merge_summaries(summaries: list) -> dict:
+    """Add job summaries: numbers add up, nested dicts merge, lists concatenate."""
+    merged: dict = {}
+    for summary in summaries:
+        for key, value in (summary or {}).items():
+            if isinstance(value, bool) or key == "date":
+                merged.setdefault(key, value)
+            elif isinstance(value, (int, float)):
+                merged[key] = merged.get(key, 0) + value
+            elif isinstance(value, dict):
+                merged[key] = merge_summaries([merged.get(key, {}), value])
+            elif isinstance(value, list):
+                merged[key] = merged.get(key, []) + value
+            else:
+                merged.setdefault(key, value)
+    return merged
 
 
 def cmd_outbox(args: argparse.Namespace) -> None:
@@ -105,6 +186,10 @@ def cmd_outbox(args: argparse.Namespace) -> None:
     print(f"{len(emails)} email(s) sent")
     for email in emails:
         print(f"- {email['sent_at']}  to {', '.join(email['to'])}: {email['subject']}")
+    batches = sorted(p.relative_to(Path.cwd()) if p.is_relative_to(Path.cwd()) else p for p in STATE_DIR.glob("mail-batches/**/*.pdf"))
+    print(f"{len(batches)} postal batch(es) (PDF + CSV manifest) in embedded S3, copied to {STATE_DIR}/mail-batches/")
+    for batch in batches[-20:]:
+        print(f"- {batch}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -131,7 +216,15 @@ def main(argv: list[str] | None = None) -> None:
     invoke.add_argument("--time", help="the scheduled event's time, e.g. 2027-03-01T12:00:00Z (default: now)")
     invoke.add_argument("--event", help="a JSON file with the whole event instead of a scheduled event")
     invoke.add_argument("--lambda-port", type=int, default=3001)
+    invoke.add_argument("--port", type=int, default=3000, help="API port (to wait for queued work)")
     invoke.set_defaults(run=cmd_invoke)
+
+    replay = commands.add_parser("replay", help="run every daily job day by day and summarize")
+    replay.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD")
+    replay.add_argument("--to", dest="end", required=True, help="last day, YYYY-MM-DD")
+    replay.add_argument("--port", type=int, default=3000)
+    replay.add_argument("--lambda-port", type=int, default=3001)
+    replay.set_defaults(run=cmd_replay)
 
     outbox = commands.add_parser("outbox", help="list the emails sent by the local stack")
     outbox.add_argument("--port", type=int, default=3000)

@@ -97,7 +97,10 @@ class _Resolver:
             if fn == "Fn::GetAtt" and arg[0] in self.arns and arg[1] == "Arn":
                 return self.arns[arg[0]]
             if fn == "Fn::Sub" and isinstance(arg, str):
-                return re.sub(r"\$\{([^}]+)\}", lambda m: self.values.get(m.group(1), m.group(0)), arg)
+                names = re.findall(r"\$\{([^}!]+)\}", arg)
+                if all(n in self.values for n in names):
+                    return re.sub(r"\$\{([^}!]+)\}", lambda m: self.values[m.group(1)], arg)
+                return value  # names something not known here: left for CloudFormation
         if isinstance(value, dict):
             return {k: self(v) for k, v in value.items()}
         if isinstance(value, list):
@@ -105,10 +108,16 @@ class _Resolver:
         return value
 
 
-def _provision_cognito(cfn: dict[str, Any], session: Any, region: str) -> dict[str, str]:
-    """moto's CloudFormation has no Cognito: create the template's pool, clients and groups through
-    the Cognito API from the template's own properties, then put their ids into the template."""
+# Resource types moto's CloudFormation does not create; the deployer makes them through their own APIs.
+PROVISIONED_HERE = ("AWS::Cognito::", "AWS::SES::")
+
+
+def _provision_unsupported(cfn: dict[str, Any], session: Any, region: str) -> dict[str, str]:
+    """moto's CloudFormation has no Cognito and ignores SES: create the template's user pool, client,
+    group, email identities and email templates through their APIs from the template's own
+    properties, then put their ids into the template."""
     idp = session.client("cognito-idp")
+    ses = session.client("ses")
     resolve = _Resolver(cfn, region)
     by_type = lambda t: {k: v for k, v in cfn["Resources"].items() if v["Type"] == t}  # noqa: E731
     for logical, resource in by_type("AWS::Cognito::UserPool").items():
@@ -129,12 +138,20 @@ def _provision_cognito(cfn: dict[str, Any], session: Any, region: str) -> dict[s
         props = resolve(resource["Properties"])
         idp.create_group(**{k: props[k] for k in ("GroupName", "UserPoolId", "Description") if k in props})
         resolve.values[logical] = props["GroupName"]
-    cognito = {k for k, v in cfn["Resources"].items() if v["Type"].startswith("AWS::Cognito::")}
-    cfn["Resources"] = {k: v for k, v in cfn["Resources"].items() if k not in cognito}
-    resolve.values = {k: v for k, v in resolve.values.items() if k in cognito}
+    for logical, resource in by_type("AWS::SES::EmailIdentity").items():
+        identity = resolve(resource["Properties"])["EmailIdentity"]
+        ses.verify_email_identity(EmailAddress=identity)
+        resolve.values[logical] = identity
+    for logical, resource in by_type("AWS::SES::Template").items():
+        template = resolve(resource["Properties"])["Template"]
+        ses.create_template(Template=template)
+        resolve.values[logical] = template["TemplateName"]
+    provisioned = {k for k, v in cfn["Resources"].items() if v["Type"].startswith(PROVISIONED_HERE)}
+    cfn["Resources"] = {k: v for k, v in cfn["Resources"].items() if k not in provisioned}
+    resolve.values = {k: v for k, v in resolve.values.items() if k in provisioned}
     cfn["Resources"] = resolve(cfn["Resources"])
     cfn["Outputs"] = resolve(cfn.get("Outputs", {}))
-    return {k: resolve.values[k] for k in cognito}
+    return {k: resolve.values[k] for k in provisioned}
 
 
 def deploy(region: str = "us-east-1", template_path: Path = tpl.TEMPLATE_PATH, stack_name: str = STACK_NAME) -> Deployment:
@@ -142,7 +159,8 @@ def deploy(region: str = "us-east-1", template_path: Path = tpl.TEMPLATE_PATH, s
     session = boto3.session.Session(region_name=region)
     sam = tpl.load(template_path)
     cfn = translate(sam, template_path.parent, s3=session.client("s3"), iam=session.client("iam"), region=region)
-    cognito_ids = _provision_cognito(cfn, session, region)
+    provisioned = _provision_unsupported(cfn, session, region)
+    cfn = _substitute_parameters(cfn, region)
     cloudformation = session.client("cloudformation")
     cloudformation.create_stack(
         StackName=stack_name,
@@ -154,7 +172,7 @@ def deploy(region: str = "us-east-1", template_path: Path = tpl.TEMPLATE_PATH, s
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
     resources = cloudformation.describe_stack_resources(StackName=stack_name)["StackResources"]
     physical = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources if r.get("PhysicalResourceId")}
-    physical |= cognito_ids
+    physical |= provisioned
     _apply_ignored_settings(sam, physical, session)
     lam = session.client("lambda")
     functions = {
@@ -163,6 +181,25 @@ def deploy(region: str = "us-east-1", template_path: Path = tpl.TEMPLATE_PATH, s
         if resource["Type"] == "AWS::Lambda::Function"
     }
     return Deployment(stack_name=stack_name, outputs=outputs, physical_ids=physical, functions=functions)
+
+
+def _substitute_parameters(cfn: dict[str, Any], region: str) -> dict[str, Any]:
+    """moto's Fn::Sub leaves ${Parameter} in place: resolve every Fn::Sub that names only
+    parameters and pseudo parameters (ones naming resources stay for moto)."""
+    known = _Resolver(cfn, region).values
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, dict):
+            if set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
+                names = re.findall(r"\$\{([^}!]+)\}", value["Fn::Sub"])
+                if names and all(n in known for n in names):
+                    return re.sub(r"\$\{([^}!]+)\}", lambda m: known[m.group(1)], value["Fn::Sub"])
+            return {k: walk(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        return value
+
+    return {**cfn, "Resources": walk(cfn["Resources"]), "Outputs": walk(cfn.get("Outputs", {}))}
 
 
 def _wait(cloudformation: Any, stack_name: str, timeout: float = 60) -> None:

@@ -9,6 +9,7 @@ import os
 import socket
 import sys
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import boto3
 from ccp_local import template as tpl
 from ccp_local.deploy import Deployment, deploy
 from ccp_local.gateway import Gateway, TokenVerifier, serve_api, serve_lambda
+from ccp_local.queues import drain, start_pollers
 from ccp_local.runtime import LocalFunction, LocalRuntime, function_environment
 
 REGION = "us-east-1"
@@ -57,6 +59,7 @@ class LocalStack:
         aws_port = self.config.aws_port or free_port()
         self._moto = ThreadedMotoServer(ip_address=self.config.host, port=aws_port, verbose=False)
         self._moto.start()
+        _ses_backend().sent_messages = _TimestampedMessages()
         self.aws_endpoint = f"http://{self.config.host}:{aws_port}"
         # This process talks to embedded AWS too (deploying, seeding, tokens, outbox).
         os.environ.update(
@@ -93,6 +96,7 @@ class LocalStack:
             issuer=f"https://cognito-idp.{REGION}.amazonaws.com/{pool_id}",
             audience=self.deployment.physical_ids["UserPoolClient"],
         )
+        self.pollers = start_pollers(tpl.queue_sources(), self.deployment.physical_ids, self.runtime, REGION)
         self.gateway = Gateway(tpl.api_routes(), self.runtime, verifier, self._local_routes())
         self._servers.append(serve_api(self.gateway, self.config.host, self.config.api_port))
         self._servers.append(serve_lambda(self.runtime, self.config.host, self.config.lambda_port))
@@ -102,6 +106,8 @@ class LocalStack:
     def stop(self) -> None:
         for server in self._servers:
             server.shutdown()
+        for poller in getattr(self, "pollers", []):
+            poller.stop()
         if self.runtime:
             self.runtime.stop()
         if self._moto:
@@ -157,16 +163,53 @@ class LocalStack:
         )
         return auth["AuthenticationResult"]["IdToken"]
 
+    # ---- queued work and print batches ----------------------------------------------------
+
+    def drain(self) -> dict[str, Any]:
+        """Wait for everything queued work started; copy new print batches to .ccp-local/."""
+        results = drain(self.pollers)
+        summaries = [s for r in results for s in (r or {}).get("summaries", [])]
+        return {"worker_summaries": summaries, "copied_batches": self.copy_batches()}
+
+    def copy_batches(self) -> list[str]:
+        bucket = self.deployment.physical_ids.get("MailBatchesBucket")
+        if not bucket:
+            return []
+        s3 = boto3.client("s3", region_name=REGION)
+        copied = []
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="mail-batches/"):
+            for item in page.get("Contents", []):
+                target = STATE_DIR / item["Key"]
+                if not target.exists():
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_bytes(s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read())
+                    copied.append(str(target.relative_to(tpl.ROOT)))
+        return copied
+
+    def roll_overs(self, start: str, end: str) -> int:
+        """Cycles rolled over between two dates (from the archived cycles in the table)."""
+        from boto3.dynamodb.conditions import Key
+
+        from ccp.data.keys import ANNIVERSARY_SHARDS, dated_partition
+
+        table = boto3.resource("dynamodb", region_name=REGION).Table(self.table_name)
+        count = 0
+        for year in range(int(start[:4]), int(end[:4]) + 1):
+            for shard in range(ANNIVERSARY_SHARDS):
+                kwargs = {"IndexName": "gsi2", "KeyConditionExpression": Key("gsi2pk").eq(dated_partition("ROLLOVER", str(year), shard))}
+                while True:
+                    page = table.query(**kwargs)
+                    count += sum(1 for i in page["Items"] if start <= i["rolled_over_on"] <= end)
+                    if "LastEvaluatedKey" not in page:
+                        break
+                    kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return count
+
     # ---- local-only routes ----------------------------------------------------------------
 
     def outbox(self) -> dict[str, Any]:
-        from moto.core import DEFAULT_ACCOUNT_ID
-        from moto.ses.models import ses_backends
-
-        backend = ses_backends[DEFAULT_ACCOUNT_ID][REGION]
-        emails = []
-        for message in backend.sent_messages:
-            emails.append(_email_view(message))
+        backend = _ses_backend()
+        emails = [view for message in backend.sent_messages for view in _email_views(message, backend.templates)]
         s3 = boto3.client("s3", region_name=REGION)
         batches = []
         bucket = self.deployment.physical_ids.get("MailBatchesBucket")
@@ -219,7 +262,16 @@ class LocalStack:
                 return 422, "application/json", b'{"error": {"code": "VALIDATION_ERROR", "message": "member_id or staff=true", "details": []}}'
             return 200, "application/json", json.dumps({"id_token": self.token(member_id=member_id, staff=staff)}).encode()
 
+        def drain_queues(query):
+            return 200, "application/json", json.dumps(self.drain(), default=str).encode()
+
+        def roll_overs(query):
+            start, end = (query.get("from") or [""])[0], (query.get("to") or [""])[0]
+            return 200, "application/json", json.dumps({"roll_overs": self.roll_overs(start, end)}).encode()
+
         return {
+            ("POST", "/_local/drain"): drain_queues,
+            ("GET", "/_local/roll-overs"): roll_overs,
             ("GET", "/_local/outbox"): outbox,
             ("GET", "/_local/openapi.json"): openapi,
             ("GET", "/_local/docs"): docs,
@@ -227,17 +279,48 @@ class LocalStack:
         }
 
 
-def _email_view(message: Any) -> dict[str, Any]:
-    destinations = getattr(message, "destinations", {}) or {}
-    to = destinations.get("ToAddresses", []) if isinstance(destinations, dict) else list(destinations)
-    text = getattr(message, "body", None)
-    raw = getattr(message, "raw_data", None)
-    return {
-        "to": to,
-        "subject": getattr(message, "subject", None),
-        "text": text if text is not None else raw,
-        "sent_at": getattr(message, "sent_at", None),
-    }
+def _ses_backend() -> Any:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    return ses_backends[DEFAULT_ACCOUNT_ID][REGION]
+
+
+class _TimestampedMessages(list):
+    """moto keeps no send time: stamp each message as SES records it (for the outbox's sent_at)."""
+
+    def append(self, message: Any) -> None:
+        message.ccp_sent_at = datetime.now(timezone.utc).isoformat()
+        super().append(message)
+
+
+def _email_views(message: Any, templates: dict[str, Any]) -> list[dict[str, Any]]:
+    """One outbox entry per recipient: bulk templated sends are rendered with their template."""
+    from moto.ses.template import parse_template
+
+    sent_at = getattr(message, "ccp_sent_at", None)
+    template_name = getattr(message, "template", None)
+    if template_name is None:
+        destinations = getattr(message, "destinations", {}) or {}
+        to = destinations.get("ToAddresses", []) if isinstance(destinations, dict) else list(destinations)
+        text = getattr(message, "body", None) or getattr(message, "raw_data", None)
+        return [{"to": to, "subject": getattr(message, "subject", None), "text": text, "sent_at": sent_at}]
+    template = templates.get(template_name, {})
+    destinations = message.destinations if isinstance(message.destinations, list) else [{"Destination": message.destinations}]
+    defaults = json.loads(getattr(message, "template_data", None) or "{}")
+    views = []
+    for destination in destinations:
+        data = {**defaults, **json.loads(destination.get("ReplacementTemplateData") or "{}")}
+        views.append(
+            {
+                "to": destination["Destination"].get("ToAddresses", []),
+                "subject": parse_template(template.get("subject_part", ""), data),
+                "text": parse_template(template.get("text_part", ""), data),
+                "template": template_name,
+                "sent_at": sent_at,
+            }
+        )
+    return views
 
 
 SWAGGER_HTML = """<!doctype html>

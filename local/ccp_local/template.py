@@ -96,3 +96,32 @@ def table_definition(template: dict[str, Any] | None = None, logical_id: str = "
     if props.get("StreamSpecification"):
         definition["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
     return definition
+
+
+@dataclass(frozen=True)
+class QueueSource:
+    """An SQS event source of a function (what Lambda's event source mapping does)."""
+
+    function: str
+    queue: str  # logical id of the queue
+    batch_size: int
+    reports_failures: bool
+
+
+def queue_sources(template: dict[str, Any] | None = None) -> list[QueueSource]:
+    template = template or load()
+    sources = []
+    for fn_id, fn in resources(template, "AWS::Serverless::Function").items():
+        for event in fn["Properties"].get("Events", {}).values():
+            if event["Type"] != "SQS":
+                continue
+            props = event["Properties"]
+            sources.append(
+                QueueSource(
+                    function=fn_id,
+                    queue=props["Queue"]["Fn::GetAtt"][0],
+                    batch_size=int(props.get("BatchSize", 10)),
+                    reports_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
+                )
+            )
+    return sources

@@ -36,3 +36,20 @@ class ObservabilitySettings(EnvSettings):
 @lru_cache(maxsize=1)
 def table_settings() -> TableSettings:
     return TableSettings.from_env()
+
+
+class NoticeSettings(EnvSettings):
+    sender_email: str = Field(alias="SENDER_EMAIL")
+    email_template_prefix: str = Field(alias="EMAIL_TEMPLATE_PREFIX")
+    mail_batch_bucket: str = Field(alias="MAIL_BATCH_BUCKET")
+    portal_url: str = Field(alias="PORTAL_URL")
+
+
+class WorkQueueSettings(EnvSettings):
+    renewal_queue_url: str = Field(alias="RENEWAL_QUEUE_URL")
+    # Work a scheduled run does itself before it hands the rest to the queue's workers.
+    inline_item_budget: int = Field(default=400, alias="INLINE_ITEM_BUDGET", ge=0)
+
+
+class EventSettings(EnvSettings):
+    event_bus_name: str = Field(default="default", alias="EVENT_BUS_NAME")

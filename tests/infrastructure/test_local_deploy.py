@@ -12,12 +12,21 @@ def test_the_template_deploys_into_embedded_aws_with_table_settings_applied():
         dynamodb = boto3.client("dynamodb", region_name="us-east-1")
         table = deployment.physical_ids["CcpTable"]
         description = dynamodb.describe_table(TableName=table)["Table"]
-        assert [i["IndexName"] for i in description["GlobalSecondaryIndexes"]] == ["gsi1"]
+        assert sorted(i["IndexName"] for i in description["GlobalSecondaryIndexes"]) == ["gsi1", "gsi2", "gsi3"]
         assert dynamodb.describe_time_to_live(TableName=table)["TimeToLiveDescription"]["AttributeName"] == "expiration"
         backups = dynamodb.describe_continuous_backups(TableName=table)["ContinuousBackupsDescription"]
         assert backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
-        assert set(deployment.functions) == {"RecordCeFunction", "CourseCompletedFunction"}
+        from ccp_local.template import functions
+
+        assert set(deployment.functions) == {f.logical_id for f in functions()}
         env = deployment.functions["RecordCeFunction"]["Environment"]["Variables"]
         assert env["TABLE_NAME"] == table
         groups = boto3.client("cognito-idp", region_name="us-east-1").list_groups(UserPoolId=deployment.physical_ids["UserPool"])
         assert [g["GroupName"] for g in groups["Groups"]] == ["staff"]
+        ses = boto3.client("ses", region_name="us-east-1")
+        assert "renewals@ccp.example.org" in ses.list_identities()["Identities"]
+        names = {t["Name"] for t in ses.list_templates()["TemplatesMetadata"]}
+        assert {"ccp-dev-renewal_due", "ccp-dev-past_due", "ccp-dev-ce_reminder", "ccp-dev-status_changed"} <= names
+        renewal_env = deployment.functions["RenewalNoticesFunction"]["Environment"]["Variables"]
+        assert renewal_env["MAIL_BATCH_BUCKET"] == deployment.physical_ids["MailBatchesBucket"]
+        assert renewal_env["RENEWAL_QUEUE_URL"].endswith(deployment.physical_ids["RenewalWorkQueue"].rsplit("/", 1)[-1])

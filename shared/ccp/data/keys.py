@@ -7,9 +7,20 @@ Layout (see docs/data-model.md for the access patterns):
     MEMBER#<id>        STATE#CRED#<code>           credential (open cycle + its running totals)
     MEMBER#<id>        ACT#<activity_id>           ce_activity
     MEMBER#<id>        DEDUP#<code>#<hash>         ce_dedup (uniqueness guard of the duplicate rule)
+    MEMBER#<id>        STATE#INV#<code>#<date>     invoice (one per credential and anniversary)
+    MEMBER#<id>        PAYMENT#<reference>         payment (one per processor reference)
+    MEMBER#<id>        CYCLE#<code>#<start>        cycle (a rolled-over cycle, archived with its totals)
+    MEMBER#<id>        NOTICE#<code>#<kind>#<period>#<channel>   notice claim (the notice ledger)
 
     GSI1 (anniversary index, on credential items):
-    ANNIV#<MM>#<shard>  <DD>#<member_id>#<code>
+    ANNIV#<MM>#<shard>                   <DD>#<member_id>#<code>
+    GSI2 (sparse: what a deadline concerns, kept only while it matters):
+    CYCLE_END#<YYYY-MM>#<shard>          <DD>#<member_id>#<code>   credential whose open cycle is unmet
+    DUE#<YYYY-MM>#<shard>                <DD>#<member_id>#<code>   unpaid invoice, by due date
+    ROLLOVER#<YYYY>#<shard>              <MM-DD>#<member_id>#<code> archived cycle, by roll-over date
+    GSI3 (sparse work lists):
+    UNLOCK#<YYYY-MM>#<shard>             <DD>#<member_id>#<code>   locked invoice that becomes payable that day
+    CLAIMED#<shard>                      <claimed_at>#<member_id>  notice claimed and not yet sent
 """
 
 from __future__ import annotations
@@ -63,3 +74,61 @@ def anniversary_gsi_keys(member_id: str, code: str, certified_on: date) -> dict[
 
 def anniversary_partition(month: int, shard: int) -> str:
     return f"ANNIV#{month:02d}#{shard:02d}"
+
+
+INVOICE_PREFIX = "STATE#INV#"
+NOTICE_PREFIX = "NOTICE#"
+
+
+def invoice_sk(code: str, anniversary: date) -> str:
+    return f"{INVOICE_PREFIX}{code}#{anniversary.isoformat()}"
+
+
+def payment_sk(processor_reference: str) -> str:
+    return f"PAYMENT#{processor_reference}"
+
+
+def cycle_archive_sk(code: str, start: date) -> str:
+    return f"CYCLE#{code}#{start.isoformat()}"
+
+
+def notice_sk(code: str, kind: str, period: str, channel: str) -> str:
+    return f"{NOTICE_PREFIX}{code}#{kind}#{period}#{channel}"
+
+
+def dated_partition(kind: str, period: str, shard: int) -> str:
+    """A sharded partition of a sparse index: CYCLE_END / DUE / UNLOCK by month, ROLLOVER by year."""
+    return f"{kind}#{period}#{shard:02d}"
+
+
+def _dated(index: str, kind: str, day: date, member_id: str, code: str, *, by_year: bool = False) -> dict[str, str]:
+    period = f"{day:%Y}" if by_year else f"{day:%Y-%m}"
+    sort = f"{day:%m-%d}" if by_year else f"{day:%d}"
+    return {
+        f"{index}pk": dated_partition(kind, period, shard_of(member_id)),
+        f"{index}sk": f"{sort}#{member_id}#{code}",
+    }
+
+
+def cycle_end_keys(member_id: str, code: str, cycle_end: date) -> dict[str, str]:
+    return _dated("gsi2", "CYCLE_END", cycle_end, member_id, code)
+
+
+def due_keys(member_id: str, code: str, due_date: date) -> dict[str, str]:
+    return _dated("gsi2", "DUE", due_date, member_id, code)
+
+
+def rollover_keys(member_id: str, code: str, rolled_over_on: date) -> dict[str, str]:
+    return _dated("gsi2", "ROLLOVER", rolled_over_on, member_id, code, by_year=True)
+
+
+def unlock_keys(member_id: str, code: str, available_on: date) -> dict[str, str]:
+    return _dated("gsi3", "UNLOCK", available_on, member_id, code)
+
+
+def claimed_keys(member_id: str, claimed_at: str) -> dict[str, str]:
+    return {"gsi3pk": f"CLAIMED#{shard_of(member_id):02d}", "gsi3sk": f"{claimed_at}#{member_id}"}
+
+
+def day_prefix(day: date) -> str:
+    return f"{day:%d}#"

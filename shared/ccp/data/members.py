@@ -10,8 +10,21 @@ from botocore.exceptions import ClientError
 
 from ccp.data import keys
 from ccp.data.dynamo import error_code, query_all, translated_errors
-from ccp.data.records import ActivityRecord, CredentialRecord, MemberRecord, MemberState, to_item
+from ccp.data.records import ActivityRecord, CredentialRecord, InvoiceRecord, MemberRecord, MemberState, to_item
 from ccp.errors import Conflict, NotFound
+
+
+def credential_item(credential: CredentialRecord) -> dict[str, Any]:
+    item = {
+        "pk": keys.member_pk(credential.member_id),
+        "sk": keys.credential_sk(credential.code),
+        "entity": "credential",
+        **keys.anniversary_gsi_keys(credential.member_id, credential.code, credential.anchor),
+        **to_item(credential),
+    }
+    if listed_as_unmet(credential):
+        item.update(keys.cycle_end_keys(credential.member_id, credential.code, credential.cycle_end))
+    return item
 
 
 class StaleWrite(Exception):
@@ -20,11 +33,17 @@ class StaleWrite(Exception):
 
 @dataclass(frozen=True)
 class TotalsWrite:
-    """New running totals for one credential, written only if nobody changed it since `expected_version`."""
+    """New running totals for one credential, written only if nobody changed it since it was read.
+
+    Keeps the sparse indexes in step in the same transaction: an unmet cycle stays listed under its
+    end month (for CE reminders and the status sweep); a locked end-of-cycle invoice that the
+    totals just unlocked is listed for the unlock run on the day it becomes payable.
+    """
 
     credential: CredentialRecord
+    unlock_invoice: InvoiceRecord | None = None
 
-    def update(self, table_name: str) -> dict[str, Any]:
+    def items(self, table_name: str) -> list[dict[str, Any]]:
         c = self.credential
         names = {"#recorded": "recorded", "#eligible": "eligible", "#version": "version", "#cycle_start": "cycle_start"}
         values: dict[str, Any] = {
@@ -34,22 +53,58 @@ class TotalsWrite:
             ":next": c.version + 1,
             ":cycle_start": c.cycle_start.isoformat(),
         }
+        sets = ["#recorded = :recorded", "#eligible = :eligible", "#version = :next"]
+        removes = []
         if c.met_on is None:
-            expression = "SET #recorded = :recorded, #eligible = :eligible, #version = :next REMOVE met_on"
+            removes.append("met_on")
         else:
-            expression = "SET #recorded = :recorded, #eligible = :eligible, #version = :next, met_on = :met_on"
+            sets.append("met_on = :met_on")
             values[":met_on"] = c.met_on.isoformat()
-        return {
-            "Update": {
-                "TableName": table_name,
-                "Key": {"pk": keys.member_pk(c.member_id), "sk": keys.credential_sk(c.code)},
-                "UpdateExpression": expression,
-                # The cycle must still be the one the activity counts toward (no roll-over in between).
-                "ConditionExpression": "#version = :expected AND #cycle_start = :cycle_start",
-                "ExpressionAttributeNames": names,
-                "ExpressionAttributeValues": values,
+        if listed_as_unmet(c):
+            for attribute, value in keys.cycle_end_keys(c.member_id, c.code, c.cycle_end).items():
+                sets.append(f"{attribute} = :{attribute}")
+                values[f":{attribute}"] = value
+        else:
+            removes += ["gsi2pk", "gsi2sk"]
+        expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        items = [
+            {
+                "Update": {
+                    "TableName": table_name,
+                    "Key": {"pk": keys.member_pk(c.member_id), "sk": keys.credential_sk(c.code)},
+                    "UpdateExpression": expression,
+                    # The cycle must still be the one the activity counts toward (no roll-over in between).
+                    "ConditionExpression": "#version = :expected AND #cycle_start = :cycle_start",
+                    "ExpressionAttributeNames": names,
+                    "ExpressionAttributeValues": values,
+                }
             }
-        }
+        ]
+        if self.unlock_invoice is not None and self.unlock_invoice.available_on is not None:
+            invoice = self.unlock_invoice
+            unlock = keys.unlock_keys(invoice.member_id, invoice.credential, invoice.available_on)
+            items.append(
+                {
+                    "Update": {
+                        "TableName": table_name,
+                        "Key": {"pk": keys.member_pk(invoice.member_id), "sk": keys.invoice_sk(invoice.credential, invoice.anniversary)},
+                        "UpdateExpression": "SET available_on = :available, gsi3pk = :gsi3pk, gsi3sk = :gsi3sk",
+                        "ConditionExpression": "#state = :locked",
+                        "ExpressionAttributeNames": {"#state": "state"},
+                        "ExpressionAttributeValues": {
+                            ":available": invoice.available_on.isoformat(),
+                            ":gsi3pk": unlock["gsi3pk"],
+                            ":gsi3sk": unlock["gsi3sk"],
+                            ":locked": "locked",
+                        },
+                    }
+                }
+            )
+        return items
+
+
+def listed_as_unmet(credential: CredentialRecord) -> bool:
+    return not credential.grandfathered and credential.met_on is None
 
 
 class MemberRepository:
@@ -70,7 +125,8 @@ class MemberRepository:
         if profile is None:
             raise NotFound(f"No member {member_id}.", code="MEMBER_NOT_FOUND")
         credentials = [CredentialRecord.model_validate(i) for i in items if i["sk"].startswith(keys.CREDENTIAL_PREFIX)]
-        return MemberState(profile=MemberRecord.model_validate(profile), credentials=credentials)
+        invoices = [InvoiceRecord.model_validate(i) for i in items if i["sk"].startswith(keys.INVOICE_PREFIX)]
+        return MemberState(profile=MemberRecord.model_validate(profile), credentials=credentials, invoices=invoices)
 
     def credentials(self, member_id: str) -> list[CredentialRecord]:
         """Every held credential with its open cycle's running totals: one query, whatever the activity count."""
@@ -149,8 +205,9 @@ class MemberRepository:
             items.append(self._dedup_put(activity, code, key))
             roles.append("duplicate")
         for write in totals:
-            items.append(write.update(self._name))
-            roles.append("totals")
+            for item in write.items(self._name):
+                items.append(item)
+                roles.append("totals")
         self._transact(items, roles)
 
     def replace_activity(self, old: ActivityRecord, new: ActivityRecord, totals: list[TotalsWrite]) -> None:
@@ -173,8 +230,9 @@ class MemberRepository:
                 items.append(self._dedup_put(new, code, key))
                 roles.append("duplicate")
         for write in totals:
-            items.append(write.update(self._name))
-            roles.append("totals")
+            for item in write.items(self._name):
+                items.append(item)
+                roles.append("totals")
         self._transact(items, roles)
 
     def delete_activity(self, activity: ActivityRecord, totals: list[TotalsWrite]) -> None:
@@ -185,20 +243,15 @@ class MemberRepository:
             items.append(self._delete(pk, keys.dedup_sk(code, key)))
             roles.append("other")
         for write in totals:
-            items.append(write.update(self._name))
-            roles.append("totals")
+            for item in write.items(self._name):
+                items.append(item)
+                roles.append("totals")
         self._transact(items, roles)
 
     # ---- helpers -------------------------------------------------------------------------
 
     def _credential_item(self, credential: CredentialRecord) -> dict[str, Any]:
-        return {
-            "pk": keys.member_pk(credential.member_id),
-            "sk": keys.credential_sk(credential.code),
-            "entity": "credential",
-            **keys.anniversary_gsi_keys(credential.member_id, credential.code, credential.certified_on),
-            **to_item(credential),
-        }
+        return credential_item(credential)
 
     def _activity_item(self, activity: ActivityRecord) -> dict[str, Any]:
         return {

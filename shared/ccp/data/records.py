@@ -32,7 +32,29 @@ class MemberRecord(BaseModel):
     last_name: str
     email: str
     mailing_address: Address | None = None
+    mail_opt_out: bool = False
+    deceased: bool = False
     created_at: datetime
+
+    @property
+    def contact(self) -> Contact:
+        return Contact(
+            name=f"{self.first_name} {self.last_name}",
+            email=self.email,
+            mailing_address=self.mailing_address,
+            mail_opt_out=self.mail_opt_out,
+            deceased=self.deceased,
+        )
+
+
+class Contact(BaseModel):
+    """How to reach a member, copied onto the items a renewal run reads (one read per notice)."""
+
+    name: str
+    email: str | None = None
+    mailing_address: Address | None = None
+    mail_opt_out: bool = False
+    deceased: bool = False
 
 
 class CredentialRecord(BaseModel):
@@ -48,6 +70,16 @@ class CredentialRecord(BaseModel):
     met_on: date | None = None
     audit_in_progress: bool = False
     version: int = 0
+    # The date whose anniversaries the fees follow: the certification date, or the reinstatement date.
+    anniversary_anchor: date | None = None
+    contact: Contact | None = None
+    status_since: date | None = None
+    recertification_required: bool = False
+    closing_invoice_id: str | None = None
+
+    @property
+    def anchor(self) -> date:
+        return self.anniversary_anchor or self.certified_on
 
     @property
     def cycle(self) -> Cycle:
@@ -90,14 +122,62 @@ class ActivityRecord(BaseModel):
         )
 
 
+class InvoiceRecord(BaseModel):
+    member_id: str
+    invoice_id: str
+    credential: str
+    anniversary: date
+    amount: Decimal
+    issued_on: date
+    due_date: date
+    state: Literal["locked", "open", "paid", "void"]
+    closes_cycle: bool
+    cycle_start: date
+    available_on: date | None = None
+    paid_on: date | None = None
+    payment_id: str | None = None
+    contact: Contact | None = None
+
+
+class PaymentRecord(BaseModel):
+    member_id: str
+    payment_id: str
+    invoice_id: str
+    amount: Decimal
+    processor_reference: str
+    paid_at: datetime
+
+
+class NoticeClaim(BaseModel):
+    """One notice on one channel, claimed before it is sent (the notice ledger)."""
+
+    member_id: str
+    credential: str
+    kind: str
+    period: str
+    channel: Literal["email", "postal"]
+    state: Literal["claimed", "sent", "parked"] = "claimed"
+    claimed_at: str  # ISO timestamp of the run that claimed it (the event's time)
+    attempts: int = 0
+    last_error: str | None = None
+    template: str
+    data: dict[str, str]
+    contact: Contact
+    sent_at: str | None = None
+
+
 class MemberState(BaseModel):
-    """A member's profile and held credentials, as one query returns them."""
+    """A member's profile, held credentials and invoices, as one query returns them."""
 
     profile: MemberRecord
     credentials: list[CredentialRecord]
+    invoices: list[InvoiceRecord] = []
 
     def credential(self, code: str) -> CredentialRecord | None:
         return next((c for c in self.credentials if c.code == code), None)
+
+    def invoices_of(self, code: str) -> list[InvoiceRecord]:
+        return [i for i in self.invoices if i.credential == code]
 
 
 def to_item(model: BaseModel) -> dict[str, Any]:

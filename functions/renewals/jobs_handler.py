@@ -1,0 +1,109 @@
+"""Scheduled and queued renewal functions. Each takes "now" from its event, so any day can be
+replayed, and each is safe to run twice or twice at once (the notice ledger decides)."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ccp.data.dynamo import table
+from ccp.data.members import MemberRepository
+from ccp.data.outbound import MailBatchStore, Mailer, WorkQueue
+from ccp.data.renewals import RenewalRepository
+from ccp.errors import InvalidEvent
+from ccp.jobs import scheduled_moment
+from ccp.rules.versions import default_rule_book
+from ccp.settings import NoticeSettings, ObservabilitySettings, TableSettings, WorkQueueSettings
+from renewals.notices import NoticeSender
+from renewals.run import RenewalRun, WorkUnit
+from renewals.standing_jobs import InvoiceUnlock, StatusSweep
+
+logger = Logger()
+SETTINGS = (TableSettings, ObservabilitySettings, NoticeSettings, WorkQueueSettings)
+tracer = Tracer()
+metrics = Metrics()
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+@lru_cache(maxsize=1)
+def _sender() -> NoticeSender:
+    settings = NoticeSettings.from_env()
+    return NoticeSender(
+        RenewalRepository(table()), Mailer(settings.sender_email), MailBatchStore(settings.mail_batch_bucket),
+        settings.email_template_prefix, common={"portal_url": settings.portal_url},
+    )
+
+
+@lru_cache(maxsize=1)
+def _run() -> RenewalRun:
+    queue = WorkQueue(WorkQueueSettings.from_env().renewal_queue_url)
+    return RenewalRun(RenewalRepository(table()), _sender(), queue, default_rule_book())
+
+
+def _moment(event: dict):
+    try:
+        return scheduled_moment(event)
+    except InvalidEvent:
+        logger.error("refused a malformed scheduled event; nothing was changed")
+        raise
+
+
+def _count(summary: dict) -> None:
+    for kind, channels in summary.get("notices", {}).items():
+        for channel, n in channels.items():
+            if not channel.startswith("suppressed"):
+                metrics.add_metric(name=f"Notices.{kind}.{channel}", unit=MetricUnit.Count, value=n)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def renewal_notices(event: dict, context: LambdaContext) -> dict:
+    moment = _moment(event)
+    summary = _run().run_day(moment, inline_budget=WorkQueueSettings.from_env().inline_item_budget).as_dict()
+    _count(summary)
+    logger.info("renewal run done", extra={k: v for k, v in summary.items() if k != "postal_batches"})
+    return summary
+
+
+def _work(record: SQSRecord) -> dict:
+    return _run().work(WorkUnit.from_message(json.loads(record.body))).as_dict()
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def renewal_worker(event: dict, context: LambdaContext) -> dict:
+    """Queued renewal work; a unit that fails is reported alone and retried (then dead-lettered).
+
+    Besides `batchItemFailures` (all Lambda reads), the answer carries each unit's summary.
+    """
+    with processor(records=event.get("Records", []), handler=_work, lambda_context=context):
+        outcomes = processor.process()
+    return {**processor.response(), "summaries": [result for status, result, _ in outcomes if status == "success"]}
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def invoice_unlock(event: dict, context: LambdaContext) -> dict:
+    summary = InvoiceUnlock(RenewalRepository(table()), _sender()).run(_moment(event)).as_dict()
+    metrics.add_metric(name="InvoicesUnlocked", unit=MetricUnit.Count, value=summary["invoices_unlocked"])
+    return summary
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def status_sweep(event: dict, context: LambdaContext) -> dict:
+    sweep = StatusSweep(MemberRepository(table()), RenewalRepository(table()), _sender(), default_rule_book())
+    summary = sweep.run(_moment(event)).as_dict()
+    for status, n in summary["status_changes"].items():
+        metrics.add_metric(name=f"StatusChanges.{status}", unit=MetricUnit.Count, value=n)
+    return summary

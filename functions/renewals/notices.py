@@ -1,0 +1,224 @@
+"""Sending notices through the ledger: claim, send (bulk email, print batch), mark sent.
+
+Every notice is claimed with a conditional write before anything is sent, so a repeated run or
+two runs at once send it once. A claim that is not marked sent (a crash, a failed send) stays
+listed under CLAIMED and is taken over and sent by a later run: nothing is lost. After
+`MAX_ATTEMPTS` failed sends it is parked with its reason for staff to re-drive.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from fpdf import FPDF
+
+from ccp.data.outbound import SES_BULK_LIMIT, Delivery
+from ccp.data.records import Contact, NoticeClaim
+from ccp.data.renewals import RenewalRepository
+
+STALE_CLAIM_AFTER = timedelta(minutes=15)
+MAX_ATTEMPTS = 5
+
+
+class MailerPort(Protocol):
+    def send_bulk(self, template: str, messages: list[tuple[str, dict[str, str]]]) -> list[Delivery]: ...
+    def template_text(self, template: str) -> dict[str, str]: ...
+
+
+class BatchStorePort(Protocol):
+    def put(self, key: str, body: bytes, content_type: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One notice to one member about one credential, on the channels their contact allows."""
+
+    member_id: str
+    credential: str
+    kind: str
+    period: str
+    data: dict[str, str]
+    contact: Contact
+    postal: bool = True  # some notices (invoice payable) go by email only
+    suppress_reason: str | None = None  # e.g. already paid: neither channel
+
+
+@dataclass
+class SendTally:
+    sent: Counter = field(default_factory=Counter)  # (kind, channel) -> n
+    suppressed: Counter = field(default_factory=Counter)  # (kind, reason) -> n
+    already_claimed: int = 0
+    failed: int = 0
+    parked: int = 0
+    ses_requests: int = 0
+    batches: list[str] = field(default_factory=list)
+
+    def merge(self, other: SendTally) -> None:
+        self.sent.update(other.sent)
+        self.suppressed.update(other.suppressed)
+        self.already_claimed += other.already_claimed
+        self.failed += other.failed
+        self.parked += other.parked
+        self.ses_requests += other.ses_requests
+        self.batches += other.batches
+
+    def as_dict(self) -> dict[str, Any]:
+        by_kind: dict[str, dict[str, int]] = defaultdict(dict)
+        for (kind, channel), n in self.sent.items():
+            by_kind[kind][channel] = n
+        for (kind, reason), n in self.suppressed.items():
+            by_kind[kind][f"suppressed_{reason}"] = n
+        return {
+            "notices": dict(by_kind),
+            "already_claimed": self.already_claimed,
+            "failed_sends": self.failed,
+            "parked": self.parked,
+            "ses_requests": self.ses_requests,
+            "postal_batches": self.batches,
+        }
+
+
+def postal_suppression(contact: Contact) -> str | None:
+    if contact.deceased:
+        return "deceased"
+    if contact.mail_opt_out:
+        return "opted_out"
+    address = contact.mailing_address
+    if address is None or not address.line1.strip() or not address.postal_code.strip():
+        return "no_address"
+    return None
+
+
+def email_suppression(contact: Contact) -> str | None:
+    if contact.deceased:
+        return "deceased"
+    if not contact.email:
+        return "no_email"
+    return None
+
+
+class NoticeSender:
+    def __init__(
+        self, ledger: RenewalRepository, mailer: MailerPort, batches: BatchStorePort, template_prefix: str, common: dict[str, str] | None = None
+    ):
+        self._ledger = ledger
+        self._mailer = mailer
+        self._batches = batches
+        self._prefix = template_prefix
+        self._common = common or {}  # words every notice may use, e.g. the portal's address
+
+    def send(self, notices: list[Notice], *, moment: datetime, batch_name: str) -> SendTally:
+        tally = SendTally()
+        claimed_at = moment.isoformat()
+        stale_before = (moment - STALE_CLAIM_AFTER).isoformat()
+        claims: list[NoticeClaim] = []
+        for notice in notices:
+            if notice.suppress_reason:
+                tally.suppressed[(notice.kind, notice.suppress_reason)] += 1
+                continue
+            for channel, reason in (("email", email_suppression(notice.contact)), ("postal", postal_suppression(notice.contact) if notice.postal else "email_only")):
+                if reason:
+                    if reason != "email_only":
+                        tally.suppressed[(notice.kind, f"{channel}_{reason}")] += 1
+                    continue
+                claim = NoticeClaim(
+                    member_id=notice.member_id, credential=notice.credential, kind=notice.kind, period=notice.period,
+                    channel=channel, claimed_at=claimed_at, template=self._prefix + notice.kind, data=self._common | notice.data,
+                    contact=notice.contact,
+                )
+                if self._ledger.claim(claim, stale_before=stale_before):
+                    claims.append(claim)
+                else:
+                    tally.already_claimed += 1
+        self._deliver(claims, moment=moment, batch_name=batch_name, tally=tally)
+        return tally
+
+    def resend(self, claims: list[NoticeClaim], *, moment: datetime, batch_name: str) -> SendTally:
+        """Send claims a later run took over (their words were stored with the claim)."""
+        tally = SendTally()
+        self._deliver(claims, moment=moment, batch_name=batch_name, tally=tally)
+        return tally
+
+    def _deliver(self, claims: list[NoticeClaim], *, moment: datetime, batch_name: str, tally: SendTally) -> None:
+        by_template: dict[str, list[NoticeClaim]] = defaultdict(list)
+        letters: list[NoticeClaim] = []
+        for claim in claims:
+            (by_template[claim.template] if claim.channel == "email" else letters).append(claim)
+        sent_at = moment.isoformat()
+        for template, group in by_template.items():
+            for start in range(0, len(group), SES_BULK_LIMIT):
+                chunk = group[start : start + SES_BULK_LIMIT]
+                deliveries = self._mailer.send_bulk(template, [(c.contact.email, c.data) for c in chunk])
+                tally.ses_requests += 1
+                delivered = [c for c, d in zip(chunk, deliveries) if d.ok]
+                self._ledger.mark_sent(delivered, sent_at)
+                for claim in delivered:
+                    tally.sent[(claim.kind, "email")] += 1
+                for claim, delivery in zip(chunk, deliveries):
+                    if not delivery.ok:
+                        self._fail(claim, delivery.error or "send failed", tally)
+        if letters:
+            try:
+                key = self._write_batch(letters, batch_name)
+            except Exception as error:  # noqa: BLE001 - any storage failure leaves the claims for the next run
+                for claim in letters:
+                    self._fail(claim, f"print batch not stored: {type(error).__name__}", tally)
+                return
+            tally.batches.append(key)
+            self._ledger.mark_sent(letters, sent_at)
+            for claim in letters:
+                tally.sent[(claim.kind, "postal")] += 1
+
+    def _fail(self, claim: NoticeClaim, error: str, tally: SendTally) -> None:
+        park = claim.attempts + 1 >= MAX_ATTEMPTS
+        self._ledger.record_failure(claim, error, park=park)
+        tally.failed += 1
+        tally.parked += int(park)
+
+    def _write_batch(self, letters: list[NoticeClaim], batch_name: str) -> str:
+        manifest = io.StringIO()
+        writer = csv.writer(manifest, lineterminator="\r\n")
+        writer.writerow(["letter", "member_id", "credential", "notice", "period", "name", "line1", "line2", "city", "state", "postal_code", "country"])
+        pdf = FPDF(format="Letter")
+        pdf.set_auto_page_break(auto=True, margin=20)
+        for number, claim in enumerate(letters, start=1):
+            address = claim.contact.mailing_address
+            writer.writerow([number, claim.member_id, claim.credential, claim.kind, claim.period, claim.contact.name,
+                             address.line1, address.line2 or "", address.city, address.state, address.postal_code, address.country])
+            words = self._mailer.template_text(claim.template)
+            _letter_page(pdf, claim, render(words["subject"], claim.data), render(words["text"], claim.data))
+        self._batches.put(f"{batch_name}.pdf", bytes(pdf.output()), "application/pdf")
+        return self._batches.put(f"{batch_name}.csv", manifest.getvalue().encode(), "text/csv")
+
+
+_VARIABLE = re.compile(r"{{\s*(\w+)\s*}}")
+
+
+def render(text: str, data: dict[str, str]) -> str:
+    """The {{variable}} substitution SES applies to the same template."""
+    return _VARIABLE.sub(lambda m: str(data.get(m.group(1), "")), text)
+
+
+def _letter_page(pdf: FPDF, claim: NoticeClaim, subject: str, body: str) -> None:
+    address = claim.contact.mailing_address
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    lines = [claim.contact.name, address.line1, address.line2, f"{address.city}, {address.state} {address.postal_code}", address.country]
+    for line in filter(None, lines):
+        pdf.cell(0, 6, _latin1(line), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(10)
+    pdf.set_font("Helvetica", "B", 12)
+    pdf.multi_cell(0, 7, _latin1(subject), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+    pdf.set_font("Helvetica", size=11)
+    pdf.multi_cell(0, 6, _latin1(body), new_x="LMARGIN", new_y="NEXT")
+
+
+def _latin1(text: str) -> str:
+    return text.encode("latin-1", "replace").decode("latin-1")

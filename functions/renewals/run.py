@@ -1,0 +1,313 @@
+"""The daily renewal run: issue anniversary invoices and send the notices due (RULES.md §4).
+
+Work is cut into units: one notice kind, one month, one index shard, from a start key. A
+scheduled run does units itself up to an item budget and hands the rest, and every unit's
+continuation, to the work queue; the queue's worker runs the same code. Each unit reads only
+the index partition of what is due, so items read follow the notices due (no Scan).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Protocol
+
+from ccp.data import keys
+from ccp.data.records import CredentialRecord, InvoiceRecord, NoticeClaim
+from ccp.data.renewals import RenewalRepository
+from ccp.rules.ce import progress_of
+from ccp.rules.dates import business_date, cycle_containing
+from ccp.rules.renewals import (
+    NoticeKind,
+    NoticeWork,
+    anniversary_in,
+    closes_cycle,
+    due_date_for,
+    invoice_id_for,
+    issue_date_for,
+    lock_for,
+    notice_work_on,
+)
+from ccp.rules.versions import RuleBook
+from renewals.notices import STALE_CLAIM_AFTER, Notice, NoticeSender, SendTally
+
+PAGE_SIZE = 100
+WORKER_ITEM_BUDGET = 2000
+
+
+class QueuePort(Protocol):
+    def send(self, messages: list[dict[str, Any]]) -> None: ...
+
+
+@dataclass(frozen=True)
+class WorkUnit:
+    kind: str  # a NoticeKind, or "heal" for stale claims
+    month: date
+    months_before: int | None
+    shard: int
+    run_time: datetime
+    start_key: dict[str, Any] | None = None
+
+    @property
+    def work(self) -> NoticeWork:
+        return NoticeWork(NoticeKind(self.kind), self.month, self.months_before)
+
+    def to_message(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind, "month": self.month.isoformat(), "months_before": self.months_before,
+            "shard": self.shard, "run_time": self.run_time.isoformat(), "start_key": self.start_key,
+        }
+
+    @classmethod
+    def from_message(cls, message: dict[str, Any]) -> WorkUnit:
+        return cls(
+            kind=message["kind"], month=date.fromisoformat(message["month"]), months_before=message.get("months_before"),
+            shard=int(message["shard"]), run_time=datetime.fromisoformat(message["run_time"]), start_key=message.get("start_key"),
+        )
+
+
+@dataclass
+class RunSummary:
+    day: date
+    invoices_issued: int = 0
+    items_read: int = 0
+    units_done: int = 0
+    units_queued: int = 0
+    healed: int = 0
+    tally: SendTally = field(default_factory=SendTally)
+
+    def merge(self, other: RunSummary) -> None:
+        self.invoices_issued += other.invoices_issued
+        self.items_read += other.items_read
+        self.units_done += other.units_done
+        self.units_queued += other.units_queued
+        self.healed += other.healed
+        self.tally.merge(other.tally)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "date": self.day.isoformat(),
+            "invoices_issued": self.invoices_issued,
+            "items_read": self.items_read,
+            "units_done": self.units_done,
+            "units_queued": self.units_queued,
+            "healed_claims": self.healed,
+            **self.tally.as_dict(),
+        }
+
+
+class RenewalRun:
+    def __init__(self, repository: RenewalRepository, sender: NoticeSender, queue: QueuePort, rule_book: RuleBook, shards: int = keys.ANNIVERSARY_SHARDS):
+        self._repo = repository
+        self._sender = sender
+        self._queue = queue
+        self._rule_book = rule_book
+        self._shards = shards
+
+    # ---- entry points --------------------------------------------------------------------
+
+    def run_day(self, moment: datetime, *, inline_budget: int) -> RunSummary:
+        """The scheduled run for the business day of `moment`."""
+        today = business_date(moment)
+        summary = RunSummary(day=today)
+        units = [WorkUnit("heal", today, None, shard, moment) for shard in range(self._shards)]
+        for work in notice_work_on(today, self._rule_book.in_force_on(today)):
+            units += [WorkUnit(work.kind, work.month, work.months_before, shard, moment) for shard in range(self._shards)]
+        pending = list(units)
+        budget = inline_budget
+        while pending and budget > 0:
+            unit = pending.pop(0)
+            done, continuation = self.process(unit, limit=min(PAGE_SIZE, budget))
+            summary.merge(done)
+            budget -= max(done.items_read, 1)
+            if continuation is not None:
+                pending.insert(0, continuation)
+        if pending:
+            self._queue.send([u.to_message() for u in pending])
+            summary.units_queued += len(pending)
+        return summary
+
+    def work(self, unit: WorkUnit) -> RunSummary:
+        """A queued unit, continued until the worker's budget; the rest goes back to the queue."""
+        summary = RunSummary(day=business_date(unit.run_time))
+        budget = WORKER_ITEM_BUDGET
+        current: WorkUnit | None = unit
+        while current is not None and budget > 0:
+            done, current = self.process(current, limit=PAGE_SIZE)
+            summary.merge(done)
+            budget -= max(done.items_read, 1)
+        if current is not None:
+            self._queue.send([current.to_message()])
+            summary.units_queued += 1
+        return summary
+
+    def process(self, unit: WorkUnit, *, limit: int) -> tuple[RunSummary, WorkUnit | None]:
+        """One page of one unit; the unit to continue with, if the partition has more."""
+        if unit.kind == "heal":
+            return self._heal(unit, limit)
+        work = unit.work
+        today = business_date(unit.run_time)
+        index, partition, prefix = self._partition_of(work, unit.shard)
+        page = self._repo.page(index, partition, prefix, unit.start_key, limit)
+        summary = RunSummary(day=today, items_read=len(page.items), units_done=1)
+        notices: list[Notice] = []
+        for item in page.items:
+            notice = self._notice_for(work, item, today, summary)
+            if notice is not None:
+                notices.append(notice)
+        batch = f"mail-batches/{today.isoformat()}/{work.kind}-{work.period}-{unit.shard:02d}-{_page_tag(unit.start_key)}"
+        summary.tally = self._sender.send(notices, moment=unit.run_time, batch_name=batch)
+        continuation = None
+        if page.next_key:
+            continuation = WorkUnit(unit.kind, unit.month, unit.months_before, unit.shard, unit.run_time, page.next_key)
+        return summary, continuation
+
+    # ---- what each kind reads and says ---------------------------------------------------
+
+    def _partition_of(self, work: NoticeWork, shard: int) -> tuple[str, str, str | None]:
+        if work.kind in (NoticeKind.RENEWAL_DUE, NoticeKind.RENEWAL_UPCOMING):
+            return "gsi1", keys.anniversary_partition(work.month.month, shard), None
+        if work.kind == NoticeKind.PAST_DUE:
+            return "gsi2", keys.dated_partition("DUE", f"{work.month:%Y-%m}", shard), None
+        return "gsi2", keys.dated_partition("CYCLE_END", f"{work.month:%Y-%m}", shard), None
+
+    def _notice_for(self, work: NoticeWork, item: dict[str, Any], today: date, summary: RunSummary) -> Notice | None:
+        if work.kind == NoticeKind.PAST_DUE:
+            invoice = InvoiceRecord.model_validate(item)
+            return self._past_due(work, invoice)
+        credential = CredentialRecord.model_validate(item)
+        if credential.recertification_required or credential.status == "must_recertify" or credential.contact is None:
+            return None
+        if work.kind == NoticeKind.CE_REMINDER:
+            return self._ce_reminder(work, credential)
+        anniversary = anniversary_in(credential.anchor, work.month.year, work.month.month)
+        if anniversary is None or anniversary <= credential.certified_on or anniversary <= credential.cycle_start:
+            return None  # no fee for the certification itself or before the open cycle
+        if work.kind == NoticeKind.RENEWAL_UPCOMING:
+            return self._upcoming(work, credential, anniversary)
+        invoice, issued = self._repo.issue_invoice(self._new_invoice(credential, anniversary), credential)
+        summary.invoices_issued += int(issued)
+        return self._due(work, credential, invoice)
+
+    def _new_invoice(self, credential: CredentialRecord, anniversary: date) -> InvoiceRecord:
+        rules = self._rule_book.in_force_on(anniversary)
+        cycle = credential.cycle if credential.cycle.start < anniversary <= credential.cycle.next_start else cycle_containing(
+            credential.cycle_start, anniversary - timedelta(days=1), rules.cycle_years
+        )
+        closes = closes_cycle(cycle, anniversary) and cycle.start == credential.cycle_start
+        issued_on = issue_date_for(anniversary)
+        lock = lock_for(closes=closes, grandfathered=credential.grandfathered, met_on=credential.met_on, issued_on=issued_on)
+        return InvoiceRecord(
+            member_id=credential.member_id,
+            invoice_id=invoice_id_for(credential.code, anniversary),
+            credential=credential.code,
+            anniversary=anniversary,
+            amount=rules.credential(credential.code).annual_fee,
+            issued_on=issued_on,
+            due_date=due_date_for(anniversary),
+            state="locked" if lock.locked else "open",
+            closes_cycle=closes,
+            cycle_start=cycle.start,
+            available_on=lock.available_on,
+            contact=credential.contact,
+        )
+
+    def _base(self, credential_code: str, name: str) -> dict[str, str]:
+        rules = self._rule_book.versions[-1]
+        return {"name": name, "credential": credential_code, "credential_name": rules.credential(credential_code).name}
+
+    def _missing(self, credential: CredentialRecord) -> Decimal:
+        rules = self._rule_book.in_force_on(credential.cycle_start)
+        progress = progress_of(credential.totals, credential=credential.code, grandfathered=credential.grandfathered, rules=rules)
+        return progress.remaining_points
+
+    def _lock_note(self, credential: CredentialRecord, closes: bool) -> str:
+        missing = self._missing(credential)
+        if not closes or credential.grandfathered or missing == 0:
+            return ""
+        return (
+            f"This renewal closes your CCP cycle ending {credential.cycle_end.isoformat()}. It stays locked until your "
+            f"CCP requirement is met: {missing} more points are needed. It becomes payable the day after you record them."
+        )
+
+    def _upcoming(self, work: NoticeWork, credential: CredentialRecord, anniversary: date) -> Notice:
+        rules = self._rule_book.in_force_on(anniversary)
+        closes = closes_cycle(credential.cycle, anniversary)
+        data = self._base(credential.code, credential.contact.name) | {
+            "anniversary": anniversary.isoformat(),
+            "amount": _money(rules.credential(credential.code).annual_fee),
+            "due_date": due_date_for(anniversary).isoformat(),
+            "lock_note": self._lock_note(credential, closes),
+        }
+        return Notice(credential.member_id, credential.code, work.kind, work.period, data, credential.contact)
+
+    def _due(self, work: NoticeWork, credential: CredentialRecord, invoice: InvoiceRecord) -> Notice:
+        data = self._base(credential.code, credential.contact.name) | {
+            "anniversary": invoice.anniversary.isoformat(),
+            "amount": _money(invoice.amount),
+            "due_date": invoice.due_date.isoformat(),
+            "invoice_id": invoice.invoice_id,
+            "lock_note": self._lock_note(credential, invoice.closes_cycle) if invoice.state == "locked" else "",
+        }
+        paid = "already_paid" if invoice.state == "paid" else None
+        return Notice(credential.member_id, credential.code, work.kind, work.period, data, credential.contact, suppress_reason=paid)
+
+    def _past_due(self, work: NoticeWork, invoice: InvoiceRecord) -> Notice | None:
+        if invoice.contact is None:
+            return None
+        data = self._base(invoice.credential, invoice.contact.name) | {
+            "anniversary": invoice.anniversary.isoformat(),
+            "amount": _money(invoice.amount),
+            "due_date": invoice.due_date.isoformat(),
+            "invoice_id": invoice.invoice_id,
+            "lock_note": "This renewal closes your CCP cycle and is locked until your CCP points are recorded." if invoice.state == "locked" else "",
+        }
+        return Notice(invoice.member_id, invoice.credential, work.kind, work.period, data, invoice.contact)
+
+    def _ce_reminder(self, work: NoticeWork, credential: CredentialRecord) -> Notice | None:
+        missing = self._missing(credential)
+        if missing == 0:
+            return None
+        data = self._base(credential.code, credential.contact.name) | {
+            "cycle_end": credential.cycle_end.isoformat(),
+            "missing_points": str(missing),
+            "months_before": str(work.months_before),
+            "lock_note": self._lock_note(credential, closes=True),
+        }
+        return Notice(credential.member_id, credential.code, work.kind, work.period, data, credential.contact)
+
+    # ---- healing ---------------------------------------------------------------------------
+
+    def _heal(self, unit: WorkUnit, limit: int) -> tuple[RunSummary, WorkUnit | None]:
+        """Take over claims a crashed or failed run left behind, and send them."""
+        today = business_date(unit.run_time)
+        stale_before = (unit.run_time - STALE_CLAIM_AFTER).isoformat()
+        page = self._repo.stale_claims(unit.shard, stale_before, unit.start_key, limit)
+        summary = RunSummary(day=today, items_read=len(page.items), units_done=1)
+        taken = []
+        for item in page.items:
+            claim = NoticeClaim.model_validate(item)
+            renewed = self._repo.take_over(claim, claimed_at=unit.run_time.isoformat(), stale_before=stale_before)
+            if renewed is not None:
+                taken.append(renewed)
+        summary.healed = len(taken)
+        batch = f"mail-batches/{today.isoformat()}/resent-{unit.shard:02d}-{_page_tag(unit.start_key)}"
+        summary.tally = self._sender.resend(taken, moment=unit.run_time, batch_name=batch)
+        continuation = None
+        if page.next_key:
+            continuation = WorkUnit("heal", unit.month, None, unit.shard, unit.run_time, page.next_key)
+        return summary, continuation
+
+
+def _money(amount: Decimal) -> str:
+    return f"${amount:,.2f}"
+
+
+def _page_tag(start_key: dict[str, Any] | None) -> str:
+    if not start_key:
+        return "p0"
+    import hashlib
+    import json
+
+    return "p" + hashlib.sha256(json.dumps(start_key, sort_keys=True, default=str).encode()).hexdigest()[:10]

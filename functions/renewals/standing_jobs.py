@@ -1,0 +1,159 @@
+"""Daily jobs that follow deadlines: unlocking end-of-cycle invoices, and the status sweep."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+
+from ccp.data import keys
+from ccp.data.members import MemberRepository, StaleWrite
+from ccp.data.records import InvoiceRecord
+from ccp.data.renewals import RenewalRepository
+from ccp.rules.dates import add_months, business_date
+from ccp.rules.renewals import NoticeKind
+from ccp.rules.versions import RuleBook
+from ccp.standing import credential_status
+from renewals.notices import Notice, NoticeSender, SendTally
+
+PAGE = 200
+
+STATUS_NOTES = {
+    "active": "Your certification is active again. Thank you.",
+    "inactive": "A renewal fee is past due or your CCP cycle ended without the required points. Pay and record the points earned in that cycle to become active again.",
+    "must_recertify": "Your certification has lapsed for three years or more. To be certified again you must recertify, by CCP or by exam.",
+}
+
+
+@dataclass
+class JobSummary:
+    day: date
+    items_read: int = 0
+    unlocked: int = 0
+    status_changes: Counter = field(default_factory=Counter)
+    tally: SendTally = field(default_factory=SendTally)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "date": self.day.isoformat(),
+            "items_read": self.items_read,
+            "invoices_unlocked": self.unlocked,
+            "status_changes": dict(self.status_changes),
+            **self.tally.as_dict(),
+        }
+
+
+def _pages(repo: RenewalRepository, index: str, partition: str, prefix: str | None):
+    start = None
+    while True:
+        page = repo.page(index, partition, prefix, start, PAGE)
+        yield page.items
+        if not page.next_key:
+            return
+        start = page.next_key
+
+
+class InvoiceUnlock:
+    """Opens every locked invoice whose day has come, and tells the member it can be paid."""
+
+    def __init__(self, renewals: RenewalRepository, sender: NoticeSender, shards: int = keys.ANNIVERSARY_SHARDS):
+        self._repo = renewals
+        self._sender = sender
+        self._shards = shards
+
+    def run(self, moment: datetime) -> JobSummary:
+        today = business_date(moment)
+        summary = JobSummary(day=today)
+        notices = []
+        # This month and last (a missed run is caught up); unlocked invoices leave the index.
+        for month in (add_months(today.replace(day=1), -1), today.replace(day=1)):
+            for shard in range(self._shards):
+                for items in _pages(self._repo, "gsi3", keys.dated_partition("UNLOCK", f"{month:%Y-%m}", shard), None):
+                    summary.items_read += len(items)
+                    for item in items:
+                        invoice = InvoiceRecord.model_validate(item)
+                        if invoice.available_on is None or invoice.available_on > today:
+                            continue
+                        if self._repo.open_invoice(invoice):
+                            summary.unlocked += 1
+                            notices.append(self._notice(invoice))
+        summary.tally = self._sender.send(notices, moment=moment, batch_name=f"mail-batches/{today.isoformat()}/invoice_payable")
+        return summary
+
+    @staticmethod
+    def _notice(invoice: InvoiceRecord) -> Notice:
+        data = {
+            "name": invoice.contact.name if invoice.contact else "",
+            "credential": invoice.credential,
+            "invoice_id": invoice.invoice_id,
+            "amount": f"${invoice.amount:,.2f}",
+            "due_date": invoice.due_date.isoformat(),
+        }
+        return Notice(invoice.member_id, invoice.credential, NoticeKind.INVOICE_PAYABLE, invoice.invoice_id, data, invoice.contact, postal=False)
+
+
+class StatusSweep:
+    """Persists status transitions as deadlines pass, and tells the member of each change.
+
+    Status itself is a pure function of the records and the day (the API shows it for any day);
+    the sweep looks only at credentials whose deadline passed yesterday, or three years ago.
+    """
+
+    def __init__(self, members: MemberRepository, renewals: RenewalRepository, sender: NoticeSender, rule_book: RuleBook, shards: int = keys.ANNIVERSARY_SHARDS):
+        self._members = members
+        self._repo = renewals
+        self._sender = sender
+        self._rule_book = rule_book
+        self._shards = shards
+
+    def run(self, moment: datetime) -> JobSummary:
+        today = business_date(moment)
+        summary = JobSummary(day=today)
+        candidates: set[tuple[str, str]] = set()
+        yesterday = today - timedelta(days=1)
+        years = self._rule_book.in_force_on(today).lapse_years_to_recertify
+        three_years_ago = today - relativedelta(years=years)
+        for deadline in sorted({yesterday, three_years_ago, three_years_ago - timedelta(days=1)}):
+            for kind in ("DUE", "CYCLE_END"):
+                for shard in range(self._shards):
+                    partition = keys.dated_partition(kind, f"{deadline:%Y-%m}", shard)
+                    for items in _pages(self._repo, "gsi2", partition, keys.day_prefix(deadline)):
+                        summary.items_read += len(items)
+                        candidates |= {(i["member_id"], i.get("credential") or i["code"]) for i in items}
+        notices = []
+        for member_id, code in sorted(candidates):
+            change = self._settle(member_id, code, today)
+            if change is not None:
+                summary.status_changes[change.data["status"]] += 1
+                notices.append(change)
+        summary.tally = self._sender.send(notices, moment=moment, batch_name=f"mail-batches/{today.isoformat()}/status_changed")
+        return summary
+
+    def _settle(self, member_id: str, code: str, today: date) -> Notice | None:
+        for _ in range(4):
+            state = self._members.member_state(member_id)
+            credential = state.credential(code)
+            if credential is None:
+                return None
+            verdict = credential_status(credential, state.invoices_of(code), today, self._rule_book)
+            if verdict.status == credential.status:
+                return None
+            after = credential.model_copy(
+                update={
+                    "status": verdict.status,
+                    "status_since": today,
+                    "recertification_required": credential.recertification_required or verdict.status == "must_recertify",
+                }
+            )
+            try:
+                self._repo.replace_credential(credential, after)
+            except StaleWrite:
+                continue
+            if credential.contact is None:
+                return None
+            data = {"name": credential.contact.name if credential.contact else "", "credential": code, "status": verdict.status, "status_note": STATUS_NOTES[verdict.status]}
+            return Notice(member_id, code, NoticeKind.STATUS_CHANGED, f"{today.isoformat()}-{verdict.status}", data, credential.contact)
+        return None

@@ -1,0 +1,113 @@
+"""What the program sends out: email (SES), print batches (S3), work (SQS), events (EventBridge).
+
+Thin adapters so services take them as parameters and tests can count or fail them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+# SES allows 50 destinations in one SendBulkTemplatedEmail call.
+SES_BULK_LIMIT = 50
+JOB_BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=3, read_timeout=10)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    ok: bool
+    error: str | None = None
+
+
+class Mailer:
+    def __init__(self, sender: str, client: Any | None = None):
+        self._sender = sender
+        self._client = client or boto3.client("ses", config=JOB_BOTO_CONFIG)
+        self._templates: dict[str, dict[str, str]] = {}
+
+    def send_bulk(self, template: str, messages: list[tuple[str, dict[str, str]]]) -> list[Delivery]:
+        """One SES request for up to 50 recipients of one template; one Delivery per message."""
+        if not messages:
+            return []
+        if len(messages) > SES_BULK_LIMIT:
+            raise ValueError("at most 50 messages per bulk send")
+        try:
+            response = self._client.send_bulk_templated_email(
+                Source=self._sender,
+                Template=template,
+                DefaultTemplateData="{}",
+                Destinations=[
+                    {"Destination": {"ToAddresses": [to]}, "ReplacementTemplateData": json.dumps(data)}
+                    for to, data in messages
+                ],
+            )
+        except (ClientError, BotoCoreError) as error:
+            return [Delivery(False, _describe(error))] * len(messages)
+        return [_delivery(status) for status in response.get("Status", [])]
+
+    def template_text(self, template: str) -> dict[str, str]:
+        """The template's subject and text part, to print letters with the same words as the emails."""
+        if template not in self._templates:
+            found = self._client.get_template(TemplateName=template)["Template"]
+            self._templates[template] = {"subject": found.get("SubjectPart", ""), "text": found.get("TextPart", "")}
+        return self._templates[template]
+
+
+class MailBatchStore:
+    def __init__(self, bucket: str, client: Any | None = None):
+        self._bucket = bucket
+        self._client = client or boto3.client("s3", config=JOB_BOTO_CONFIG)
+
+    def put(self, key: str, body: bytes, content_type: str) -> str:
+        self._client.put_object(Bucket=self._bucket, Key=key, Body=body, ContentType=content_type, ServerSideEncryption="AES256")
+        return f"s3://{self._bucket}/{key}"
+
+
+class WorkQueue:
+    def __init__(self, queue_url: str, client: Any | None = None):
+        self._url = queue_url
+        self._client = client or boto3.client("sqs", config=JOB_BOTO_CONFIG)
+
+    def send(self, messages: list[dict[str, Any]]) -> None:
+        for start in range(0, len(messages), 10):
+            batch = messages[start : start + 10]
+            response = self._client.send_message_batch(
+                QueueUrl=self._url,
+                Entries=[{"Id": str(n), "MessageBody": json.dumps(m)} for n, m in enumerate(batch)],
+            )
+            if response.get("Failed"):
+                raise RuntimeError(f"{len(response['Failed'])} work messages were not queued")
+
+
+class EventPublisher:
+    def __init__(self, bus: str = "default", source: str = "ccp", client: Any | None = None):
+        self._bus = bus
+        self._source = source
+        self._client = client or boto3.client("events", config=JOB_BOTO_CONFIG)
+
+    def publish(self, detail_type: str, detail: dict[str, Any]) -> None:
+        response = self._client.put_events(
+            Entries=[{"Source": self._source, "DetailType": detail_type, "Detail": json.dumps(detail, default=str), "EventBusName": self._bus}]
+        )
+        if response.get("FailedEntryCount"):
+            raise RuntimeError(f"event {detail_type} was not accepted")
+
+
+def _delivery(status: dict[str, Any]) -> Delivery:
+    # SES answers each destination with Status "Success" (or an error) and a MessageId;
+    # moto sends only the MessageId, which is also a delivery.
+    code = status.get("Status", "Success" if status.get("MessageId") else None)
+    if code == "Success":
+        return Delivery(True)
+    return Delivery(False, f"{code}: {status.get('Error')}")
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, ClientError):
+        return error.response.get("Error", {}).get("Code", "ClientError")
+    return type(error).__name__

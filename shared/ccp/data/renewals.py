@@ -1,0 +1,299 @@
+"""Invoices, payments, roll-over, status and the notice ledger in the single table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+
+from ccp.data import keys
+from ccp.data.dynamo import error_code, translated_errors
+from ccp.data.members import StaleWrite, credential_item
+from ccp.data.records import CredentialRecord, InvoiceRecord, NoticeClaim, PaymentRecord, to_item
+from ccp.errors import Conflict
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]
+    next_key: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class CycleArchive:
+    credential: CredentialRecord  # as it was at the end of the cycle
+    rolled_over_on: date
+
+
+def invoice_item(invoice: InvoiceRecord) -> dict[str, Any]:
+    item = {
+        "pk": keys.member_pk(invoice.member_id),
+        "sk": keys.invoice_sk(invoice.credential, invoice.anniversary),
+        "entity": "invoice",
+        **to_item(invoice),
+    }
+    if invoice.state in ("locked", "open"):
+        item.update(keys.due_keys(invoice.member_id, invoice.credential, invoice.due_date))
+    return item
+
+
+class RenewalRepository:
+    def __init__(self, table: Any):
+        self._table = table
+        self._client = table.meta.client
+        self._name = table.name
+
+    # ---- paged reads of the indexes ------------------------------------------------------
+
+    def page(self, index: str, partition: str, sort_prefix: str | None, start_key: dict | None, limit: int) -> Page:
+        condition = Key(f"{index}pk").eq(partition)
+        if sort_prefix:
+            condition &= Key(f"{index}sk").begins_with(sort_prefix)
+        kwargs: dict[str, Any] = {"IndexName": index, "KeyConditionExpression": condition, "Limit": limit}
+        if start_key:
+            kwargs["ExclusiveStartKey"] = start_key
+        with translated_errors():
+            response = self._table.query(**kwargs)
+        return Page(items=response.get("Items", []), next_key=response.get("LastEvaluatedKey"))
+
+    def stale_claims(self, shard: int, stale_before: str, start_key: dict | None, limit: int) -> Page:
+        """Claims not marked sent, claimed before `stale_before` (crashed or failed runs)."""
+        kwargs: dict[str, Any] = {
+            "IndexName": "gsi3",
+            "KeyConditionExpression": Key("gsi3pk").eq(f"CLAIMED#{shard:02d}") & Key("gsi3sk").lt(stale_before),
+            "Limit": limit,
+        }
+        if start_key:
+            kwargs["ExclusiveStartKey"] = start_key
+        with translated_errors():
+            response = self._table.query(**kwargs)
+        return Page(items=response.get("Items", []), next_key=response.get("LastEvaluatedKey"))
+
+    # ---- invoices ------------------------------------------------------------------------
+
+    def issue_invoice(self, invoice: InvoiceRecord, credential: CredentialRecord) -> tuple[InvoiceRecord, bool]:
+        """Issue once: (the invoice, True) when issued now; (the stored one, False) when it existed."""
+        items: list[dict[str, Any]] = [
+            {"Put": {"TableName": self._name, "Item": invoice_item(invoice), "ConditionExpression": "attribute_not_exists(pk)"}}
+        ]
+        if invoice.closes_cycle:
+            items.append(
+                {
+                    "Update": {
+                        "TableName": self._name,
+                        "Key": {"pk": keys.member_pk(credential.member_id), "sk": keys.credential_sk(credential.code)},
+                        "UpdateExpression": "SET closing_invoice_id = :id",
+                        "ConditionExpression": "attribute_exists(pk)",
+                        "ExpressionAttributeValues": {":id": invoice.invoice_id},
+                    }
+                }
+            )
+        try:
+            with translated_errors():
+                self._client.transact_write_items(TransactItems=items)
+            return invoice, True
+        except ClientError as error:
+            if error_code(error) != "TransactionCanceledException":
+                raise
+        return self.invoice(invoice.member_id, invoice.credential, invoice.anniversary), False
+
+    def invoice(self, member_id: str, code: str, anniversary: date) -> InvoiceRecord:
+        with translated_errors():
+            item = self._table.get_item(
+                Key={"pk": keys.member_pk(member_id), "sk": keys.invoice_sk(code, anniversary)}, ConsistentRead=True
+            )["Item"]
+        return InvoiceRecord.model_validate(item)
+
+    def open_invoice(self, invoice: InvoiceRecord) -> bool:
+        """A locked invoice becomes payable; False if it was not locked any more."""
+        try:
+            with translated_errors():
+                self._table.update_item(
+                    Key={"pk": keys.member_pk(invoice.member_id), "sk": keys.invoice_sk(invoice.credential, invoice.anniversary)},
+                    UpdateExpression="SET #state = :open REMOVE gsi3pk, gsi3sk",
+                    ConditionExpression="#state = :locked",
+                    ExpressionAttributeNames={"#state": "state"},
+                    ExpressionAttributeValues={":open": "open", ":locked": "locked"},
+                )
+            return True
+        except ClientError as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise
+        self.forget_unlock(invoice)
+        return False
+
+    def forget_unlock(self, invoice: InvoiceRecord) -> None:
+        with translated_errors():
+            self._table.update_item(
+                Key={"pk": keys.member_pk(invoice.member_id), "sk": keys.invoice_sk(invoice.credential, invoice.anniversary)},
+                UpdateExpression="REMOVE gsi3pk, gsi3sk",
+            )
+
+    def pay(
+        self,
+        invoice: InvoiceRecord,
+        payment: PaymentRecord,
+        credential_before: CredentialRecord,
+        credential_after: CredentialRecord | None,
+        archive: CycleArchive | None,
+    ) -> None:
+        """The payment, the paid invoice and (when they follow) the roll-over or status change: one transaction."""
+        items: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "TableName": self._name,
+                    "Key": {"pk": keys.member_pk(invoice.member_id), "sk": keys.invoice_sk(invoice.credential, invoice.anniversary)},
+                    "UpdateExpression": "SET #state = :paid, paid_on = :paid_on, payment_id = :payment REMOVE gsi2pk, gsi2sk, gsi3pk, gsi3sk",
+                    "ConditionExpression": "#state IN (:open, :locked)",
+                    "ExpressionAttributeNames": {"#state": "state"},
+                    "ExpressionAttributeValues": {
+                        ":paid": "paid",
+                        ":paid_on": payment.paid_at.date().isoformat() if invoice.paid_on is None else invoice.paid_on.isoformat(),
+                        ":payment": payment.payment_id,
+                        ":open": "open",
+                        ":locked": "locked",
+                    },
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self._name,
+                    "Item": {"pk": keys.member_pk(payment.member_id), "sk": keys.payment_sk(payment.processor_reference), "entity": "payment", **to_item(payment)},
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+        ]
+        roles = ["invoice", "payment"]
+        if archive is not None:
+            items.append({"Put": {"TableName": self._name, "Item": self._archive_item(archive), "ConditionExpression": "attribute_not_exists(pk)"}})
+            roles.append("archive")
+        if credential_after is not None:
+            items.append(self._credential_put(credential_before, credential_after))
+            roles.append("credential")
+        failed = self._transact(items, roles)
+        if "invoice" in failed:
+            raise Conflict("This invoice is already paid.", code="INVOICE_ALREADY_PAID")
+        if "payment" in failed:
+            raise Conflict("This processor reference was already recorded.", code="DUPLICATE_PAYMENT")
+        if failed:
+            raise StaleWrite()
+
+    # ---- status --------------------------------------------------------------------------
+
+    def replace_credential(self, before: CredentialRecord, after: CredentialRecord) -> None:
+        """Write a credential's new state if nobody changed it since `before` was read."""
+        if self._transact([self._credential_put(before, after)], ["credential"]):
+            raise StaleWrite()
+
+    # ---- the notice ledger ---------------------------------------------------------------
+
+    def claim(self, claim: NoticeClaim, *, stale_before: str) -> bool:
+        """Claim a notice before sending it. True: this run sends it. False: sent, or claimed by a
+        run that is still within its time (a claim older than `stale_before` is taken over)."""
+        item = self._claim_item(claim)
+        try:
+            with translated_errors():
+                self._table.put_item(
+                    Item=item,
+                    ConditionExpression="attribute_not_exists(pk) OR (#state = :claimed AND claimed_at < :stale)",
+                    ExpressionAttributeNames={"#state": "state"},
+                    ExpressionAttributeValues={":claimed": "claimed", ":stale": stale_before},
+                )
+            return True
+        except ClientError as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                return False
+            raise
+
+    def take_over(self, claim: NoticeClaim, *, claimed_at: str, stale_before: str) -> NoticeClaim | None:
+        """Re-claim a stale claim found by a later run (crashed, or its send failed)."""
+        renewed = claim.model_copy(update={"claimed_at": claimed_at})
+        try:
+            with translated_errors():
+                self._table.put_item(
+                    Item=self._claim_item(renewed),
+                    ConditionExpression="#state = :claimed AND claimed_at = :old AND claimed_at < :stale",
+                    ExpressionAttributeNames={"#state": "state"},
+                    ExpressionAttributeValues={":claimed": "claimed", ":old": claim.claimed_at, ":stale": stale_before},
+                )
+            return renewed
+        except ClientError as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                return None
+            raise
+
+    def mark_sent(self, claims: list[NoticeClaim], sent_at: str) -> None:
+        with translated_errors(), self._table.batch_writer() as batch:
+            for claim in claims:
+                sent = claim.model_copy(update={"state": "sent", "sent_at": sent_at})
+                item = self._claim_item(sent)
+                item.pop("gsi3pk"), item.pop("gsi3sk")
+                batch.put_item(Item=item)
+
+    def record_failure(self, claim: NoticeClaim, error: str, *, park: bool) -> None:
+        """A failed send stays claimed (retried next run) or, after too many attempts, is parked."""
+        failed = claim.model_copy(update={"attempts": claim.attempts + 1, "last_error": error[:500], "state": "parked" if park else "claimed"})
+        item = self._claim_item(failed)
+        if park:
+            item.pop("gsi3pk"), item.pop("gsi3sk")
+            item.update({"gsi2pk": "PARKED", "gsi2sk": f"{claim.claimed_at}#{claim.member_id}"})
+        with translated_errors():
+            self._table.put_item(Item=item)
+
+    # ---- helpers -------------------------------------------------------------------------
+
+    def _claim_item(self, claim: NoticeClaim) -> dict[str, Any]:
+        return {
+            "pk": keys.member_pk(claim.member_id),
+            "sk": keys.notice_sk(claim.credential, claim.kind, claim.period, claim.channel),
+            "entity": "notice",
+            **keys.claimed_keys(claim.member_id, claim.claimed_at),
+            **to_item(claim),
+        }
+
+    def _archive_item(self, archive: CycleArchive) -> dict[str, Any]:
+        c = archive.credential
+        item = {
+            "pk": keys.member_pk(c.member_id),
+            "sk": keys.cycle_archive_sk(c.code, c.cycle_start),
+            "entity": "cycle",
+            **keys.rollover_keys(c.member_id, c.code, archive.rolled_over_on),
+            "member_id": c.member_id,
+            "code": c.code,
+            "cycle_start": c.cycle_start.isoformat(),
+            "cycle_end": c.cycle_end.isoformat(),
+            "recorded": {k.value: v for k, v in c.recorded.items()},
+            "eligible": {k.value: v for k, v in c.eligible.items()},
+            "met_on": c.met_on.isoformat() if c.met_on else None,
+            "rolled_over_on": archive.rolled_over_on.isoformat(),
+            "contact": to_item(c.contact) if c.contact else None,
+        }
+        return {k: v for k, v in item.items() if v is not None}
+
+    def _credential_put(self, before: CredentialRecord, after: CredentialRecord) -> dict[str, Any]:
+        item = credential_item(after.model_copy(update={"version": before.version + 1}))
+        return {
+            "Put": {
+                "TableName": self._name,
+                "Item": item,
+                "ConditionExpression": "#version = :expected",
+                "ExpressionAttributeNames": {"#version": "version"},
+                "ExpressionAttributeValues": {":expected": before.version},
+            }
+        }
+
+    def _transact(self, items: list[dict[str, Any]], roles: list[str]) -> set[str]:
+        """Run a transaction; the roles whose condition failed (empty when it went through)."""
+        try:
+            with translated_errors():
+                self._client.transact_write_items(TransactItems=items)
+            return set()
+        except ClientError as error:
+            if error_code(error) != "TransactionCanceledException":
+                raise
+            reasons = error.response.get("CancellationReasons", [])
+            failed = {role for role, reason in zip(roles, reasons, strict=False) if reason.get("Code") == "ConditionalCheckFailed"}
+            return failed or {"unknown"}

@@ -1,0 +1,109 @@
+"""The template deployed into in-process moto, with its functions' environments, for tests that
+call several real handlers (renewals, jobs)."""
+
+from __future__ import annotations
+
+import json
+import os
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+import boto3
+
+from ccp_local.events import FakeLambdaContext, api_event, scheduled_event
+
+RESETTABLE = [
+    ("ccp.settings", "table_settings"),
+    ("ccp.data.dynamo", "table"),
+    ("ccp.data.dynamo", "low_level_client"),
+    ("record_ce.handler", "service"),
+    ("renewals.billing_api", "service"),
+    ("renewals.jobs_handler", "_sender"),
+    ("renewals.jobs_handler", "_run"),
+]
+
+
+def reset_cached_dependencies() -> None:
+    import importlib
+
+    for module, name in RESETTABLE:
+        getattr(importlib.import_module(module), name).cache_clear()
+
+
+class DeployedStack:
+    def __init__(self, deployment):
+        self.deployment = deployment
+        self.table_name = deployment.physical_ids["CcpTable"]
+        self.bucket = deployment.physical_ids["MailBatchesBucket"]
+        env = deployment.functions["RenewalNoticesFunction"]["Environment"]["Variables"]
+        os.environ.update({k: str(v) for k, v in env.items()})
+        os.environ["EVENT_BUS_NAME"] = "default"
+        self.queue_url = env["RENEWAL_QUEUE_URL"]
+        reset_cached_dependencies()
+
+    # ---- calling functions ---------------------------------------------------------------
+
+    def api(self, handler_path: str, method: str, resource: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        import importlib
+
+        module, name = handler_path.rsplit(".", 1)
+        response = getattr(importlib.import_module(module), name)(api_event(method, resource, path, **kwargs), FakeLambdaContext())
+        if response.get("body") and response.get("isBase64Encoded") is False:
+            try:
+                response["json"] = json.loads(response["body"])
+            except ValueError:
+                pass
+        return response
+
+    def job(self, name: str, at) -> dict[str, Any]:
+        from renewals import jobs_handler
+
+        result = getattr(jobs_handler, name)(scheduled_event(at), FakeLambdaContext())
+        return result
+
+    def drain_queue(self) -> list[dict[str, Any]]:
+        """Deliver queued renewal work to the worker until the queue is empty (as the event source mapping would)."""
+        from renewals.jobs_handler import renewal_worker
+
+        sqs = boto3.client("sqs")
+        summaries = []
+        while True:
+            messages = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=5, AttributeNames=["All"]).get("Messages", [])
+            if not messages:
+                return summaries
+            event = {"Records": [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"], "attributes": m.get("Attributes", {}), "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q", "awsRegion": "us-east-1"} for m in messages]}
+            result = renewal_worker(event, FakeLambdaContext())
+            failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}
+            summaries += result["summaries"]
+            for m in messages:
+                if m["MessageId"] not in failed:
+                    sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"])
+
+    # ---- what was sent --------------------------------------------------------------------
+
+    def emails(self) -> list[dict[str, Any]]:
+        from ccp_local.stack import _email_views, _ses_backend
+
+        backend = _ses_backend()
+        return [v for m in backend.sent_messages for v in _email_views(m, backend.templates)]
+
+    def batch_keys(self) -> list[str]:
+        s3 = boto3.client("s3")
+        return [o["Key"] for o in s3.list_objects_v2(Bucket=self.bucket, Prefix="mail-batches/").get("Contents", [])]
+
+    def read(self, key: str) -> bytes:
+        return boto3.client("s3").get_object(Bucket=self.bucket, Key=key)["Body"].read()
+
+
+@contextmanager
+def deployed_stack() -> Iterator[DeployedStack]:
+    from moto import mock_aws
+
+    from ccp_local.deploy import deploy
+
+    with mock_aws():
+        stack = DeployedStack(deploy("us-east-1"))
+        try:
+            yield stack
+        finally:
+            reset_cached_dependencies()
