@@ -19,3 +19,9 @@ def aws():
 
     with mock_aws():
         yield
+
+
+# Conditional writes are atomic in DynamoDB; make them so in moto too (see ccp_local.moto_atomic).
+from ccp_local.moto_atomic import make_dynamodb_writes_atomic  # noqa: E402
+
+make_dynamodb_writes_atomic()

@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
 from ccp.errors import Conflict, InvalidEvent, RuleViolation
-from ccp.settings import ObservabilitySettings, TableSettings
+from ccp.settings import IndexSettings, ObservabilitySettings, TableSettings
 from ccp.rules.ce import ActivityClaim
 from ccp.rules.dates import business_date
 from ccp.rules.versions import Category
@@ -24,7 +24,7 @@ from record_ce.handler import service
 from record_ce.service import ActivityRequest, course_activity_id
 
 logger = Logger()
-SETTINGS = (TableSettings, ObservabilitySettings)
+SETTINGS = (TableSettings, IndexSettings, ObservabilitySettings)
 tracer = Tracer()
 
 COURSE_PROVIDER = "AMT online courses"

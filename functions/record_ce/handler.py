@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ccp.api import current_caller, install_boundary, once_per_key, request_moment, request_today, resolve
 from ccp.data.dynamo import table
 from ccp.data.members import MemberRepository
-from ccp.settings import ObservabilitySettings, TableSettings
+from ccp.settings import IndexSettings, ObservabilitySettings, TableSettings
 from ccp.rules.ce import ActivityClaim
 from ccp.rules.status import worst
 from ccp.rules.versions import default_rule_book
@@ -43,7 +43,7 @@ from record_ce.schemas import (
 from record_ce.service import ActivityRequest, CeService, NewCredential, NewMember, RecordedActivity
 
 logger = Logger()
-SETTINGS = (TableSettings, ObservabilitySettings)
+SETTINGS = (TableSettings, IndexSettings, ObservabilitySettings)
 tracer = Tracer()
 metrics = Metrics()
 app = APIGatewayRestResolver(enable_validation=True)
@@ -163,6 +163,7 @@ def create_member(body: Annotated[NewMemberIn, Body()]) -> Response[MemberCreate
             email=body.email,
             mailing_address=body.mailing_address,
             credentials=[NewCredential(**c.model_dump()) for c in body.credentials],
+            mail_opt_out=body.mail_opt_out,
         )
         state = service().create_member(request, today=request_today(app), now=request_moment(app))
         return {"member_id": state.profile.member_id}

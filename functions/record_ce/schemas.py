@@ -120,6 +120,7 @@ class NewMemberIn(Request):
     last_name: str = Field(min_length=1, max_length=100)
     email: str = Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     mailing_address: Address | None = None
+    mail_opt_out: StrictBool = False
     credentials: list[NewCredentialIn] = Field(min_length=1, max_length=10)
 
 

@@ -18,12 +18,12 @@ from ccp.data.members import MemberRepository
 from ccp.data.outbound import EventPublisher
 from ccp.data.renewals import RenewalRepository
 from ccp.rules.versions import default_rule_book
-from ccp.settings import EventSettings, ObservabilitySettings, TableSettings
+from ccp.settings import IndexSettings, EventSettings, ObservabilitySettings, TableSettings
 from renewals.billing import BillingService
 from renewals.schemas import INVOICE_ID_PATTERN, InvoiceList, InvoiceOut, PaymentIn, PaymentOut
 
 logger = Logger()
-SETTINGS = (TableSettings, ObservabilitySettings, EventSettings)
+SETTINGS = (TableSettings, IndexSettings, ObservabilitySettings, EventSettings)
 tracer = Tracer()
 metrics = Metrics()
 app = APIGatewayRestResolver(enable_validation=True)

@@ -19,13 +19,13 @@ from ccp.data.renewals import RenewalRepository
 from ccp.errors import InvalidEvent
 from ccp.jobs import scheduled_moment
 from ccp.rules.versions import default_rule_book
-from ccp.settings import NoticeSettings, ObservabilitySettings, TableSettings, WorkQueueSettings
+from ccp.settings import IndexSettings, NoticeSettings, ObservabilitySettings, TableSettings, WorkQueueSettings
 from renewals.notices import NoticeSender
 from renewals.run import RenewalRun, WorkUnit
 from renewals.standing_jobs import InvoiceUnlock, StatusSweep
 
 logger = Logger()
-SETTINGS = (TableSettings, ObservabilitySettings, NoticeSettings, WorkQueueSettings)
+SETTINGS = (TableSettings, IndexSettings, ObservabilitySettings, NoticeSettings, WorkQueueSettings)
 tracer = Tracer()
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)

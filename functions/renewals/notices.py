@@ -104,6 +104,8 @@ def email_suppression(contact: Contact) -> str | None:
 
 
 class NoticeSender:
+    """Makes an outbox per job invocation (so concurrent invocations never share one)."""
+
     def __init__(
         self, ledger: RenewalRepository, mailer: MailerPort, batches: BatchStorePort, template_prefix: str, common: dict[str, str] | None = None
     ):
@@ -113,19 +115,42 @@ class NoticeSender:
         self._prefix = template_prefix
         self._common = common or {}  # words every notice may use, e.g. the portal's address
 
+    def outbox(self, moment: datetime, batch_name: str) -> Outbox:
+        return Outbox(self._ledger, self._mailer, self._batches, self._prefix, self._common, moment, batch_name)
+
     def send(self, notices: list[Notice], *, moment: datetime, batch_name: str) -> SendTally:
-        tally = SendTally()
-        claimed_at = moment.isoformat()
-        stale_before = (moment - STALE_CLAIM_AFTER).isoformat()
-        claims: list[NoticeClaim] = []
+        outbox = self.outbox(moment, batch_name)
+        outbox.add(notices)
+        return outbox.flush()
+
+
+class Outbox:
+    """Claims notices as a job finds them and sends them in bulk: full groups of 50 emails as
+    they fill, the rest (and one print batch of letters) when the job flushes."""
+
+    LETTERS_PER_BATCH = 2000
+
+    def __init__(self, ledger, mailer, batches, prefix, common, moment: datetime, batch_name: str):
+        self._ledger, self._mailer, self._batches = ledger, mailer, batches
+        self._prefix, self._common = prefix, common
+        self._moment = moment
+        self._batch_name = batch_name
+        self._emails: dict[str, list[NoticeClaim]] = defaultdict(list)
+        self._letters: list[NoticeClaim] = []
+        self._parts = 0
+        self.tally = SendTally()
+
+    def add(self, notices: list[Notice]) -> None:
+        claimed_at = self._moment.isoformat()
+        stale_before = (self._moment - STALE_CLAIM_AFTER).isoformat()
         for notice in notices:
             if notice.suppress_reason:
-                tally.suppressed[(notice.kind, notice.suppress_reason)] += 1
+                self.tally.suppressed[(notice.kind, notice.suppress_reason)] += 1
                 continue
             for channel, reason in (("email", email_suppression(notice.contact)), ("postal", postal_suppression(notice.contact) if notice.postal else "email_only")):
                 if reason:
                     if reason != "email_only":
-                        tally.suppressed[(notice.kind, f"{channel}_{reason}")] += 1
+                        self.tally.suppressed[(notice.kind, f"{channel}_{reason}")] += 1
                     continue
                 claim = NoticeClaim(
                     member_id=notice.member_id, credential=notice.credential, kind=notice.kind, period=notice.period,
@@ -133,53 +158,65 @@ class NoticeSender:
                     contact=notice.contact,
                 )
                 if self._ledger.claim(claim, stale_before=stale_before):
-                    claims.append(claim)
+                    self.add_claimed([claim])
                 else:
-                    tally.already_claimed += 1
-        self._deliver(claims, moment=moment, batch_name=batch_name, tally=tally)
-        return tally
+                    self.tally.already_claimed += 1
 
-    def resend(self, claims: list[NoticeClaim], *, moment: datetime, batch_name: str) -> SendTally:
-        """Send claims a later run took over (their words were stored with the claim)."""
-        tally = SendTally()
-        self._deliver(claims, moment=moment, batch_name=batch_name, tally=tally)
-        return tally
-
-    def _deliver(self, claims: list[NoticeClaim], *, moment: datetime, batch_name: str, tally: SendTally) -> None:
-        by_template: dict[str, list[NoticeClaim]] = defaultdict(list)
-        letters: list[NoticeClaim] = []
+    def add_claimed(self, claims: list[NoticeClaim]) -> None:
+        """Claims this job holds (new, or taken over from a run that failed to send them)."""
         for claim in claims:
-            (by_template[claim.template] if claim.channel == "email" else letters).append(claim)
-        sent_at = moment.isoformat()
-        for template, group in by_template.items():
-            for start in range(0, len(group), SES_BULK_LIMIT):
-                chunk = group[start : start + SES_BULK_LIMIT]
-                deliveries = self._mailer.send_bulk(template, [(c.contact.email, c.data) for c in chunk])
-                tally.ses_requests += 1
-                delivered = [c for c, d in zip(chunk, deliveries) if d.ok]
-                self._ledger.mark_sent(delivered, sent_at)
-                for claim in delivered:
-                    tally.sent[(claim.kind, "email")] += 1
-                for claim, delivery in zip(chunk, deliveries):
-                    if not delivery.ok:
-                        self._fail(claim, delivery.error or "send failed", tally)
-        if letters:
-            try:
-                key = self._write_batch(letters, batch_name)
-            except Exception as error:  # noqa: BLE001 - any storage failure leaves the claims for the next run
-                for claim in letters:
-                    self._fail(claim, f"print batch not stored: {type(error).__name__}", tally)
-                return
-            tally.batches.append(key)
-            self._ledger.mark_sent(letters, sent_at)
-            for claim in letters:
-                tally.sent[(claim.kind, "postal")] += 1
+            if claim.channel == "email":
+                group = self._emails[claim.template]
+                group.append(claim)
+                if len(group) == SES_BULK_LIMIT:
+                    self._send_emails(claim.template)
+            else:
+                self._letters.append(claim)
+                if len(self._letters) == self.LETTERS_PER_BATCH:
+                    self._send_letters()
 
-    def _fail(self, claim: NoticeClaim, error: str, tally: SendTally) -> None:
+    def flush(self) -> SendTally:
+        for template in list(self._emails):
+            self._send_emails(template)
+        self._send_letters()
+        return self.tally
+
+    def _send_emails(self, template: str) -> None:
+        group, self._emails[template] = self._emails[template], []
+        if not group:
+            return
+        deliveries = self._mailer.send_bulk(template, [(c.contact.email, c.data) for c in group])
+        self.tally.ses_requests += 1
+        delivered = [c for c, d in zip(group, deliveries) if d.ok]
+        self._ledger.mark_sent(delivered, self._moment.isoformat())
+        for claim in delivered:
+            self.tally.sent[(claim.kind, "email")] += 1
+        for claim, delivery in zip(group, deliveries):
+            if not delivery.ok:
+                self._fail(claim, delivery.error or "send failed")
+
+    def _send_letters(self) -> None:
+        letters, self._letters = self._letters, []
+        if not letters:
+            return
+        self._parts += 1
+        name = self._batch_name if self._parts == 1 else f"{self._batch_name}-part{self._parts}"
+        try:
+            key = self._write_batch(letters, name)
+        except Exception as error:  # noqa: BLE001 - any storage failure leaves the claims for the next run
+            for claim in letters:
+                self._fail(claim, f"print batch not stored: {type(error).__name__}")
+            return
+        self.tally.batches.append(key)
+        self._ledger.mark_sent(letters, self._moment.isoformat())
+        for claim in letters:
+            self.tally.sent[(claim.kind, "postal")] += 1
+
+    def _fail(self, claim: NoticeClaim, error: str) -> None:
         park = claim.attempts + 1 >= MAX_ATTEMPTS
         self._ledger.record_failure(claim, error, park=park)
-        tally.failed += 1
-        tally.parked += int(park)
+        self.tally.failed += 1
+        self.tally.parked += int(park)
 
     def _write_batch(self, letters: list[NoticeClaim], batch_name: str) -> str:
         manifest = io.StringIO()

@@ -30,7 +30,7 @@ from ccp.rules.renewals import (
     notice_work_on,
 )
 from ccp.rules.versions import RuleBook
-from renewals.notices import STALE_CLAIM_AFTER, Notice, NoticeSender, SendTally
+from renewals.notices import STALE_CLAIM_AFTER, Notice, NoticeSender, Outbox, SendTally
 
 PAGE_SIZE = 100
 WORKER_ITEM_BUDGET = 2000
@@ -83,7 +83,6 @@ class RunSummary:
         self.units_done += other.units_done
         self.units_queued += other.units_queued
         self.healed += other.healed
-        self.tally.merge(other.tally)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -98,12 +97,12 @@ class RunSummary:
 
 
 class RenewalRun:
-    def __init__(self, repository: RenewalRepository, sender: NoticeSender, queue: QueuePort, rule_book: RuleBook, shards: int = keys.ANNIVERSARY_SHARDS):
+    def __init__(self, repository: RenewalRepository, sender: NoticeSender, queue: QueuePort, rule_book: RuleBook, shards: int | None = None):
         self._repo = repository
         self._sender = sender
         self._queue = queue
         self._rule_book = rule_book
-        self._shards = shards
+        self._shards = shards or keys.index_shards()
 
     # ---- entry points --------------------------------------------------------------------
 
@@ -116,13 +115,15 @@ class RenewalRun:
             units += [WorkUnit(work.kind, work.month, work.months_before, shard, moment) for shard in range(self._shards)]
         pending = list(units)
         budget = inline_budget
+        outbox = self._sender.outbox(moment, f"mail-batches/{today.isoformat()}/run-{moment:%H%M%S}")
         while pending and budget > 0:
             unit = pending.pop(0)
-            done, continuation = self.process(unit, limit=min(PAGE_SIZE, budget))
+            done, continuation = self.process(unit, outbox, limit=min(PAGE_SIZE, budget))
             summary.merge(done)
             budget -= max(done.items_read, 1)
             if continuation is not None:
                 pending.insert(0, continuation)
+        summary.tally = outbox.flush()
         if pending:
             self._queue.send([u.to_message() for u in pending])
             summary.units_queued += len(pending)
@@ -133,19 +134,22 @@ class RenewalRun:
         summary = RunSummary(day=business_date(unit.run_time))
         budget = WORKER_ITEM_BUDGET
         current: WorkUnit | None = unit
+        name = f"mail-batches/{summary.day.isoformat()}/work-{unit.kind}-{unit.month:%Y-%m}-{unit.shard:02d}-{_page_tag(unit.start_key)}"
+        outbox = self._sender.outbox(unit.run_time, name)
         while current is not None and budget > 0:
-            done, current = self.process(current, limit=PAGE_SIZE)
+            done, current = self.process(current, outbox, limit=PAGE_SIZE)
             summary.merge(done)
             budget -= max(done.items_read, 1)
+        summary.tally = outbox.flush()
         if current is not None:
             self._queue.send([current.to_message()])
             summary.units_queued += 1
         return summary
 
-    def process(self, unit: WorkUnit, *, limit: int) -> tuple[RunSummary, WorkUnit | None]:
-        """One page of one unit; the unit to continue with, if the partition has more."""
+    def process(self, unit: WorkUnit, outbox: Outbox, *, limit: int) -> tuple[RunSummary, WorkUnit | None]:
+        """One page of one unit, its notices claimed into `outbox`; the unit to continue with, if any."""
         if unit.kind == "heal":
-            return self._heal(unit, limit)
+            return self._heal(unit, outbox, limit)
         work = unit.work
         today = business_date(unit.run_time)
         index, partition, prefix = self._partition_of(work, unit.shard)
@@ -156,8 +160,7 @@ class RenewalRun:
             notice = self._notice_for(work, item, today, summary)
             if notice is not None:
                 notices.append(notice)
-        batch = f"mail-batches/{today.isoformat()}/{work.kind}-{work.period}-{unit.shard:02d}-{_page_tag(unit.start_key)}"
-        summary.tally = self._sender.send(notices, moment=unit.run_time, batch_name=batch)
+        outbox.add(notices)
         continuation = None
         if page.next_key:
             continuation = WorkUnit(unit.kind, unit.month, unit.months_before, unit.shard, unit.run_time, page.next_key)
@@ -279,7 +282,7 @@ class RenewalRun:
 
     # ---- healing ---------------------------------------------------------------------------
 
-    def _heal(self, unit: WorkUnit, limit: int) -> tuple[RunSummary, WorkUnit | None]:
+    def _heal(self, unit: WorkUnit, outbox: Outbox, limit: int) -> tuple[RunSummary, WorkUnit | None]:
         """Take over claims a crashed or failed run left behind, and send them."""
         today = business_date(unit.run_time)
         stale_before = (unit.run_time - STALE_CLAIM_AFTER).isoformat()
@@ -292,8 +295,7 @@ class RenewalRun:
             if renewed is not None:
                 taken.append(renewed)
         summary.healed = len(taken)
-        batch = f"mail-batches/{today.isoformat()}/resent-{unit.shard:02d}-{_page_tag(unit.start_key)}"
-        summary.tally = self._sender.resend(taken, moment=unit.run_time, batch_name=batch)
+        outbox.add_claimed(taken)
         continuation = None
         if page.next_key:
             continuation = WorkUnit("heal", unit.month, None, unit.shard, unit.run_time, page.next_key)

@@ -59,17 +59,21 @@ def _pages(repo: RenewalRepository, index: str, partition: str, prefix: str | No
 class InvoiceUnlock:
     """Opens every locked invoice whose day has come, and tells the member it can be paid."""
 
-    def __init__(self, renewals: RenewalRepository, sender: NoticeSender, shards: int = keys.ANNIVERSARY_SHARDS):
+    def __init__(self, renewals: RenewalRepository, sender: NoticeSender, shards: int | None = None):
         self._repo = renewals
         self._sender = sender
-        self._shards = shards
+        self._shards = shards or keys.index_shards()
 
     def run(self, moment: datetime) -> JobSummary:
         today = business_date(moment)
         summary = JobSummary(day=today)
         notices = []
-        # This month and last (a missed run is caught up); unlocked invoices leave the index.
-        for month in (add_months(today.replace(day=1), -1), today.replace(day=1)):
+        # This month, and in its first week last month too (missed runs are caught up);
+        # unlocked invoices leave the index.
+        months = [today.replace(day=1)]
+        if today.day <= 7:
+            months.insert(0, add_months(today.replace(day=1), -1))
+        for month in months:
             for shard in range(self._shards):
                 for items in _pages(self._repo, "gsi3", keys.dated_partition("UNLOCK", f"{month:%Y-%m}", shard), None):
                     summary.items_read += len(items)
@@ -102,12 +106,12 @@ class StatusSweep:
     the sweep looks only at credentials whose deadline passed yesterday, or three years ago.
     """
 
-    def __init__(self, members: MemberRepository, renewals: RenewalRepository, sender: NoticeSender, rule_book: RuleBook, shards: int = keys.ANNIVERSARY_SHARDS):
+    def __init__(self, members: MemberRepository, renewals: RenewalRepository, sender: NoticeSender, rule_book: RuleBook, shards: int | None = None):
         self._members = members
         self._repo = renewals
         self._sender = sender
         self._rule_book = rule_book
-        self._shards = shards
+        self._shards = shards or keys.index_shards()
 
     def run(self, moment: datetime) -> JobSummary:
         today = business_date(moment)
@@ -117,7 +121,9 @@ class StatusSweep:
         years = self._rule_book.in_force_on(today).lapse_years_to_recertify
         three_years_ago = today - relativedelta(years=years)
         for deadline in sorted({yesterday, three_years_ago, three_years_ago - timedelta(days=1)}):
-            for kind in ("DUE", "CYCLE_END"):
+            # Invoices fall due on the last day of a month; cycles end on any day.
+            kinds = ("DUE", "CYCLE_END") if (deadline + timedelta(days=1)).day == 1 else ("CYCLE_END",)
+            for kind in kinds:
                 for shard in range(self._shards):
                     partition = keys.dated_partition(kind, f"{deadline:%Y-%m}", shard)
                     for items in _pages(self._repo, "gsi2", partition, keys.day_prefix(deadline)):

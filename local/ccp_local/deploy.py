@@ -25,8 +25,9 @@ from ccp_local import template as tpl
 
 ARTIFACT_BUCKET = "ccp-local-artifacts"
 STACK_NAME = "ccp-local"
-# Resources moto's CloudFormation cannot create; the local gateway plays their part.
-SKIPPED_TYPES = {"AWS::ApiGateway::Deployment", "AWS::ApiGateway::Stage"}
+# Resources the local stack plays itself: the gateway serves the API's stage, and the local
+# runtime polls SQS event sources (moto would try to run the function in Docker).
+SKIPPED_TYPES = {"AWS::ApiGateway::Deployment", "AWS::ApiGateway::Stage", "AWS::Lambda::EventSourceMapping"}
 
 
 @dataclass

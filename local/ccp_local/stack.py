@@ -56,6 +56,10 @@ class LocalStack:
     def start(self) -> LocalStack:
         from moto.server import ThreadedMotoServer
 
+        from ccp_local.moto_atomic import make_dynamodb_writes_atomic
+
+        make_dynamodb_writes_atomic()
+
         aws_port = self.config.aws_port or free_port()
         self._moto = ThreadedMotoServer(ip_address=self.config.host, port=aws_port, verbose=False)
         self._moto.start()
@@ -190,12 +194,12 @@ class LocalStack:
         """Cycles rolled over between two dates (from the archived cycles in the table)."""
         from boto3.dynamodb.conditions import Key
 
-        from ccp.data.keys import ANNIVERSARY_SHARDS, dated_partition
+        from ccp.data.keys import dated_partition
 
         table = boto3.resource("dynamodb", region_name=REGION).Table(self.table_name)
         count = 0
         for year in range(int(start[:4]), int(end[:4]) + 1):
-            for shard in range(ANNIVERSARY_SHARDS):
+            for shard in range(int(self.deployment.functions['RecordCeFunction']['Environment']['Variables'].get('INDEX_SHARDS', 16))):
                 kwargs = {"IndexName": "gsi2", "KeyConditionExpression": Key("gsi2pk").eq(dated_partition("ROLLOVER", str(year), shard))}
                 while True:
                     page = table.query(**kwargs)

@@ -28,6 +28,11 @@ class TableSettings(EnvSettings):
     table_name: str = Field(alias="TABLE_NAME", min_length=3)
 
 
+class IndexSettings(EnvSettings):
+    # Shards of the date-keyed indexes; fixed for a deployment (items are written under it).
+    index_shards: int = Field(default=16, alias="INDEX_SHARDS", ge=1, le=256)
+
+
 class ObservabilitySettings(EnvSettings):
     service_name: str = Field(alias="POWERTOOLS_SERVICE_NAME")
     metrics_namespace: str = Field(alias="POWERTOOLS_METRICS_NAMESPACE")
@@ -36,6 +41,11 @@ class ObservabilitySettings(EnvSettings):
 @lru_cache(maxsize=1)
 def table_settings() -> TableSettings:
     return TableSettings.from_env()
+
+
+@lru_cache(maxsize=1)
+def index_settings() -> IndexSettings:
+    return IndexSettings.from_env()
 
 
 class NoticeSettings(EnvSettings):

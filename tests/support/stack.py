@@ -14,6 +14,7 @@ from ccp_local.events import FakeLambdaContext, api_event, scheduled_event
 
 RESETTABLE = [
     ("ccp.settings", "table_settings"),
+    ("ccp.settings", "index_settings"),
     ("ccp.data.dynamo", "table"),
     ("ccp.data.dynamo", "low_level_client"),
     ("record_ce.handler", "service"),

@@ -35,9 +35,13 @@ CREDENTIAL_PREFIX = "STATE#CRED#"
 ACTIVITY_PREFIX = "ACT#"
 DEDUP_PREFIX = "DEDUP#"
 
-# Anniversary index shards: 1M members / 12 months / 16 shards is about 5,200 items a partition
-# key, and a day's due members are read by 16 parallel queries (docs/scaling.md).
-ANNIVERSARY_SHARDS = 16
+
+def index_shards() -> int:
+    """Shards of the date-keyed indexes (INDEX_SHARDS, 16 in the template): 1M members / 12 months /
+    16 shards is about 5,200 items a partition key (docs/scaling.md)."""
+    from ccp.settings import index_settings
+
+    return index_settings().index_shards
 
 
 def member_pk(member_id: str) -> str:
@@ -60,9 +64,9 @@ def dedup_sk(code: str, key: str) -> str:
     return f"{DEDUP_PREFIX}{code}#{key}"
 
 
-def shard_of(member_id: str, shards: int = ANNIVERSARY_SHARDS) -> int:
+def shard_of(member_id: str) -> int:
     """Stable across processes and Python versions (unlike hash())."""
-    return zlib.crc32(member_id.encode()) % shards
+    return zlib.crc32(member_id.encode()) % index_shards()
 
 
 def anniversary_gsi_keys(member_id: str, code: str, certified_on: date) -> dict[str, str]:
