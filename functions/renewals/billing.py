@@ -66,7 +66,10 @@ class BillingService:
 
     def invoices(self, member_id: str, today: date) -> list[InvoiceView]:
         state = self._members.member_state(member_id)
-        return [InvoiceView(i, invoice_state(i, today)) for i in sorted(state.invoices, key=lambda i: (i.anniversary, i.credential))]
+        return [
+            InvoiceView(i, invoice_state(i, today, state.credential(i.credential)))
+            for i in sorted(state.invoices, key=lambda i: (i.anniversary, i.credential))
+        ]
 
     def pay(self, member_id: str, invoice_id: str, *, amount: Decimal, processor_reference: str, now: datetime, today: date) -> PaymentResult:
         for _ in range(WRITE_ATTEMPTS):
@@ -93,7 +96,7 @@ class BillingService:
         raise Retryable("Too many simultaneous changes to this member; try again.")
 
     def _ensure_payable(self, invoice: InvoiceRecord, credential: CredentialRecord, amount: Decimal, today: date) -> None:
-        state = invoice_state(invoice, today)
+        state = invoice_state(invoice, today, credential)
         if state == "paid":
             raise Conflict("This invoice is already paid.", code="INVOICE_ALREADY_PAID")
         if state == "void":
@@ -113,7 +116,7 @@ class BillingService:
     ) -> tuple[CredentialRecord | None, CycleArchive | None]:
         """The credential's new state, if the payment changes it (roll-over, status), and the archived cycle."""
         mine = [i for i in invoices if i.credential == credential.code]
-        cycle_invoices = [CycleInvoice(i.anniversary, invoice_state(i, today)) for i in mine]
+        cycle_invoices = [CycleInvoice(i.anniversary, invoice_state(i, today, credential)) for i in mine]
         updated, archive = credential, None
         if ready_to_roll_over(credential.cycle, met=credential.met_on is not None, grandfathered=credential.grandfathered, invoices=cycle_invoices):
             archive = CycleArchive(credential=credential, rolled_over_on=today)

@@ -72,10 +72,6 @@ def renewal_notices(event: dict, context: LambdaContext) -> dict:
     return summary
 
 
-def _work(record: SQSRecord) -> dict:
-    return _run().work(WorkUnit.from_message(json.loads(record.body))).as_dict()
-
-
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
@@ -84,9 +80,21 @@ def renewal_worker(event: dict, context: LambdaContext) -> dict:
 
     Besides `batchItemFailures` (all Lambda reads), the answer carries each unit's summary.
     """
-    with processor(records=event.get("Records", []), handler=_work, lambda_context=context):
+    records = event.get("Records", [])
+    outboxes = {}
+
+    def work(record: SQSRecord) -> dict:
+        unit = WorkUnit.from_message(json.loads(record.body))
+        # One outbox per run (moment) for the whole batch: full SES bulk groups, one print batch.
+        outbox = outboxes.setdefault(unit.run_time, _run().worker_outbox(unit))
+        return _run().work(unit, outbox).as_dict()
+
+    with processor(records=records, handler=work, lambda_context=context):
         outcomes = processor.process()
-    return {**processor.response(), "summaries": [result for status, result, _ in outcomes if status == "success"]}
+    summaries = [result for status, result, _ in outcomes if status == "success"]
+    # What was sent is the outboxes' to tell (a failed send stays claimed and the next run re-sends it).
+    summaries += [outbox.flush().as_dict() for outbox in outboxes.values()]
+    return {**processor.response(), "summaries": summaries}
 
 
 @logger.inject_lambda_context

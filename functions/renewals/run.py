@@ -71,6 +71,7 @@ class WorkUnit:
 class RunSummary:
     day: date
     invoices_issued: int = 0
+    notices_due: int = 0  # notices the run decided a member should get (each on one or two channels)
     items_read: int = 0
     units_done: int = 0
     units_queued: int = 0
@@ -79,6 +80,7 @@ class RunSummary:
 
     def merge(self, other: RunSummary) -> None:
         self.invoices_issued += other.invoices_issued
+        self.notices_due += other.notices_due
         self.items_read += other.items_read
         self.units_done += other.units_done
         self.units_queued += other.units_queued
@@ -88,6 +90,7 @@ class RunSummary:
         return {
             "date": self.day.isoformat(),
             "invoices_issued": self.invoices_issued,
+            "notices_due": self.notices_due,
             "items_read": self.items_read,
             "units_done": self.units_done,
             "units_queued": self.units_queued,
@@ -129,18 +132,22 @@ class RenewalRun:
             summary.units_queued += len(pending)
         return summary
 
-    def work(self, unit: WorkUnit) -> RunSummary:
-        """A queued unit, continued until the worker's budget; the rest goes back to the queue."""
+    def worker_outbox(self, unit: WorkUnit) -> Outbox:
+        """One outbox for a worker invocation's units (emails in full bulk groups, one print batch)."""
+        day = business_date(unit.run_time)
+        name = f"mail-batches/{day.isoformat()}/work-{unit.kind}-{unit.month:%Y-%m}-{unit.shard:02d}-{_page_tag(unit.start_key)}"
+        return self._sender.outbox(unit.run_time, name)
+
+    def work(self, unit: WorkUnit, outbox: Outbox) -> RunSummary:
+        """A queued unit, continued until the worker's budget; the rest goes back to the queue.
+        Its notices go into `outbox`, which the caller flushes."""
         summary = RunSummary(day=business_date(unit.run_time))
         budget = WORKER_ITEM_BUDGET
         current: WorkUnit | None = unit
-        name = f"mail-batches/{summary.day.isoformat()}/work-{unit.kind}-{unit.month:%Y-%m}-{unit.shard:02d}-{_page_tag(unit.start_key)}"
-        outbox = self._sender.outbox(unit.run_time, name)
         while current is not None and budget > 0:
             done, current = self.process(current, outbox, limit=PAGE_SIZE)
             summary.merge(done)
             budget -= max(done.items_read, 1)
-        summary.tally = outbox.flush()
         if current is not None:
             self._queue.send([current.to_message()])
             summary.units_queued += 1
@@ -160,6 +167,7 @@ class RenewalRun:
             notice = self._notice_for(work, item, today, summary)
             if notice is not None:
                 notices.append(notice)
+        summary.notices_due = len(notices)
         outbox.add(notices)
         continuation = None
         if page.next_key:

@@ -6,7 +6,7 @@ import pytest
 
 from ccp.rules.dates import BUSINESS_TZ
 from tests.integration.renewal_helpers import chicago, emails_to, new_member
-from tests.support.stack import deployed_stack, reset_cached_dependencies
+from ccp_local.inprocess import deployed_stack, reset_cached_dependencies
 
 DAILY = [("invoice_unlock", time(0, 5)), ("renewal_notices", time(6, 0)), ("status_sweep", time(6, 30))]
 

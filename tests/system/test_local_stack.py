@@ -96,3 +96,34 @@ def test_the_lambda_endpoint_works_with_boto3_and_the_openapi_document_is_served
     assert document["openapi"].startswith("3.1")
     assert "/members/{member_id}/ce-activities" in document["paths"]
     assert requests.get(f"{stack['api']}/_local/outbox", timeout=30).json() == []
+
+
+def test_renewal_notices_can_be_invoked_for_any_date_and_show_in_the_outbox(stack):
+    staff = cli("token", "--staff", "--port", str(stack["api_port"])).stdout.strip().splitlines()[-1]
+    body = {"first_name": "Rita", "last_name": "Renew", "email": "rita.renew@example.org",
+            "mailing_address": {"line1": "9 Elm St", "city": "Peoria", "state": "IL", "postal_code": "61602"},
+            "credentials": [{"code": "RPT", "certified_on": "2025-03-10"}]}
+    created = requests.post(f"{stack['api']}/staff/members", json=body, headers={"Authorization": f"Bearer {staff}", "X-Local-Time": "2026-12-01T15:00:00Z"}, timeout=30)
+    assert created.status_code == 201, created.text
+    member_id = created.json()["member_id"]
+    result = cli("invoke", "RenewalNoticesFunction", "--time", "2027-03-01T12:00:00Z", "--port", str(stack["api_port"]), "--lambda-port", str(stack["lambda_port"]))
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["date"] == "2027-03-01" and summary["invoices_issued"] >= 1
+    emails = requests.get(f"{stack['api']}/_local/outbox", timeout=30).json()
+    mine = [e for e in emails if "rita.renew@example.org" in e["to"]]
+    assert [e["subject"] for e in mine] == ["Your RPT renewal invoice RPT-20270310 is due by 2027-03-31"]
+    assert any(path.endswith(".pdf") for path in summary["copied_batches"])
+    outbox = cli("outbox", "--port", str(stack["api_port"]))
+    assert "rita.renew@example.org" in outbox.stdout and "postal batch" in outbox.stdout
+    token = cli("token", "--member-id", member_id, "--port", str(stack["api_port"])).stdout.strip().splitlines()[-1]
+    invoices = requests.get(f"{stack['api']}/members/{member_id}/invoices", headers={"Authorization": f"Bearer {token}", "X-Local-Time": "2027-03-02T15:00:00Z"}, timeout=30).json()
+    assert [i["invoice_id"] for i in invoices["invoices"]] == ["RPT-20270310"]
+
+
+def test_replay_runs_every_daily_job_and_summarizes(stack):
+    result = cli("replay", "--from", "2027-04-30", "--to", "2027-05-02", "--port", str(stack["api_port"]), "--lambda-port", str(stack["lambda_port"]))
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "Replayed 3 days, 2027-04-30 to 2027-05-02" in result.stdout
+    for line in ("invoices issued", "roll-overs", "status changes", "notices by type and channel"):
+        assert line in result.stdout

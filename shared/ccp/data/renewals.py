@@ -75,30 +75,29 @@ class RenewalRepository:
     # ---- invoices ------------------------------------------------------------------------
 
     def issue_invoice(self, invoice: InvoiceRecord, credential: CredentialRecord) -> tuple[InvoiceRecord, bool]:
-        """Issue once: (the invoice, True) when issued now; (the stored one, False) when it existed."""
-        items: list[dict[str, Any]] = [
-            {"Put": {"TableName": self._name, "Item": invoice_item(invoice), "ConditionExpression": "attribute_not_exists(pk)"}}
-        ]
-        if invoice.closes_cycle:
-            items.append(
-                {
-                    "Update": {
-                        "TableName": self._name,
-                        "Key": {"pk": keys.member_pk(credential.member_id), "sk": keys.credential_sk(credential.code)},
-                        "UpdateExpression": "SET closing_invoice_id = :id",
-                        "ConditionExpression": "attribute_exists(pk)",
-                        "ExpressionAttributeValues": {":id": invoice.invoice_id},
-                    }
-                }
-            )
+        """Issue once: (the invoice, True) when issued now; (the stored one, False) when it existed.
+
+        Two idempotent writes rather than a transaction: a re-run repeats the second. Whether a
+        closing invoice is payable is decided from the credential's `met_on` at read time too
+        (ccp.standing), so nothing depends on the two writes landing together.
+        """
         try:
             with translated_errors():
-                self._client.transact_write_items(TransactItems=items)
-            return invoice, True
+                self._table.put_item(Item=invoice_item(invoice), ConditionExpression="attribute_not_exists(pk)")
+            stored, issued = invoice, True
         except ClientError as error:
-            if error_code(error) != "TransactionCanceledException":
+            if error_code(error) != "ConditionalCheckFailedException":
                 raise
-        return self.invoice(invoice.member_id, invoice.credential, invoice.anniversary), False
+            stored, issued = self.invoice(invoice.member_id, invoice.credential, invoice.anniversary), False
+        if stored.closes_cycle and credential.closing_invoice_id != stored.invoice_id:
+            with translated_errors():
+                self._table.update_item(
+                    Key={"pk": keys.member_pk(credential.member_id), "sk": keys.credential_sk(credential.code)},
+                    UpdateExpression="SET closing_invoice_id = :id",
+                    ConditionExpression="attribute_exists(pk)",
+                    ExpressionAttributeValues={":id": stored.invoice_id},
+                )
+        return stored, issued
 
     def invoice(self, member_id: str, code: str, anniversary: date) -> InvoiceRecord:
         with translated_errors():

@@ -1,5 +1,5 @@
-"""The template deployed into in-process moto, with its functions' environments, for tests that
-call several real handlers (renewals, jobs)."""
+"""The template deployed into in-process moto, with its functions' environments: for tests and
+benchmarks that call the real handlers directly (no worker processes, no HTTP)."""
 
 from __future__ import annotations
 

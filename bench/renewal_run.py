@@ -1,0 +1,65 @@
+"""P1/P2: a renewal run over a seeded population, in embedded AWS, requests counted with hooks.
+
+    python bench/renewal_run.py --members 10000
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "functions"), str(ROOT / "shared"), str(ROOT / "local"), str(ROOT)]
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", POWERTOOLS_TRACE_DISABLED="true",
+                  POWERTOOLS_LOG_LEVEL="WARNING", POWERTOOLS_METRICS_NAMESPACE="CCP", POWERTOOLS_SERVICE_NAME="bench")
+
+
+def measure(members: int) -> dict:
+    import warnings
+    from datetime import date, datetime, timezone
+
+    warnings.filterwarnings("ignore")
+    from bench.counting import counting
+    from bench.population import seed_population
+    from ccp_local.inprocess import deployed_stack, reset_cached_dependencies
+    from ccp_local.moto_atomic import make_dynamodb_writes_atomic
+
+    make_dynamodb_writes_atomic()
+    with deployed_stack() as stack:
+        seed_population(members, today=date(2026, 4, 20))
+        reset_cached_dependencies()
+        with counting() as counts:
+            started = time.perf_counter()
+            summary = stack.job("renewal_notices", datetime(2026, 5, 1, 11, 0, tzinfo=timezone.utc))
+            worked = stack.drain_queue()
+            seconds = time.perf_counter() - started
+    due = summary["notices_due"] + sum(w.get("notices_due", 0) for w in worked)
+    emails = sum(c.get("email", 0) for s in [summary, *worked] for c in s.get("notices", {}).values())
+    letters = sum(c.get("postal", 0) for s in [summary, *worked] for c in s.get("notices", {}).values())
+    return {
+        "members": members,
+        "notices_due": due,
+        "emails": emails,
+        "letters": letters,
+        "invoices_issued": summary["invoices_issued"] + sum(w.get("invoices_issued", 0) for w in worked),
+        "items_read": counts["dynamodb.items_read"],
+        "items_read_per_due_notice": counts["dynamodb.items_read"] / max(due, 1),
+        "scans": counts["dynamodb.Scan"],
+        "queries": counts["dynamodb.Query"],
+        "ses_requests": counts["ses.SendBulkTemplatedEmail"],
+        "ses_requests_per_email": counts["ses.SendBulkTemplatedEmail"] / max(emails, 1),
+        "worker_units": sum(1 for w in worked if "units_done" in w),
+        "seconds_in_embedded_aws": seconds,
+    }
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--members", type=int, default=10_000)
+    figures = measure(parser.parse_args().members)
+    for key, value in figures.items():
+        print(f"{key:<28} {value:,.3f}" if isinstance(value, float) else f"{key:<28} {value:,}")
