@@ -12,6 +12,7 @@ from aws_lambda_powertools import Logger
 
 from ccp.data.members import MemberRepository, StaleWrite
 from ccp.data.records import CredentialRecord, InvoiceRecord, PaymentRecord
+from ccp.data.recertification import RecertificationRepository
 from ccp.data.renewals import CycleArchive, RenewalRepository
 from ccp.errors import Conflict, NotFound, Retryable, RuleViolation
 from ccp.rules.dates import cycle_starting
@@ -58,11 +59,15 @@ def rolled_over(credential: CredentialRecord, today: date, rule_book: RuleBook) 
 
 
 class BillingService:
-    def __init__(self, members: MemberRepository, renewals: RenewalRepository, rule_book: RuleBook, events: EventsPort):
+    def __init__(
+        self, members: MemberRepository, renewals: RenewalRepository, rule_book: RuleBook, events: EventsPort,
+        applications: RecertificationRepository | None = None,
+    ):
         self._members = members
         self._renewals = renewals
         self._rule_book = rule_book
         self._events = events
+        self._applications = applications
 
     def invoices(self, member_id: str, today: date) -> list[InvoiceView]:
         state = self._members.member_state(member_id)
@@ -85,9 +90,12 @@ class BillingService:
             )
             paid = invoice.model_copy(update={"state": "paid", "paid_on": today, "payment_id": payment.payment_id})
             invoices = [paid if i.invoice_id == invoice_id else i for i in state.invoices]
-            after, archive = self._after_payment(credential, invoices, today)
+            if invoice.purpose == "recertification":
+                after, archive, application = None, None, self._application_paid(invoice)
+            else:
+                (after, archive), application = self._after_payment(credential, invoices, today), None
             try:
-                self._renewals.pay(invoice, payment, credential, after, archive)
+                self._renewals.pay(invoice, payment, credential, after, archive, application)
             except StaleWrite:
                 continue
             if archive is not None:
@@ -101,7 +109,7 @@ class BillingService:
             raise Conflict("This invoice is already paid.", code="INVOICE_ALREADY_PAID")
         if state == "void":
             raise Conflict("This invoice was voided.", code="INVOICE_VOID")
-        if credential.recertification_required or credential.status == "must_recertify":
+        if invoice.purpose == "renewal" and (credential.recertification_required or credential.status == "must_recertify"):
             raise Conflict("This credential must be recertified; renewal fees are not accepted.", code="MUST_RECERTIFY")
         if state == "locked":
             raise Conflict(
@@ -110,6 +118,12 @@ class BillingService:
             )
         if amount != invoice.amount:
             raise RuleViolation(f"The amount must be {invoice.amount}.", code="AMOUNT_MISMATCH")
+
+    def _application_paid(self, invoice: InvoiceRecord):
+        """Paying the fee submits the application (to staff review when a felony was declared)."""
+        before = self._applications.application(invoice.member_id, invoice.application_id)
+        after = before.model_copy(update={"state": "staff_review" if before.felony_conviction else "submitted"})
+        return before, after
 
     def _after_payment(
         self, credential: CredentialRecord, invoices: list[InvoiceRecord], today: date

@@ -16,6 +16,7 @@ from ccp.api import install_boundary, once_per_key, request_moment, request_toda
 from ccp.data.dynamo import table
 from ccp.data.members import MemberRepository
 from ccp.data.outbound import EventPublisher
+from ccp.data.recertification import RecertificationRepository
 from ccp.data.renewals import RenewalRepository
 from ccp.rules.versions import default_rule_book
 from ccp.settings import IndexSettings, EventSettings, ObservabilitySettings, TableSettings
@@ -36,7 +37,7 @@ InvoiceId = Annotated[str, Path(pattern=INVOICE_ID_PATTERN)]
 @lru_cache(maxsize=1)
 def service() -> BillingService:
     events = EventPublisher(EventSettings.from_env().event_bus_name, source="ccp.renewals")
-    return BillingService(MemberRepository(table()), RenewalRepository(table()), default_rule_book(), events)
+    return BillingService(MemberRepository(table()), RenewalRepository(table()), default_rule_book(), events, RecertificationRepository(table()))
 
 
 @app.get("/members/<member_id>/invoices")

@@ -14,18 +14,18 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ccp.data.dynamo import table
 from ccp.data.members import MemberRepository
-from ccp.data.outbound import MailBatchStore, Mailer, WorkQueue
+from ccp.data.outbound import EventPublisher, MailBatchStore, Mailer, WorkQueue
 from ccp.data.renewals import RenewalRepository
 from ccp.errors import InvalidEvent
 from ccp.jobs import scheduled_moment
 from ccp.rules.versions import default_rule_book
-from ccp.settings import IndexSettings, NoticeSettings, ObservabilitySettings, TableSettings, WorkQueueSettings
+from ccp.settings import EventSettings, IndexSettings, NoticeSettings, ObservabilitySettings, TableSettings, WorkQueueSettings
 from renewals.notices import NoticeSender
 from renewals.run import RenewalRun, WorkUnit
 from renewals.standing_jobs import InvoiceUnlock, StatusSweep
 
 logger = Logger()
-SETTINGS = (TableSettings, IndexSettings, ObservabilitySettings, NoticeSettings, WorkQueueSettings)
+SETTINGS = (TableSettings, IndexSettings, ObservabilitySettings, NoticeSettings, WorkQueueSettings, EventSettings)
 tracer = Tracer()
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -110,7 +110,8 @@ def invoice_unlock(event: dict, context: LambdaContext) -> dict:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def status_sweep(event: dict, context: LambdaContext) -> dict:
-    sweep = StatusSweep(MemberRepository(table()), RenewalRepository(table()), _sender(), default_rule_book())
+    events = EventPublisher(EventSettings.from_env().event_bus_name, source="ccp.renewals")
+    sweep = StatusSweep(MemberRepository(table()), RenewalRepository(table()), _sender(), default_rule_book(), events=events)
     summary = sweep.run(_moment(event)).as_dict()
     for status, n in summary["status_changes"].items():
         metrics.add_metric(name=f"StatusChanges.{status}", unit=MetricUnit.Count, value=n)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import secrets
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -134,7 +135,9 @@ class Outbox:
         self._ledger, self._mailer, self._batches = ledger, mailer, batches
         self._prefix, self._common = prefix, common
         self._moment = moment
-        self._batch_name = batch_name
+        # Unique per outbox: two runs for the same moment (a re-run, a concurrent run) never
+        # overwrite each other's print batch.
+        self._batch_name = f"{batch_name}-{secrets.token_hex(4)}"
         self._emails: dict[str, list[NoticeClaim]] = defaultdict(list)
         self._letters: list[NoticeClaim] = []
         self._parts = 0

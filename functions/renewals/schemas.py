@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ccp.api import Points
 
-INVOICE_ID_PATTERN = r"^[A-Z]{2,8}-\d{8}$"
+# Renewals: <credential>-<anniversary YYYYMMDD>; recertification fees: RC-<application token>.
+INVOICE_ID_PATTERN = r"^([A-Z]{2,8}-\d{8}|RC-[0-9A-F]{8})$"
 
 
 class InvoiceOut(BaseModel):

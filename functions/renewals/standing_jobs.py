@@ -106,11 +106,12 @@ class StatusSweep:
     the sweep looks only at credentials whose deadline passed yesterday, or three years ago.
     """
 
-    def __init__(self, members: MemberRepository, renewals: RenewalRepository, sender: NoticeSender, rule_book: RuleBook, shards: int | None = None):
+    def __init__(self, members: MemberRepository, renewals: RenewalRepository, sender: NoticeSender, rule_book: RuleBook, shards: int | None = None, events=None):
         self._members = members
         self._repo = renewals
         self._sender = sender
         self._rule_book = rule_book
+        self._events = events  # CredentialLapsed on must_recertify (the badge is revoked from it)
         self._shards = shards or keys.index_shards()
 
     def run(self, moment: datetime) -> JobSummary:
@@ -152,12 +153,15 @@ class StatusSweep:
                     "status": verdict.status,
                     "status_since": today,
                     "recertification_required": credential.recertification_required or verdict.status == "must_recertify",
+                    "lapsed_since": verdict.lapsed_since if verdict.status == "must_recertify" else credential.lapsed_since,
                 }
             )
             try:
                 self._repo.replace_credential(credential, after)
             except StaleWrite:
                 continue
+            if verdict.status == "must_recertify" and self._events is not None:
+                self._events.publish("CredentialLapsed", {"member_id": member_id, "credential": code, "reason": "lapsed_3_years"})
             if credential.contact is None:
                 return None
             data = {"name": credential.contact.name if credential.contact else "", "credential": code, "status": verdict.status, "status_note": STATUS_NOTES[verdict.status]}

@@ -21,6 +21,10 @@ RESETTABLE = [
     ("renewals.billing_api", "service"),
     ("renewals.jobs_handler", "_sender"),
     ("renewals.jobs_handler", "_run"),
+    ("recertify.handler", "_sender"),
+    ("recertify.handler", "service"),
+    ("recertify.handler", "audits"),
+    ("recertify.badges", "_members"),
 ]
 
 
@@ -36,9 +40,10 @@ class DeployedStack:
         self.deployment = deployment
         self.table_name = deployment.physical_ids["CcpTable"]
         self.bucket = deployment.physical_ids["MailBatchesBucket"]
-        env = deployment.functions["RenewalNoticesFunction"]["Environment"]["Variables"]
+        env = {}
+        for name in ("RenewalNoticesFunction", "RecertifyFunction", "BadgeWorkerFunction"):
+            env.update(deployment.functions[name]["Environment"]["Variables"])
         os.environ.update({k: str(v) for k, v in env.items()})
-        os.environ["EVENT_BUS_NAME"] = "default"
         self.queue_url = env["RENEWAL_QUEUE_URL"]
         reset_cached_dependencies()
 

@@ -18,6 +18,7 @@ STAFF_GROUP = "staff"
 class Caller:
     member_id: str | None
     is_staff: bool
+    subject: str = "unknown"  # the token's subject: who did it, for decision history
 
 
 def caller_from_claims(claims: dict[str, Any] | None) -> Caller:
@@ -27,7 +28,11 @@ def caller_from_claims(claims: dict[str, Any] | None) -> Caller:
     groups = claims.get("cognito:groups") or []
     if isinstance(groups, str):  # API Gateway passes the list as a string, e.g. "[staff member]"
         groups = groups.strip("[]").replace(",", " ").split()
-    return Caller(member_id=claims.get("custom:member_id") or None, is_staff=STAFF_GROUP in groups)
+    return Caller(
+        member_id=claims.get("custom:member_id") or None,
+        is_staff=STAFF_GROUP in groups,
+        subject=str(claims.get("cognito:username") or claims.get("sub") or "unknown"),
+    )
 
 
 def _own_member_or_staff(caller: Caller, params: dict[str, str]) -> bool:

@@ -63,3 +63,11 @@ class WorkQueueSettings(EnvSettings):
 
 class EventSettings(EnvSettings):
     event_bus_name: str = Field(default="default", alias="EVENT_BUS_NAME")
+
+
+class BadgeSettings(EnvSettings):
+    credly_secret_name: str = Field(alias="CREDLY_SECRET_NAME")
+
+
+class DocumentSettings(EnvSettings):
+    document_bucket: str = Field(alias="DOCUMENT_BUCKET")

@@ -28,7 +28,9 @@ def invoice_state(invoice: InvoiceRecord, today: date, credential: CredentialRec
 
 def credential_status(credential: CredentialRecord, invoices: list[InvoiceRecord], today: date, rule_book: RuleBook) -> StatusVerdict:
     unpaid = tuple(
-        i.due_date for i in invoices if i.credential == credential.code and invoice_state(i, today, credential) in ("locked", "open")
+        i.due_date
+        for i in invoices
+        if i.credential == credential.code and i.purpose == "renewal" and invoice_state(i, today, credential) in ("locked", "open")
     )
     facts = StatusFacts(
         cycle_end=credential.cycle_end,

@@ -84,8 +84,38 @@ INVOICE_PREFIX = "STATE#INV#"
 NOTICE_PREFIX = "NOTICE#"
 
 
-def invoice_sk(code: str, anniversary: date) -> str:
+def invoice_sk(code: str, anniversary: date, application_id: str | None = None) -> str:
+    if application_id:  # a recertification fee
+        return f"{INVOICE_PREFIX}RC#{application_id}"
     return f"{INVOICE_PREFIX}{code}#{anniversary.isoformat()}"
+
+
+def application_sk(application_id: str) -> str:
+    return f"APP#{application_id}"
+
+
+def document_sk(document_id: str) -> str:
+    return f"DOC#{document_id}"
+
+
+def audit_sk(year: int, code: str) -> str:
+    return f"AUDIT#{year}#{code}"
+
+
+def review_queue_keys(state: str, member_id: str, created_at: str) -> dict[str, str]:
+    """Applications waiting for staff, by state (a sparse, small list)."""
+    return {"gsi3pk": f"RECERT#{state}", "gsi3sk": f"{created_at}#{member_id}"}
+
+
+def audit_year_keys(year: int, member_id: str, code: str) -> dict[str, str]:
+    return {"gsi2pk": f"AUDITS#{year}", "gsi2sk": f"{member_id}#{code}"}
+
+
+def audit_deadline_keys(deadline: date, member_id: str, code: str) -> dict[str, str]:
+    return _dated("gsi3", "AUDIT_DUE", deadline, member_id, code)
+
+
+AUDIT_RUN_PK = "AUDIT_RUN"
 
 
 def payment_sk(processor_reference: str) -> str:

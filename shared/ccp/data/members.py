@@ -87,7 +87,7 @@ class TotalsWrite:
                 {
                     "Update": {
                         "TableName": table_name,
-                        "Key": {"pk": keys.member_pk(invoice.member_id), "sk": keys.invoice_sk(invoice.credential, invoice.anniversary)},
+                        "Key": {"pk": keys.member_pk(invoice.member_id), "sk": keys.invoice_sk(invoice.credential, invoice.anniversary, invoice.application_id)},
                         "UpdateExpression": "SET available_on = :available, gsi3pk = :gsi3pk, gsi3sk = :gsi3sk",
                         "ConditionExpression": "#state = :locked",
                         "ExpressionAttributeNames": {"#state": "state"},
@@ -190,6 +190,23 @@ class MemberRepository:
                     batch.put_item(Item=self._activity_item(activity))
                     for code, key in activity.dedup_keys.items():
                         batch.put_item(Item=self._dedup_put(activity, code, key)["Put"]["Item"])
+
+    def set_badge(self, member_id: str, code: str, badge_id: str | None) -> None:
+        """Remember the Credly badge of the current cycle."""
+        key = {"pk": keys.member_pk(member_id), "sk": keys.credential_sk(code)}
+        with translated_errors():
+            if badge_id is None:
+                self._table.update_item(
+                    Key=key, UpdateExpression="REMOVE badge_id SET version = version + :one",
+                    ConditionExpression="attribute_exists(pk)", ExpressionAttributeValues={":one": 1},
+                )
+            else:
+                # The version moves too, so a concurrent whole-item write of the credential retries
+                # with the badge rather than dropping it.
+                self._table.update_item(
+                    Key=key, UpdateExpression="SET badge_id = :badge, version = version + :one", ConditionExpression="attribute_exists(pk)",
+                    ExpressionAttributeValues={":badge": badge_id, ":one": 1},
+                )
 
     def put_credential(self, credential: CredentialRecord) -> None:
         """Replace a credential item wholesale (seeding and migrations; never concurrent with members)."""

@@ -67,6 +67,9 @@ class MailBatchStore:
         self._client.put_object(Bucket=self._bucket, Key=key, Body=body, ContentType=content_type, ServerSideEncryption="AES256")
         return f"s3://{self._bucket}/{key}"
 
+    def get(self, key: str) -> bytes:
+        return self._client.get_object(Bucket=self._bucket, Key=key)["Body"].read()
+
 
 class WorkQueue:
     def __init__(self, queue_url: str, client: Any | None = None):

@@ -75,7 +75,9 @@ class CredentialRecord(BaseModel):
     contact: Contact | None = None
     status_since: date | None = None
     recertification_required: bool = False
+    lapsed_since: date | None = None  # the first missed deadline, kept once must_recertify
     closing_invoice_id: str | None = None
+    badge_id: str | None = None  # the Credly badge of the current cycle
 
     @property
     def anchor(self) -> date:
@@ -137,6 +139,9 @@ class InvoiceRecord(BaseModel):
     paid_on: date | None = None
     payment_id: str | None = None
     contact: Contact | None = None
+    # A renewal (annual fee) or a recertification application's fee.
+    purpose: Literal["renewal", "recertification"] = "renewal"
+    application_id: str | None = None
 
 
 class PaymentRecord(BaseModel):
@@ -164,6 +169,61 @@ class NoticeClaim(BaseModel):
     data: dict[str, str]
     contact: Contact
     sent_at: str | None = None
+
+
+class Decision(BaseModel):
+    """One staff action, kept forever: who, when, what, why."""
+
+    by: str
+    at: datetime
+    action: str
+    note: str | None = None
+
+
+class ApplicationRecord(BaseModel):
+    member_id: str
+    application_id: str
+    credential: str
+    path: Literal["ccp", "exam"]
+    state: Literal["awaiting_payment", "submitted", "staff_review", "exam_authorized", "rejected", "reinstated", "exam_failed"]
+    felony_conviction: bool
+    activities: list[dict] = []
+    document_ids: list[str] = []
+    counted_points: Decimal | None = None
+    fee_invoice_id: str
+    applied_on: date
+    created_at: datetime
+    decisions: list[Decision] = []
+    exam_date: date | None = None
+    reinstated_on: date | None = None
+    version: int = 0
+
+
+class DocumentRecord(BaseModel):
+    member_id: str
+    document_id: str
+    purpose: Literal["audit", "recertification", "employment_verification"]
+    content_type: str
+    filename: str
+    key: str
+    audit_id: str | None = None
+    created_at: datetime
+
+
+class AuditRecord(BaseModel):
+    member_id: str
+    audit_id: str
+    year: int
+    credential: str
+    cycle_start: date
+    cycle_end: date
+    state: Literal["open", "passed", "failed"]
+    selected_on: date
+    deadline: date
+    document_ids: list[str] = []
+    decisions: list[Decision] = []
+    contact: Contact | None = None
+    version: int = 0
 
 
 class MemberState(BaseModel):

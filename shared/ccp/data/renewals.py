@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 from ccp.data import keys
 from ccp.data.dynamo import error_code, translated_errors
 from ccp.data.members import StaleWrite, credential_item
-from ccp.data.records import CredentialRecord, InvoiceRecord, NoticeClaim, PaymentRecord, to_item
+from ccp.data.records import ApplicationRecord, CredentialRecord, InvoiceRecord, NoticeClaim, PaymentRecord, to_item
 from ccp.errors import Conflict
 
 
@@ -28,14 +28,34 @@ class CycleArchive:
     rolled_over_on: date
 
 
+def application_item(application: ApplicationRecord) -> dict[str, Any]:
+    item = {"pk": keys.member_pk(application.member_id), "sk": keys.application_sk(application.application_id), "entity": "application", **to_item(application)}
+    if application.state in ("submitted", "staff_review", "exam_authorized"):
+        item.update(keys.review_queue_keys(application.state, application.member_id, application.created_at.isoformat()))
+    return item
+
+
+def application_put(table_name: str, before: ApplicationRecord, after: ApplicationRecord) -> dict[str, Any]:
+    """Replace an application if nobody changed it since `before` was read."""
+    return {
+        "Put": {
+            "TableName": table_name,
+            "Item": application_item(after.model_copy(update={"version": before.version + 1})),
+            "ConditionExpression": "#version = :expected",
+            "ExpressionAttributeNames": {"#version": "version"},
+            "ExpressionAttributeValues": {":expected": before.version},
+        }
+    }
+
+
 def invoice_item(invoice: InvoiceRecord) -> dict[str, Any]:
     item = {
         "pk": keys.member_pk(invoice.member_id),
-        "sk": keys.invoice_sk(invoice.credential, invoice.anniversary),
+        "sk": keys.invoice_sk(invoice.credential, invoice.anniversary, invoice.application_id),
         "entity": "invoice",
         **to_item(invoice),
     }
-    if invoice.state in ("locked", "open"):
+    if invoice.state in ("locked", "open") and invoice.purpose == "renewal":
         item.update(keys.due_keys(invoice.member_id, invoice.credential, invoice.due_date))
     return item
 
@@ -111,7 +131,7 @@ class RenewalRepository:
         try:
             with translated_errors():
                 self._table.update_item(
-                    Key={"pk": keys.member_pk(invoice.member_id), "sk": keys.invoice_sk(invoice.credential, invoice.anniversary)},
+                    Key={"pk": keys.member_pk(invoice.member_id), "sk": keys.invoice_sk(invoice.credential, invoice.anniversary, invoice.application_id)},
                     UpdateExpression="SET #state = :open REMOVE gsi3pk, gsi3sk",
                     ConditionExpression="#state = :locked",
                     ExpressionAttributeNames={"#state": "state"},
@@ -127,7 +147,7 @@ class RenewalRepository:
     def forget_unlock(self, invoice: InvoiceRecord) -> None:
         with translated_errors():
             self._table.update_item(
-                Key={"pk": keys.member_pk(invoice.member_id), "sk": keys.invoice_sk(invoice.credential, invoice.anniversary)},
+                Key={"pk": keys.member_pk(invoice.member_id), "sk": keys.invoice_sk(invoice.credential, invoice.anniversary, invoice.application_id)},
                 UpdateExpression="REMOVE gsi3pk, gsi3sk",
             )
 
@@ -138,13 +158,14 @@ class RenewalRepository:
         credential_before: CredentialRecord,
         credential_after: CredentialRecord | None,
         archive: CycleArchive | None,
+        application: tuple[ApplicationRecord, ApplicationRecord] | None = None,
     ) -> None:
         """The payment, the paid invoice and (when they follow) the roll-over or status change: one transaction."""
         items: list[dict[str, Any]] = [
             {
                 "Update": {
                     "TableName": self._name,
-                    "Key": {"pk": keys.member_pk(invoice.member_id), "sk": keys.invoice_sk(invoice.credential, invoice.anniversary)},
+                    "Key": {"pk": keys.member_pk(invoice.member_id), "sk": keys.invoice_sk(invoice.credential, invoice.anniversary, invoice.application_id)},
                     "UpdateExpression": "SET #state = :paid, paid_on = :paid_on, payment_id = :payment REMOVE gsi2pk, gsi2sk, gsi3pk, gsi3sk",
                     "ConditionExpression": "#state IN (:open, :locked)",
                     "ExpressionAttributeNames": {"#state": "state"},
@@ -172,6 +193,9 @@ class RenewalRepository:
         if credential_after is not None:
             items.append(self._credential_put(credential_before, credential_after))
             roles.append("credential")
+        if application is not None:
+            items.append(application_put(self._name, *application))
+            roles.append("application")
         failed = self._transact(items, roles)
         if "invoice" in failed:
             raise Conflict("This invoice is already paid.", code="INVOICE_ALREADY_PAID")

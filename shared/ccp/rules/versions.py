@@ -62,6 +62,8 @@ class RuleSet(_Frozen):
     compliance_reminder_months_before_cycle_end: list[int]
     audit_share: Decimal
     audit_response_days: int
+    recertification_fees: dict[str, Decimal]
+    recertification_fee_due_days: int
 
     def canonical_code(self, code: str) -> str:
         """`MT` is the old name of `MLS`; unknown codes are a rule violation."""

@@ -1,0 +1,177 @@
+"""The annual CCP audit (RULES.md §6): a reproducible draw from a stored population snapshot and
+seed, notices, proof uploads, staff decisions, and failure on a missed deadline."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import random
+import secrets
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
+
+from ccp.data import keys
+from ccp.data.members import MemberRepository, StaleWrite
+from ccp.data.recertification import RecertificationRepository
+from ccp.data.records import AuditRecord, Contact, Decision
+from ccp.data.renewals import RenewalRepository
+from ccp.errors import Conflict, NotFound, Retryable
+from ccp.rules.dates import add_months, business_date
+from ccp.rules.versions import RuleBook
+from recertify.service import EventsPort, member_of
+from renewals.notices import Notice, NoticeSender
+
+
+class SnapshotPort(Protocol):
+    def put(self, key: str, body: bytes, content_type: str) -> str: ...
+    def get(self, key: str) -> bytes: ...
+
+
+def audit_id_for(member_id: str, year: int, code: str) -> str:
+    return f"{member_id}.{year}.{code}"
+
+
+def draw(population: list[dict[str, Any]], seed: int, share) -> list[dict[str, Any]]:
+    """The same population and seed always select the same members (the draw can be re-run and defended)."""
+    size = math.ceil(len(population) * share) if population else 0
+    return random.Random(seed).sample(population, size)
+
+
+class AuditService:
+    def __init__(self, members: MemberRepository, repository: RecertificationRepository, renewals: RenewalRepository,
+                 snapshots: SnapshotPort, sender: NoticeSender, rule_book: RuleBook, events: EventsPort):
+        self._members = members
+        self._repo = repository
+        self._renewals = renewals
+        self._snapshots = snapshots
+        self._sender = sender
+        self._rule_book = rule_book
+        self._events = events
+
+    # ---- the January run -----------------------------------------------------------------
+
+    def run(self, moment: datetime) -> dict[str, Any]:
+        today = business_date(moment)
+        year = today.year - 1
+        rules = self._rule_book.in_force_on(today)
+        recorded = self._repo.audit_run(year)
+        if recorded is None:
+            population = self._population(year)
+            body = json.dumps(population, sort_keys=True).encode()
+            key = self._snapshots.put(f"audits/{year}/population.json", body, "application/json")
+            recorded = self._repo.record_audit_run(
+                year,
+                {
+                    "seed": str(secrets.randbits(63)), "share": str(rules.audit_share), "population_key": f"audits/{year}/population.json",
+                    "population_sha256": hashlib.sha256(body).hexdigest(), "population_size": len(population),
+                    "drawn_on": today.isoformat(), "snapshot_uri": key,
+                },
+            )
+        population = json.loads(self._snapshots.get(recorded["population_key"]))
+        selected = draw(population, int(recorded["seed"]), rules.audit_share.__class__(recorded["share"]))
+        deadline = date.fromisoformat(recorded["drawn_on"]) + timedelta(days=rules.audit_response_days)
+        notices, created = [], 0
+        for entry in selected:
+            contact = Contact.model_validate(entry["contact"]) if entry.get("contact") else None
+            audit = AuditRecord(
+                member_id=entry["member_id"], audit_id=audit_id_for(entry["member_id"], year, entry["code"]), year=year,
+                credential=entry["code"], cycle_start=date.fromisoformat(entry["cycle_start"]), cycle_end=date.fromisoformat(entry["cycle_end"]),
+                state="open", selected_on=date.fromisoformat(recorded["drawn_on"]), deadline=deadline, contact=contact,
+            )
+            if self._repo.put_audit(audit):
+                created += 1
+            if contact is not None:
+                data = {"name": contact.name, "credential": audit.credential, "cycle_start": audit.cycle_start.isoformat(),
+                        "cycle_end": audit.cycle_end.isoformat(), "deadline": deadline.isoformat(), "audit_id": audit.audit_id}
+                notices.append(Notice(audit.member_id, audit.credential, "audit_notice", str(year), data, contact))
+        tally = self._sender.send(notices, moment=moment, batch_name=f"mail-batches/{today.isoformat()}/audit-{year}")
+        return {
+            "year": year, "population": len(population), "selected": len(selected), "audits_created": created,
+            "seed": recorded["seed"], "population_sha256": recorded["population_sha256"], "deadline": deadline.isoformat(),
+            **tally.as_dict(),
+        }
+
+    def _population(self, year: int) -> list[dict[str, Any]]:
+        """Members who rolled over in `year`, from the archived cycles, in a stable order."""
+        entries = {}
+        for shard in range(keys.index_shards()):
+            start = None
+            while True:
+                page = self._renewals.page("gsi2", keys.dated_partition("ROLLOVER", str(year), shard), None, start, 500)
+                for item in page.items:
+                    entries[(item["member_id"], item["code"])] = {
+                        "member_id": item["member_id"], "code": item["code"], "cycle_start": item["cycle_start"],
+                        "cycle_end": item["cycle_end"], "contact": item.get("contact"),
+                    }
+                if not page.next_key:
+                    break
+                start = page.next_key
+        return [entries[k] for k in sorted(entries)]
+
+    # ---- members and staff ---------------------------------------------------------------
+
+    def member_audits(self, member_id: str) -> list[AuditRecord]:
+        return sorted(self._repo.audits_of(member_id), key=lambda a: a.year)
+
+    def year_audits(self, year: int) -> list[AuditRecord]:
+        return sorted(self._repo.audits_of_year(year), key=lambda a: a.audit_id)
+
+    def attach(self, audit_id: str, document_id: str) -> None:
+        for _ in range(4):
+            audit = self._audit(audit_id)
+            if audit.state != "open":
+                raise Conflict("This audit is closed.", code="AUDIT_CLOSED")
+            try:
+                self._repo.save_audit(audit, audit.model_copy(update={"document_ids": [*audit.document_ids, document_id]}))
+                return
+            except StaleWrite:
+                continue
+        raise Retryable("The audit changed meanwhile; try again.")
+
+    def decide(self, audit_id: str, *, passed: bool, note: str | None, staff: str, today: date, now: datetime) -> AuditRecord:
+        return self._close(audit_id, passed=passed, decision=Decision(by=staff, at=now, action="passed" if passed else "failed", note=note), today=today)
+
+    def expire(self, moment: datetime) -> dict[str, Any]:
+        """Open audits past their deadline fail (no answer): the member must recertify."""
+        today = business_date(moment)
+        failed = 0
+        for month in (add_months(today.replace(day=1), -1), today.replace(day=1)):
+            for shard in range(keys.index_shards()):
+                partition = keys.dated_partition("AUDIT_DUE", f"{month:%Y-%m}", shard)
+                for audit in self._repo.audits_due(partition, "31#"):
+                    if audit.state == "open" and audit.deadline < today:
+                        decision = Decision(by="system", at=moment, action="failed", note="no proof by the deadline")
+                        self._close(audit.audit_id, passed=False, decision=decision, today=today)
+                        failed += 1
+        return {"date": today.isoformat(), "audits_failed_for_no_answer": failed}
+
+    def _close(self, audit_id: str, *, passed: bool, decision: Decision, today: date) -> AuditRecord:
+        for _ in range(4):
+            audit = self._audit(audit_id)
+            if audit.state != "open":
+                raise Conflict(f"This audit is already {audit.state}.", code="AUDIT_CLOSED")
+            after = audit.model_copy(update={"state": "passed" if passed else "failed", "decisions": [*audit.decisions, decision]})
+            credential_change = None
+            if not passed:
+                state = self._members.member_state(audit.member_id)
+                credential = state.credential(audit.credential)
+                lapsed = credential.model_copy(update={
+                    "status": "must_recertify", "status_since": today, "recertification_required": True, "lapsed_since": today,
+                })
+                credential_change = (credential, lapsed)
+            try:
+                self._repo.save_audit(audit, after, credential_change)
+            except StaleWrite:
+                continue
+            if not passed:
+                self._events.publish("CredentialLapsed", {"member_id": audit.member_id, "credential": audit.credential, "reason": "audit_failed"})
+            return after
+        raise Retryable("The audit changed meanwhile; try again.")
+
+    def _audit(self, audit_id: str) -> AuditRecord:
+        member_id = member_of(audit_id)
+        found = next((a for a in self._repo.audits_of(member_id) if a.audit_id == audit_id), None)
+        if found is None:
+            raise NotFound(f"No audit {audit_id}.", code="AUDIT_NOT_FOUND")
+        return found

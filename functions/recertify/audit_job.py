@@ -1,0 +1,34 @@
+"""CcpAuditFunction: the January draw (yearly schedule) and, daily, failing audits whose
+deadline passed without an answer. Both take "today" from the event."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ccp.errors import InvalidEvent
+from ccp.jobs import scheduled_moment
+from ccp.settings import DocumentSettings, EventSettings, IndexSettings, NoticeSettings, ObservabilitySettings, TableSettings
+from recertify.handler import audits
+
+logger = Logger()
+SETTINGS = (TableSettings, IndexSettings, ObservabilitySettings, EventSettings, DocumentSettings, NoticeSettings)
+tracer = Tracer()
+metrics = Metrics()
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    try:
+        moment = scheduled_moment(event)
+    except InvalidEvent:
+        logger.error("refused a malformed scheduled event; nothing was changed")
+        raise
+    task = (event.get("detail") or {}).get("task", "draw")
+    if task == "expire":
+        return audits().expire(moment)
+    summary = audits().run(moment)
+    logger.info("audit draw done", extra={k: summary[k] for k in ("year", "population", "selected", "audits_created")})
+    return summary

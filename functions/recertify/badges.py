@@ -1,0 +1,78 @@
+"""Credly badges, driven by events through a queue (RULES.md §7): issued or renewed on
+reinstatement and at every roll-over (expiry = cycle end), revoked on must_recertify.
+
+Status changes never wait for Credly: they publish an event and are done. This worker retries
+from the queue (then its DLQ) while Credly is down.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ccp.data.credly import CredlyClient, CredlyConfig
+from ccp.data.dynamo import table
+from ccp.data.members import MemberRepository
+from ccp.settings import BadgeSettings, IndexSettings, ObservabilitySettings, TableSettings
+
+logger = Logger()
+SETTINGS = (TableSettings, IndexSettings, ObservabilitySettings, BadgeSettings)
+tracer = Tracer()
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+@lru_cache(maxsize=1)
+def _members() -> MemberRepository:
+    return MemberRepository(table())
+
+
+def _credly() -> CredlyClient:
+    # The secret is cached by Powertools for 5 minutes, so a rotated token is picked up.
+    secret = parameters.get_secret(BadgeSettings.from_env().credly_secret_name, transform="json", max_age=300)
+    return CredlyClient(CredlyConfig(**secret))
+
+
+def handle_event(event: dict) -> dict:
+    detail_type, detail = event["detail-type"], event["detail"]
+    members = _members()
+    state = members.member_state(detail["member_id"])
+    credential = state.credential(detail["credential"])
+    if credential is None:
+        return {"action": "skipped", "reason": "credential not held"}
+    earner_id = f"{credential.member_id}:{credential.code}:{credential.cycle_start.isoformat()}"
+    credly = _credly()
+    if detail_type == "CredentialLapsed":
+        if credential.badge_id:
+            credly.revoke(credential.badge_id, reason="Certification lapsed: must recertify")
+            members.set_badge(credential.member_id, credential.code, None)
+        return {"action": "revoked", "credential": credential.code}
+    if credential.status != "active":
+        return {"action": "skipped", "reason": f"credential is {credential.status}"}
+    profile = state.profile
+    if detail_type == "CycleRolledOver" and credential.badge_id:
+        badge_id = credly.replace(credential.badge_id, credential=credential.code, earner_id=earner_id,
+                                  issued_at=credential.cycle_start.isoformat(), expires_at=credential.cycle_end.isoformat())
+        action = "replaced"
+    else:
+        badge_id = credly.issue(credential=credential.code, earner_id=earner_id, email=profile.email, first_name=profile.first_name,
+                                last_name=profile.last_name, issued_at=credential.cycle_start.isoformat(), expires_at=credential.cycle_end.isoformat())
+        action = "issued"
+    members.set_badge(credential.member_id, credential.code, badge_id)
+    return {"action": action, "credential": credential.code}
+
+
+def _record(record: SQSRecord) -> dict:
+    return handle_event(json.loads(record.body))
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    """Each message is an EventBridge event (CycleRolledOver, CredentialReinstated, CredentialLapsed)."""
+    return process_partial_response(event=event, record_handler=_record, processor=processor, context=context)

@@ -1,0 +1,204 @@
+"""Recertification, documents and audits (API.md member and staff routes)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Annotated
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ccp.api import current_caller, install_boundary, once_per_key, request_moment, request_today, resolve
+from ccp.data.dynamo import table
+from ccp.data.members import MemberRepository
+from ccp.data.outbound import EventPublisher, MailBatchStore, Mailer
+from ccp.data.recertification import DocumentStore, RecertificationRepository
+from ccp.data.renewals import RenewalRepository
+from ccp.rules.ce import ActivityClaim
+from ccp.rules.recertification import RecertPath
+from ccp.rules.versions import default_rule_book
+from ccp.settings import DocumentSettings, EventSettings, IndexSettings, NoticeSettings, ObservabilitySettings, TableSettings
+from recertify.audit import AuditService
+from recertify.schemas import (
+    APPLICATION_ID_PATTERN,
+    AUDIT_ID_PATTERN,
+    DOCUMENT_ID_PATTERN,
+    ApplicationIn,
+    ApplicationList,
+    ApplicationOut,
+    AuditDecisionIn,
+    AuditList,
+    AuditOut,
+    ClosedPathOut,
+    DocumentIn,
+    DocumentLinkOut,
+    DocumentOut,
+    ExamResultIn,
+    OptionsOut,
+    StaffDecisionIn,
+)
+from recertify.service import MAX_DOCUMENT_BYTES, Application, EvidenceActivity, RecertificationService
+from renewals.notices import NoticeSender
+
+logger = Logger()
+SETTINGS = (TableSettings, IndexSettings, ObservabilitySettings, EventSettings, DocumentSettings, NoticeSettings)
+tracer = Tracer()
+metrics = Metrics()
+app = APIGatewayRestResolver(enable_validation=True)
+install_boundary(app, logger)
+
+MemberId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+ApplicationId = Annotated[str, Path(pattern=APPLICATION_ID_PATTERN)]
+AuditId = Annotated[str, Path(pattern=AUDIT_ID_PATTERN)]
+DocumentIdPath = Annotated[str, Path(pattern=DOCUMENT_ID_PATTERN)]
+AUDIT_REQUIREMENT = (
+    "Upload proof (certificates, transcripts, employer letters) for the CE entries of the audited cycle "
+    "before the deadline; staff then mark the audit passed or failed."
+)
+
+
+def _events() -> EventPublisher:
+    return EventPublisher(EventSettings.from_env().event_bus_name, source="ccp.recertify")
+
+
+@lru_cache(maxsize=1)
+def _sender() -> NoticeSender:
+    notices = NoticeSettings.from_env()
+    return NoticeSender(RenewalRepository(table()), Mailer(notices.sender_email), MailBatchStore(notices.mail_batch_bucket),
+                        notices.email_template_prefix, common={"portal_url": notices.portal_url})
+
+
+@lru_cache(maxsize=1)
+def service() -> RecertificationService:
+    documents = DocumentStore(DocumentSettings.from_env().document_bucket)
+    return RecertificationService(MemberRepository(table()), RecertificationRepository(table()), documents, default_rule_book(), _events(), _sender())
+
+
+@lru_cache(maxsize=1)
+def audits() -> AuditService:
+    return AuditService(MemberRepository(table()), RecertificationRepository(table()), RenewalRepository(table()),
+                        MailBatchStore(DocumentSettings.from_env().document_bucket), _sender(), default_rule_book(), _events())
+
+
+def _application_out(application) -> ApplicationOut:
+    return ApplicationOut.model_validate(application.model_dump())
+
+
+def _audit_out(audit) -> AuditOut:
+    return AuditOut(**audit.model_dump(include=set(AuditOut.model_fields) - {"required"}), required=AUDIT_REQUIREMENT)
+
+
+# ---- member routes ---------------------------------------------------------------------
+
+
+@app.get("/members/<member_id>/recertification-options")
+def recertification_options(member_id: MemberId, credential: Annotated[str, Query(min_length=2, max_length=8)]) -> OptionsOut:
+    code, options = service().options(member_id, credential, request_today(app))
+    return OptionsOut(
+        credential=code,
+        paths=[p.value for p in options.open],
+        reasons=[ClosedPathOut(path=c.path.value, code=c.code, reason=c.reason) for c in options.closed],
+    )
+
+
+@app.post("/members/<member_id>/recertifications")
+def apply(member_id: MemberId, body: Annotated[ApplicationIn, Body()]) -> Response[ApplicationOut]:
+    def create() -> dict:
+        request = Application(
+            credential=body.credential,
+            path=RecertPath(body.path),
+            felony_conviction=body.felony_conviction,
+            activities=[
+                EvidenceActivity(ActivityClaim.model_validate(a.model_dump(exclude={"document_ids"})), a.document_ids)
+                for a in body.activities
+            ],
+            document_ids=body.document_ids,
+            attested=body.attested,
+        )
+        created = service().apply(member_id, request, today=request_today(app), now=request_moment(app))
+        return _application_out(created).model_dump(mode="json")
+
+    result = once_per_key(app, f"{member_id}#recertifications", body.model_dump(mode="json"), create)
+    return Response(status_code=201, content_type="application/json", body=ApplicationOut.model_validate(result))
+
+
+@app.get("/members/<member_id>/recertifications/<application_id>")
+def get_application(member_id: MemberId, application_id: ApplicationId) -> ApplicationOut:
+    return _application_out(service().application(member_id, application_id))
+
+
+@app.post("/members/<member_id>/documents")
+def new_document(member_id: MemberId, body: Annotated[DocumentIn, Body()]) -> Response[DocumentOut]:
+    document, form = service().new_document(
+        member_id, purpose=body.purpose, content_type=body.content_type, filename=body.filename, size=body.size_bytes,
+        audit_id=body.audit_id, now=request_moment(app),
+    )
+    if body.audit_id:
+        audits().attach(body.audit_id, document.document_id)
+    out = DocumentOut(document_id=document.document_id, upload={"url": form["url"], "fields": form["fields"]},
+                      max_bytes=MAX_DOCUMENT_BYTES, content_type=document.content_type)
+    return Response(status_code=201, content_type="application/json", body=out)
+
+
+@app.get("/members/<member_id>/documents/<document_id>")
+def document_link(member_id: MemberId, document_id: DocumentIdPath) -> DocumentLinkOut:
+    document, url = service().document_link(member_id, document_id)
+    return DocumentLinkOut(document_id=document.document_id, filename=document.filename, content_type=document.content_type,
+                           purpose=document.purpose, download_url=url)
+
+
+@app.get("/members/<member_id>/audits")
+def member_audits(member_id: MemberId) -> AuditList:
+    return AuditList(audits=[_audit_out(a) for a in audits().member_audits(member_id)])
+
+
+# ---- staff routes ----------------------------------------------------------------------
+
+
+@app.get("/staff/recertifications")
+def review_queue(
+    state: Annotated[str, Query(pattern=r"^(submitted|staff_review|exam_authorized)$")] = "submitted",
+) -> ApplicationList:
+    return ApplicationList(applications=[_application_out(a) for a in service().queue(state)])
+
+
+@app.post("/staff/recertifications/<application_id>/decision")
+def decide(application_id: ApplicationId, body: Annotated[StaffDecisionIn, Body()]) -> ApplicationOut:
+    decided = service().decide(
+        application_id, approve=body.decision == "approve", note=body.note, staff=current_caller(app).subject,
+        today=request_today(app), now=request_moment(app),
+    )
+    return _application_out(decided)
+
+
+@app.post("/staff/recertifications/<application_id>/exam-result")
+def exam_result(application_id: ApplicationId, body: Annotated[ExamResultIn, Body()]) -> ApplicationOut:
+    recorded = service().record_exam(
+        application_id, passed=body.passed, exam_date=body.exam_date, staff=current_caller(app).subject,
+        today=request_today(app), now=request_moment(app),
+    )
+    return _application_out(recorded)
+
+
+@app.get("/staff/audits")
+def year_audits(year: Annotated[int, Query(ge=2000, le=2100)]) -> AuditList:
+    return AuditList(audits=[_audit_out(a) for a in audits().year_audits(year)])
+
+
+@app.post("/staff/audits/<audit_id>/decision")
+def audit_decision(audit_id: AuditId, body: Annotated[AuditDecisionIn, Body()]) -> AuditOut:
+    decided = audits().decide(
+        audit_id, passed=body.decision == "passed", note=body.note, staff=current_caller(app).subject,
+        today=request_today(app), now=request_moment(app),
+    )
+    return _audit_out(decided)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return resolve(app, event, context)

@@ -1,0 +1,138 @@
+"""Bodies of the recertification, documents and audit routes (API.md)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
+
+from ccp.api import Points
+from ccp.rules.versions import Category
+
+APPLICATION_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}\.[0-9A-F]{8}$"
+AUDIT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}\.\d{4}\.[A-Z]{2,8}$"
+DOCUMENT_ID_PATTERN = r"^D[0-9A-F]{12}$"
+DocumentId = Field(pattern=DOCUMENT_ID_PATTERN)
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EvidenceActivityIn(Request):
+    category: Category
+    title: str = Field(min_length=1, max_length=200)
+    provider: str | None = Field(default=None, max_length=200)
+    points: Decimal = Field(max_digits=7, decimal_places=2)
+    start_date: date
+    end_date: date
+    document_ids: list[str] = Field(default=[], max_length=10)
+
+
+class ApplicationIn(Request):
+    credential: str = Field(min_length=2, max_length=8, pattern=r"^[A-Za-z]+$")
+    path: Literal["ccp", "exam"]
+    felony_conviction: StrictBool
+    activities: list[EvidenceActivityIn] = Field(default=[], max_length=100)
+    document_ids: list[str] = Field(default=[], max_length=20)
+    attested: StrictBool
+
+
+class DecisionOut(BaseModel):
+    by: str
+    at: datetime
+    action: str
+    note: str | None
+
+
+class ApplicationOut(BaseModel):
+    application_id: str
+    credential: str
+    path: str
+    state: str
+    felony_conviction: bool
+    counted_points: Points | None
+    fee_invoice_id: str
+    applied_on: date
+    document_ids: list[str]
+    decisions: list[DecisionOut]
+    exam_date: date | None
+    reinstated_on: date | None
+
+
+class ApplicationList(BaseModel):
+    applications: list[ApplicationOut]
+
+
+class ClosedPathOut(BaseModel):
+    path: str
+    code: str
+    reason: str
+
+
+class OptionsOut(BaseModel):
+    credential: str
+    paths: list[str]
+    reasons: list[ClosedPathOut]
+
+
+class DocumentIn(Request):
+    purpose: Literal["audit", "recertification", "employment_verification"]
+    content_type: str = Field(max_length=100)
+    filename: str = Field(min_length=1, max_length=200)
+    size_bytes: int = Field(gt=0)
+    audit_id: str | None = Field(default=None, pattern=AUDIT_ID_PATTERN)
+
+
+class UploadOut(BaseModel):
+    url: str
+    fields: dict[str, str]
+
+
+class DocumentOut(BaseModel):
+    document_id: str
+    upload: UploadOut
+    max_bytes: int
+    content_type: str
+
+
+class DocumentLinkOut(BaseModel):
+    document_id: str
+    filename: str
+    content_type: str
+    purpose: str
+    download_url: str
+
+
+class AuditOut(BaseModel):
+    audit_id: str
+    year: int
+    credential: str
+    cycle_start: date
+    cycle_end: date
+    state: str
+    deadline: date
+    document_ids: list[str]
+    required: str
+    decisions: list[DecisionOut]
+
+
+class AuditList(BaseModel):
+    audits: list[AuditOut]
+
+
+class StaffDecisionIn(Request):
+    decision: Literal["approve", "reject"]
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class ExamResultIn(Request):
+    passed: StrictBool
+    exam_date: date
+
+
+class AuditDecisionIn(Request):
+    decision: Literal["passed", "failed"]
+    note: str | None = Field(default=None, max_length=2000)

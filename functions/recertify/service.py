@@ -1,0 +1,239 @@
+"""Recertification (RULES.md §7): options, applications and their fee, staff decisions, exam
+results, reinstatement; and the documents members upload as proof."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Protocol
+
+from aws_lambda_powertools import Logger
+
+from ccp.data.members import MemberRepository, StaleWrite
+from ccp.data.recertification import DocumentStore, RecertificationRepository
+from ccp.data.records import ApplicationRecord, CredentialRecord, Decision, DocumentRecord, InvoiceRecord
+from ccp.errors import Conflict, NotFound, Retryable, RuleViolation
+from ccp.rules.ce import ActivityClaim
+from ccp.rules.dates import cycle_starting
+from ccp.rules.recertification import EvidenceItem, Options, RecertPath, check_ccp_evidence, options_for
+from ccp.rules.versions import RuleBook
+from ccp.standing import credential_status
+
+logger = Logger(child=True)
+OPEN_STATES = ("awaiting_payment", "submitted", "staff_review", "exam_authorized")
+DOCUMENT_TYPES = {"application/pdf", "image/jpeg", "image/png"}
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+
+
+class EventsPort(Protocol):
+    def publish(self, detail_type: str, detail: dict) -> None: ...
+
+
+@dataclass(frozen=True)
+class EvidenceActivity:
+    claim: ActivityClaim
+    document_ids: list[str]
+
+
+@dataclass(frozen=True)
+class Application:
+    credential: str
+    path: RecertPath
+    felony_conviction: bool
+    activities: list[EvidenceActivity]
+    document_ids: list[str]
+    attested: bool
+
+
+def member_of(compound_id: str) -> str:
+    """Application and audit ids start with the member id (`<member>.<rest>`)."""
+    member_id, _, rest = compound_id.partition(".")
+    if not member_id or not rest:
+        raise NotFound("No such record.", code="NOT_FOUND")
+    return member_id
+
+
+def reinstated(credential: CredentialRecord, day: date, rules_book: RuleBook) -> CredentialRecord:
+    """A new cycle from the reinstatement day; grandfathering is lost (RULES.md §1)."""
+    cycle = cycle_starting(day, rules_book.in_force_on(day).cycle_years)
+    return credential.model_copy(
+        update={
+            "cycle_start": cycle.start, "cycle_end": cycle.end, "anniversary_anchor": day, "recorded": {}, "eligible": {},
+            "met_on": None, "status": "active", "status_since": day, "recertification_required": False, "lapsed_since": None,
+            "grandfathered": False, "closing_invoice_id": None, "audit_in_progress": False,
+        }
+    )
+
+
+class RecertificationService:
+    def __init__(self, members: MemberRepository, repository: RecertificationRepository, documents: DocumentStore, rule_book: RuleBook, events: EventsPort, sender=None):
+        self._members = members
+        self._repo = repository
+        self._documents = documents
+        self._rule_book = rule_book
+        self._events = events
+        self._sender = sender  # the reinstatement email, through the notice ledger
+
+    # ---- member side ---------------------------------------------------------------------
+
+    def options(self, member_id: str, code: str, today: date) -> tuple[str, Options]:
+        state = self._members.member_state(member_id)
+        credential = self._credential(state, code, today)
+        return credential.code, self._options(credential, state.invoices_of(credential.code), today)
+
+    def apply(self, member_id: str, request: Application, *, today: date, now: datetime) -> ApplicationRecord:
+        state = self._members.member_state(member_id)
+        credential = self._credential(state, request.credential, today)
+        options = self._options(credential, state.invoices_of(credential.code), today)
+        if not options.open:
+            raise Conflict(options.closed[0].reason, code="NOT_ELIGIBLE")
+        if request.path not in options.open:
+            closed = next(c for c in options.closed if c.path == request.path)
+            raise RuleViolation(closed.reason, code=f"{request.path.value.upper()}_PATH_NOT_ALLOWED")
+        if not request.attested:
+            raise RuleViolation("The application must be attested as correct.", code="NOT_ATTESTED")
+        if any(a.credential == credential.code and a.state in OPEN_STATES for a in self._repo.applications(member_id)):
+            raise Conflict("An application for this credential is already open.", code="APPLICATION_OPEN")
+        known = self._known_documents(member_id, request.document_ids + [d for a in request.activities for d in a.document_ids])
+        rules = self._rule_book.in_force_on(today)
+        counted = None
+        if request.path == RecertPath.CCP:
+            evidence = [EvidenceItem(a.claim, has_document=bool(a.document_ids)) for a in request.activities]
+            counted = check_ccp_evidence(credential.code, evidence, application_date=today, rules=rules).counted_points
+        token = secrets.token_hex(4).upper()
+        application_id = f"{member_id}.{token}"
+        fee = InvoiceRecord(
+            member_id=member_id, invoice_id=f"RC-{token}", credential=credential.code, anniversary=today,
+            amount=rules.recertification_fees[request.path.value], issued_on=today,
+            due_date=today + timedelta(days=rules.recertification_fee_due_days), state="open", closes_cycle=False,
+            cycle_start=credential.cycle_start, available_on=today, contact=credential.contact,
+            purpose="recertification", application_id=application_id,
+        )
+        application = ApplicationRecord(
+            member_id=member_id, application_id=application_id, credential=credential.code, path=request.path.value,
+            state="awaiting_payment", felony_conviction=request.felony_conviction,
+            activities=[{**a.claim.model_dump(mode="json"), "document_ids": a.document_ids} for a in request.activities],
+            document_ids=sorted(known), counted_points=counted, fee_invoice_id=fee.invoice_id, applied_on=today, created_at=now,
+        )
+        self._repo.create_application(application, fee)
+        return application
+
+    def application(self, member_id: str, application_id: str) -> ApplicationRecord:
+        if member_of(application_id) != member_id:
+            raise NotFound(f"No application {application_id}.", code="APPLICATION_NOT_FOUND")
+        return self._repo.application(member_id, application_id)
+
+    def new_document(self, member_id: str, *, purpose: str, content_type: str, filename: str, size: int, audit_id: str | None, now: datetime) -> tuple[DocumentRecord, dict]:
+        if content_type not in DOCUMENT_TYPES:
+            raise RuleViolation("Documents are PDF, JPEG or PNG.", code="UNSUPPORTED_DOCUMENT_TYPE")
+        if size > MAX_DOCUMENT_BYTES:
+            raise RuleViolation("Documents are at most 10 MB.", code="DOCUMENT_TOO_LARGE")
+        if audit_id is not None and member_of(audit_id) != member_id:
+            raise NotFound("No such audit.", code="AUDIT_NOT_FOUND")
+        document_id = "D" + secrets.token_hex(6).upper()
+        document = DocumentRecord(
+            member_id=member_id, document_id=document_id, purpose=purpose, content_type=content_type, filename=filename,
+            key=f"documents/{member_id}/{document_id}", audit_id=audit_id, created_at=now,
+        )
+        self._repo.put_document(document)
+        return document, self._documents.upload_form(document.key, content_type, MAX_DOCUMENT_BYTES)
+
+    def document_link(self, member_id: str, document_id: str) -> tuple[DocumentRecord, str]:
+        document = self._repo.document(member_id, document_id)
+        if document is None:
+            raise NotFound(f"No document {document_id}.", code="DOCUMENT_NOT_FOUND")
+        return document, self._documents.download_url(document.key)
+
+    # ---- staff side ----------------------------------------------------------------------
+
+    def queue(self, state: str) -> list[ApplicationRecord]:
+        return sorted(self._repo.review_queue(state), key=lambda a: a.created_at)
+
+    def decide(self, application_id: str, *, approve: bool, note: str | None, staff: str, today: date, now: datetime) -> ApplicationRecord:
+        for _ in range(4):
+            before = self._repo.application(member_of(application_id), application_id)
+            if before.state == "awaiting_payment":
+                raise Conflict("The application fee is not paid yet.", code="FEE_NOT_PAID")
+            if before.state not in ("submitted", "staff_review"):
+                raise Conflict(f"The application is {before.state}; there is nothing to decide.", code="INVALID_STATE")
+            decision = Decision(by=staff, at=now, action="approve" if approve else "reject", note=note)
+            after = before.model_copy(update={"decisions": [*before.decisions, decision]})
+            try:
+                if not approve:
+                    self._repo.save_application(before, after.model_copy(update={"state": "rejected"}))
+                    return after.model_copy(update={"state": "rejected"})
+                if before.path == RecertPath.EXAM.value:
+                    authorized = after.model_copy(update={"state": "exam_authorized"})
+                    self._repo.save_application(before, authorized)
+                    return authorized
+                return self._reinstate(before, after, today)
+            except StaleWrite:
+                continue
+        raise Retryable("The application changed meanwhile; try again.")
+
+    def record_exam(self, application_id: str, *, passed: bool, exam_date: date, staff: str, today: date, now: datetime) -> ApplicationRecord:
+        if exam_date > today:
+            raise RuleViolation("The exam date cannot be in the future.", code="FUTURE_DATE")
+        for _ in range(4):
+            before = self._repo.application(member_of(application_id), application_id)
+            if before.state != "exam_authorized":
+                raise Conflict(f"The application is {before.state}; no exam is authorized.", code="INVALID_STATE")
+            decision = Decision(by=staff, at=now, action="exam_passed" if passed else "exam_failed", note=f"exam on {exam_date.isoformat()}")
+            after = before.model_copy(update={"decisions": [*before.decisions, decision], "exam_date": exam_date})
+            try:
+                if not passed:
+                    failed = after.model_copy(update={"state": "exam_failed"})
+                    self._repo.save_application(before, failed)
+                    return failed
+                return self._reinstate(before, after, exam_date)
+            except StaleWrite:
+                continue
+        raise Retryable("The application changed meanwhile; try again.")
+
+    # ---- helpers -------------------------------------------------------------------------
+
+    def _reinstate(self, before: ApplicationRecord, after: ApplicationRecord, day: date) -> ApplicationRecord:
+        state = self._members.member_state(before.member_id)
+        credential = state.credential(before.credential)
+        new = reinstated(credential, day, self._rule_book)
+        unpaid = [i for i in state.invoices_of(credential.code) if i.purpose == "renewal" and i.state in ("locked", "open")]
+        done = after.model_copy(update={"state": "reinstated", "reinstated_on": day})
+        self._repo.save_application(before, done, credential=(credential, new), void=unpaid)
+        detail = {
+            "member_id": new.member_id, "credential": new.code, "cycle_start": new.cycle_start.isoformat(),
+            "cycle_end": new.cycle_end.isoformat(), "application_id": before.application_id,
+        }
+        try:
+            self._events.publish("CredentialReinstated", detail)
+        except Exception:  # noqa: BLE001 - reinstatement is committed; the badge is re-driven from the DLQ/event log
+            logger.exception("CredentialReinstated event not published", extra={"credential": new.code})
+        if self._sender is not None and new.contact is not None:
+            from renewals.notices import Notice
+
+            data = {"name": new.contact.name, "credential": new.code, "cycle_start": new.cycle_start.isoformat(), "cycle_end": new.cycle_end.isoformat()}
+            notice = Notice(new.member_id, new.code, "reinstated", before.application_id, data, new.contact, postal=False)
+            # A failed send stays claimed in the ledger; the next daily renewal run re-sends it.
+            self._sender.send([notice], moment=after.decisions[-1].at, batch_name=f"mail-batches/{day.isoformat()}/reinstated")
+        return done
+
+    def _credential(self, state, code: str, today: date) -> CredentialRecord:
+        canonical = self._rule_book.in_force_on(today).canonical_code(code)
+        credential = state.credential(canonical)
+        if credential is None:
+            raise RuleViolation(f"The member does not hold {canonical}.", code="CREDENTIAL_NOT_HELD")
+        return credential
+
+    def _options(self, credential: CredentialRecord, invoices: list[InvoiceRecord], today: date) -> Options:
+        verdict = credential_status(credential, invoices, today, self._rule_book)
+        lapsed_since = credential.lapsed_since or verdict.lapsed_since or credential.status_since
+        return options_for(status=verdict.status, lapsed_since=lapsed_since, today=today, rules=self._rule_book.in_force_on(today))
+
+    def _known_documents(self, member_id: str, document_ids: list[str]) -> set[str]:
+        known = set()
+        for document_id in set(document_ids):
+            document = self._repo.document(member_id, document_id)
+            if document is None or not self._documents.uploaded(document.key):
+                raise RuleViolation(f"Document {document_id} is not uploaded.", code="UNKNOWN_DOCUMENT")
+            known.add(document_id)
+        return known

@@ -1,0 +1,202 @@
+"""Recertification applications, documents and audits in the single table; documents in S3."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+
+from ccp.data import keys
+from ccp.data.dynamo import error_code, query_all, translated_errors
+from ccp.data.members import StaleWrite, credential_item
+from ccp.data.outbound import JOB_BOTO_CONFIG
+from ccp.data.records import ApplicationRecord, AuditRecord, CredentialRecord, DocumentRecord, InvoiceRecord, to_item
+from ccp.data.renewals import application_item, application_put, invoice_item
+from ccp.errors import Conflict, NotFound
+
+
+class RecertificationRepository:
+    def __init__(self, table: Any):
+        self._table = table
+        self._client = table.meta.client
+        self._name = table.name
+
+    # ---- applications --------------------------------------------------------------------
+
+    def create_application(self, application: ApplicationRecord, fee: InvoiceRecord) -> None:
+        items = [
+            {"Put": {"TableName": self._name, "Item": application_item(application), "ConditionExpression": "attribute_not_exists(pk)"}},
+            {"Put": {"TableName": self._name, "Item": invoice_item(fee), "ConditionExpression": "attribute_not_exists(pk)"}},
+        ]
+        if self._transact(items):
+            raise Conflict("This application already exists.", code="APPLICATION_EXISTS")
+
+    def application(self, member_id: str, application_id: str) -> ApplicationRecord:
+        with translated_errors():
+            item = self._table.get_item(Key={"pk": keys.member_pk(member_id), "sk": keys.application_sk(application_id)}).get("Item")
+        if item is None:
+            raise NotFound(f"No application {application_id}.", code="APPLICATION_NOT_FOUND")
+        return ApplicationRecord.model_validate(item)
+
+    def applications(self, member_id: str) -> list[ApplicationRecord]:
+        items = query_all(self._table, KeyConditionExpression=Key("pk").eq(keys.member_pk(member_id)) & Key("sk").begins_with("APP#"))
+        return [ApplicationRecord.model_validate(i) for i in items]
+
+    def review_queue(self, state: str) -> list[ApplicationRecord]:
+        items = query_all(self._table, IndexName="gsi3", KeyConditionExpression=Key("gsi3pk").eq(f"RECERT#{state}"))
+        return [ApplicationRecord.model_validate(i) for i in items]
+
+    def save_application(self, before: ApplicationRecord, after: ApplicationRecord, credential: tuple[CredentialRecord, CredentialRecord] | None = None, void: list[InvoiceRecord] = ()) -> None:
+        """The application's new state, and (on reinstatement) the credential and voided invoices, together."""
+        items = [application_put(self._name, before, after)]
+        if credential is not None:
+            old, new = credential
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self._name,
+                        "Item": credential_item(new.model_copy(update={"version": old.version + 1})),
+                        "ConditionExpression": "#version = :expected",
+                        "ExpressionAttributeNames": {"#version": "version"},
+                        "ExpressionAttributeValues": {":expected": old.version},
+                    }
+                }
+            )
+        for invoice in void:
+            items.append({"Put": {"TableName": self._name, "Item": invoice_item(invoice.model_copy(update={"state": "void"}))}})
+        if self._transact(items):
+            raise StaleWrite()
+
+    # ---- documents -----------------------------------------------------------------------
+
+    def put_document(self, document: DocumentRecord) -> None:
+        with translated_errors():
+            self._table.put_item(
+                Item={"pk": keys.member_pk(document.member_id), "sk": keys.document_sk(document.document_id), "entity": "document", **to_item(document)},
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+
+    def document(self, member_id: str, document_id: str) -> DocumentRecord | None:
+        with translated_errors():
+            item = self._table.get_item(Key={"pk": keys.member_pk(member_id), "sk": keys.document_sk(document_id)}).get("Item")
+        return DocumentRecord.model_validate(item) if item else None
+
+    # ---- audits --------------------------------------------------------------------------
+
+    def audit_run(self, year: int) -> dict[str, Any] | None:
+        with translated_errors():
+            return self._table.get_item(Key={"pk": keys.AUDIT_RUN_PK, "sk": str(year)}, ConsistentRead=True).get("Item")
+
+    def record_audit_run(self, year: int, run: dict[str, Any]) -> dict[str, Any]:
+        """The year's draw, recorded once; a second run gets the first one's seed and snapshot."""
+        try:
+            with translated_errors():
+                self._table.put_item(Item={"pk": keys.AUDIT_RUN_PK, "sk": str(year), "entity": "audit_run", **run}, ConditionExpression="attribute_not_exists(pk)")
+            return run
+        except ClientError as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise
+        return self.audit_run(year)
+
+    def put_audit(self, audit: AuditRecord) -> bool:
+        try:
+            with translated_errors():
+                self._table.put_item(Item=self._audit_item(audit), ConditionExpression="attribute_not_exists(pk)")
+            return True
+        except ClientError as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                return False
+            raise
+
+    def audits_of(self, member_id: str) -> list[AuditRecord]:
+        items = query_all(self._table, KeyConditionExpression=Key("pk").eq(keys.member_pk(member_id)) & Key("sk").begins_with("AUDIT#"))
+        return [AuditRecord.model_validate(i) for i in items]
+
+    def audits_of_year(self, year: int) -> list[AuditRecord]:
+        items = query_all(self._table, IndexName="gsi2", KeyConditionExpression=Key("gsi2pk").eq(f"AUDITS#{year}"))
+        return [AuditRecord.model_validate(i) for i in items]
+
+    def audits_due(self, partition: str, day_prefix: str) -> list[AuditRecord]:
+        items = query_all(self._table, IndexName="gsi3", KeyConditionExpression=Key("gsi3pk").eq(partition) & Key("gsi3sk").lte(day_prefix + "~"))
+        return [AuditRecord.model_validate(i) for i in items]
+
+    def save_audit(self, before: AuditRecord, after: AuditRecord, credential: tuple[CredentialRecord, CredentialRecord] | None = None) -> None:
+        items = [
+            {
+                "Put": {
+                    "TableName": self._name,
+                    "Item": self._audit_item(after.model_copy(update={"version": before.version + 1})),
+                    "ConditionExpression": "#version = :expected",
+                    "ExpressionAttributeNames": {"#version": "version"},
+                    "ExpressionAttributeValues": {":expected": before.version},
+                }
+            }
+        ]
+        if credential is not None:
+            old, new = credential
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self._name,
+                        "Item": credential_item(new.model_copy(update={"version": old.version + 1})),
+                        "ConditionExpression": "#version = :expected",
+                        "ExpressionAttributeNames": {"#version": "version"},
+                        "ExpressionAttributeValues": {":expected": old.version},
+                    }
+                }
+            )
+        if self._transact(items):
+            raise StaleWrite()
+
+    def _audit_item(self, audit: AuditRecord) -> dict[str, Any]:
+        item = {
+            "pk": keys.member_pk(audit.member_id), "sk": keys.audit_sk(audit.year, audit.credential), "entity": "audit",
+            **keys.audit_year_keys(audit.year, audit.member_id, audit.credential), **to_item(audit),
+        }
+        if audit.state == "open":
+            item.update(keys.audit_deadline_keys(audit.deadline, audit.member_id, audit.credential))
+        return item
+
+    def _transact(self, items: list[dict[str, Any]]) -> bool:
+        """True when a condition failed."""
+        try:
+            with translated_errors():
+                self._client.transact_write_items(TransactItems=items)
+            return False
+        except ClientError as error:
+            if error_code(error) == "TransactionCanceledException":
+                return True
+            raise
+
+
+class DocumentStore:
+    """Private, encrypted uploads through presigned POSTs whose policy limits type and size."""
+
+    def __init__(self, bucket: str, client: Any | None = None):
+        self._bucket = bucket
+        self._client = client or boto3.client("s3", config=JOB_BOTO_CONFIG)
+
+    def upload_form(self, key: str, content_type: str, max_bytes: int, expires_in: int = 900) -> dict[str, Any]:
+        return self._client.generate_presigned_post(
+            Bucket=self._bucket,
+            Key=key,
+            Fields={"Content-Type": content_type, "x-amz-server-side-encryption": "AES256"},
+            Conditions=[
+                {"Content-Type": content_type},
+                {"x-amz-server-side-encryption": "AES256"},
+                ["content-length-range", 1, max_bytes],
+            ],
+            ExpiresIn=expires_in,
+        )
+
+    def download_url(self, key: str, expires_in: int = 300) -> str:
+        return self._client.generate_presigned_url("get_object", Params={"Bucket": self._bucket, "Key": key}, ExpiresIn=expires_in)
+
+    def uploaded(self, key: str) -> bool:
+        try:
+            self._client.head_object(Bucket=self._bucket, Key=key)
+            return True
+        except ClientError:
+            return False
