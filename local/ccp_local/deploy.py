@@ -110,13 +110,13 @@ class _Resolver:
 
 
 # Resource types moto's CloudFormation does not create; the deployer makes them through their own APIs.
-PROVISIONED_HERE = ("AWS::Cognito::", "AWS::SES::")
+PROVISIONED_HERE = ("AWS::Cognito::", "AWS::SES::", "AWS::SecretsManager::")
 
 
 def _provision_unsupported(cfn: dict[str, Any], session: Any, region: str) -> dict[str, str]:
-    """moto's CloudFormation has no Cognito and ignores SES: create the template's user pool, client,
-    group, email identities and email templates through their APIs from the template's own
-    properties, then put their ids into the template."""
+    """moto's CloudFormation has no Cognito and skips SES and Secrets Manager: create the template's
+    user pool, client, group, email identities and templates, and secrets through their APIs from the
+    template's own properties, then put their ids into the template."""
     idp = session.client("cognito-idp")
     ses = session.client("ses")
     resolve = _Resolver(cfn, region)
@@ -143,6 +143,12 @@ def _provision_unsupported(cfn: dict[str, Any], session: Any, region: str) -> di
         identity = resolve(resource["Properties"])["EmailIdentity"]
         ses.verify_email_identity(EmailAddress=identity)
         resolve.values[logical] = identity
+    for logical, resource in by_type("AWS::SecretsManager::Secret").items():
+        props = resolve(resource["Properties"])
+        created = session.client("secretsmanager").create_secret(
+            Name=f"{STACK_NAME}-{logical}", Description=props.get("Description", ""), SecretString=props.get("SecretString", "{}")
+        )
+        resolve.values[logical] = created["ARN"]  # Ref of a secret is its ARN
     for logical, resource in by_type("AWS::SES::Template").items():
         template = resolve(resource["Properties"])["Template"]
         ses.create_template(Template=template)

@@ -31,6 +31,9 @@ RESETTABLE = [
 def reset_cached_dependencies() -> None:
     import importlib
 
+    from aws_lambda_powertools.utilities import parameters
+
+    parameters.clear_caches()  # the Credly secret of a previous stack
     for module, name in RESETTABLE:
         getattr(importlib.import_module(module), name).cache_clear()
 
@@ -66,6 +69,39 @@ class DeployedStack:
 
         result = getattr(jobs_handler, name)(scheduled_event(at), FakeLambdaContext())
         return result
+
+    def start_credly(self):
+        """A fake Credly for this stack, the template's secret pointed at it."""
+        from ccp_local.stack import start_fake_credly
+
+        self.credly = start_fake_credly(self.deployment)
+        return self.credly
+
+    def drain_badges(self) -> list[dict[str, Any]]:
+        """Deliver queued badge events to the badge worker (one pass); the batch responses."""
+        from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+
+        from recertify.badges import lambda_handler
+
+        sqs = boto3.client("sqs")
+        url = sqs.get_queue_url(QueueName=self.deployment.physical_ids["BadgeQueue"].rsplit("/", 1)[-1])["QueueUrl"]
+        responses = []
+        while True:
+            messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0).get("Messages", [])
+            if not messages:
+                return responses
+            records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"], "attributes": {}, "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:badges", "awsRegion": "us-east-1"} for m in messages]
+            try:
+                response = lambda_handler({"Records": records}, FakeLambdaContext())
+            except BatchProcessingError:  # the whole batch failed: Lambda retries all of it
+                response = {"batchItemFailures": [{"itemIdentifier": m["MessageId"]} for m in messages]}
+            responses.append(response)
+            failed = {f["itemIdentifier"] for f in response["batchItemFailures"]}
+            for m in messages:
+                if m["MessageId"] not in failed:
+                    sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+            if failed:
+                return responses  # failed ones stay queued (Lambda retries them later)
 
     def drain_queue(self) -> list[dict[str, Any]]:
         """Deliver queued renewal work to the worker until the queue is empty (as the event source mapping would)."""

@@ -18,6 +18,7 @@ import boto3
 from ccp_local import template as tpl
 from ccp_local.deploy import Deployment, deploy
 from ccp_local.gateway import Gateway, TokenVerifier, serve_api, serve_lambda
+from ccp_local.credly_fake import FakeCredly
 from ccp_local.queues import drain, start_pollers
 from ccp_local.runtime import LocalFunction, LocalRuntime, function_environment
 
@@ -75,6 +76,7 @@ class LocalStack:
         )
         os.environ.pop("AWS_PROFILE", None)
         self.deployment = deploy(REGION)
+        self.credly = start_fake_credly(self.deployment)
         # The seeder and the OpenAPI export import function code, as the functions' own processes do.
         for spec in tpl.functions():
             if str(spec.code_dir) not in sys.path:
@@ -114,6 +116,8 @@ class LocalStack:
             poller.stop()
         if self.runtime:
             self.runtime.stop()
+        if getattr(self, "credly", None):
+            self.credly.stop()
         if self._moto:
             self._moto.stop()
         (STATE_DIR / "state.json").unlink(missing_ok=True)
@@ -273,7 +277,11 @@ class LocalStack:
             start, end = (query.get("from") or [""])[0], (query.get("to") or [""])[0]
             return 200, "application/json", json.dumps({"roll_overs": self.roll_overs(start, end)}).encode()
 
+        def badges(query):
+            return 200, "application/json", json.dumps(list(self.credly.badges.values())).encode()
+
         return {
+            ("GET", "/_local/badges"): badges,
             ("POST", "/_local/drain"): drain_queues,
             ("GET", "/_local/roll-overs"): roll_overs,
             ("GET", "/_local/outbox"): outbox,
@@ -281,6 +289,18 @@ class LocalStack:
             ("GET", "/_local/docs"): docs,
             ("GET", "/_local/token"): token,
         }
+
+
+def start_fake_credly(deployment: Deployment) -> FakeCredly:
+    """Locally, badges go to a fake Credly; the template's secret is pointed at it."""
+    credly = FakeCredly().start()
+    codes = ["RMA", "CMAS", "RDA", "CMLA", "AHI", "RPT", "MLS", "MLT", "CLC", "MDT"]
+    secret = {"base_url": credly.url, "organization_id": "local-org", "token": "local-token",
+              "badge_templates": {code: f"template-{code.lower()}" for code in codes}}
+    boto3.client("secretsmanager", region_name=REGION).put_secret_value(
+        SecretId=deployment.physical_ids["CredlySecret"], SecretString=json.dumps(secret)
+    )
+    return credly
 
 
 def _ses_backend() -> Any:
