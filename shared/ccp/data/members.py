@@ -27,6 +27,25 @@ def credential_item(credential: CredentialRecord) -> dict[str, Any]:
     return item
 
 
+def versioned_put(table_name: str, item: dict[str, Any], expected_version: int) -> dict[str, Any]:
+    """A transaction Put that lands only if the stored item still has `expected_version`
+    (optimistic locking); `item` carries the next version."""
+    return {
+        "Put": {
+            "TableName": table_name,
+            "Item": item,
+            "ConditionExpression": "#version = :expected",
+            "ExpressionAttributeNames": {"#version": "version"},
+            "ExpressionAttributeValues": {":expected": expected_version},
+        }
+    }
+
+
+def credential_put(table_name: str, before: CredentialRecord, after: CredentialRecord) -> dict[str, Any]:
+    """Replace a credential if nobody changed it since `before` was read."""
+    return versioned_put(table_name, credential_item(after.model_copy(update={"version": before.version + 1})), before.version)
+
+
 class StaleWrite(Exception):
     """A credential's running totals changed between our read and our write; re-read and retry."""
 
@@ -221,11 +240,7 @@ class MemberRepository:
         for code, key in activity.dedup_keys.items():
             items.append(self._dedup_put(activity, code, key))
             roles.append("duplicate")
-        for write in totals:
-            for item in write.items(self._name):
-                items.append(item)
-                roles.append("totals")
-        self._transact(items, roles)
+        self._transact(*self._with_totals(items, roles, totals))
 
     def replace_activity(self, old: ActivityRecord, new: ActivityRecord, totals: list[TotalsWrite]) -> None:
         items: list[dict[str, Any]] = [
@@ -246,11 +261,7 @@ class MemberRepository:
             if old.dedup_keys.get(code) != key:
                 items.append(self._dedup_put(new, code, key))
                 roles.append("duplicate")
-        for write in totals:
-            for item in write.items(self._name):
-                items.append(item)
-                roles.append("totals")
-        self._transact(items, roles)
+        self._transact(*self._with_totals(items, roles, totals))
 
     def delete_activity(self, activity: ActivityRecord, totals: list[TotalsWrite]) -> None:
         pk = keys.member_pk(activity.member_id)
@@ -259,11 +270,7 @@ class MemberRepository:
         for code, key in activity.dedup_keys.items():
             items.append(self._delete(pk, keys.dedup_sk(code, key)))
             roles.append("other")
-        for write in totals:
-            for item in write.items(self._name):
-                items.append(item)
-                roles.append("totals")
-        self._transact(items, roles)
+        self._transact(*self._with_totals(items, roles, totals))
 
     # ---- helpers -------------------------------------------------------------------------
 
@@ -287,6 +294,13 @@ class MemberRepository:
                 "activity_id": activity.activity_id,
             }
         )
+
+    def _with_totals(self, items: list, roles: list, totals: list[TotalsWrite]) -> tuple[list, list]:
+        for write in totals:
+            for item in write.items(self._name):
+                items.append(item)
+                roles.append("totals")
+        return items, roles
 
     def _put(self, item: dict[str, Any]) -> dict[str, Any]:
         return {"Put": {"TableName": self._name, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}

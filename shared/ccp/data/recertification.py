@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 
 from ccp.data import keys
 from ccp.data.dynamo import error_code, query_all, translated_errors
-from ccp.data.members import StaleWrite, credential_item
+from ccp.data.members import StaleWrite, credential_put, versioned_put
 from ccp.data.outbound import JOB_BOTO_CONFIG
 from ccp.data.records import ApplicationRecord, AuditRecord, CredentialRecord, DocumentRecord, InvoiceRecord, to_item
 from ccp.data.renewals import application_item, application_put, invoice_item
@@ -52,18 +52,7 @@ class RecertificationRepository:
         """The application's new state, and (on reinstatement) the credential and voided invoices, together."""
         items = [application_put(self._name, before, after)]
         if credential is not None:
-            old, new = credential
-            items.append(
-                {
-                    "Put": {
-                        "TableName": self._name,
-                        "Item": credential_item(new.model_copy(update={"version": old.version + 1})),
-                        "ConditionExpression": "#version = :expected",
-                        "ExpressionAttributeNames": {"#version": "version"},
-                        "ExpressionAttributeValues": {":expected": old.version},
-                    }
-                }
-            )
+            items.append(credential_put(self._name, *credential))
         for invoice in void:
             items.append({"Put": {"TableName": self._name, "Item": invoice_item(invoice.model_copy(update={"state": "void"}))}})
         if self._transact(items):
@@ -123,30 +112,9 @@ class RecertificationRepository:
         return [AuditRecord.model_validate(i) for i in items]
 
     def save_audit(self, before: AuditRecord, after: AuditRecord, credential: tuple[CredentialRecord, CredentialRecord] | None = None) -> None:
-        items = [
-            {
-                "Put": {
-                    "TableName": self._name,
-                    "Item": self._audit_item(after.model_copy(update={"version": before.version + 1})),
-                    "ConditionExpression": "#version = :expected",
-                    "ExpressionAttributeNames": {"#version": "version"},
-                    "ExpressionAttributeValues": {":expected": before.version},
-                }
-            }
-        ]
+        items = [versioned_put(self._name, self._audit_item(after.model_copy(update={"version": before.version + 1})), before.version)]
         if credential is not None:
-            old, new = credential
-            items.append(
-                {
-                    "Put": {
-                        "TableName": self._name,
-                        "Item": credential_item(new.model_copy(update={"version": old.version + 1})),
-                        "ConditionExpression": "#version = :expected",
-                        "ExpressionAttributeNames": {"#version": "version"},
-                        "ExpressionAttributeValues": {":expected": old.version},
-                    }
-                }
-            )
+            items.append(credential_put(self._name, *credential))
         if self._transact(items):
             raise StaleWrite()
 

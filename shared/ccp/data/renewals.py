@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 
 from ccp.data import keys
 from ccp.data.dynamo import error_code, translated_errors
-from ccp.data.members import StaleWrite, credential_item
+from ccp.data.members import StaleWrite, credential_put, versioned_put
 from ccp.data.records import ApplicationRecord, CredentialRecord, InvoiceRecord, NoticeClaim, PaymentRecord, to_item
 from ccp.errors import Conflict
 
@@ -37,15 +37,7 @@ def application_item(application: ApplicationRecord) -> dict[str, Any]:
 
 def application_put(table_name: str, before: ApplicationRecord, after: ApplicationRecord) -> dict[str, Any]:
     """Replace an application if nobody changed it since `before` was read."""
-    return {
-        "Put": {
-            "TableName": table_name,
-            "Item": application_item(after.model_copy(update={"version": before.version + 1})),
-            "ConditionExpression": "#version = :expected",
-            "ExpressionAttributeNames": {"#version": "version"},
-            "ExpressionAttributeValues": {":expected": before.version},
-        }
-    }
+    return versioned_put(table_name, application_item(after.model_copy(update={"version": before.version + 1})), before.version)
 
 
 def invoice_item(invoice: InvoiceRecord) -> dict[str, Any]:
@@ -191,7 +183,7 @@ class RenewalRepository:
             items.append({"Put": {"TableName": self._name, "Item": self._archive_item(archive), "ConditionExpression": "attribute_not_exists(pk)"}})
             roles.append("archive")
         if credential_after is not None:
-            items.append(self._credential_put(credential_before, credential_after))
+            items.append(credential_put(self._name, credential_before, credential_after))
             roles.append("credential")
         if application is not None:
             items.append(application_put(self._name, *application))
@@ -208,7 +200,7 @@ class RenewalRepository:
 
     def replace_credential(self, before: CredentialRecord, after: CredentialRecord) -> None:
         """Write a credential's new state if nobody changed it since `before` was read."""
-        if self._transact([self._credential_put(before, after)], ["credential"]):
+        if self._transact([credential_put(self._name, before, after)], ["credential"]):
             raise StaleWrite()
 
     # ---- the notice ledger ---------------------------------------------------------------
@@ -295,18 +287,6 @@ class RenewalRepository:
             "contact": to_item(c.contact) if c.contact else None,
         }
         return {k: v for k, v in item.items() if v is not None}
-
-    def _credential_put(self, before: CredentialRecord, after: CredentialRecord) -> dict[str, Any]:
-        item = credential_item(after.model_copy(update={"version": before.version + 1}))
-        return {
-            "Put": {
-                "TableName": self._name,
-                "Item": item,
-                "ConditionExpression": "#version = :expected",
-                "ExpressionAttributeNames": {"#version": "version"},
-                "ExpressionAttributeValues": {":expected": before.version},
-            }
-        }
 
     def _transact(self, items: list[dict[str, Any]], roles: list[str]) -> set[str]:
         """Run a transaction; the roles whose condition failed (empty when it went through)."""
