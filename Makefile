@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml shared/requirements.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test install lint clean
+.PHONY: run test install lint clean bench
 
 $(STAMP): pyproject.toml shared/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,3 +29,8 @@ lint: install
 
 clean:
 	rm -rf $(VENV) .ccp-local .pytest_cache
+
+## Benchmarks (not part of the tests): prints a table of ratios and writes bench/results.md.
+MEMBERS ?= 100000
+bench: install
+	$(BIN)/python bench/run.py --members $(MEMBERS)

@@ -23,7 +23,7 @@ def measure(members: int) -> dict:
     from datetime import date, datetime, timezone
 
     warnings.filterwarnings("ignore")
-    from bench.counting import counting
+    from ccp_local.counting import counting
     from bench.population import seed_population
     from ccp_local.inprocess import deployed_stack, reset_cached_dependencies
     from ccp_local.moto_atomic import make_dynamodb_writes_atomic

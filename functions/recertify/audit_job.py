@@ -3,7 +3,7 @@ deadline passed without an answer. Both take "today" from the event."""
 
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ccp.errors import InvalidEvent
@@ -13,12 +13,10 @@ from recertify.handler import audits
 
 logger = Logger()
 SETTINGS = (TableSettings, IndexSettings, ObservabilitySettings, EventSettings, DocumentSettings, NoticeSettings)
-tracer = Tracer()
 metrics = Metrics()
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     try:

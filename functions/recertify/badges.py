@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -23,7 +23,6 @@ from ccp.settings import BadgeSettings, IndexSettings, ObservabilitySettings, Ta
 
 logger = Logger()
 SETTINGS = (TableSettings, IndexSettings, ObservabilitySettings, BadgeSettings)
-tracer = Tracer()
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
@@ -72,7 +71,6 @@ def _record(record: SQSRecord) -> dict:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     """Each message is an EventBridge event (CycleRolledOver, CredentialReinstated, CredentialLapsed)."""
     return process_partial_response(event=event, record_handler=_record, processor=processor, context=context)

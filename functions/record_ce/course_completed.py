@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from pydantic import ValidationError
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -25,7 +25,6 @@ from record_ce.service import ActivityRequest, course_activity_id
 
 logger = Logger()
 SETTINGS = (TableSettings, IndexSettings, ObservabilitySettings)
-tracer = Tracer()
 
 COURSE_PROVIDER = "AMT online courses"
 
@@ -79,7 +78,6 @@ def record_completion(event: CourseCompletedEvent) -> dict:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     try:
         parsed = _parse(event)

@@ -6,8 +6,6 @@ import csv
 import io
 from typing import Any
 
-from fpdf import FPDF
-
 from ccp.api import points_json
 from record_ce.service import Transcript
 
@@ -73,6 +71,8 @@ def _safe_cell(text: str) -> str:
 
 
 def as_pdf(transcript: Transcript) -> bytes:
+    from fpdf import FPDF  # imported when a PDF is asked for: it would double every cold start
+
     member = transcript.member
     pdf = FPDF(format="Letter")
     pdf.set_auto_page_break(auto=True, margin=15)

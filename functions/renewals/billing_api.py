@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Annotated
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
@@ -25,7 +25,6 @@ from renewals.schemas import INVOICE_ID_PATTERN, InvoiceList, InvoiceOut, Paymen
 
 logger = Logger()
 SETTINGS = (TableSettings, IndexSettings, ObservabilitySettings, EventSettings)
-tracer = Tracer()
 metrics = Metrics()
 app = APIGatewayRestResolver(enable_validation=True)
 install_boundary(app, logger)
@@ -69,7 +68,6 @@ def pay(member_id: MemberId, invoice_id: InvoiceId, body: Annotated[PaymentIn, B
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return resolve(app, event, context)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -26,7 +26,6 @@ from renewals.standing_jobs import InvoiceUnlock, StatusSweep
 
 logger = Logger()
 SETTINGS = (TableSettings, IndexSettings, ObservabilitySettings, NoticeSettings, WorkQueueSettings, EventSettings)
-tracer = Tracer()
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)
 
@@ -62,7 +61,6 @@ def _count(summary: dict) -> None:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def renewal_notices(event: dict, context: LambdaContext) -> dict:
     moment = _moment(event)
@@ -73,7 +71,6 @@ def renewal_notices(event: dict, context: LambdaContext) -> dict:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def renewal_worker(event: dict, context: LambdaContext) -> dict:
     """Queued renewal work; a unit that fails is reported alone and retried (then dead-lettered).
@@ -98,7 +95,6 @@ def renewal_worker(event: dict, context: LambdaContext) -> dict:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def invoice_unlock(event: dict, context: LambdaContext) -> dict:
     summary = InvoiceUnlock(RenewalRepository(table()), _sender()).run(_moment(event)).as_dict()
@@ -107,7 +103,6 @@ def invoice_unlock(event: dict, context: LambdaContext) -> dict:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def status_sweep(event: dict, context: LambdaContext) -> dict:
     events = EventPublisher(EventSettings.from_env().event_bus_name, source="ccp.renewals")

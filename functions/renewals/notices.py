@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from fpdf import FPDF
-
 from ccp.data.outbound import SES_BULK_LIMIT, Delivery
 from ccp.data.records import Contact, NoticeClaim
 from ccp.data.renewals import RenewalRepository
@@ -222,6 +220,8 @@ class Outbox:
         self.tally.parked += int(park)
 
     def _write_batch(self, letters: list[NoticeClaim], batch_name: str) -> str:
+        from fpdf import FPDF  # only runs that print letters pay for it
+
         manifest = io.StringIO()
         writer = csv.writer(manifest, lineterminator="\r\n")
         writer.writerow(["letter", "member_id", "credential", "notice", "period", "name", "line1", "line2", "city", "state", "postal_code", "country"])
@@ -245,7 +245,7 @@ def render(text: str, data: dict[str, str]) -> str:
     return _VARIABLE.sub(lambda m: str(data.get(m.group(1), "")), text)
 
 
-def _letter_page(pdf: FPDF, claim: NoticeClaim, subject: str, body: str) -> None:
+def _letter_page(pdf, claim: NoticeClaim, subject: str, body: str) -> None:
     address = claim.contact.mailing_address
     pdf.add_page()
     pdf.set_font("Helvetica", size=11)

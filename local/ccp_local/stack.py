@@ -277,11 +277,18 @@ class LocalStack:
             start, end = (query.get("from") or [""])[0], (query.get("to") or [""])[0]
             return 200, "application/json", json.dumps({"roll_overs": self.roll_overs(start, end)}).encode()
 
+        def timing(query):
+            t = self.gateway.timing
+            if (query.get("reset") or ["false"])[0] == "true":
+                self.gateway.timing = type(t)()
+            return 200, "application/json", json.dumps({"requests": t.requests, "total_ms": t.total_ms, "handler_ms": t.handler_ms}).encode()
+
         def badges(query):
             return 200, "application/json", json.dumps(list(self.credly.badges.values())).encode()
 
         return {
             ("GET", "/_local/badges"): badges,
+            ("GET", "/_local/timing"): timing,
             ("POST", "/_local/drain"): drain_queues,
             ("GET", "/_local/roll-overs"): roll_overs,
             ("GET", "/_local/outbox"): outbox,

@@ -12,14 +12,10 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
 from pydantic import PlainSerializer
 
 from ccp.access import Caller, authorize
-from ccp.errors import BadRequest, CcpError, Conflict, NotFound, RuleViolation, UnsupportedMediaType
+from ccp.errors import BadRequest, CcpError, NotFound, RuleViolation, UnsupportedMediaType
 from ccp.rules.dates import business_date
 
 JSON = "application/json"
@@ -91,16 +87,6 @@ def install_boundary(app: APIGatewayRestResolver, logger: Logger) -> None:
     @app.exception_handler(RequestValidationError)
     def _invalid_request(error: RequestValidationError) -> Response:
         return error_response(_validation_error(error))
-
-    @app.exception_handler(IdempotencyValidationError)
-    def _key_reused(error: IdempotencyValidationError) -> Response:
-        return error_response(
-            RuleViolation("This Idempotency-Key was used with a different body.", code="IDEMPOTENCY_KEY_REUSED")
-        )
-
-    @app.exception_handler(IdempotencyAlreadyInProgressError)
-    def _in_progress(error: IdempotencyAlreadyInProgressError) -> Response:
-        return error_response(Conflict("A request with this Idempotency-Key is in progress.", code="REQUEST_IN_PROGRESS"))
 
     @app.not_found
     def _no_route(error: NotFoundError) -> Response:

@@ -3,7 +3,7 @@
 from datetime import date, timedelta
 
 from tests.integration.helpers import ce_body
-from tests.support.counting import counted_requests
+from ccp_local.counting import counted_requests
 
 
 def _client():

@@ -10,7 +10,13 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+
 from ccp.data.dynamo import low_level_client
+from ccp.errors import Conflict, RuleViolation
 from ccp.settings import table_settings
 
 # Records expire after a day (the table's TTL attribute is `expiration`, Powertools' default).
@@ -39,4 +45,9 @@ def run_once(
 
     if lambda_context is not None:
         _CONFIG.register_lambda_context(lambda_context)
-    return _create(request={"key": key, "body": body})
+    try:
+        return _create(request={"key": key, "body": body})
+    except IdempotencyValidationError as error:
+        raise RuleViolation("This Idempotency-Key was used with a different body.", code="IDEMPOTENCY_KEY_REUSED") from error
+    except IdempotencyAlreadyInProgressError as error:
+        raise Conflict("A request with this Idempotency-Key is in progress.", code="REQUEST_IN_PROGRESS") from error

@@ -1,4 +1,4 @@
-"""DynamoDB and SES requests and items read, counted with botocore event hooks."""
+"""Count AWS requests (and DynamoDB items read) with botocore's event hooks, not by guessing."""
 
 from __future__ import annotations
 
@@ -7,6 +7,21 @@ from contextlib import contextmanager
 from typing import Any, Iterator
 
 import boto3
+
+
+@contextmanager
+def counted_requests(client: Any) -> Iterator[Counter]:
+    """Counts the operations `client` sends while the block runs, by operation name."""
+    counts: Counter = Counter()
+
+    def count(model: Any, **kwargs: Any) -> None:
+        counts[model.name] += 1
+
+    client.meta.events.register("before-call.*.*", count)
+    try:
+        yield counts
+    finally:
+        client.meta.events.unregister("before-call.*.*", count)
 
 
 @contextmanager
