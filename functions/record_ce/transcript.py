@@ -7,6 +7,7 @@ import io
 from typing import Any
 
 from ccp.api import points_json
+from ccp.pdf_text import latin1
 from record_ce.service import Transcript
 
 CSV_COLUMNS = [
@@ -80,7 +81,7 @@ def as_pdf(transcript: Transcript) -> bytes:
     pdf.set_font("Helvetica", "B", 16)
     pdf.cell(0, 10, "Continuing Education Transcript", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", size=10)
-    pdf.cell(0, 6, _latin1(f"{member.first_name} {member.last_name}  (member {member.member_id})"), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 6, latin1(f"{member.first_name} {member.last_name}  (member {member.member_id})"), new_x="LMARGIN", new_y="NEXT")
     pdf.cell(0, 6, f"Generated {transcript.generated_on.isoformat()}", new_x="LMARGIN", new_y="NEXT")
     for s in transcript.sections:
         pdf.ln(4)
@@ -107,12 +108,7 @@ def as_pdf(transcript: Transcript) -> bytes:
                 table.row(
                     [
                         a.start_date.isoformat(), a.end_date.isoformat(), a.category.value.replace("_", " "),
-                        _latin1(title), str(a.points), str(a.eligible[s.credential]),
+                        latin1(title), str(a.points), str(a.eligible[s.credential]),
                     ]
                 )
     return bytes(pdf.output())
-
-
-def _latin1(text: str) -> str:
-    # The core PDF fonts are Latin-1; replace what they cannot draw rather than fail.
-    return text.encode("latin-1", "replace").decode("latin-1")

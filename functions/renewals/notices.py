@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from ccp.data.outbound import SES_BULK_LIMIT, Delivery
 from ccp.data.records import Contact, NoticeClaim
 from ccp.data.renewals import RenewalRepository
+from ccp.pdf_text import latin1
 
 STALE_CLAIM_AFTER = timedelta(minutes=15)
 MAX_ATTEMPTS = 5
@@ -251,14 +252,10 @@ def _letter_page(pdf, claim: NoticeClaim, subject: str, body: str) -> None:
     pdf.set_font("Helvetica", size=11)
     lines = [claim.contact.name, address.line1, address.line2, f"{address.city}, {address.state} {address.postal_code}", address.country]
     for line in filter(None, lines):
-        pdf.cell(0, 6, _latin1(line), new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 6, latin1(line), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(10)
     pdf.set_font("Helvetica", "B", 12)
-    pdf.multi_cell(0, 7, _latin1(subject), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 7, latin1(subject), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
     pdf.set_font("Helvetica", size=11)
-    pdf.multi_cell(0, 6, _latin1(body), new_x="LMARGIN", new_y="NEXT")
-
-
-def _latin1(text: str) -> str:
-    return text.encode("latin-1", "replace").decode("latin-1")
+    pdf.multi_cell(0, 6, latin1(body), new_x="LMARGIN", new_y="NEXT")

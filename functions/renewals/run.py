@@ -8,6 +8,8 @@ the index partition of what is due, so items read follow the notices due (no Sca
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -317,7 +319,4 @@ def _money(amount: Decimal) -> str:
 def _page_tag(start_key: dict[str, Any] | None) -> str:
     if not start_key:
         return "p0"
-    import hashlib
-    import json
-
     return "p" + hashlib.sha256(json.dumps(start_key, sort_keys=True, default=str).encode()).hexdigest()[:10]
