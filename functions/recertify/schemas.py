@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from ccp.api import Points
-from ccp.rules.versions import Category
+from record_ce.schemas import ActivityFieldsIn
 
 APPLICATION_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}\.[0-9A-F]{8}$"
 AUDIT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}\.\d{4}\.[A-Z]{2,8}$"
@@ -21,13 +20,7 @@ class Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class EvidenceActivityIn(Request):
-    category: Category
-    title: str = Field(min_length=1, max_length=200)
-    provider: str | None = Field(default=None, max_length=200)
-    points: Decimal = Field(max_digits=7, decimal_places=2)
-    start_date: date
-    end_date: date
+class EvidenceActivityIn(ActivityFieldsIn):
     document_ids: list[str] = Field(default=[], max_length=10)
 
 

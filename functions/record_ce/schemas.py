@@ -22,14 +22,19 @@ class Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class CeActivityIn(Request):
-    credentials: list[str] = Field(min_length=1, max_length=10)
+class ActivityFieldsIn(Request):
+    """The facts of a CE activity, as the AMTrax form asks for them."""
+
     category: Category
     title: str = Field(min_length=1, max_length=200)
     provider: str | None = Field(default=None, max_length=200)
     points: Decimal = Field(max_digits=7, decimal_places=2)
     start_date: date
     end_date: date
+
+
+class CeActivityIn(ActivityFieldsIn):
+    credentials: list[str] = Field(min_length=1, max_length=10)
     attested: StrictBool
 
 
