@@ -25,3 +25,34 @@ def aws():
 from ccp_local.moto_atomic import make_dynamodb_writes_atomic  # noqa: E402
 
 make_dynamodb_writes_atomic()
+
+
+# ---- PII canaries ------------------------------------------------------------------------
+# Names, emails and addresses the tests give members. None may appear in any log line: the
+# captured logs and output of every test, and the local stack's function logs.
+PII_CANARIES = (
+    "Ann Bee", "ann@example.org", "Pat Lee", "pat.lee@example.org", "1 Main St", "9 Elm St",
+    "Rita Renew", "rita.renew@example.org", "lapsed@example.org", "audited@example.org", "Oak St",
+)
+_pii_found: list[str] = []
+
+
+def pytest_runtest_logreport(report):
+    for section, content in report.sections:
+        if not section.startswith("Captured"):
+            continue
+        for canary in PII_CANARIES:
+            if canary in content:
+                _pii_found.append(f"{report.nodeid} [{section}]: {canary!r}")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    from pathlib import Path
+
+    logs = Path(__file__).resolve().parents[1] / ".ccp-local" / "logs"
+    for log in logs.glob("*.log") if logs.exists() else []:
+        text = log.read_text(errors="replace")
+        _pii_found.extend(f"{log.name}: {canary!r}" for canary in PII_CANARIES if canary in text)
+    if _pii_found:
+        print("\nPII canaries found in logs:\n  " + "\n  ".join(sorted(set(_pii_found))[:50]))
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -1,0 +1,85 @@
+"""Every route of the template, called by the wrong caller: refused, and no DynamoDB request is made."""
+
+import re
+
+import pytest
+
+from ccp_local import template as tpl
+from ccp_local.counting import counted_requests
+from ccp_local.events import member_claims, staff_claims
+from ccp_local.inprocess import deployed_stack
+
+ROUTES = tpl.api_routes()
+SPECS = {s.logical_id: s for s in tpl.functions()}
+VICTIM = "MVICTIM0001"
+SAMPLE = {
+    "member_id": VICTIM, "activity_id": "20260101000000-abcd1234", "invoice_id": "RMA-20260410",
+    "application_id": f"{VICTIM}.ABCDEF12", "document_id": "DABCDEF123456", "audit_id": f"{VICTIM}.2025.RMA",
+}
+
+
+def concrete(path: str) -> str:
+    return re.sub(r"{(\w+)}", lambda m: SAMPLE[m.group(1)], path)
+
+
+def handler_path(route) -> str:
+    return SPECS[route.function].handler
+
+
+@pytest.fixture(scope="module")
+def stack():
+    with deployed_stack() as deployed:
+        yield deployed
+
+
+def clients():
+    from ccp.data.dynamo import low_level_client, table
+
+    return table().meta.client, low_level_client()
+
+
+def call(stack, route, claims):
+    body = {"anything": True} if route.method in ("POST", "PATCH") else None
+    clients()  # built before counting, so only requests count
+    with counted_requests(clients()[0]) as on_table, counted_requests(clients()[1]) as low_level:
+        response = stack.api(handler_path(route), route.method, route.path, concrete(route.path), claims=claims, body=body)
+    return response, sum(on_table.values()) + sum(low_level.values())
+
+
+MEMBER_ROUTES = [r for r in ROUTES if r.path.startswith("/members/{member_id}")]
+STAFF_ROUTES = [r for r in ROUTES if r.path.startswith("/staff/")]
+
+
+def route_id(route):
+    return f"{route.method} {route.path}"
+
+
+@pytest.mark.parametrize("route", MEMBER_ROUTES, ids=route_id)
+def test_a_member_on_another_members_records_is_refused_before_any_data_access(stack, route):
+    response, requests = call(stack, route, member_claims("MINTRUDER01"))
+    assert response["statusCode"] == 403
+    assert requests == 0
+
+
+@pytest.mark.parametrize("route", STAFF_ROUTES, ids=route_id)
+def test_a_member_on_a_staff_route_is_refused_before_any_data_access(stack, route):
+    response, requests = call(stack, route, member_claims(VICTIM))
+    assert response["statusCode"] == 403
+    assert requests == 0
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=route_id)
+def test_no_token_is_401_before_any_data_access(stack, route):
+    response, requests = call(stack, route, None)
+    assert response["statusCode"] == 401
+    assert requests == 0
+
+
+def test_every_route_is_in_the_matrix():
+    assert {route_id(r) for r in ROUTES} == {route_id(r) for r in MEMBER_ROUTES + STAFF_ROUTES}
+
+
+def test_staff_pass_the_access_check_on_every_route(stack):
+    for route in ROUTES:
+        response, _ = call(stack, route, staff_claims())
+        assert response["statusCode"] not in (401, 403), route_id(route)
