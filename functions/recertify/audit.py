@@ -96,17 +96,12 @@ class AuditService:
         """Members who rolled over in `year`, from the archived cycles, in a stable order."""
         entries = {}
         for shard in range(keys.index_shards()):
-            start = None
-            while True:
-                page = self._renewals.page("gsi2", keys.dated_partition("ROLLOVER", str(year), shard), None, start, 500)
-                for item in page.items:
+            for items in self._renewals.pages("gsi2", keys.dated_partition("ROLLOVER", str(year), shard), size=500):
+                for item in items:
                     entries[(item["member_id"], item["code"])] = {
                         "member_id": item["member_id"], "code": item["code"], "cycle_start": item["cycle_start"],
                         "cycle_end": item["cycle_end"], "contact": item.get("contact"),
                     }
-                if not page.next_key:
-                    break
-                start = page.next_key
         return [entries[k] for k in sorted(entries)]
 
     # ---- members and staff ---------------------------------------------------------------
@@ -139,7 +134,7 @@ class AuditService:
         for month in (add_months(today.replace(day=1), -1), today.replace(day=1)):
             for shard in range(keys.index_shards()):
                 partition = keys.dated_partition("AUDIT_DUE", f"{month:%Y-%m}", shard)
-                for audit in self._repo.audits_due(partition, "31#"):
+                for audit in self._repo.open_audits(partition):
                     if audit.state == "open" and audit.deadline < today:
                         decision = Decision(by="system", at=moment, action="failed", note="no proof by the deadline")
                         self._close(audit.audit_id, passed=False, decision=decision, today=today)

@@ -19,8 +19,6 @@ from ccp.rules.versions import RuleBook
 from ccp.standing import credential_status
 from renewals.notices import Notice, NoticeSender, SendTally
 
-PAGE = 200
-
 STATUS_NOTES = {
     "active": "Your certification is active again. Thank you.",
     "inactive": "A renewal fee is past due or your CCP cycle ended without the required points. Pay and record the points earned in that cycle to become active again.",
@@ -46,16 +44,6 @@ class JobSummary:
         }
 
 
-def _pages(repo: RenewalRepository, index: str, partition: str, prefix: str | None):
-    start = None
-    while True:
-        page = repo.page(index, partition, prefix, start, PAGE)
-        yield page.items
-        if not page.next_key:
-            return
-        start = page.next_key
-
-
 class InvoiceUnlock:
     """Opens every locked invoice whose day has come, and tells the member it can be paid."""
 
@@ -75,7 +63,7 @@ class InvoiceUnlock:
             months.insert(0, add_months(today.replace(day=1), -1))
         for month in months:
             for shard in range(self._shards):
-                for items in _pages(self._repo, "gsi3", keys.dated_partition("UNLOCK", f"{month:%Y-%m}", shard), None):
+                for items in self._repo.pages("gsi3", keys.dated_partition("UNLOCK", f"{month:%Y-%m}", shard)):
                     summary.items_read += len(items)
                     for item in items:
                         invoice = InvoiceRecord.model_validate(item)
@@ -127,7 +115,7 @@ class StatusSweep:
             for kind in kinds:
                 for shard in range(self._shards):
                     partition = keys.dated_partition(kind, f"{deadline:%Y-%m}", shard)
-                    for items in _pages(self._repo, "gsi2", partition, keys.day_prefix(deadline)):
+                    for items in self._repo.pages("gsi2", partition, keys.day_prefix(deadline)):
                         summary.items_read += len(items)
                         candidates |= {(i["member_id"], i.get("credential") or i["code"]) for i in items}
         notices = []

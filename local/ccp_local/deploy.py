@@ -80,8 +80,8 @@ def translate(sam: dict[str, Any], template_dir: Path, *, s3: Any, iam: Any, reg
 
 
 class _Resolver:
-    """Resolves the few intrinsics the Cognito properties use: Ref (parameters, pseudo parameters,
-    already-created resources), Fn::GetAtt ...Arn and Fn::Sub."""
+    """Resolves what is known before the stack exists: Ref (parameters, pseudo parameters,
+    resources provisioned here), Fn::GetAtt ...Arn of those, and Fn::Sub naming only known values."""
 
     def __init__(self, cfn: dict[str, Any], region: str):
         self.values: dict[str, str] = {"AWS::Region": region, "AWS::AccountId": "123456789012", "AWS::StackName": STACK_NAME}
@@ -155,7 +155,8 @@ def _provision_unsupported(cfn: dict[str, Any], session: Any, region: str) -> di
         resolve.values[logical] = template["TemplateName"]
     provisioned = {k for k, v in cfn["Resources"].items() if v["Type"].startswith(PROVISIONED_HERE)}
     cfn["Resources"] = {k: v for k, v in cfn["Resources"].items() if k not in provisioned}
-    resolve.values = {k: v for k, v in resolve.values.items() if k in provisioned}
+    # One pass puts the provisioned ids in, and resolves parameters moto's Fn::Sub would leave as
+    # ${Param}; intrinsics naming stack resources stay for moto's CloudFormation.
     cfn["Resources"] = resolve(cfn["Resources"])
     cfn["Outputs"] = resolve(cfn.get("Outputs", {}))
     return {k: resolve.values[k] for k in provisioned}
@@ -167,7 +168,6 @@ def deploy(region: str = "us-east-1", template_path: Path = tpl.TEMPLATE_PATH, s
     sam = tpl.load(template_path)
     cfn = translate(sam, template_path.parent, s3=session.client("s3"), iam=session.client("iam"), region=region)
     provisioned = _provision_unsupported(cfn, session, region)
-    cfn = _substitute_parameters(cfn, region)
     cloudformation = session.client("cloudformation")
     cloudformation.create_stack(
         StackName=stack_name,
@@ -188,25 +188,6 @@ def deploy(region: str = "us-east-1", template_path: Path = tpl.TEMPLATE_PATH, s
         if resource["Type"] == "AWS::Lambda::Function"
     }
     return Deployment(stack_name=stack_name, outputs=outputs, physical_ids=physical, functions=functions)
-
-
-def _substitute_parameters(cfn: dict[str, Any], region: str) -> dict[str, Any]:
-    """moto's Fn::Sub leaves ${Parameter} in place: resolve every Fn::Sub that names only
-    parameters and pseudo parameters (ones naming resources stay for moto)."""
-    known = _Resolver(cfn, region).values
-
-    def walk(value: Any) -> Any:
-        if isinstance(value, dict):
-            if set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
-                names = re.findall(r"\$\{([^}!]+)\}", value["Fn::Sub"])
-                if names and all(n in known for n in names):
-                    return re.sub(r"\$\{([^}!]+)\}", lambda m: known[m.group(1)], value["Fn::Sub"])
-            return {k: walk(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [walk(v) for v in value]
-        return value
-
-    return {**cfn, "Resources": walk(cfn["Resources"]), "Outputs": walk(cfn.get("Outputs", {}))}
 
 
 def _wait(cloudformation: Any, stack_name: str, timeout: float = 60) -> None:

@@ -9,20 +9,12 @@ from ccp_local.events import FakeLambdaContext, api_event, member_claims, staff_
 
 @pytest.fixture
 def table(aws):
+    from ccp_local.inprocess import reset_cached_dependencies
+
     os.environ["TABLE_NAME"] = TABLE_NAME
-    from ccp import settings
-    from ccp.data import dynamo
-
-    settings.table_settings.cache_clear()
-    dynamo.table.cache_clear()
-    dynamo.low_level_client.cache_clear()
-    import record_ce.handler as handler
-
-    handler.service.cache_clear()
+    reset_cached_dependencies()
     yield create_table()
-    dynamo.table.cache_clear()
-    dynamo.low_level_client.cache_clear()
-    handler.service.cache_clear()
+    reset_cached_dependencies()
 
 
 class Api:

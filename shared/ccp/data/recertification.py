@@ -107,8 +107,9 @@ class RecertificationRepository:
         items = query_all(self._table, IndexName="gsi2", KeyConditionExpression=Key("gsi2pk").eq(f"AUDITS#{year}"))
         return [AuditRecord.model_validate(i) for i in items]
 
-    def audits_due(self, partition: str, day_prefix: str) -> list[AuditRecord]:
-        items = query_all(self._table, IndexName="gsi3", KeyConditionExpression=Key("gsi3pk").eq(partition) & Key("gsi3sk").lte(day_prefix + "~"))
+    def open_audits(self, partition: str) -> list[AuditRecord]:
+        """Open audits listed under an AUDIT_DUE month partition (closed ones leave the index)."""
+        items = query_all(self._table, IndexName="gsi3", KeyConditionExpression=Key("gsi3pk").eq(partition))
         return [AuditRecord.model_validate(i) for i in items]
 
     def save_audit(self, before: AuditRecord, after: AuditRecord, credential: tuple[CredentialRecord, CredentialRecord] | None = None) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Iterator
 
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
@@ -70,6 +70,16 @@ class RenewalRepository:
         with translated_errors():
             response = self._table.query(**kwargs)
         return Page(items=response.get("Items", []), next_key=response.get("LastEvaluatedKey"))
+
+    def pages(self, index: str, partition: str, sort_prefix: str | None = None, size: int = 200) -> Iterator[list[dict[str, Any]]]:
+        """Every page of an index partition, in order."""
+        start = None
+        while True:
+            page = self.page(index, partition, sort_prefix, start, size)
+            yield page.items
+            if not page.next_key:
+                return
+            start = page.next_key
 
     def stale_claims(self, shard: int, stale_before: str, start_key: dict | None, limit: int) -> Page:
         """Claims not marked sent, claimed before `stale_before` (crashed or failed runs)."""
