@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml shared/requirements.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test install lint clean bench
+.PHONY: run test install lint clean bench proof
 
 $(STAMP): pyproject.toml shared/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ run: install
 test: install
 	$(BIN)/cfn-lint infra/template.yaml
 	$(BIN)/python -m pytest
+
+## The proof suites alone (access, mass assignment, fuzzing, faults, PII, least privilege): one table of figures.
+proof: install
+	$(BIN)/python -m pytest -q tests/proof tests/infrastructure/test_template.py
 
 lint: install
 	$(BIN)/cfn-lint infra/template.yaml

@@ -20,7 +20,7 @@ CODES = ["RMA", "RMA", "RMA", "RPT", "RPT", "CMAS", "MLT", "MLS", "RDA", "CMLA",
 CHUNK = 500
 
 
-def seed_population(members: int, *, today: date, rng_seed: int = 7) -> None:
+def seed_population(members: int, *, today: date, rng_seed: int = 7, progress: bool = True) -> None:
     from record_ce.service import ActivityRequest, CeService, NewCredential, NewMember
 
     service = CeService(MemberRepository(table()), default_rule_book())
@@ -44,7 +44,7 @@ def seed_population(members: int, *, today: date, rng_seed: int = 7) -> None:
                 activities,
             )
         )
-    with tqdm(total=members, desc=f"seeding {members:,} members", unit="member", leave=False) as bar:
+    with tqdm(total=members, desc=f"seeding {members:,} members", unit="member", leave=False, disable=not progress) as bar:
         for start in range(0, members, CHUNK):
             chunk = requests[start : start + CHUNK]
             service.import_members(chunk, today=today, now=now)

@@ -2,6 +2,8 @@ import os
 
 import pytest
 
+from tests.support import figures
+
 # Never reach a real AWS account from tests.
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ["AWS_ACCESS_KEY_ID"] = "testing"
@@ -33,14 +35,18 @@ make_dynamodb_writes_atomic()
 PII_CANARIES = (
     "Ann Bee", "ann@example.org", "Pat Lee", "pat.lee@example.org", "1 Main St", "9 Elm St",
     "Rita Renew", "rita.renew@example.org", "lapsed@example.org", "audited@example.org", "Oak St",
+    # the local stack's demo members, whom the system and fuzzing suites' stacks hold
+    "Maria Santos", "maria.santos", "James Okafor", "Dorothy Klein",
 )
 _pii_found: list[str] = []
+_pii_scanned = {"captured sections": 0, "function log lines": 0}
 
 
 def pytest_runtest_logreport(report):
     for section, content in report.sections:
         if not section.startswith("Captured"):
             continue
+        _pii_scanned["captured sections"] += 1
         for canary in PII_CANARIES:
             if canary in content:
                 _pii_found.append(f"{report.nodeid} [{section}]: {canary!r}")
@@ -52,7 +58,19 @@ def pytest_sessionfinish(session, exitstatus):
     logs = Path(__file__).resolve().parents[1] / ".ccp-local" / "logs"
     for log in logs.glob("*.log") if logs.exists() else []:
         text = log.read_text(errors="replace")
+        _pii_scanned["function log lines"] += text.count("\n")
         _pii_found.extend(f"{log.name}: {canary!r}" for canary in PII_CANARIES if canary in text)
+    figures.record("PII", "canaries (names, emails, addresses)", len(PII_CANARIES))
+    figures.record("PII", "captured log sections / function log lines scanned",
+                   f"{_pii_scanned['captured sections']:,} / {_pii_scanned['function log lines']:,}")
+    figures.record("PII", "canaries found", len(set(_pii_found)))
     if _pii_found:
         print("\nPII canaries found in logs:\n  " + "\n  ".join(sorted(set(_pii_found))[:50]))
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The proof suites' figures as one table (`make proof` runs just those suites)."""
+    if figures.FIGURES:
+        terminalreporter.write_sep("=", "proof figures")
+        terminalreporter.write_line(figures.table())

@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ccp.api import current_caller, install_boundary, once_per_key, request_moment, request_today, resolve
+from ccp.api import WITH_BODY, current_caller, documented, install_boundary, once_per_key, request_moment, request_today, resolve
 from ccp.data.dynamo import table
 from ccp.data.members import MemberRepository
 from ccp.data.outbound import EventPublisher, MailBatchStore, Mailer
@@ -93,7 +93,7 @@ def _audit_out(audit) -> AuditOut:
 # ---- member routes ---------------------------------------------------------------------
 
 
-@app.get("/members/<member_id>/recertification-options")
+@app.get("/members/<member_id>/recertification-options", responses=documented(200, "Open and closed paths.", 404))
 def recertification_options(member_id: MemberId, credential: Annotated[str, Query(min_length=2, max_length=8)]) -> OptionsOut:
     code, options = service().options(member_id, credential, request_today(app))
     return OptionsOut(
@@ -103,7 +103,7 @@ def recertification_options(member_id: MemberId, credential: Annotated[str, Quer
     )
 
 
-@app.post("/members/<member_id>/recertifications")
+@app.post("/members/<member_id>/recertifications", responses=documented(201, "Applied.", *WITH_BODY, 404, 409))
 def apply(member_id: MemberId, body: Annotated[ApplicationIn, Body()]) -> Response[ApplicationOut]:
     def create() -> dict:
         request = Application(
@@ -124,12 +124,12 @@ def apply(member_id: MemberId, body: Annotated[ApplicationIn, Body()]) -> Respon
     return Response(status_code=201, content_type="application/json", body=ApplicationOut.model_validate(result))
 
 
-@app.get("/members/<member_id>/recertifications/<application_id>")
+@app.get("/members/<member_id>/recertifications/<application_id>", responses=documented(200, "The application.", 404))
 def get_application(member_id: MemberId, application_id: ApplicationId) -> ApplicationOut:
     return _application_out(service().application(member_id, application_id))
 
 
-@app.post("/members/<member_id>/documents")
+@app.post("/members/<member_id>/documents", responses=documented(201, "A presigned upload.", *WITH_BODY, 404, 409))
 def new_document(member_id: MemberId, body: Annotated[DocumentIn, Body()]) -> Response[DocumentOut]:
     document, form = service().new_document(
         member_id, purpose=body.purpose, content_type=body.content_type, filename=body.filename, size=body.size_bytes,
@@ -142,14 +142,14 @@ def new_document(member_id: MemberId, body: Annotated[DocumentIn, Body()]) -> Re
     return Response(status_code=201, content_type="application/json", body=out)
 
 
-@app.get("/members/<member_id>/documents/<document_id>")
+@app.get("/members/<member_id>/documents/<document_id>", responses=documented(200, "A download link.", 404))
 def document_link(member_id: MemberId, document_id: DocumentIdPath) -> DocumentLinkOut:
     document, url = service().document_link(member_id, document_id)
     return DocumentLinkOut(document_id=document.document_id, filename=document.filename, content_type=document.content_type,
                            purpose=document.purpose, download_url=url)
 
 
-@app.get("/members/<member_id>/audits")
+@app.get("/members/<member_id>/audits", responses=documented(200, "The member's audits.", 404))
 def member_audits(member_id: MemberId) -> AuditList:
     return AuditList(audits=[_audit_out(a) for a in audits().member_audits(member_id)])
 
@@ -157,14 +157,14 @@ def member_audits(member_id: MemberId) -> AuditList:
 # ---- staff routes ----------------------------------------------------------------------
 
 
-@app.get("/staff/recertifications")
+@app.get("/staff/recertifications", responses=documented(200, "Applications in a state."))
 def review_queue(
     state: Annotated[str, Query(pattern=r"^(submitted|staff_review|exam_authorized)$")] = "submitted",
 ) -> ApplicationList:
     return ApplicationList(applications=[_application_out(a) for a in service().queue(state)])
 
 
-@app.post("/staff/recertifications/<application_id>/decision")
+@app.post("/staff/recertifications/<application_id>/decision", responses=documented(200, "Decided.", *WITH_BODY, 404, 409))
 def decide(application_id: ApplicationId, body: Annotated[StaffDecisionIn, Body()]) -> ApplicationOut:
     decided = service().decide(
         application_id, approve=body.decision == "approve", note=body.note, staff=current_caller(app).subject,
@@ -173,7 +173,7 @@ def decide(application_id: ApplicationId, body: Annotated[StaffDecisionIn, Body(
     return _application_out(decided)
 
 
-@app.post("/staff/recertifications/<application_id>/exam-result")
+@app.post("/staff/recertifications/<application_id>/exam-result", responses=documented(200, "Recorded.", *WITH_BODY, 404, 409))
 def exam_result(application_id: ApplicationId, body: Annotated[ExamResultIn, Body()]) -> ApplicationOut:
     recorded = service().record_exam(
         application_id, passed=body.passed, exam_date=body.exam_date, staff=current_caller(app).subject,
@@ -182,12 +182,12 @@ def exam_result(application_id: ApplicationId, body: Annotated[ExamResultIn, Bod
     return _application_out(recorded)
 
 
-@app.get("/staff/audits")
+@app.get("/staff/audits", responses=documented(200, "The year's audits."))
 def year_audits(year: Annotated[int, Query(ge=2000, le=2100)]) -> AuditList:
     return AuditList(audits=[_audit_out(a) for a in audits().year_audits(year)])
 
 
-@app.post("/staff/audits/<audit_id>/decision")
+@app.post("/staff/audits/<audit_id>/decision", responses=documented(200, "Decided.", *WITH_BODY, 404, 409))
 def audit_decision(audit_id: AuditId, body: Annotated[AuditDecisionIn, Body()]) -> AuditOut:
     decided = audits().decide(
         audit_id, passed=body.decision == "passed", note=body.note, staff=current_caller(app).subject,

@@ -16,7 +16,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ccp.api import current_caller, install_boundary, once_per_key, request_moment, request_today, resolve
+from ccp.api import WITH_BODY, current_caller, documented, install_boundary, once_per_key, request_moment, request_today, resolve
 from ccp.data.dynamo import table
 from ccp.data.members import MemberRepository
 from ccp.settings import IndexSettings, ObservabilitySettings, TableSettings
@@ -50,6 +50,11 @@ install_boundary(app, logger)
 
 MemberId = Annotated[str, Path(pattern=MEMBER_ID_PATTERN)]
 ActivityId = Annotated[str, Path(pattern=ACTIVITY_ID_PATTERN)]
+TRANSCRIPT_CONTENT = {
+    "application/json": {"schema": {"type": "object"}},
+    "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+    "text/csv": {"schema": {"type": "string"}},
+}
 
 
 @lru_cache(maxsize=1)
@@ -57,7 +62,7 @@ def service() -> CeService:
     return CeService(MemberRepository(table()), default_rule_book())
 
 
-@app.get("/members/<member_id>")
+@app.get("/members/<member_id>", responses=documented(200, "The member and their credentials.", 404))
 def get_member(member_id: MemberId) -> MemberOut:
     view = service().member(member_id, request_today(app))
     profile = view.state.profile
@@ -73,7 +78,7 @@ def get_member(member_id: MemberId) -> MemberOut:
     )
 
 
-@app.post("/members/<member_id>/ce-activities")
+@app.post("/members/<member_id>/ce-activities", responses=documented(201, "Recorded.", *WITH_BODY, 404, 409))
 def record_activity(member_id: MemberId, body: Annotated[CeActivityIn, Body()]) -> Response[CeActivityCreated]:
     def create() -> dict:
         request = ActivityRequest(
@@ -91,17 +96,17 @@ def record_activity(member_id: MemberId, body: Annotated[CeActivityIn, Body()]) 
     return Response(status_code=201, content_type="application/json", body=CeActivityCreated.model_validate(result))
 
 
-@app.get("/members/<member_id>/ce-activities")
+@app.get("/members/<member_id>/ce-activities", responses=documented(200, "The member's activities.", 404))
 def list_activities(
     member_id: MemberId,
     credential: Annotated[str | None, Query(max_length=8)] = None,
-    cycle: Annotated[str | None, Query(max_length=10)] = None,
+    cycle: Annotated[str | None, Query(max_length=10, description="current, or a cycle start date (YYYY-MM-DD)")] = None,
 ) -> CeActivityList:
     activities = service().activities(member_id, credential=credential, cycle=cycle)
     return CeActivityList(activities=[_activity_out(a) for a in activities])
 
 
-@app.patch("/members/<member_id>/ce-activities/<activity_id>")
+@app.patch("/members/<member_id>/ce-activities/<activity_id>", responses=documented(200, "Corrected.", *WITH_BODY, 404, 409))
 def correct_activity(member_id: MemberId, activity_id: ActivityId, body: Annotated[CeActivityPatch, Body()]) -> CeActivityCreated:
     changes = body.model_dump(exclude_unset=True, exclude={"attested"})
     updated = service().update(
@@ -110,13 +115,13 @@ def correct_activity(member_id: MemberId, activity_id: ActivityId, body: Annotat
     return _created(updated)
 
 
-@app.delete("/members/<member_id>/ce-activities/<activity_id>")
+@app.delete("/members/<member_id>/ce-activities/<activity_id>", responses=documented(204, "Removed.", 404, 409, content={}))
 def delete_activity(member_id: MemberId, activity_id: ActivityId):
     service().delete(member_id, activity_id, today=request_today(app))
     return Response(status_code=204)
 
 
-@app.get("/members/<member_id>/progress")
+@app.get("/members/<member_id>/progress", responses=documented(200, "Progress per held credential.", 404))
 def progress(member_id: MemberId) -> list[ProgressOut]:
     return [
         ProgressOut(
@@ -135,11 +140,11 @@ def progress(member_id: MemberId) -> list[ProgressOut]:
     ]
 
 
-@app.get("/members/<member_id>/transcript")
+@app.get("/members/<member_id>/transcript", responses=documented(200, "The transcript as JSON, PDF or CSV.", 404, content=TRANSCRIPT_CONTENT))
 def transcript(
     member_id: MemberId,
     credential: Annotated[str | None, Query(max_length=8)] = None,
-    cycle: Annotated[str | None, Query(max_length=10)] = None,
+    cycle: Annotated[str | None, Query(max_length=10, description="current, or a cycle start date (YYYY-MM-DD)")] = None,
     format: Annotated[TranscriptFormat | None, Query(description="overrides the Accept header")] = None,
 ):
     result = service().transcript(member_id, credential=credential, cycle=cycle, today=request_today(app))
@@ -153,7 +158,7 @@ def transcript(
     return Response(200, "application/json", render.as_json(result))
 
 
-@app.post("/staff/members")
+@app.post("/staff/members", responses=documented(201, "Created.", *WITH_BODY, 409))
 def create_member(body: Annotated[NewMemberIn, Body()]) -> Response[MemberCreated]:
     def create() -> dict:
         request = NewMember(

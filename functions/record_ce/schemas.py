@@ -4,17 +4,21 @@ fields, so a client can never set a server-owned field (status, counted points, 
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from ccp.api import Points
+from ccp.api import Points, json_number
 from ccp.data.records import Address
 from ccp.rules.versions import Category
 
 MEMBER_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 ACTIVITY_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+PointsIn = json_number()
+# No "@" and no white space, spelled out: JSON Schema's \s (ECMA-262) and pydantic's (Unicode)
+# disagree on U+0085 and U+FEFF, and the document must mean what the server checks.
+_EMAIL_PART = r"[^@\s\x85\ufeff]+"
+EMAIL_PATTERN = rf"^{_EMAIL_PART}@{_EMAIL_PART}\.{_EMAIL_PART}$"
 CREDENTIAL_CODE = Field(min_length=2, max_length=8, pattern=r"^[A-Za-z]+$")
 
 
@@ -28,7 +32,7 @@ class ActivityFieldsIn(Request):
     category: Category
     title: str = Field(min_length=1, max_length=200)
     provider: str | None = Field(default=None, max_length=200)
-    points: Decimal = Field(max_digits=7, decimal_places=2)
+    points: PointsIn
     start_date: date
     end_date: date
 
@@ -39,14 +43,15 @@ class CeActivityIn(ActivityFieldsIn):
 
 
 class CeActivityPatch(Request):
-    """A correction: any of the activity's facts, attested again."""
+    """A correction: any of the activity's facts, attested again. A fact left out stays as it
+    was; none can be set to null (only `provider` is optional, and null clears it)."""
 
-    category: Category | None = None
-    title: str | None = Field(default=None, min_length=1, max_length=200)
+    category: Category = None
+    title: str = Field(default=None, min_length=1, max_length=200)
     provider: str | None = Field(default=None, max_length=200)
-    points: Decimal | None = Field(default=None, max_digits=7, decimal_places=2)
-    start_date: date | None = None
-    end_date: date | None = None
+    points: PointsIn = None
+    start_date: date = None
+    end_date: date = None
     attested: StrictBool
 
 
@@ -123,7 +128,7 @@ class NewCredentialIn(Request):
 class NewMemberIn(Request):
     first_name: str = Field(min_length=1, max_length=100)
     last_name: str = Field(min_length=1, max_length=100)
-    email: str = Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    email: str = Field(max_length=254, pattern=EMAIL_PATTERN)
     mailing_address: Address | None = None
     mail_opt_out: StrictBool = False
     credentials: list[NewCredentialIn] = Field(min_length=1, max_length=10)

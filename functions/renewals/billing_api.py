@@ -12,7 +12,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ccp.api import install_boundary, once_per_key, request_moment, request_today, resolve
+from ccp.api import WITH_BODY, documented, install_boundary, once_per_key, request_moment, request_today, resolve
 from ccp.data.dynamo import table
 from ccp.data.members import MemberRepository
 from ccp.data.outbound import EventPublisher
@@ -39,7 +39,7 @@ def service() -> BillingService:
     return BillingService(MemberRepository(table()), RenewalRepository(table()), default_rule_book(), events, RecertificationRepository(table()))
 
 
-@app.get("/members/<member_id>/invoices")
+@app.get("/members/<member_id>/invoices", responses=documented(200, "The member's invoices.", 404))
 def list_invoices(member_id: MemberId) -> InvoiceList:
     views = service().invoices(member_id, request_today(app))
     return InvoiceList(
@@ -47,7 +47,7 @@ def list_invoices(member_id: MemberId) -> InvoiceList:
     )
 
 
-@app.post("/members/<member_id>/invoices/<invoice_id>/payments")
+@app.post("/members/<member_id>/invoices/<invoice_id>/payments", responses=documented(201, "Paid.", *WITH_BODY, 404, 409))
 def pay(member_id: MemberId, invoice_id: InvoiceId, body: Annotated[PaymentIn, Body()]) -> Response[PaymentOut]:
     def create() -> dict:
         result = service().pay(

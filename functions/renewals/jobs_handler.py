@@ -34,7 +34,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 def _sender() -> NoticeSender:
     settings = NoticeSettings.from_env()
     return NoticeSender(
-        RenewalRepository(table()), Mailer(settings.sender_email), MailBatchStore(settings.mail_batch_bucket),
+        RenewalRepository(table(for_jobs=True)), Mailer(settings.sender_email), MailBatchStore(settings.mail_batch_bucket),
         settings.email_template_prefix, common={"portal_url": settings.portal_url},
     )
 
@@ -42,7 +42,7 @@ def _sender() -> NoticeSender:
 @lru_cache(maxsize=1)
 def _run() -> RenewalRun:
     queue = WorkQueue(WorkQueueSettings.from_env().renewal_queue_url)
-    return RenewalRun(RenewalRepository(table()), _sender(), queue, default_rule_book())
+    return RenewalRun(RenewalRepository(table(for_jobs=True)), _sender(), queue, default_rule_book())
 
 
 def _moment(event: dict):
@@ -63,8 +63,11 @@ def _count(summary: dict) -> None:
 @logger.inject_lambda_context
 @metrics.log_metrics
 def renewal_notices(event: dict, context: LambdaContext) -> dict:
+    """The daily run. Staff re-drive parked notices by invoking it with `"detail": {"redrive_parked": true}`:
+    they go back to the claims and this run's heal units send them."""
     moment = _moment(event)
-    summary = _run().run_day(moment, inline_budget=WorkQueueSettings.from_env().inline_item_budget).as_dict()
+    redriven = _run().redrive_parked(moment) if (event.get("detail") or {}).get("redrive_parked") is True else 0
+    summary = {**_run().run_day(moment, inline_budget=WorkQueueSettings.from_env().inline_item_budget).as_dict(), "redriven": redriven}
     _count(summary)
     logger.info("renewal run done", extra={k: v for k, v in summary.items() if k != "postal_batches"})
     return summary
@@ -97,7 +100,7 @@ def renewal_worker(event: dict, context: LambdaContext) -> dict:
 @logger.inject_lambda_context
 @metrics.log_metrics
 def invoice_unlock(event: dict, context: LambdaContext) -> dict:
-    summary = InvoiceUnlock(RenewalRepository(table()), _sender()).run(_moment(event)).as_dict()
+    summary = InvoiceUnlock(RenewalRepository(table(for_jobs=True)), _sender()).run(_moment(event)).as_dict()
     metrics.add_metric(name="InvoicesUnlocked", unit=MetricUnit.Count, value=summary["invoices_unlocked"])
     return summary
 
@@ -106,7 +109,7 @@ def invoice_unlock(event: dict, context: LambdaContext) -> dict:
 @metrics.log_metrics
 def status_sweep(event: dict, context: LambdaContext) -> dict:
     events = EventPublisher(EventSettings.from_env().event_bus_name, source="ccp.renewals")
-    sweep = StatusSweep(MemberRepository(table()), RenewalRepository(table()), _sender(), default_rule_book(), events=events)
+    sweep = StatusSweep(MemberRepository(table(for_jobs=True)), RenewalRepository(table(for_jobs=True)), _sender(), default_rule_book(), events=events)
     summary = sweep.run(_moment(event)).as_dict()
     for status, n in summary["status_changes"].items():
         metrics.add_metric(name=f"StatusChanges.{status}", unit=MetricUnit.Count, value=n)

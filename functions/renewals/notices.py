@@ -12,6 +12,7 @@ import csv
 import io
 import re
 import secrets
+import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -20,10 +21,12 @@ from typing import Any, Protocol
 from ccp.data.outbound import SES_BULK_LIMIT, Delivery
 from ccp.data.records import Contact, NoticeClaim
 from ccp.data.renewals import RenewalRepository
+from ccp.errors import Retryable
 from ccp.pdf_text import latin1
 
 STALE_CLAIM_AFTER = timedelta(minutes=15)
 MAX_ATTEMPTS = 5
+RECORD_SENT_TRIES = 6
 
 
 class MailerPort(Protocol):
@@ -190,7 +193,7 @@ class Outbox:
         deliveries = self._mailer.send_bulk(template, [(c.contact.email, c.data) for c in group])
         self.tally.ses_requests += 1
         delivered = [c for c, d in zip(group, deliveries) if d.ok]
-        self._ledger.mark_sent(delivered, self._moment.isoformat())
+        self._record_sent(delivered)
         for claim in delivered:
             self.tally.sent[(claim.kind, "email")] += 1
         for claim, delivery in zip(group, deliveries):
@@ -210,9 +213,21 @@ class Outbox:
                 self._fail(claim, f"print batch not stored: {type(error).__name__}")
             return
         self.tally.batches.append(key)
-        self._ledger.mark_sent(letters, self._moment.isoformat())
+        self._record_sent(letters)
         for claim in letters:
             self.tally.sent[(claim.kind, "postal")] += 1
+
+    def _record_sent(self, claims: list[NoticeClaim]) -> None:
+        """What went out must be recorded, or a later run would send it again: when the SDK has
+        spent its retries (or its retry quota, under a long throttle), keep trying a while."""
+        for attempt in range(RECORD_SENT_TRIES):
+            try:
+                self._ledger.mark_sent(claims, self._moment.isoformat())
+                return
+            except Retryable:
+                if attempt == RECORD_SENT_TRIES - 1:
+                    raise
+                time.sleep(0.1 * 2**attempt)
 
     def _fail(self, claim: NoticeClaim, error: str) -> None:
         park = claim.attempts + 1 >= MAX_ATTEMPTS

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ccp.api import Points
+from ccp.api import Points, json_number
 
 # Renewals: <credential>-<anniversary YYYYMMDD>; recertification fees: RC-<application token>.
 INVOICE_ID_PATTERN = r"^([A-Z]{2,8}-\d{8}|RC-[0-9A-F]{8})$"
@@ -31,12 +30,15 @@ class InvoiceList(BaseModel):
     invoices: list[InvoiceOut]
 
 
+AmountIn = json_number(gt=0)
+
+
 class PaymentIn(BaseModel):
     """A payment the processor has confirmed."""
 
     model_config = ConfigDict(extra="forbid")
 
-    amount: Decimal = Field(gt=0, max_digits=9, decimal_places=2)
+    amount: AmountIn
     processor_reference: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:\-]+$")
 
 

@@ -85,7 +85,8 @@ class Gateway:
         verifier: TokenVerifier,
         local_routes: dict[tuple[str, str], Callable[[dict[str, list[str]]], tuple[int, str, bytes]]],
     ):
-        self._routes = sorted((_CompiledRoute(r) for r in routes), key=lambda r: -r.specificity)
+        # API Gateway prefers literal segments over parameters, and a declared method over ANY.
+        self._routes = sorted((_CompiledRoute(r) for r in routes), key=lambda r: (-r.specificity, r.route.method == "ANY"))
         self._runtime = runtime
         self._verifier = verifier
         self._local_routes = local_routes
@@ -197,7 +198,11 @@ def serve_api(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:
             if self.command != "HEAD":
                 self.wfile.write(payload)
 
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+        def __getattr__(self, name: str) -> Any:
+            # Every method (QUERY, TRACE, ...) reaches routing: a known path answers 405, not 501.
+            if name.startswith("do_"):
+                return self._serve
+            raise AttributeError(name)
 
         def log_message(self, format: str, *args: Any) -> None:  # request lines stay out of the console
             pass

@@ -60,6 +60,7 @@ class LocalStack:
         from ccp_local.moto_atomic import make_dynamodb_writes_atomic
 
         make_dynamodb_writes_atomic()
+        _quiet_embedded_aws()
 
         aws_port = self.config.aws_port or free_port()
         self._moto = ThreadedMotoServer(ip_address=self.config.host, port=aws_port, verbose=False)
@@ -296,6 +297,18 @@ class LocalStack:
             ("GET", "/_local/docs"): docs,
             ("GET", "/_local/token"): token,
         }
+
+
+def _quiet_embedded_aws() -> None:
+    """Keep the console for what a person needs: moto's request lines (the queue pollers ask every
+    second) and its notes on resource types it does not deploy (Scheduler, QueuePolicy: covered in
+    docs/decisions.md) go nowhere."""
+    import logging
+    import warnings
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    logging.getLogger("moto").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", message="Tried to parse", module="moto.cloudformation")
 
 
 def start_fake_credly(deployment: Deployment) -> FakeCredly:

@@ -3,6 +3,8 @@ JSON points, idempotency. Handlers stay thin: parse, one service call, map."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -12,10 +14,10 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from pydantic import PlainSerializer
+from pydantic import BaseModel, BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
 from ccp.access import Caller, authorize
-from ccp.errors import BadRequest, CcpError, NotFound, RuleViolation, UnsupportedMediaType
+from ccp.errors import BadRequest, CcpError, MethodNotAllowed, NotFound, RuleViolation, UnsupportedMediaType
 from ccp.rules.dates import business_date
 
 JSON = "application/json"
@@ -29,8 +31,61 @@ def points_json(value: Decimal) -> int | float:
 Points = Annotated[Decimal, PlainSerializer(points_json, return_type=int | float, when_used="json")]
 
 
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: list[Any]
+
+
+class ErrorOut(BaseModel):
+    """Every error answer: `{"error": {"code", "message", "details"}}` (API.md conventions)."""
+
+    error: ErrorDetail
+
+
+ERROR_MEANINGS = {
+    400: "The body is not valid JSON (MALFORMED_JSON).",
+    401: "No token, or one that is invalid or expired.",
+    403: "Someone else's records, or a staff route without the staff group.",
+    404: "No such record (the code names what was not found).",
+    409: "A duplicate, or the record's state does not allow this (the code names the state).",
+    415: "The body is not application/json.",
+    422: "Valid JSON that breaks the schema (VALIDATION_ERROR, UNKNOWN_FIELD) or a rule (the code names it).",
+    503: "Throttled by a dependency; retry after the Retry-After seconds.",
+}
+ALWAYS = (401, 403, 422, 503)
+WITH_BODY = (400, 415)
+
+
+def documented(status: int, description: str, *errors: int, content: dict[str, Any] | None = None) -> dict[int, Any]:
+    """The OpenAPI responses of a route: its success (schema from the return type unless `content`
+    is given) and every error status it can answer, each with the error envelope."""
+    responses: dict[int, Any] = {status: {"description": description} | ({} if content is None else {"content": content})}
+    for code in sorted({*ALWAYS, *errors}):
+        responses[code] = {"description": ERROR_MEANINGS[code], "content": {JSON: {"model": ErrorOut}}}
+    return responses
+
+
+_SCHEMA_BOUNDS = {"gt": "exclusiveMinimum", "ge": "minimum", "lt": "exclusiveMaximum", "le": "maximum"}
+
+
+def _finite_json_number(value: Any) -> Any:
+    # json.loads reads NaN and Infinity, and pydantic would read "12" as a decimal: neither is a JSON number.
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value in (float("inf"), float("-inf")):
+        raise ValueError("must be a finite JSON number")
+    return value
+
+
+def json_number(**bounds: float) -> Any:
+    """A decimal that arrives as a finite JSON number (never a string), documented as exactly that.
+    Rules with their own codes (at most two decimals, a points cap, the invoice amount) stay in the rules."""
+    schema = {"type": "number", **{_SCHEMA_BOUNDS[name]: bound for name, bound in bounds.items()}}
+    return Annotated[Decimal, BeforeValidator(_finite_json_number), Field(**bounds), WithJsonSchema(schema)]
+
+
 def error_response(error: CcpError) -> Response:
-    return Response(status_code=error.http_status, content_type=JSON, body=json.dumps(error.to_body()))
+    headers = {"Allow": ", ".join(error.allow)} if isinstance(error, MethodNotAllowed) else None
+    return Response(status_code=error.http_status, content_type=JSON, body=json.dumps(error.to_body()), headers=headers)
 
 
 def _validation_error(error: RequestValidationError) -> CcpError:
@@ -63,7 +118,7 @@ def resolve(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) ->
             event.get("resource") or "",
             event.get("pathParameters"),
         )
-        _require_json_body(event.get("headers"), event.get("body"))
+        _require_json_body(event.get("headers"), event.get("body"), bool(event.get("isBase64Encoded")))
     except CcpError as error:
         return {
             "statusCode": error.http_status,
@@ -90,6 +145,10 @@ def install_boundary(app: APIGatewayRestResolver, logger: Logger) -> None:
 
     @app.not_found
     def _no_route(error: NotFoundError) -> Response:
+        # The template sends every other method on a known path here (ANY), so the path exists.
+        allow = _methods_for(app, app.current_event.path)
+        if allow:
+            return error_response(MethodNotAllowed(f"Use {', '.join(allow)} on this path.", allow=allow))
         return error_response(NotFound("No such route.", code="ROUTE_NOT_FOUND"))
 
     @app.exception_handler(Exception)
@@ -99,14 +158,26 @@ def install_boundary(app: APIGatewayRestResolver, logger: Logger) -> None:
 
 
 
-def _require_json_body(headers: dict[str, str] | None, body: str | None) -> None:
-    """Bodies are JSON; anything else (a form post, say) is refused rather than misread."""
+def _methods_for(app: APIGatewayRestResolver, path: str) -> list[str]:
+    # Powertools keeps its routes in these two lists (pinned version); each has a compiled `rule`.
+    routes = app._static_routes + app._dynamic_routes
+    return sorted({route.method for route in routes if route.rule.match(path)})
+
+
+def _require_json_body(headers: dict[str, str] | None, body: str | None, is_base64: bool) -> None:
+    """Bodies are JSON text; anything else (a form post, bytes that are not UTF-8) is refused
+    rather than misread."""
     if not body:
         return
     content_type = next((v for k, v in (headers or {}).items() if k.lower() == "content-type"), "")
     media_type = content_type.split(";")[0].strip().lower()
     if media_type and media_type != JSON and not media_type.endswith("+json"):
         raise UnsupportedMediaType(f"Send the body as {JSON}, not {media_type}.")
+    if is_base64:
+        try:
+            base64.b64decode(body, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            raise BadRequest("The request body is not valid JSON (JSON is UTF-8 text).", code="MALFORMED_JSON") from None
 
 
 def current_caller(app: APIGatewayRestResolver) -> Caller:

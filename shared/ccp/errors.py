@@ -55,6 +55,17 @@ class NotFound(CcpError):
     default_code = "NOT_FOUND"
 
 
+class MethodNotAllowed(CcpError):
+    """The path exists, the method does not; `allow` lists the ones that do (the Allow header)."""
+
+    http_status = 405
+    default_code = "METHOD_NOT_ALLOWED"
+
+    def __init__(self, message: str, *, allow: list[str]):
+        super().__init__(message)
+        self.allow = allow
+
+
 class Conflict(CcpError):
     """Duplicate, or the record's state does not allow the change (frozen cycle, locked invoice)."""
 

@@ -10,6 +10,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
+
+from tests.support import figures
 from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver
 
 from ccp_local import template as tpl
@@ -43,8 +45,14 @@ def test_every_template_route_has_a_resolver_route_and_back():
     for spec in FUNCTIONS:
         if spec.logical_id in api_functions:
             from_code |= {(spec.logical_id, m, p) for m, p in resolver_routes(handler_module(spec))}
-    from_template = {(r.function, r.method, r.path) for r in ROUTES}
+    from_template = {(r.function, r.method, r.path) for r in ROUTES if r.method != "ANY"}
     assert from_template == from_code
+
+
+def test_every_path_sends_its_other_methods_to_its_function_for_a_405():
+    declared = {(r.function, r.path) for r in ROUTES if r.method != "ANY"}
+    catch_all = {(r.function, r.path) for r in ROUTES if r.method == "ANY"}
+    assert declared == catch_all
 
 
 def test_every_api_route_is_behind_the_cognito_authorizer_and_has_an_access_rule():
@@ -98,6 +106,8 @@ def policy_statements(resource):
 
 # Actions AWS offers no resource-level permission for: "*" is the only resource they take.
 STAR_RESOURCE_ONLY = {"ses:GetTemplate"}
+SES_ALLOWED = {"ses:SendBulkTemplatedEmail", "ses:GetTemplate"}  # sending, and reading the words to print
+DELETES_ITEMS = {"RecordCeFunction"}  # a member removes a CE activity; nothing else deletes
 
 
 @pytest.mark.parametrize("spec", FUNCTIONS, ids=[f.logical_id for f in FUNCTIONS])
@@ -107,10 +117,14 @@ def test_function_policies_name_actions_and_resources(spec):
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         assert all("*" not in a for a in actions), actions
         assert "dynamodb:Scan" not in actions
+        assert "dynamodb:DeleteItem" not in actions or spec.logical_id in DELETES_ITEMS, spec.logical_id
+        assert {a for a in actions if a.startswith("ses:")} <= SES_ALLOWED, actions
         if statement["Resource"] == "*":
             assert set(actions) <= STAR_RESOURCE_ONLY, actions
+            figures.add("least privilege", "statements with a * resource (ses:GetTemplate only)")
     for policy in resource["Properties"].get("Policies", []):
         assert not isinstance(policy, str), f"managed policy {policy} is broader than needed"
+    figures.add("least privilege", "function policies held to the allowlist")
 
 
 def test_the_layer_ships_the_runtime_dependencies_of_the_project():

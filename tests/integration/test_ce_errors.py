@@ -18,7 +18,8 @@ RULE_CASES = [
     ("UNKNOWN_FIELD", {**ce_body(), "status": "active"}),
     ("UNKNOWN_FIELD", {**ce_body(), "member_id": "SOMEONE"}),
     ("VALIDATION_ERROR", ce_body(category="gardening")),
-    ("VALIDATION_ERROR", ce_body(points=1.234)),
+    ("POINTS_OUT_OF_RANGE", ce_body(points=1.234)),
+    ("VALIDATION_ERROR", ce_body(points="5")),
     ("VALIDATION_ERROR", ce_body(attested="yes")),
     ("VALIDATION_ERROR", ce_body(start_date="15/01/2026")),
     ("VALIDATION_ERROR", ce_body(credentials=[])),
@@ -66,3 +67,30 @@ def test_a_correction_must_be_attested_and_follow_the_rules(member):
     early = member.call("PATCH", f"/ce-activities/{activity_id}", body={"start_date": "2024-01-01", "end_date": "2024-01-02", "attested": True})
     assert early["json"]["error"]["code"] == "COMPLETED_BEFORE_CYCLE"
     assert member.progress()["recorded_points"] == 5
+
+
+# Found by the fuzzing suite (tests/proof/test_fuzzing.py); each was a 500 or a schema mismatch.
+
+
+def test_a_body_that_is_not_utf8_is_malformed_json_not_a_crash(member):
+    import base64
+
+    response = member.call("POST", "/ce-activities", raw_body=base64.b64encode(b"\x91\xff").decode(), is_base64=True,
+                           headers={"Content-Type": "application/json"})
+    assert response["statusCode"] == 400
+    assert response["json"]["error"]["code"] == "MALFORMED_JSON"
+
+
+def test_a_correction_cannot_set_a_fact_to_null(member):
+    activity_id = member.record()["json"]["activity_id"]
+    response = member.call("PATCH", f"/ce-activities/{activity_id}", body={"points": None, "attested": True})
+    assert response["statusCode"] == 422
+    assert response["json"]["error"]["code"] == "VALIDATION_ERROR"
+    assert member.progress()["recorded_points"] == 5
+
+
+def test_an_undeclared_method_on_a_known_path_is_a_405_naming_the_allowed_ones(member):
+    response = member.call("PUT", "/ce-activities")
+    assert response["statusCode"] == 405
+    assert response["json"]["error"]["code"] == "METHOD_NOT_ALLOWED"
+    assert response["multiValueHeaders"]["Allow"] == ["GET, POST"]

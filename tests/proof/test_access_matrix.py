@@ -8,6 +8,7 @@ from ccp_local import template as tpl
 from ccp_local.counting import counted_requests
 from ccp_local.events import member_claims, staff_claims
 from ccp_local.inprocess import deployed_stack
+from tests.support import figures
 
 ROUTES = tpl.api_routes()
 SPECS = {s.logical_id: s for s in tpl.functions()}
@@ -43,7 +44,11 @@ def call(stack, route, claims):
     clients()  # built before counting, so only requests count
     with counted_requests(clients()[0]) as on_table, counted_requests(clients()[1]) as low_level:
         response = stack.api(handler_path(route), route.method, route.path, concrete(route.path), claims=claims, body=body)
-    return response, sum(on_table.values()) + sum(low_level.values())
+    requests = sum(on_table.values()) + sum(low_level.values())
+    if response["statusCode"] in (401, 403):
+        figures.add("access matrix", "wrong-caller cases refused (403/401)")
+        figures.add("access matrix", "DynamoDB requests made for a refused caller", requests)
+    return response, requests
 
 
 MEMBER_ROUTES = [r for r in ROUTES if r.path.startswith("/members/{member_id}")]

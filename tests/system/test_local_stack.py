@@ -1,53 +1,20 @@
 """The whole local stack, as a newcomer starts it: `ccp-local up`, then HTTP, the CLI and boto3."""
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import boto3
 import pytest
 import requests
 
-from ccp_local.stack import free_port
+from tests.support.local_stack import cli, demo_member, running_stack
 
 pytestmark = pytest.mark.system
-BIN = Path(sys.executable).parent
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    api_port, lambda_port = free_port(), free_port()
-    log = tmp_path_factory.mktemp("stack") / "up.log"
-    with open(log, "w") as out:
-        process = subprocess.Popen(
-            [str(BIN / "ccp-local"), "up", "--port", str(api_port), "--lambda-port", str(lambda_port), "--demo-members", "5"],
-            stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-    deadline = time.monotonic() + 120
-    while "Press Ctrl-C to stop." not in log.read_text():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail("ccp-local up did not start:\n" + log.read_text()[-3000:])
-        time.sleep(0.3)
-    yield {"api": f"http://127.0.0.1:{api_port}", "api_port": api_port, "lambda_port": lambda_port, "log": log}
-    process.send_signal(signal.SIGINT)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-
-
-def cli(*args):
-    return subprocess.run([str(BIN / "ccp-local"), *args], capture_output=True, text=True, timeout=120)
-
-
-def demo_member(stack):
-    line = next(l for l in stack["log"].read_text().splitlines() if "Maria Santos" in l)
-    return line.split()[0]
+    with running_stack(tmp_path_factory.mktemp("stack") / "up.log") as running:
+        yield running
 
 
 def test_up_prints_where_to_look_and_the_seeded_demo_members(stack):

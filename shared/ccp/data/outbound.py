@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+
+from ccp.data.dynamo import JOB_BOTO_CONFIG
 
 # SES allows 50 destinations in one SendBulkTemplatedEmail call.
 SES_BULK_LIMIT = 50
-JOB_BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=3, read_timeout=10)
 
 
 @dataclass(frozen=True)

@@ -268,6 +268,33 @@ class RenewalRepository:
         with translated_errors():
             self._table.put_item(Item=item)
 
+    def parked(self, start_key: dict | None, limit: int) -> Page:
+        """Notices parked after too many failed sends, oldest first (for staff to re-drive)."""
+        kwargs: dict[str, Any] = {"IndexName": "gsi2", "KeyConditionExpression": Key("gsi2pk").eq("PARKED"), "Limit": limit}
+        if start_key:
+            kwargs["ExclusiveStartKey"] = start_key
+        with translated_errors():
+            response = self._table.query(**kwargs)
+        return Page(items=response.get("Items", []), next_key=response.get("LastEvaluatedKey"))
+
+    def requeue_parked(self, claim: NoticeClaim, *, claimed_at: str) -> bool:
+        """Put a parked notice back among the claims, attempts reset: the next run's heal sends it.
+        False when it is no longer parked (re-driven by someone else meanwhile)."""
+        requeued = claim.model_copy(update={"state": "claimed", "attempts": 0, "claimed_at": claimed_at})
+        try:
+            with translated_errors():
+                self._table.put_item(
+                    Item=self._claim_item(requeued),
+                    ConditionExpression="#state = :parked",
+                    ExpressionAttributeNames={"#state": "state"},
+                    ExpressionAttributeValues={":parked": "parked"},
+                )
+            return True
+        except ClientError as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                return False
+            raise
+
     # ---- helpers -------------------------------------------------------------------------
 
     def _claim_item(self, claim: NoticeClaim) -> dict[str, Any]:
