@@ -25,8 +25,10 @@ def aws():
 
 # Conditional writes are atomic in DynamoDB; make them so in moto too (see ccp_local.moto_atomic).
 from ccp_local.moto_atomic import make_dynamodb_writes_atomic  # noqa: E402
+from ccp_local.moto_gsi import index_gsi_queries  # noqa: E402
 
 make_dynamodb_writes_atomic()
+index_gsi_queries()  # index queries cost their partition, as in DynamoDB (and every test checks it)
 
 
 # ---- PII canaries ------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import threading
 
-_LOCK = threading.RLock()
+WRITE_LOCK = threading.RLock()  # also guards ccp_local.moto_gsi's partition map
 _WRITES = ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item")
 
 
@@ -25,7 +25,7 @@ def make_dynamodb_writes_atomic() -> None:
 
         @functools.wraps(original)
         def atomic(self, *args, __original=original, **kwargs):
-            with _LOCK:
+            with WRITE_LOCK:
                 return __original(self, *args, **kwargs)
 
         atomic._ccp_atomic = True

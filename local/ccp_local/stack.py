@@ -58,8 +58,10 @@ class LocalStack:
         from moto.server import ThreadedMotoServer
 
         from ccp_local.moto_atomic import make_dynamodb_writes_atomic
+        from ccp_local.moto_gsi import index_gsi_queries
 
         make_dynamodb_writes_atomic()
+        index_gsi_queries()
         _quiet_embedded_aws()
 
         aws_port = self.config.aws_port or free_port()
