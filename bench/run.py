@@ -7,7 +7,6 @@ ratios within one run hold) and writes the same table to bench/results.md.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -153,7 +152,7 @@ def main() -> None:
         rows += part()
         print(f"... {rows[-1][0]} done", flush=True)
     width = max(len(r[1]) for r in rows)
-    lines = [f"| figure | what | measured | target |", "|---|---|---|---|"] + [f"| {f} | {w} | {m} | {t} |" for f, w, m, t in rows]
+    lines = ["| figure | what | measured | target |", "|---|---|---|---|"] + [f"| {f} | {w} | {m} | {t} |" for f, w, m, t in rows]
     print("\n".join(f"{f:<3} {w:<{width}}  {m:>14}  {t}" for f, w, m, t in rows))
     header = f"# Benchmark results\n\nMeasured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {platform.machine()} ({os.cpu_count()} cores), {versions()}.\nRatios measured in one run; embedded AWS (moto), requests counted with botocore hooks.\n\n"
     (ROOT / "bench" / "results.md").write_text(header + "\n".join(lines) + "\n")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Annotated
 
 from aws_lambda_powertools import Logger, Metrics
@@ -12,16 +11,9 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ccp.api import WITH_BODY, current_caller, documented, install_boundary, once_per_key, request_moment, request_today, resolve
-from ccp.data.dynamo import table
-from ccp.data.members import MemberRepository
-from ccp.data.outbound import EventPublisher, MailBatchStore, Mailer
-from ccp.data.recertification import DocumentStore, RecertificationRepository
-from ccp.data.renewals import RenewalRepository
 from ccp.rules.ce import ActivityClaim
 from ccp.rules.recertification import RecertPath
-from ccp.rules.versions import default_rule_book
 from ccp.settings import DocumentSettings, EventSettings, IndexSettings, NoticeSettings, ObservabilitySettings, TableSettings
-from recertify.audit import AuditService
 from recertify.schemas import (
     APPLICATION_ID_PATTERN,
     AUDIT_ID_PATTERN,
@@ -40,8 +32,8 @@ from recertify.schemas import (
     OptionsOut,
     StaffDecisionIn,
 )
-from recertify.service import MAX_DOCUMENT_BYTES, Application, EvidenceActivity, RecertificationService
-from renewals.notices import NoticeSender
+from recertify.service import MAX_DOCUMENT_BYTES, Application, EvidenceActivity
+from recertify.wiring import audits, service
 
 logger = Logger()
 SETTINGS = (TableSettings, IndexSettings, ObservabilitySettings, EventSettings, DocumentSettings, NoticeSettings)
@@ -57,29 +49,6 @@ AUDIT_REQUIREMENT = (
     "Upload proof (certificates, transcripts, employer letters) for the CE entries of the audited cycle "
     "before the deadline; staff then mark the audit passed or failed."
 )
-
-
-def _events() -> EventPublisher:
-    return EventPublisher(EventSettings.from_env().event_bus_name, source="ccp.recertify")
-
-
-@lru_cache(maxsize=1)
-def _sender() -> NoticeSender:
-    notices = NoticeSettings.from_env()
-    return NoticeSender(RenewalRepository(table()), Mailer(notices.sender_email), MailBatchStore(notices.mail_batch_bucket),
-                        notices.email_template_prefix, common={"portal_url": notices.portal_url})
-
-
-@lru_cache(maxsize=1)
-def service() -> RecertificationService:
-    documents = DocumentStore(DocumentSettings.from_env().document_bucket)
-    return RecertificationService(MemberRepository(table()), RecertificationRepository(table()), documents, default_rule_book(), _events(), _sender())
-
-
-@lru_cache(maxsize=1)
-def audits() -> AuditService:
-    return AuditService(MemberRepository(table()), RecertificationRepository(table()), RenewalRepository(table()),
-                        MailBatchStore(DocumentSettings.from_env().document_bucket), _sender(), default_rule_book(), _events())
 
 
 def _application_out(application) -> ApplicationOut:

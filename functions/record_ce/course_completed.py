@@ -10,18 +10,17 @@ from datetime import date
 from decimal import Decimal
 
 from aws_lambda_powertools import Logger
-from pydantic import ValidationError
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ccp.errors import Conflict, InvalidEvent, RuleViolation
+from ccp.jobs import EventBridgeEvent
 from ccp.settings import IndexSettings, ObservabilitySettings, TableSettings
 from ccp.rules.ce import ActivityClaim
 from ccp.rules.dates import business_date
 from ccp.rules.versions import Category
-from record_ce.handler import service
 from record_ce.service import ActivityRequest, course_activity_id
+from record_ce.service import default_service as service
 
 logger = Logger()
 SETTINGS = (TableSettings, IndexSettings, ObservabilitySettings)
@@ -40,7 +39,7 @@ class CourseCompletion(BaseModel):
     completed_on: date
 
 
-class CourseCompletedEvent(EventBridgeModel):
+class CourseCompletedEvent(EventBridgeEvent):
     detail: CourseCompletion
 
 

@@ -6,7 +6,6 @@ Errors are mapped by type in `ccp.api.install_boundary`; access is checked there
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Annotated
 
 from aws_lambda_powertools import Logger, Metrics
@@ -17,12 +16,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ccp.api import WITH_BODY, current_caller, documented, install_boundary, once_per_key, request_moment, request_today, resolve
-from ccp.data.dynamo import table
-from ccp.data.members import MemberRepository
 from ccp.settings import IndexSettings, ObservabilitySettings, TableSettings
 from ccp.rules.ce import ActivityClaim
 from ccp.rules.status import worst
-from ccp.rules.versions import default_rule_book
 from record_ce import transcript as render
 from record_ce.schemas import (
     ACTIVITY_ID_PATTERN,
@@ -40,7 +36,8 @@ from record_ce.schemas import (
     ProgressOut,
     TranscriptFormat,
 )
-from record_ce.service import ActivityRequest, CeService, NewCredential, NewMember, RecordedActivity
+from record_ce.service import ActivityRequest, NewCredential, NewMember, RecordedActivity
+from record_ce.service import default_service as service
 
 logger = Logger()
 SETTINGS = (TableSettings, IndexSettings, ObservabilitySettings)
@@ -55,11 +52,6 @@ TRANSCRIPT_CONTENT = {
     "application/pdf": {"schema": {"type": "string", "format": "binary"}},
     "text/csv": {"schema": {"type": "string"}},
 }
-
-
-@lru_cache(maxsize=1)
-def service() -> CeService:
-    return CeService(MemberRepository(table()), default_rule_book())
 
 
 @app.get("/members/<member_id>", responses=documented(200, "The member and their credentials.", 404))

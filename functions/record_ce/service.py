@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -28,7 +29,7 @@ from ccp.rules.ce import (
     totals_of,
 )
 from ccp.rules.dates import Cycle, cycle_containing, cycle_starting
-from ccp.rules.versions import RuleBook
+from ccp.rules.versions import RuleBook, default_rule_book
 from ccp.standing import credential_status
 
 # A member's own concurrent writes can race on the running totals; re-read and retry a few times.
@@ -453,3 +454,12 @@ class CeService:
             return date.fromisoformat(cycle)
         except ValueError:
             raise RuleViolation("cycle is 'current' or a cycle start date (YYYY-MM-DD).", code="INVALID_CYCLE") from None
+
+
+@lru_cache(maxsize=1)
+def default_service() -> CeService:
+    """The service over the program's one table and rule book: what the CE API and the course
+    completion function are built from (the latter without importing the API)."""
+    from ccp.data.dynamo import table
+
+    return CeService(MemberRepository(table()), default_rule_book())

@@ -17,13 +17,13 @@ RESETTABLE = [
     ("ccp.settings", "index_settings"),
     ("ccp.data.dynamo", "table"),
     ("ccp.data.dynamo", "low_level_client"),
-    ("record_ce.handler", "service"),
+    ("record_ce.service", "default_service"),
     ("renewals.billing_api", "service"),
     ("renewals.jobs_handler", "_sender"),
     ("renewals.jobs_handler", "_run"),
-    ("recertify.handler", "_sender"),
-    ("recertify.handler", "service"),
-    ("recertify.handler", "audits"),
+    ("recertify.wiring", "sender"),
+    ("recertify.wiring", "service"),
+    ("recertify.wiring", "audits"),
     ("recertify.badges", "_members"),
 ]
 

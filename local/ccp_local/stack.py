@@ -10,7 +10,6 @@ import socket
 import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import boto3

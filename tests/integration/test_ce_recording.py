@@ -1,7 +1,7 @@
 """Recording CE through the real handler against a table built from the template."""
 
 from tests.integration.helpers import at, ce_body
-from ccp_local.events import member_claims, staff_claims
+from ccp_local.events import staff_claims
 
 
 def test_recording_ce_returns_its_id_and_counted_points_and_updates_progress_at_once(member):
