@@ -138,14 +138,11 @@ class RenewalRun:
         """Staff re-drive: every parked notice goes back to the claims as already stale, so this
         run's (or the next run's) heal units take it over and send it. Returns how many."""
         stale_claimed_at = (moment - STALE_CLAIM_AFTER - timedelta(seconds=1)).isoformat()
-        requeued, start_key = 0, None
-        while True:
-            page = self._repo.parked(start_key, PAGE_SIZE)
-            for item in page.items:
+        requeued = 0
+        for items in self._repo.pages("gsi2", "PARKED", size=PAGE_SIZE):  # parked notices, oldest first
+            for item in items:
                 requeued += self._repo.requeue_parked(NoticeClaim.model_validate(item), claimed_at=stale_claimed_at)
-            if not page.next_key:
-                return requeued
-            start_key = page.next_key
+        return requeued
 
     def worker_outbox(self, unit: WorkUnit) -> Outbox:
         """One outbox for a worker invocation's units (emails in full bulk groups, one print batch)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import boto3
 from botocore.config import Config
@@ -71,6 +71,19 @@ def translated_errors() -> Iterator[None]:
         raise
     except BotoCoreError as error:
         raise Retryable("The data store could not be reached; try again shortly.") from error
+
+
+def conditionally(write: Callable[..., Any], **request: Any) -> bool:
+    """One conditional write (`put_item`, `update_item`, ...): True when it was applied, False when
+    its condition did not hold. Throttles become `Retryable`; other errors pass through."""
+    try:
+        with translated_errors():
+            write(**request)
+        return True
+    except ClientError as error:
+        if error_code(error) == "ConditionalCheckFailedException":
+            return False
+        raise
 
 
 def query_all(table_resource: Any, **kwargs: Any) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from ccp.data import keys
-from ccp.data.dynamo import JOB_BOTO_CONFIG, error_code, query_all, translated_errors
+from ccp.data.dynamo import JOB_BOTO_CONFIG, conditionally, error_code, query_all, translated_errors
 from ccp.data.members import StaleWrite, credential_put, versioned_put
 from ccp.data.records import ApplicationRecord, AuditRecord, CredentialRecord, DocumentRecord, InvoiceRecord, to_item
 from ccp.data.renewals import application_item, application_put, invoice_item
@@ -79,24 +79,13 @@ class RecertificationRepository:
 
     def record_audit_run(self, year: int, run: dict[str, Any]) -> dict[str, Any]:
         """The year's draw, recorded once; a second run gets the first one's seed and snapshot."""
-        try:
-            with translated_errors():
-                self._table.put_item(Item={"pk": keys.AUDIT_RUN_PK, "sk": str(year), "entity": "audit_run", **run}, ConditionExpression="attribute_not_exists(pk)")
+        item = {"pk": keys.AUDIT_RUN_PK, "sk": str(year), "entity": "audit_run", **run}
+        if conditionally(self._table.put_item, Item=item, ConditionExpression="attribute_not_exists(pk)"):
             return run
-        except ClientError as error:
-            if error_code(error) != "ConditionalCheckFailedException":
-                raise
         return self.audit_run(year)
 
     def put_audit(self, audit: AuditRecord) -> bool:
-        try:
-            with translated_errors():
-                self._table.put_item(Item=self._audit_item(audit), ConditionExpression="attribute_not_exists(pk)")
-            return True
-        except ClientError as error:
-            if error_code(error) == "ConditionalCheckFailedException":
-                return False
-            raise
+        return conditionally(self._table.put_item, Item=self._audit_item(audit), ConditionExpression="attribute_not_exists(pk)")
 
     def audits_of(self, member_id: str) -> list[AuditRecord]:
         items = query_all(self._table, KeyConditionExpression=Key("pk").eq(keys.member_pk(member_id)) & Key("sk").begins_with("AUDIT#"))

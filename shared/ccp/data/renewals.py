@@ -10,7 +10,7 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from ccp.data import keys
-from ccp.data.dynamo import error_code, translated_errors
+from ccp.data.dynamo import conditionally, error_code, translated_errors
 from ccp.data.members import StaleWrite, credential_put, versioned_put
 from ccp.data.records import ApplicationRecord, CredentialRecord, InvoiceRecord, NoticeClaim, PaymentRecord, to_item
 from ccp.errors import Conflict
@@ -103,14 +103,8 @@ class RenewalRepository:
         closing invoice is payable is decided from the credential's `met_on` at read time too
         (ccp.standing), so nothing depends on the two writes landing together.
         """
-        try:
-            with translated_errors():
-                self._table.put_item(Item=invoice_item(invoice), ConditionExpression="attribute_not_exists(pk)")
-            stored, issued = invoice, True
-        except ClientError as error:
-            if error_code(error) != "ConditionalCheckFailedException":
-                raise
-            stored, issued = self.invoice(invoice.member_id, invoice.credential, invoice.anniversary), False
+        issued = conditionally(self._table.put_item, Item=invoice_item(invoice), ConditionExpression="attribute_not_exists(pk)")
+        stored = invoice if issued else self.invoice(invoice.member_id, invoice.credential, invoice.anniversary)
         if stored.closes_cycle and credential.closing_invoice_id != stored.invoice_id:
             with translated_errors():
                 self._table.update_item(
@@ -130,19 +124,15 @@ class RenewalRepository:
 
     def open_invoice(self, invoice: InvoiceRecord) -> bool:
         """A locked invoice becomes payable; False if it was not locked any more."""
-        try:
-            with translated_errors():
-                self._table.update_item(
-                    Key={"pk": keys.member_pk(invoice.member_id), "sk": keys.invoice_sk(invoice.credential, invoice.anniversary, invoice.application_id)},
-                    UpdateExpression="SET #state = :open REMOVE gsi3pk, gsi3sk",
-                    ConditionExpression="#state = :locked",
-                    ExpressionAttributeNames={"#state": "state"},
-                    ExpressionAttributeValues={":open": "open", ":locked": "locked"},
-                )
+        if conditionally(
+            self._table.update_item,
+            Key={"pk": keys.member_pk(invoice.member_id), "sk": keys.invoice_sk(invoice.credential, invoice.anniversary, invoice.application_id)},
+            UpdateExpression="SET #state = :open REMOVE gsi3pk, gsi3sk",
+            ConditionExpression="#state = :locked",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={":open": "open", ":locked": "locked"},
+        ):
             return True
-        except ClientError as error:
-            if error_code(error) != "ConditionalCheckFailedException":
-                raise
         self.forget_unlock(invoice)
         return False
 
@@ -218,37 +208,25 @@ class RenewalRepository:
     def claim(self, claim: NoticeClaim, *, stale_before: str) -> bool:
         """Claim a notice before sending it. True: this run sends it. False: sent, or claimed by a
         run that is still within its time (a claim older than `stale_before` is taken over)."""
-        item = self._claim_item(claim)
-        try:
-            with translated_errors():
-                self._table.put_item(
-                    Item=item,
-                    ConditionExpression="attribute_not_exists(pk) OR (#state = :claimed AND claimed_at < :stale)",
-                    ExpressionAttributeNames={"#state": "state"},
-                    ExpressionAttributeValues={":claimed": "claimed", ":stale": stale_before},
-                )
-            return True
-        except ClientError as error:
-            if error_code(error) == "ConditionalCheckFailedException":
-                return False
-            raise
+        return conditionally(
+            self._table.put_item,
+            Item=self._claim_item(claim),
+            ConditionExpression="attribute_not_exists(pk) OR (#state = :claimed AND claimed_at < :stale)",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={":claimed": "claimed", ":stale": stale_before},
+        )
 
     def take_over(self, claim: NoticeClaim, *, claimed_at: str, stale_before: str) -> NoticeClaim | None:
         """Re-claim a stale claim found by a later run (crashed, or its send failed)."""
         renewed = claim.model_copy(update={"claimed_at": claimed_at})
-        try:
-            with translated_errors():
-                self._table.put_item(
-                    Item=self._claim_item(renewed),
-                    ConditionExpression="#state = :claimed AND claimed_at = :old AND claimed_at < :stale",
-                    ExpressionAttributeNames={"#state": "state"},
-                    ExpressionAttributeValues={":claimed": "claimed", ":old": claim.claimed_at, ":stale": stale_before},
-                )
-            return renewed
-        except ClientError as error:
-            if error_code(error) == "ConditionalCheckFailedException":
-                return None
-            raise
+        taken = conditionally(
+            self._table.put_item,
+            Item=self._claim_item(renewed),
+            ConditionExpression="#state = :claimed AND claimed_at = :old AND claimed_at < :stale",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={":claimed": "claimed", ":old": claim.claimed_at, ":stale": stale_before},
+        )
+        return renewed if taken else None
 
     def mark_sent(self, claims: list[NoticeClaim], sent_at: str) -> None:
         with translated_errors(), self._table.batch_writer() as batch:
@@ -268,32 +246,17 @@ class RenewalRepository:
         with translated_errors():
             self._table.put_item(Item=item)
 
-    def parked(self, start_key: dict | None, limit: int) -> Page:
-        """Notices parked after too many failed sends, oldest first (for staff to re-drive)."""
-        kwargs: dict[str, Any] = {"IndexName": "gsi2", "KeyConditionExpression": Key("gsi2pk").eq("PARKED"), "Limit": limit}
-        if start_key:
-            kwargs["ExclusiveStartKey"] = start_key
-        with translated_errors():
-            response = self._table.query(**kwargs)
-        return Page(items=response.get("Items", []), next_key=response.get("LastEvaluatedKey"))
-
     def requeue_parked(self, claim: NoticeClaim, *, claimed_at: str) -> bool:
         """Put a parked notice back among the claims, attempts reset: the next run's heal sends it.
         False when it is no longer parked (re-driven by someone else meanwhile)."""
         requeued = claim.model_copy(update={"state": "claimed", "attempts": 0, "claimed_at": claimed_at})
-        try:
-            with translated_errors():
-                self._table.put_item(
-                    Item=self._claim_item(requeued),
-                    ConditionExpression="#state = :parked",
-                    ExpressionAttributeNames={"#state": "state"},
-                    ExpressionAttributeValues={":parked": "parked"},
-                )
-            return True
-        except ClientError as error:
-            if error_code(error) == "ConditionalCheckFailedException":
-                return False
-            raise
+        return conditionally(
+            self._table.put_item,
+            Item=self._claim_item(requeued),
+            ConditionExpression="#state = :parked",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={":parked": "parked"},
+        )
 
     # ---- helpers -------------------------------------------------------------------------
 
