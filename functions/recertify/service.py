@@ -17,6 +17,7 @@ from ccp.errors import Conflict, NotFound, Retryable, RuleViolation
 from ccp.rules.ce import ActivityClaim
 from ccp.rules.dates import cycle_starting
 from ccp.rules.recertification import EvidenceItem, Options, RecertPath, check_ccp_evidence, options_for
+from ccp.rules.renewals import UNPAID_STATES
 from ccp.rules.versions import RuleBook
 from ccp.standing import credential_status
 
@@ -105,7 +106,7 @@ class RecertificationService:
         application_id = f"{member_id}.{token}"
         fee = InvoiceRecord(
             member_id=member_id, invoice_id=f"RC-{token}", credential=credential.code, anniversary=today,
-            amount=rules.recertification_fees[request.path.value], issued_on=today,
+            amount=rules.recertification_fees[request.path.value], currency=rules.fee_currency, issued_on=today,
             due_date=today + timedelta(days=rules.recertification_fee_due_days), state="open", closes_cycle=False,
             cycle_start=credential.cycle_start, available_on=today, contact=credential.contact,
             purpose="recertification", application_id=application_id,
@@ -197,7 +198,7 @@ class RecertificationService:
         state = self._members.member_state(before.member_id)
         credential = state.credential(before.credential)
         new = reinstated(credential, day, self._rule_book)
-        unpaid = [i for i in state.invoices_of(credential.code) if i.purpose == "renewal" and i.state in ("locked", "open")]
+        unpaid = [i for i in state.invoices_of(credential.code) if i.purpose == "renewal" and i.state in UNPAID_STATES]
         done = after.model_copy(update={"state": "reinstated", "reinstated_on": day})
         self._repo.save_application(before, done, credential=(credential, new), void=unpaid)
         detail = {

@@ -15,7 +15,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ccp.api import WITH_BODY, current_caller, documented, install_boundary, once_per_key, request_moment, request_today, resolve
+from ccp.api import WITH_BODY, current_caller, documented, install_boundary, negotiated_format, once_per_key, request_moment, request_today, resolve
 from ccp.settings import IndexSettings, ObservabilitySettings, TableSettings
 from ccp.rules.ce import ActivityClaim
 from ccp.rules.status import worst
@@ -140,7 +140,7 @@ def transcript(
     format: Annotated[TranscriptFormat | None, Query(description="overrides the Accept header")] = None,
 ):
     result = service().transcript(member_id, credential=credential, cycle=cycle, today=request_today(app))
-    chosen = format or _negotiate(app.current_event.headers)
+    chosen = format or negotiated_format(app, ("pdf", "csv"))
     if chosen == "pdf":
         disposition = f'attachment; filename="transcript-{member_id}.pdf"'
         return Response(200, "application/pdf", render.as_pdf(result), headers={"Content-Disposition": disposition})
@@ -170,15 +170,6 @@ def create_member(body: Annotated[NewMemberIn, Body()]) -> Response[MemberCreate
 
 def _source() -> str:
     return "staff" if current_caller(app).is_staff else "member"
-
-
-def _negotiate(headers: dict[str, str] | None) -> str:
-    accept = next((v for k, v in (headers or {}).items() if k.lower() == "accept"), "") or ""
-    if "application/pdf" in accept:
-        return "pdf"
-    if "text/csv" in accept:
-        return "csv"
-    return "json"
 
 
 def _created(recorded: RecordedActivity) -> CeActivityCreated:

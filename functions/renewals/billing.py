@@ -1,4 +1,9 @@
-"""Invoices and payments; roll-over into the next cycle when the last fee of a compliant cycle is paid."""
+"""Invoices and payments; roll-over into the next cycle when the last fee of a compliant cycle is paid.
+
+Money counts only once it has moved (RULES.md §4): the processor confirms it with a signed event
+(`on_processor_event`), or staff record an offline payment (`record_offline_payment`). A member
+starts a checkout at the processor and never marks anything paid themselves.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +16,13 @@ from typing import Protocol
 from aws_lambda_powertools import Logger
 
 from ccp.data.members import MemberRepository, StaleWrite
-from ccp.data.records import CredentialRecord, InvoiceRecord, PaymentRecord
+from ccp.data.payments import CheckoutRequest, CheckoutSession, IgnoredEvent, ProcessorEvent, ProcessorPayment, ProcessorRefund
+from ccp.data.records import CredentialRecord, InvoiceRecord, MemberState, ParkedPayment, PaymentMethod, PaymentRecord
 from ccp.data.recertification import RecertificationRepository
 from ccp.data.renewals import CycleArchive, RenewalRepository
-from ccp.errors import Conflict, NotFound, Retryable, RuleViolation
-from ccp.rules.dates import cycle_starting
-from ccp.rules.renewals import CycleInvoice, ready_to_roll_over
+from ccp.errors import CcpError, Conflict, NotFound, Retryable, RuleViolation
+from ccp.rules.dates import business_date, cycle_starting
+from ccp.rules.renewals import CycleInvoice, payment_refusal, ready_to_roll_over
 from ccp.rules.versions import RuleBook
 from ccp.standing import credential_status, invoice_state
 
@@ -26,6 +32,14 @@ WRITE_ATTEMPTS = 4
 
 class EventsPort(Protocol):
     def publish(self, detail_type: str, detail: dict) -> None: ...
+
+
+class ProcessorPort(Protocol):
+    def create_checkout(self, request: CheckoutRequest) -> CheckoutSession: ...
+
+
+class ReceiptsPort(Protocol):
+    def send_receipt(self, state: MemberState, invoice: InvoiceRecord, payment: PaymentRecord) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -42,8 +56,36 @@ class PaymentResult:
     credential: CredentialRecord
 
 
+@dataclass(frozen=True)
+class Receipt:
+    state: MemberState
+    invoice: InvoiceRecord
+    payment: PaymentRecord
+
+
+@dataclass(frozen=True)
+class EventOutcome:
+    """What a processor event did: recorded, already_recorded, refunded, already_refunded, parked, ignored."""
+
+    outcome: str
+    detail: str = ""
+
+
+REFUSALS = {
+    "INVOICE_ALREADY_PAID": "This invoice is already paid.",
+    "INVOICE_VOID": "This invoice was voided.",
+    "MUST_RECERTIFY": "This credential must be recertified; renewal fees are not accepted.",
+    "INVOICE_LOCKED": "This renewal closes a CCP cycle and is payable the day after the CCP requirement is met.",
+}
+
+
 def payment_id_for(member_id: str, processor_reference: str) -> str:
     return "PAY-" + hashlib.sha256(f"{member_id}|{processor_reference}".encode()).hexdigest()[:16].upper()
+
+
+def offline_reference(member_id: str, method: str, reference: str) -> str:
+    """Cheque numbers repeat across banks and payers: an offline reference is unique per member and method."""
+    return f"offline:{member_id}:{method}:{reference}"
 
 
 def rolled_over(credential: CredentialRecord, today: date, rule_book: RuleBook) -> CredentialRecord:
@@ -61,13 +103,16 @@ def rolled_over(credential: CredentialRecord, today: date, rule_book: RuleBook) 
 class BillingService:
     def __init__(
         self, members: MemberRepository, renewals: RenewalRepository, rule_book: RuleBook, events: EventsPort,
-        applications: RecertificationRepository | None = None,
+        applications: RecertificationRepository | None = None, processor: ProcessorPort | None = None,
+        receipts: ReceiptsPort | None = None,
     ):
         self._members = members
         self._renewals = renewals
         self._rule_book = rule_book
         self._events = events
         self._applications = applications
+        self._processor = processor
+        self._receipts = receipts
 
     def invoices(self, member_id: str, today: date) -> list[InvoiceView]:
         state = self._members.member_state(member_id)
@@ -76,17 +121,151 @@ class BillingService:
             for i in sorted(state.invoices, key=lambda i: (i.anniversary, i.credential))
         ]
 
-    def pay(self, member_id: str, invoice_id: str, *, amount: Decimal, processor_reference: str, now: datetime, today: date) -> PaymentResult:
+    # ---- paying at the processor ---------------------------------------------------------
+
+    def checkout(self, member_id: str, invoice_id: str, *, today: date, success_url: str, cancel_url: str) -> CheckoutSession:
+        """A hosted payment page for an invoice payable today. One session per invoice and day: the
+        processor's idempotency key makes a second click return the first session."""
+        state = self._members.member_state(member_id)
+        invoice = self._invoice(state, invoice_id)
+        refusal = self._refusal(state, invoice, today)
+        if refusal in ("INVOICE_ALREADY_PAID", "INVOICE_VOID"):
+            raise Conflict(f"{REFUSALS[refusal]} Only an open invoice can be paid.", code="INVOICE_NOT_OPEN")
+        if refusal:
+            raise Conflict(REFUSALS[refusal], code=refusal)
+        what = "recertification fee" if invoice.purpose == "recertification" else f"annual renewal, anniversary {invoice.anniversary.isoformat()}"
+        request = CheckoutRequest(
+            member_id=member_id, invoice_id=invoice_id, description=f"{invoice.credential} {what} (invoice {invoice_id})",
+            amount=invoice.amount, currency=invoice.currency, success_url=success_url, cancel_url=cancel_url,
+            # Attempts: a refunded invoice paid again gets a new session, as does a new day.
+            idempotency_key=f"checkout:{invoice_id}:{member_id}:{today.isoformat()}:{invoice.state}",
+        )
+        return self._processor.create_checkout(request)
+
+    def on_processor_event(self, event: ProcessorEvent, *, received_at: datetime) -> EventOutcome:
+        """Apply a verified processor event. Safe to receive twice, at once, late and out of order."""
+        if isinstance(event, IgnoredEvent):
+            return EventOutcome("ignored", event.why)
+        if isinstance(event, ProcessorRefund):
+            return self._refund(event, received_at)
+        return self._processor_payment(event, received_at)
+
+    def _processor_payment(self, event: ProcessorPayment, received_at: datetime) -> EventOutcome:
+        earlier = self._renewals.payment_reference(event.reference)
+        if earlier is not None:
+            return self._seen_before(earlier.state)
+        if not event.member_id or not event.invoice_id:
+            return self._park(event, received_at, "UNKNOWN_INVOICE", "The payment names no invoice of ours; refund it.")
+        try:
+            self._pay(
+                event.member_id, event.invoice_id, amount=event.amount, currency=event.currency, reference=event.reference,
+                method="card", recorded_by="processor", event_id=event.event_id, paid_at=event.paid_at,
+            )
+        except NotFound:
+            return self._park(event, received_at, "UNKNOWN_INVOICE", "The payment names an invoice we do not have; refund it.")
+        except Conflict as refused:
+            again = self._renewals.payment_reference(event.reference)
+            if again is not None:  # a concurrent delivery of the same event won (or a refund came first)
+                return self._seen_before(again.state)
+            return self._park(event, received_at, refused.code, f"{refused.message} The money moved: refund it or apply it by hand.")
+        except RuleViolation as refused:
+            return self._park(event, received_at, refused.code, f"{refused.message} Nothing was paid.")
+        return EventOutcome("recorded")
+
+    @staticmethod
+    def _seen_before(state: str) -> EventOutcome:
+        if state == "refunded":  # the refund arrived first: nothing to pay
+            return EventOutcome("already_refunded", "the payment was refunded before it was recorded")
+        return EventOutcome("already_recorded")
+
+    def _park(self, event: ProcessorPayment | ProcessorRefund, received_at: datetime, reason: str, message: str) -> EventOutcome:
+        parked = ParkedPayment(
+            event_id=event.event_id, event_type="payment" if isinstance(event, ProcessorPayment) else event.reason, reason=reason,
+            message=message, member_id=getattr(event, "member_id", None), invoice_id=getattr(event, "invoice_id", None),
+            processor_reference=event.reference, amount=event.amount, currency=getattr(event, "currency", None), received_at=received_at,
+        )
+        self._renewals.park_payment(parked)
+        logger.warning("processor event parked for staff", extra={"reason": reason, "event_id": event.event_id})
+        return EventOutcome("parked", reason)
+
+    def _refund(self, event: ProcessorRefund, received_at: datetime) -> EventOutcome:
+        if not event.full:
+            return self._park(event, received_at, "PARTIAL_REFUND", "Part of a payment went back; the invoice stays paid until staff decide.")
+        for _ in range(WRITE_ATTEMPTS):
+            reference = self._renewals.payment_reference(event.reference)
+            if reference is None:
+                if self._renewals.refunded_before_recorded(event.reference):
+                    return EventOutcome("refunded", "before the payment was recorded: it will pay nothing")
+                continue  # the payment was recorded meanwhile: refund it
+            if reference.state == "refunded":
+                return EventOutcome("already_refunded")
+            payment = self._renewals.payment(reference.member_id, event.reference)
+            state = self._members.member_state(reference.member_id)
+            invoice = self._invoice(state, reference.invoice_id)
+            if payment is None or invoice.payment_id != payment.payment_id:
+                return self._park(event, received_at, "PAYMENT_NOT_CURRENT", "The refunded payment no longer pays its invoice.")
+            refunded_payment = payment.model_copy(update={"state": "refunded", "refunded_at": received_at, "refund_reason": event.reason})
+            unpaid = invoice.model_copy(update={"state": "refunded", "paid_on": None})
+            credential = state.credential(invoice.credential)
+            after = self._status_after(credential, [unpaid if i.invoice_id == invoice.invoice_id else i for i in state.invoices], business_date(received_at))
+            try:
+                self._renewals.refund(invoice, refunded_payment, credential, after)
+            except StaleWrite:
+                continue
+            return EventOutcome("refunded")
+        raise Retryable("Too many simultaneous changes to this member; try again.")
+
+    def _status_after(self, credential: CredentialRecord | None, invoices: list[InvoiceRecord], today: date) -> CredentialRecord | None:
+        if credential is None:
+            return None
+        verdict = credential_status(credential, [i for i in invoices if i.credential == credential.code], today, self._rule_book)
+        if verdict.status == credential.status:
+            return None
+        return credential.model_copy(update={"status": verdict.status, "status_since": today})
+
+    # ---- offline payments (staff) --------------------------------------------------------
+
+    def record_offline_payment(
+        self, member_id: str, invoice_id: str, *, amount: Decimal, method: PaymentMethod, reference: str, staff: str, now: datetime
+    ) -> PaymentResult:
+        """A cheque or money order that came by post, recorded by staff (who, when and what are kept)."""
+        state = self._members.member_state(member_id)
+        invoice = self._invoice(state, invoice_id)
+        return self._pay(
+            member_id, invoice_id, amount=amount, currency=invoice.currency, reference=offline_reference(member_id, method, reference),
+            method=method, recorded_by=staff, event_id=None, paid_at=now,
+        )
+
+    # ---- receipts ------------------------------------------------------------------------
+
+    def receipt(self, member_id: str, invoice_id: str) -> Receipt:
+        state = self._members.member_state(member_id)
+        invoice = self._invoice(state, invoice_id)
+        payment = next((p for p in self._renewals.payments_of(member_id) if p.payment_id == invoice.payment_id), None)
+        if invoice.state != "paid" or payment is None:
+            raise NotFound("This invoice has no receipt: it is not paid.", code="RECEIPT_NOT_FOUND")
+        return Receipt(state, invoice, payment)
+
+    # ---- the payment itself ----------------------------------------------------------------
+
+    def _pay(
+        self, member_id: str, invoice_id: str, *, amount: Decimal, currency: str, reference: str, method: PaymentMethod,
+        recorded_by: str, event_id: str | None, paid_at: datetime,
+    ) -> PaymentResult:
+        today = business_date(paid_at)  # a payment at 20:00 in Chicago on the due date is on time
         for _ in range(WRITE_ATTEMPTS):
             state = self._members.member_state(member_id)
-            invoice = next((i for i in state.invoices if i.invoice_id == invoice_id), None)
-            if invoice is None:
-                raise NotFound(f"No invoice {invoice_id}.", code="INVOICE_NOT_FOUND")
+            invoice = self._invoice(state, invoice_id)
             credential = state.credential(invoice.credential)
-            self._ensure_payable(invoice, credential, amount, today)
+            refusal = self._refusal(state, invoice, today)
+            if refusal:
+                raise Conflict(REFUSALS[refusal], code=refusal)
+            if amount != invoice.amount or currency != invoice.currency:
+                raise RuleViolation(f"The amount must be {invoice.amount} {invoice.currency.upper()}.", code="AMOUNT_MISMATCH")
             payment = PaymentRecord(
-                member_id=member_id, payment_id=payment_id_for(member_id, processor_reference), invoice_id=invoice_id,
-                amount=amount, processor_reference=processor_reference, paid_at=now,
+                member_id=member_id, payment_id=payment_id_for(member_id, reference), invoice_id=invoice_id, amount=amount,
+                currency=currency, processor_reference=reference, paid_at=paid_at, method=method, recorded_by=recorded_by,
+                processor_event_id=event_id,
             )
             paid = invoice.model_copy(update={"state": "paid", "paid_on": today, "payment_id": payment.payment_id})
             invoices = [paid if i.invoice_id == invoice_id else i for i in state.invoices]
@@ -95,29 +274,34 @@ class BillingService:
             else:
                 (after, archive), application = self._after_payment(credential, invoices, today), None
             try:
-                self._renewals.pay(invoice, payment, credential, after, archive, application)
+                self._renewals.pay(invoice, payment, credential, after, archive, application, paid_on=today)
             except StaleWrite:
                 continue
             if archive is not None:
                 self._announce_roll_over(archive.credential, after)
+            self._send_receipt(state, paid, payment)
             return PaymentResult(payment=payment, invoice=paid, rolled_over=archive is not None, credential=after or credential)
         raise Retryable("Too many simultaneous changes to this member; try again.")
 
-    def _ensure_payable(self, invoice: InvoiceRecord, credential: CredentialRecord, amount: Decimal, today: date) -> None:
-        state = invoice_state(invoice, today, credential)
-        if state == "paid":
-            raise Conflict("This invoice is already paid.", code="INVOICE_ALREADY_PAID")
-        if state == "void":
-            raise Conflict("This invoice was voided.", code="INVOICE_VOID")
-        if invoice.purpose == "renewal" and (credential.recertification_required or credential.status == "must_recertify"):
-            raise Conflict("This credential must be recertified; renewal fees are not accepted.", code="MUST_RECERTIFY")
-        if state == "locked":
-            raise Conflict(
-                "This renewal closes a CCP cycle and is payable the day after the CCP requirement is met.",
-                code="INVOICE_LOCKED",
-            )
-        if amount != invoice.amount:
-            raise RuleViolation(f"The amount must be {invoice.amount}.", code="AMOUNT_MISMATCH")
+    def _invoice(self, state: MemberState, invoice_id: str | None) -> InvoiceRecord:
+        invoice = next((i for i in state.invoices if i.invoice_id == invoice_id), None)
+        if invoice is None:
+            raise NotFound(f"No invoice {invoice_id}.", code="INVOICE_NOT_FOUND")
+        return invoice
+
+    def _refusal(self, state: MemberState, invoice: InvoiceRecord, today: date) -> str | None:
+        """Judged from the records on `today` (the stored status flag is not the judge)."""
+        credential = state.credential(invoice.credential)
+        status = credential_status(credential, state.invoices_of(invoice.credential), today, self._rule_book).status if credential else "active"
+        return payment_refusal(state=invoice_state(invoice, today, credential), purpose=invoice.purpose, status=status)
+
+    def _send_receipt(self, state: MemberState, invoice: InvoiceRecord, payment: PaymentRecord) -> None:
+        if self._receipts is None:
+            return
+        try:
+            self._receipts.send_receipt(state, invoice, payment)
+        except CcpError:  # the payment is committed; a receipt claim left behind is sent by the next daily run
+            logger.exception("receipt not sent", extra={"invoice_id": invoice.invoice_id})
 
     def _application_paid(self, invoice: InvoiceRecord):
         """Paying the fee submits the application (to staff review when a felony was declared)."""

@@ -1,42 +1,35 @@
-"""Billing API: a member's invoices and recording a confirmed payment."""
+"""Billing API: a member's invoices, paying one at the processor, receipts, and offline payments
+recorded by staff. Nothing here lets a member mark an invoice paid."""
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Annotated
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ccp.api import WITH_BODY, documented, install_boundary, once_per_key, request_moment, request_today, resolve
-from ccp.data.dynamo import table
-from ccp.data.members import MemberRepository
-from ccp.data.outbound import EventPublisher
-from ccp.data.recertification import RecertificationRepository
-from ccp.data.renewals import RenewalRepository
-from ccp.rules.versions import default_rule_book
-from ccp.settings import IndexSettings, EventSettings, ObservabilitySettings, TableSettings
-from renewals.billing import BillingService
-from renewals.schemas import INVOICE_ID_PATTERN, InvoiceList, InvoiceOut, PaymentIn, PaymentOut
+from ccp.api import JSON, WITH_BODY, current_caller, documented, install_boundary, negotiated_format, once_per_key, request_moment, request_today, resolve
+from ccp.settings import EventSettings, IndexSettings, NoticeSettings, ObservabilitySettings, PaymentSettings, TableSettings
+from renewals import receipts
+from renewals.billing_wiring import portal_url, service
+from renewals.schemas import INVOICE_ID_PATTERN, CheckoutOut, InvoiceList, InvoiceOut, OfflinePaymentIn, PaymentOut, ReceiptOut
 
 logger = Logger()
-SETTINGS = (TableSettings, IndexSettings, ObservabilitySettings, EventSettings)
+SETTINGS = (TableSettings, IndexSettings, ObservabilitySettings, EventSettings, NoticeSettings, PaymentSettings)
 metrics = Metrics()
 app = APIGatewayRestResolver(enable_validation=True)
 install_boundary(app, logger)
 
 MemberId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 InvoiceId = Annotated[str, Path(pattern=INVOICE_ID_PATTERN)]
-
-
-@lru_cache(maxsize=1)
-def service() -> BillingService:
-    events = EventPublisher(EventSettings.from_env().event_bus_name, source="ccp.renewals")
-    return BillingService(MemberRepository(table()), RenewalRepository(table()), default_rule_book(), events, RecertificationRepository(table()))
+RECEIPT_CONTENT = {
+    JSON: {"schema": ReceiptOut.model_json_schema()},
+    "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+}
 
 
 @app.get("/members/<member_id>/invoices", responses=documented(200, "The member's invoices.", 404))
@@ -47,24 +40,57 @@ def list_invoices(member_id: MemberId) -> InvoiceList:
     )
 
 
-@app.post("/members/<member_id>/invoices/<invoice_id>/payments", responses=documented(201, "Paid.", *WITH_BODY, 404, 409))
-def pay(member_id: MemberId, invoice_id: InvoiceId, body: Annotated[PaymentIn, Body()]) -> Response[PaymentOut]:
+@app.post(
+    "/members/<member_id>/invoices/<invoice_id>/checkout",
+    responses=documented(201, "A hosted payment page at the processor.", 404, 409),
+)
+def checkout(member_id: MemberId, invoice_id: InvoiceId) -> Response[CheckoutOut]:
+    back = f"{portal_url()}/portal/#/invoices"
+    session = service().checkout(
+        member_id, invoice_id, today=request_today(app), success_url=f"{back}?paid={invoice_id}", cancel_url=f"{back}?cancelled={invoice_id}"
+    )
+    metrics.add_metric(name="CheckoutsStarted", unit=MetricUnit.Count, value=1)
+    body = CheckoutOut(checkout_id=session.checkout_id, checkout_url=session.checkout_url, expires_at=session.expires_at)
+    return Response(status_code=201, content_type=JSON, body=body)
+
+
+@app.post(
+    "/members/<member_id>/invoices/<invoice_id>/payments",
+    responses=documented(201, "Recorded (staff only: a check or money order that came by post).", *WITH_BODY, 404, 409),
+)
+def record_offline_payment(member_id: MemberId, invoice_id: InvoiceId, body: Annotated[OfflinePaymentIn, Body()]) -> Response[PaymentOut]:
+    staff = current_caller(app).subject
+
     def create() -> dict:
-        result = service().pay(
-            member_id, invoice_id, amount=body.amount, processor_reference=body.processor_reference,
-            now=request_moment(app), today=request_today(app),
+        result = service().record_offline_payment(
+            member_id, invoice_id, amount=body.amount, method=body.method, reference=body.reference, staff=staff, now=request_moment(app)
         )
-        metrics.add_metric(name="PaymentsRecorded", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name="OfflinePaymentsRecorded", unit=MetricUnit.Count, value=1)
         if result.rolled_over:
             metrics.add_metric(name="CyclesRolledOver", unit=MetricUnit.Count, value=1)
         return PaymentOut(
-            payment_id=result.payment.payment_id, invoice_id=invoice_id, amount=result.payment.amount, state="paid",
-            rolled_over=result.rolled_over, cycle_start=result.credential.cycle_start, cycle_end=result.credential.cycle_end,
-            status=result.credential.status,
+            payment_id=result.payment.payment_id, invoice_id=invoice_id, amount=result.payment.amount, state="paid", method=body.method,
+            reference=body.reference, recorded_by=staff, rolled_over=result.rolled_over, cycle_start=result.credential.cycle_start,
+            cycle_end=result.credential.cycle_end, status=result.credential.status,
         ).model_dump(mode="json")
 
     result = once_per_key(app, f"{member_id}#payments", {"invoice_id": invoice_id, **body.model_dump(mode="json")}, create)
-    return Response(status_code=201, content_type="application/json", body=PaymentOut.model_validate(result))
+    return Response(status_code=201, content_type=JSON, body=PaymentOut.model_validate(result))
+
+
+@app.get(
+    "/members/<member_id>/invoices/<invoice_id>/receipt",
+    responses=documented(200, "The receipt as JSON or PDF.", 404, content=RECEIPT_CONTENT),
+)
+def receipt(
+    member_id: MemberId, invoice_id: InvoiceId,
+    format: Annotated[receipts.ReceiptFormat | None, Query(description="overrides the Accept header")] = None,
+):
+    found = service().receipt(member_id, invoice_id)
+    if (format or negotiated_format(app, ("pdf", "json"))) == "pdf":
+        pdf = receipts.as_pdf(found.state, found.invoice, found.payment, generated_at=request_moment(app))
+        return Response(200, "application/pdf", pdf, headers={"Content-Disposition": f'attachment; filename="receipt-{invoice_id}.pdf"'})
+    return Response(200, JSON, ReceiptOut.model_validate(receipts.as_json(found.state, found.invoice, found.payment)).model_dump(mode="json"))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -16,6 +16,7 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any, Protocol
 
 from ccp.data.outbound import SES_BULK_LIMIT, Delivery
@@ -85,6 +86,11 @@ class SendTally:
             "ses_requests": self.ses_requests,
             "postal_batches": self.batches,
         }
+
+
+def money(amount: Decimal) -> str:
+    """Amounts as notices and documents print them: $1,234.50."""
+    return f"${amount:,.2f}"
 
 
 def postal_suppression(contact: Contact) -> str | None:

@@ -32,7 +32,7 @@ from ccp.rules.renewals import (
     notice_work_on,
 )
 from ccp.rules.versions import RuleBook
-from renewals.notices import STALE_CLAIM_AFTER, Notice, NoticeSender, Outbox, SendTally
+from renewals.notices import STALE_CLAIM_AFTER, Notice, NoticeSender, Outbox, SendTally, money
 
 PAGE_SIZE = 100
 WORKER_ITEM_BUDGET = 2000
@@ -227,6 +227,7 @@ class RenewalRun:
             credential=credential.code,
             anniversary=anniversary,
             amount=rules.credential(credential.code).annual_fee,
+            currency=rules.fee_currency,
             issued_on=issued_on,
             due_date=due_date_for(anniversary),
             state="locked" if lock.locked else "open",
@@ -259,7 +260,7 @@ class RenewalRun:
         closes = closes_cycle(credential.cycle, anniversary)
         data = self._base(credential.code, credential.contact.name) | {
             "anniversary": anniversary.isoformat(),
-            "amount": _money(rules.credential(credential.code).annual_fee),
+            "amount": money(rules.credential(credential.code).annual_fee),
             "due_date": due_date_for(anniversary).isoformat(),
             "lock_note": self._lock_note(credential, closes),
         }
@@ -268,7 +269,7 @@ class RenewalRun:
     def _due(self, work: NoticeWork, credential: CredentialRecord, invoice: InvoiceRecord) -> Notice:
         data = self._base(credential.code, credential.contact.name) | {
             "anniversary": invoice.anniversary.isoformat(),
-            "amount": _money(invoice.amount),
+            "amount": money(invoice.amount),
             "due_date": invoice.due_date.isoformat(),
             "invoice_id": invoice.invoice_id,
             "lock_note": self._lock_note(credential, invoice.closes_cycle) if invoice.state == "locked" else "",
@@ -281,7 +282,7 @@ class RenewalRun:
             return None
         data = self._base(invoice.credential, invoice.contact.name) | {
             "anniversary": invoice.anniversary.isoformat(),
-            "amount": _money(invoice.amount),
+            "amount": money(invoice.amount),
             "due_date": invoice.due_date.isoformat(),
             "invoice_id": invoice.invoice_id,
             "lock_note": "This renewal closes your CCP cycle and is locked until your CCP points are recorded." if invoice.state == "locked" else "",
@@ -320,10 +321,6 @@ class RenewalRun:
         if page.next_key:
             continuation = WorkUnit("heal", unit.month, None, unit.shard, unit.run_time, page.next_key)
         return summary, continuation
-
-
-def _money(amount: Decimal) -> str:
-    return f"${amount:,.2f}"
 
 
 def _page_tag(start_key: dict[str, Any] | None) -> str:

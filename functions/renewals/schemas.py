@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -20,7 +20,9 @@ class InvoiceOut(BaseModel):
     amount: Points
     issued_on: date
     due_date: date
-    state: Literal["locked", "open", "paid", "void"]
+    # refunded: paid, then the money went back (a refund or a lost dispute); unpaid and payable again
+    state: Literal["locked", "open", "paid", "void", "refunded"]
+    currency: str
     available_on: date | None
     closes_cycle: bool
     paid_on: date | None
@@ -33,13 +35,14 @@ class InvoiceList(BaseModel):
 AmountIn = json_number(gt=0)
 
 
-class PaymentIn(BaseModel):
-    """A payment the processor has confirmed."""
+class OfflinePaymentIn(BaseModel):
+    """A check or money order that came by post (staff only)."""
 
     model_config = ConfigDict(extra="forbid")
 
     amount: AmountIn
-    processor_reference: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:\-]+$")
+    method: Literal["check", "money_order"]
+    reference: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.\-/ ]+$", description="the check or money order number")
 
 
 class PaymentOut(BaseModel):
@@ -47,7 +50,36 @@ class PaymentOut(BaseModel):
     invoice_id: str
     amount: Points
     state: Literal["paid"]
+    method: str
+    reference: str
+    recorded_by: str
     rolled_over: bool
     cycle_start: date
     cycle_end: date
     status: str
+
+
+class CheckoutOut(BaseModel):
+    checkout_id: str
+    checkout_url: str = Field(description="the processor's hosted payment page")
+    expires_at: datetime
+
+
+class ReceiptOut(BaseModel):
+    receipt_number: str
+    member_id: str
+    name: str
+    invoice_id: str
+    credential: str
+    description: str
+    amount: Points
+    currency: str
+    paid_on: date | None
+    paid_at: datetime
+    method: Literal["card", "check", "money_order"]
+    reference: str
+
+
+class WebhookReceived(BaseModel):
+    received: bool
+    outcome: Literal["recorded", "already_recorded", "refunded", "already_refunded", "parked", "ignored"]

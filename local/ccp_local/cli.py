@@ -17,6 +17,16 @@ from datetime import date, datetime, time, timedelta, timezone
 STATE_DIR = Path(__file__).resolve().parents[2] / ".ccp-local"
 
 
+def _running_ports(args: argparse.Namespace) -> None:
+    """Fill in the running stack's ports (written to .ccp-local/state.json by `up`) unless given."""
+    state_file = STATE_DIR / "state.json"
+    state = json.loads(state_file.read_text()) if state_file.exists() else {}
+    if getattr(args, "port", None) is None:
+        args.port = urllib.parse.urlsplit(state.get("api_url", "http://127.0.0.1:3000")).port
+    if hasattr(args, "lambda_port") and args.lambda_port is None:
+        args.lambda_port = urllib.parse.urlsplit(state.get("lambda_url", "http://127.0.0.1:3001")).port
+
+
 def _get(url: str) -> bytes:
     try:
         with urllib.request.urlopen(url, timeout=60) as response:
@@ -181,6 +191,28 @@ def merge_summaries(summaries: list) -> dict:
     return merged
 
 
+def cmd_pay(args: argparse.Namespace) -> None:
+    query = urllib.parse.urlencode({k: v for k, v in {"decline": "true" if args.decline else None, "time": args.time}.items() if v})
+    result, _ = _post(f"http://127.0.0.1:{args.port}/_local/payments/{urllib.parse.quote(args.checkout_id)}/complete?{query}")
+    if result.get("declined"):
+        print(f"Checkout {args.checkout_id}: declined at the processor; nothing was charged and the invoice stays open.")
+        return
+    webhook = result["webhook"]
+    print(f"Checkout {args.checkout_id}: paid at the processor; the signed event {webhook['event_id']} reached the webhook: {webhook['status']} {webhook['answer']}")
+    if not 200 <= webhook["status"] < 300:
+        sys.exit(1)
+
+
+def cmd_refund(args: argparse.Namespace) -> None:
+    query = "?dispute=true" if args.dispute else ""
+    result, _ = _post(f"http://127.0.0.1:{args.port}/_local/refunds/{urllib.parse.quote(args.invoice_id)}{query}")
+    webhook = result["webhook"]
+    what = "A lost dispute" if args.dispute else "A refund"
+    print(f"{what} of invoice {args.invoice_id} was sent to the webhook ({webhook['type']}): {webhook['status']} {webhook['answer']}")
+    if not 200 <= webhook["status"] < 300:
+        sys.exit(1)
+
+
 def cmd_outbox(args: argparse.Namespace) -> None:
     emails = json.loads(_get(f"http://127.0.0.1:{args.port}/_local/outbox"))
     print(f"{len(emails)} email(s) sent")
@@ -208,29 +240,44 @@ def main(argv: list[str] | None = None) -> None:
     who = token.add_mutually_exclusive_group(required=True)
     who.add_argument("--member-id")
     who.add_argument("--staff", action="store_true")
-    token.add_argument("--port", type=int, default=3000)
+    token.add_argument("--port", type=int, help="API port (default: the running stack's)")
     token.set_defaults(run=cmd_token)
 
     invoke = commands.add_parser("invoke", help="run a function (logical id) for a moment, print its result")
     invoke.add_argument("function")
     invoke.add_argument("--time", help="the scheduled event's time, e.g. 2027-03-01T12:00:00Z (default: now)")
     invoke.add_argument("--event", help="a JSON file with the whole event instead of a scheduled event")
-    invoke.add_argument("--lambda-port", type=int, default=3001)
-    invoke.add_argument("--port", type=int, default=3000, help="API port (to wait for queued work)")
+    invoke.add_argument("--lambda-port", type=int, help="Lambda invoke port (default: the running stack's)")
+    invoke.add_argument("--port", type=int, help="API port, to wait for queued work (default: the running stack's)")
     invoke.set_defaults(run=cmd_invoke)
 
     replay = commands.add_parser("replay", help="run every daily job day by day and summarize")
     replay.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD")
     replay.add_argument("--to", dest="end", required=True, help="last day, YYYY-MM-DD")
-    replay.add_argument("--port", type=int, default=3000)
-    replay.add_argument("--lambda-port", type=int, default=3001)
+    replay.add_argument("--port", type=int, help="API port (default: the running stack's)")
+    replay.add_argument("--lambda-port", type=int, help="Lambda invoke port (default: the running stack's)")
     replay.set_defaults(run=cmd_replay)
 
     outbox = commands.add_parser("outbox", help="list the emails sent by the local stack")
-    outbox.add_argument("--port", type=int, default=3000)
+    outbox.add_argument("--port", type=int, help="API port (default: the running stack's)")
     outbox.set_defaults(run=cmd_outbox)
 
+    pay = commands.add_parser("pay", help="pay a checkout at the local payment processor (sends the signed webhook)")
+    pay.add_argument("checkout_id", help="the checkout_id that POST .../invoices/{id}/checkout returned")
+    pay.add_argument("--decline", action="store_true", help="the card is declined: nothing is paid")
+    pay.add_argument("--time", help="the payment's time at the processor (default: now), e.g. 2027-03-02T15:00:00Z")
+    pay.add_argument("--port", type=int, help="API port (default: the running stack's)")
+    pay.set_defaults(run=cmd_pay)
+
+    refund = commands.add_parser("refund", help="refund an invoice's card payment at the local processor (sends charge.refunded)")
+    refund.add_argument("invoice_id")
+    refund.add_argument("--dispute", action="store_true", help="a dispute the body lost, instead of a refund")
+    refund.add_argument("--port", type=int, help="API port (default: the running stack's)")
+    refund.set_defaults(run=cmd_refund)
+
     args = parser.parse_args(argv)
+    if args.command != "up":
+        _running_ports(args)
     args.run(args)
 
 

@@ -92,6 +92,16 @@ class Gateway:
         self._local_routes = local_routes
         self.timing = Timing()
 
+    def _local_route(self, method: str, path: str) -> tuple[Any, dict[str, str]]:
+        """A local-only route (`/_local/...`); its path may hold `{name}` parameters."""
+        if not path.startswith("/_local/"):
+            return None, {}
+        for (route_method, template), handler in self._local_routes.items():
+            found = path_pattern(template).match(path) if route_method == method else None
+            if found:
+                return handler, found.groupdict()
+        return None, {}
+
     def match(self, method: str, path: str) -> ApiRoute | None:
         for compiled in self._routes:
             if compiled.route.method in (method, "ANY") and compiled.pattern.match(path):
@@ -101,9 +111,9 @@ class Gateway:
     def handle(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
         started = time.perf_counter()
         split = urlsplit(raw_path)
-        local = self._local_routes.get((method, split.path))
+        local, params = self._local_route(method, split.path)
         if local:
-            status, content_type, payload = local(parse_qs(split.query))
+            status, content_type, payload = local({**parse_qs(split.query), **{k: [v] for k, v in params.items()}})
             return status, {"Content-Type": content_type}, payload
         route = self.match(method, split.path)
         if route is None:

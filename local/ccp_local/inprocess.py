@@ -18,7 +18,9 @@ RESETTABLE = [
     ("ccp.data.dynamo", "table"),
     ("ccp.data.dynamo", "low_level_client"),
     ("record_ce.service", "default_service"),
-    ("renewals.billing_api", "service"),
+    ("renewals.billing_wiring", "service"),
+    ("renewals.billing_wiring", "processor"),
+    ("renewals.billing_wiring", "portal_url"),
     ("renewals.jobs_handler", "_sender"),
     ("renewals.jobs_handler", "_run"),
     ("recertify.wiring", "sender"),
@@ -44,7 +46,7 @@ class DeployedStack:
         self.table_name = deployment.physical_ids["CcpTable"]
         self.bucket = deployment.physical_ids["MailBatchesBucket"]
         env = {}
-        for name in ("RenewalNoticesFunction", "RecertifyFunction", "BadgeWorkerFunction"):
+        for name in ("RenewalNoticesFunction", "RecertifyFunction", "BadgeWorkerFunction", "BillingFunction"):
             env.update(deployment.functions[name]["Environment"]["Variables"])
         os.environ.update({k: str(v) for k, v in env.items()})
         self.queue_url = env["RENEWAL_QUEUE_URL"]
@@ -76,6 +78,32 @@ class DeployedStack:
 
         self.credly = start_fake_credly(self.deployment)
         return self.credly
+
+    def start_stripe(self):
+        """The local payment processor for this stack, the template's secret pointed at it."""
+        from ccp_local.stack import start_fake_stripe
+
+        self.stripe = start_fake_stripe(self.deployment)
+        return self.stripe
+
+    def webhook(self, payload: dict[str, Any] | str, *, signature: str | None = None, at=None) -> dict[str, Any]:
+        """Deliver a processor event to the webhook function, signed with the stack's secret unless
+        `signature` says otherwise."""
+        from ccp_local.stripe_fake import sign
+
+        body = payload if isinstance(payload, str) else json.dumps(payload)
+        header = sign(body, self.stripe.webhook_secret) if signature is None else signature
+        extra = {"at": at} if at is not None else {}
+        return self.api(
+            "renewals.payment_webhook.lambda_handler", "POST", "/webhooks/payments", "/webhooks/payments", raw_body=body,
+            headers={"Stripe-Signature": header} if header else {}, **extra,
+        )
+
+    def pay_checkout(self, checkout_id: str, at) -> dict[str, Any]:
+        """The payer pays at the processor: the session completes and its signed event reaches the webhook."""
+        from ccp_local.stripe_fake import completed_event
+
+        return self.webhook(completed_event(self.stripe.mark_paid(checkout_id), at), at=at)
 
     def drain_badges(self) -> list[dict[str, Any]]:
         """Deliver queued badge events to the badge worker (one pass); the batch responses."""

@@ -18,6 +18,7 @@ from ccp_local import template as tpl
 from ccp_local.deploy import Deployment, deploy
 from ccp_local.gateway import Gateway, TokenVerifier, serve_api, serve_lambda
 from ccp_local.credly_fake import FakeCredly
+from ccp_local.stripe_fake import FakeStripe
 from ccp_local.queues import drain, start_pollers
 from ccp_local.runtime import LocalFunction, LocalRuntime, function_environment
 
@@ -79,6 +80,7 @@ class LocalStack:
         os.environ.pop("AWS_PROFILE", None)
         self.deployment = deploy(REGION)
         self.credly = start_fake_credly(self.deployment)
+        self.stripe = start_fake_stripe(self.deployment)
         # The seeder and the OpenAPI export import function code, as the functions' own processes do.
         for spec in tpl.functions():
             if str(spec.code_dir) not in sys.path:
@@ -91,7 +93,8 @@ class LocalStack:
             {
                 logical: LocalFunction(
                     specs[logical],
-                    function_environment(specs[logical], configuration, self.aws_endpoint, REGION),
+                    # The portal is served by this gateway: checkouts return to it.
+                    {**function_environment(specs[logical], configuration, self.aws_endpoint, REGION), **self._portal_override(configuration)},
                     log_dir,
                     self.config.concurrency,
                 )
@@ -107,6 +110,7 @@ class LocalStack:
         self.pollers = start_pollers(tpl.queue_sources(), self.deployment.physical_ids, self.runtime, REGION)
         self.gateway = Gateway(tpl.api_routes(), self.runtime, verifier, self._local_routes())
         self._servers.append(serve_api(self.gateway, self.config.host, self.config.api_port))
+        self.stripe.webhook_url = f"{self.api_url}/webhooks/payments"
         self._servers.append(serve_lambda(self.runtime, self.config.host, self.config.lambda_port))
         self._write_state()
         return self
@@ -120,9 +124,15 @@ class LocalStack:
             self.runtime.stop()
         if getattr(self, "credly", None):
             self.credly.stop()
+        if getattr(self, "stripe", None):
+            self.stripe.stop()
         if self._moto:
             self._moto.stop()
         (STATE_DIR / "state.json").unlink(missing_ok=True)
+
+    def _portal_override(self, configuration: dict[str, Any]) -> dict[str, str]:
+        variables = configuration.get("Environment", {}).get("Variables", {})
+        return {"PORTAL_URL": self.api_url} if "PORTAL_URL" in variables else {}
 
     @property
     def api_url(self) -> str:
@@ -143,6 +153,7 @@ class LocalStack:
             "aws_endpoint": self.aws_endpoint,
             "table": self.table_name,
             "user_pool_id": self.deployment.physical_ids["UserPool"],
+            "payments_url": self.stripe.url,
             "pid": os.getpid(),
         }
         (STATE_DIR / "state.json").write_text(json.dumps(state, indent=2))
@@ -288,8 +299,29 @@ class LocalStack:
         def badges(query):
             return 200, "application/json", json.dumps(list(self.credly.badges.values())).encode()
 
+        def pay(query):
+            checkout_id = query["checkout_id"][0]
+            if checkout_id not in self.stripe.sessions:
+                return 404, "application/json", _local_error("CHECKOUT_NOT_FOUND", f"No checkout {checkout_id}.")
+            if (query.get("decline") or ["false"])[0].lower() in ("1", "true", "yes"):
+                return 200, "application/json", json.dumps({"checkout_id": checkout_id, "declined": True}).encode()
+            at = (query.get("time") or [None])[0]
+            delivery = self.stripe.complete(checkout_id, at=datetime.fromisoformat(at.replace("Z", "+00:00")) if at else None)
+            return 200, "application/json", json.dumps({"checkout_id": checkout_id, "webhook": delivery}).encode()
+
+        def refund(query):
+            invoice_id = query["invoice_id"][0]
+            dispute = (query.get("dispute") or ["false"])[0].lower() in ("1", "true", "yes")
+            try:
+                delivery = self.stripe.refund(invoice_id, dispute=dispute)
+            except KeyError:
+                return 404, "application/json", _local_error("NO_PAID_CHECKOUT", f"No paid checkout for invoice {invoice_id}.")
+            return 200, "application/json", json.dumps({"invoice_id": invoice_id, "webhook": delivery}).encode()
+
         return {
             ("GET", "/_local/badges"): badges,
+            ("POST", "/_local/payments/{checkout_id}/complete"): pay,
+            ("POST", "/_local/refunds/{invoice_id}"): refund,
             ("GET", "/_local/timing"): timing,
             ("POST", "/_local/drain"): drain_queues,
             ("GET", "/_local/roll-overs"): roll_overs,
@@ -298,6 +330,22 @@ class LocalStack:
             ("GET", "/_local/docs"): docs,
             ("GET", "/_local/token"): token,
         }
+
+
+def _local_error(code: str, message: str) -> bytes:
+    return json.dumps({"error": {"code": code, "message": message, "details": []}}).encode()
+
+
+def start_fake_stripe(deployment: Deployment) -> FakeStripe:
+    """Locally, payments go to a stand-in for the processor; the template's secret is pointed at it."""
+    from ccp_local.stripe_fake import API_KEY
+
+    stripe = FakeStripe().start()
+    secret = {"api_key": API_KEY, "webhook_secret": stripe.webhook_secret, "api_base": stripe.url}
+    boto3.client("secretsmanager", region_name=REGION).put_secret_value(
+        SecretId=deployment.physical_ids["PaymentsSecret"], SecretString=json.dumps(secret)
+    )
+    return stripe
 
 
 def _quiet_embedded_aws() -> None:

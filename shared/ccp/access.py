@@ -39,14 +39,24 @@ def _own_member_or_staff(caller: Caller, params: dict[str, str]) -> bool:
     return caller.is_staff or (caller.member_id is not None and caller.member_id == params.get("member_id"))
 
 
-def _staff_only(caller: Caller, params: dict[str, str]) -> bool:
+def staff_only(caller: Caller, params: dict[str, str]) -> bool:
     return caller.is_staff
 
 
+def public(caller: Caller, params: dict[str, str]) -> bool:
+    """No token: the route proves who calls it some other way (the processor signs its webhooks)."""
+    return True
+
+
+ANONYMOUS = Caller(member_id=None, is_staff=False, subject="anonymous")
+
 # resource prefix -> rule. Order matters: the first matching prefix decides.
 ACCESS_RULES: list[tuple[str, Callable[[Caller, dict[str, str]], bool]]] = [
+    # Money counts only when it moved: members pay at the processor; staff record offline payments.
+    ("/members/{member_id}/invoices/{invoice_id}/payments", staff_only),
     ("/members/{member_id}", _own_member_or_staff),
-    ("/staff/", _staff_only),
+    ("/staff/", staff_only),
+    ("/webhooks/", public),
 ]
 
 
@@ -58,8 +68,10 @@ def rule_for(resource: str) -> Callable[[Caller, dict[str, str]], bool] | None:
 
 
 def authorize(claims: dict[str, Any] | None, resource: str, path_parameters: dict[str, str] | None) -> Caller:
-    caller = caller_from_claims(claims)
     rule = rule_for(resource)
+    if rule is public:
+        return ANONYMOUS
+    caller = caller_from_claims(claims)
     if rule is None or not rule(caller, path_parameters or {}):
         raise Forbidden("You may not access this resource.")
     return caller

@@ -194,6 +194,15 @@ def request_today(app: APIGatewayRestResolver):
     return business_date(request_moment(app))
 
 
+MEDIA_TYPES = {"pdf": "application/pdf", "csv": "text/csv"}
+
+
+def negotiated_format(app: APIGatewayRestResolver, offered: tuple[str, ...]) -> str:
+    """The offered document format the Accept header asks for (`pdf`, `csv`); `json` otherwise."""
+    accept = next((v for k, v in (app.current_event.headers or {}).items() if k.lower() == "accept"), "") or ""
+    return next((name for name in offered if name in MEDIA_TYPES and MEDIA_TYPES[name] in accept), "json")
+
+
 def idempotency_key(app: APIGatewayRestResolver) -> str | None:
     headers = {k.lower(): v for k, v in (app.current_event.headers or {}).items()}
     key = headers.get("idempotency-key")

@@ -71,3 +71,8 @@ class BadgeSettings(EnvSettings):
 
 class DocumentSettings(EnvSettings):
     document_bucket: str = Field(alias="DOCUMENT_BUCKET")
+
+
+class PaymentSettings(EnvSettings):
+    # One Secrets Manager secret: the processor's API key and webhook signing secret.
+    payments_secret_name: str = Field(alias="PAYMENTS_SECRET_NAME")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from ccp.data.records import CredentialRecord, InvoiceRecord
-from ccp.rules.renewals import state_on
+from ccp.rules.renewals import UNPAID_STATES, state_on
 from ccp.rules.status import StatusFacts, StatusVerdict, status_on
 from ccp.rules.versions import RuleBook
 
@@ -30,7 +30,7 @@ def credential_status(credential: CredentialRecord, invoices: list[InvoiceRecord
     unpaid = tuple(
         i.due_date
         for i in invoices
-        if i.credential == credential.code and i.purpose == "renewal" and invoice_state(i, today, credential) in ("locked", "open")
+        if i.credential == credential.code and i.purpose == "renewal" and invoice_state(i, today, credential) in UNPAID_STATES
     )
     facts = StatusFacts(
         cycle_end=credential.cycle_end,

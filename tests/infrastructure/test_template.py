@@ -55,12 +55,14 @@ def test_every_path_sends_its_other_methods_to_its_function_for_a_405():
     assert declared == catch_all
 
 
-def test_every_api_route_is_behind_the_cognito_authorizer_and_has_an_access_rule():
-    from ccp.access import rule_for
+def test_every_api_route_is_behind_the_cognito_authorizer_but_the_signed_webhook_and_has_an_access_rule():
+    from ccp.access import public, rule_for
 
     for route in ROUTES:
-        assert route.authorized, route
         assert rule_for(route.path) is not None, f"{route.path} has no access rule"
+        # Public on purpose, and only these: the processor proves itself with a signature.
+        assert route.authorized == (rule_for(route.path) is not public), route
+    assert {r.path for r in ROUTES if not r.authorized} == {"/webhooks/payments"}
 
 
 @pytest.mark.parametrize("spec", FUNCTIONS, ids=[f.logical_id for f in FUNCTIONS])
@@ -106,6 +108,7 @@ def policy_statements(resource):
 
 # Actions AWS offers no resource-level permission for: "*" is the only resource they take.
 STAR_RESOURCE_ONLY = {"ses:GetTemplate"}
+READS_SECRETS = {"BadgeWorkerFunction": "CredlySecret", "BillingFunction": "PaymentsSecret", "PaymentWebhookFunction": "PaymentsSecret"}
 SES_ALLOWED = {"ses:SendBulkTemplatedEmail", "ses:GetTemplate"}  # sending, and reading the words to print
 DELETES_ITEMS = {"RecordCeFunction"}  # a member removes a CE activity; nothing else deletes
 
@@ -119,6 +122,9 @@ def test_function_policies_name_actions_and_resources(spec):
         assert "dynamodb:Scan" not in actions
         assert "dynamodb:DeleteItem" not in actions or spec.logical_id in DELETES_ITEMS, spec.logical_id
         assert {a for a in actions if a.startswith("ses:")} <= SES_ALLOWED, actions
+        if any(a.startswith("secretsmanager:") for a in actions):  # read one's own secret, nothing else
+            assert actions == ["secretsmanager:GetSecretValue"], actions
+            assert statement["Resource"] == {"Ref": READS_SECRETS[spec.logical_id]}, spec.logical_id
         if statement["Resource"] == "*":
             assert set(actions) <= STAR_RESOURCE_ONLY, actions
             figures.add("least privilege", "statements with a * resource (ses:GetTemplate only)")

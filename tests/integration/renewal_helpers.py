@@ -34,9 +34,23 @@ class Member:
         assert response["statusCode"] == 200, response
         return {i["invoice_id"]: i for i in response["json"]["invoices"]}
 
-    def pay(self, invoice_id, at, amount=50, reference="ch_1", **kwargs):
-        body = {"amount": amount, "processor_reference": reference}
+    def pay(self, invoice_id, at, amount=50, reference="ch_1", method="check", **kwargs):
+        """An offline payment recorded by staff (members pay at the processor: see `pay_online`)."""
+        body = {"amount": amount, "method": method, "reference": reference}
+        kwargs.setdefault("claims", staff_claims())
         return self._call(BILLING, "POST", "/invoices/{invoice_id}/payments", f"/invoices/{invoice_id}/payments", at, body=body, **kwargs)
+
+    def checkout(self, invoice_id, at, **kwargs):
+        return self._call(BILLING, "POST", "/invoices/{invoice_id}/checkout", f"/invoices/{invoice_id}/checkout", at, **kwargs)
+
+    def receipt(self, invoice_id, at, **kwargs):
+        return self._call(BILLING, "GET", "/invoices/{invoice_id}/receipt", f"/invoices/{invoice_id}/receipt", at, **kwargs)
+
+    def pay_online(self, invoice_id, at):
+        """Checkout, then the processor confirms the payment with a signed webhook (the stand-in's)."""
+        started = self.checkout(invoice_id, at)
+        assert started["statusCode"] == 201, started
+        return self.stack.pay_checkout(started["json"]["checkout_id"], at)
 
     def profile(self, at):
         return self._call(RECORD_CE, "GET", "", "", at)["json"]

@@ -51,9 +51,10 @@ def test_paying_the_closing_invoice_rolls_the_cycle_over_and_says_so(stack):
     headers = {"Idempotency-Key": "pay-1"}
     paid = member.pay("RMA-20260415", chicago("2026-04-02T12:00"), headers=headers)
     assert paid["statusCode"] == 201, paid
-    assert paid["json"] | {"payment_id": None} == {
+    assert paid["json"] | {"payment_id": None, "recorded_by": None} == {
         "payment_id": None, "invoice_id": "RMA-20260415", "amount": 50, "state": "paid", "rolled_over": True,
-        "cycle_start": "2026-04-15", "cycle_end": "2029-04-14", "status": "active",
+        "cycle_start": "2026-04-15", "cycle_end": "2029-04-14", "status": "active", "method": "check", "reference": "ch_1",
+        "recorded_by": None,
     }
     assert member.pay("RMA-20260415", chicago("2026-04-02T12:00"), headers=headers)["json"] == paid["json"]
     assert member.pay("RMA-20260415", chicago("2026-04-02T12:05"))["json"]["error"]["code"] == "INVOICE_ALREADY_PAID"
@@ -78,6 +79,7 @@ def test_payment_refusals(stack):
     assert member.pay("RMA-20990101", at)["statusCode"] == 404
     assert member.pay("not-an-id", at)["statusCode"] == 422
     assert member.pay("RMA-20260415", at, claims=member_claims(other.member_id))["statusCode"] == 403
+    assert member.pay("RMA-20260415", at, claims=member.claims)["statusCode"] == 403  # a member's own word never pays
     assert member.pay("RMA-20260415", at, amount=50, reference="bad ref!")["statusCode"] == 422
 
 

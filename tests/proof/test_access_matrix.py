@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from ccp.access import public, rule_for, staff_only
 from ccp_local import template as tpl
 from ccp_local.counting import counted_requests
 from ccp_local.events import member_claims, staff_claims
@@ -52,7 +53,8 @@ def call(stack, route, claims):
 
 
 MEMBER_ROUTES = [r for r in ROUTES if r.path.startswith("/members/{member_id}")]
-STAFF_ROUTES = [r for r in ROUTES if r.path.startswith("/staff/")]
+STAFF_ROUTES = [r for r in ROUTES if rule_for(r.path) is staff_only]  # /staff/... and offline payments
+PUBLIC_ROUTES = [r for r in ROUTES if rule_for(r.path) is public]  # the processor's webhook: signed, not signed in
 
 
 def route_id(route):
@@ -73,15 +75,31 @@ def test_a_member_on_a_staff_route_is_refused_before_any_data_access(stack, rout
     assert requests == 0
 
 
-@pytest.mark.parametrize("route", ROUTES, ids=route_id)
+@pytest.mark.parametrize("route", [r for r in ROUTES if r not in PUBLIC_ROUTES], ids=route_id)
 def test_no_token_is_401_before_any_data_access(stack, route):
     response, requests = call(stack, route, None)
     assert response["statusCode"] == 401
     assert requests == 0
 
 
+@pytest.mark.parametrize("signature", ["", "t=1700000000,v1=" + "0" * 64], ids=["unsigned", "wrongly signed"])
+@pytest.mark.parametrize("route", [r for r in PUBLIC_ROUTES if r.method == "POST"], ids=route_id)
+def test_a_public_webhook_refuses_an_unproven_body_before_any_data_access(stack, route, signature):
+    from ccp_local.stripe_fake import completed_event
+
+    body = completed_event({"id": "cs_1", "payment_status": "paid", "payment_intent": "pi_1", "amount_total": 5000, "currency": "usd",
+                            "metadata": {"member_id": VICTIM, "invoice_id": "RMA-20260410"}})
+    clients()
+    with counted_requests(clients()[0]) as on_table, counted_requests(clients()[1]) as low_level:
+        response = stack.api(handler_path(route), "POST", route.path, route.path, body=body, headers={"Stripe-Signature": signature} if signature else {})
+    assert (response["statusCode"], response["json"]["error"]["code"]) == (400, "BAD_SIGNATURE")
+    assert sum(on_table.values()) + sum(low_level.values()) == 0
+    figures.add("access matrix", "unproven webhook bodies refused (400 BAD_SIGNATURE), nothing read or stored")
+
+
 def test_every_route_is_in_the_matrix():
-    assert {route_id(r) for r in ROUTES} == {route_id(r) for r in MEMBER_ROUTES + STAFF_ROUTES}
+    assert {route_id(r) for r in ROUTES} == {route_id(r) for r in MEMBER_ROUTES + STAFF_ROUTES + PUBLIC_ROUTES}
+    assert {r.path for r in PUBLIC_ROUTES} == {"/webhooks/payments"}
 
 
 def test_staff_pass_the_access_check_on_every_route(stack):

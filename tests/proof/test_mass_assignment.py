@@ -9,7 +9,7 @@ from tests.support import figures
 
 CE = {"credentials": ["RMA"], "category": "formal_education", "title": "Course", "points": 3, "start_date": "2026-01-05", "end_date": "2026-01-05", "attested": True}
 MEMBER = {"first_name": "Mass", "last_name": "Assign", "email": "mass@example.org", "credentials": [{"code": "RMA", "certified_on": "2025-03-10"}]}
-PAYMENT = {"amount": 50, "processor_reference": "ch_mass"}
+PAYMENT = {"amount": 50, "method": "check", "reference": "1001"}
 APPLICATION = {"credential": "RMA", "path": "exam", "felony_conviction": False, "attested": True}
 DOCUMENT = {"purpose": "audit", "content_type": "application/pdf", "filename": "proof.pdf", "size_bytes": 1000}
 
@@ -20,7 +20,8 @@ CASES = [
     ("record_ce.handler.lambda_handler", "PATCH", "/members/{member_id}/ce-activities/{activity_id}", "/ce-activities/20260101000000-abcd1234", {"points": 2, "attested": True},
      {"counted_points": 99, "credentials": ["MLS"], "member_id": "OTHER"}),
     ("renewals.billing_api.lambda_handler", "POST", "/members/{member_id}/invoices/{invoice_id}/payments", "/invoices/RMA-20260410/payments", PAYMENT,
-     {"state": "paid", "invoice_id": "RMA-20990101", "paid_on": "2026-01-01", "member_id": "OTHER", "payment_id": "PAY-1"}),
+     {"state": "paid", "invoice_id": "RMA-20990101", "paid_on": "2026-01-01", "member_id": "OTHER", "payment_id": "PAY-1",
+      "processor_reference": "ch_1", "recorded_by": "someone", "currency": "eur"}),
     ("recertify.handler.lambda_handler", "POST", "/members/{member_id}/recertifications", "/recertifications", APPLICATION,
      {"state": "reinstated", "decisions": [], "counted_points": 99, "fee_invoice_id": "RC-00000000", "member_id": "OTHER"}),
     ("recertify.handler.lambda_handler", "POST", "/members/{member_id}/documents", "/documents", DOCUMENT,
@@ -38,7 +39,9 @@ def stack():
 def test_server_owned_fields_in_a_body_are_refused(stack, handler, method, resource, suffix, body, fields):
     member = new_member(stack, email="owner@example.org")
     for field, value in fields.items():
-        response = stack.api(handler, method, resource, f"/members/{member.member_id}{suffix}", claims=member_claims(member.member_id),
+        # Offline payments are a staff route; the rest are the member's own.
+        claims = staff_claims() if suffix.endswith("/payments") else member_claims(member.member_id)
+        response = stack.api(handler, method, resource, f"/members/{member.member_id}{suffix}", claims=claims,
                              at=chicago("2026-04-05T12:00"), body={**body, field: value})
         assert response["statusCode"] == 422, (field, response)
         assert response["json"]["error"]["code"] == "UNKNOWN_FIELD", field

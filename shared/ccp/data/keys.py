@@ -9,6 +9,8 @@ Layout (see docs/data-model.md for the access patterns):
     MEMBER#<id>        DEDUP#<code>#<hash>         ce_dedup (uniqueness guard of the duplicate rule)
     MEMBER#<id>        STATE#INV#<code>#<date>     invoice (one per credential and anniversary)
     MEMBER#<id>        PAYMENT#<reference>         payment (one per processor reference)
+    PAYREF#<reference> PAYREF                      payment reference guard (unique across the table)
+    PROCESSOR_EVENT#<id> PROCESSOR_EVENT           a processor event parked for staff
     MEMBER#<id>        CYCLE#<code>#<start>        cycle (a rolled-over cycle, archived with its totals)
     MEMBER#<id>        NOTICE#<code>#<kind>#<period>#<channel>   notice claim (the notice ledger)
 
@@ -18,6 +20,7 @@ Layout (see docs/data-model.md for the access patterns):
     CYCLE_END#<YYYY-MM>#<shard>          <DD>#<member_id>#<code>   credential whose open cycle is unmet
     DUE#<YYYY-MM>#<shard>                <DD>#<member_id>#<code>   unpaid invoice, by due date
     ROLLOVER#<YYYY>#<shard>              <MM-DD>#<member_id>#<code> archived cycle, by roll-over date
+    PARKED_PAYMENTS                      <received_at>#<event_id>  processor event parked for staff
     GSI3 (sparse work lists):
     UNLOCK#<YYYY-MM>#<shard>             <DD>#<member_id>#<code>   locked invoice that becomes payable that day
     CLAIMED#<shard>                      <claimed_at>#<member_id>  notice claimed and not yet sent
@@ -120,6 +123,26 @@ AUDIT_RUN_PK = "AUDIT_RUN"
 
 def payment_sk(processor_reference: str) -> str:
     return f"PAYMENT#{processor_reference}"
+
+
+PAYMENT_REFERENCE_SK = "PAYREF"
+
+
+def payment_reference_pk(reference: str) -> str:
+    """One item per payment reference in the whole table: a reference is used once, by one member."""
+    return f"PAYREF#{reference}"
+
+
+def processor_event_pk(event_id: str) -> str:
+    return f"PROCESSOR_EVENT#{event_id}"
+
+
+PARKED_PAYMENTS = "PARKED_PAYMENTS"
+
+
+def parked_payment_keys(received_at: str, event_id: str) -> dict[str, str]:
+    """Processor events parked for staff (a small list, read newest first)."""
+    return {"gsi2pk": PARKED_PAYMENTS, "gsi2sk": f"{received_at}#{event_id}"}
 
 
 def cycle_archive_sk(code: str, start: date) -> str:

@@ -132,9 +132,11 @@ class InvoiceRecord(BaseModel):
     amount: Decimal
     issued_on: date
     due_date: date
-    state: Literal["locked", "open", "paid", "void"]
+    # `refunded`: paid, then the money went back (a refund or a lost dispute): unpaid again, payable again.
+    state: Literal["locked", "open", "paid", "void", "refunded"]
     closes_cycle: bool
     cycle_start: date
+    currency: str = "usd"
     available_on: date | None = None
     paid_on: date | None = None
     payment_id: str | None = None
@@ -144,13 +146,41 @@ class InvoiceRecord(BaseModel):
     application_id: str | None = None
 
 
+PaymentMethod = Literal["card", "check", "money_order"]
+
+
 class PaymentRecord(BaseModel):
+    """Money that moved: confirmed by the processor (a signed webhook) or recorded by staff (offline)."""
+
     member_id: str
     payment_id: str
     invoice_id: str
     amount: Decimal
-    processor_reference: str
+    currency: str = "usd"
+    processor_reference: str  # the processor's payment id, or the offline payment's reference as staff typed it
     paid_at: datetime
+    method: PaymentMethod = "card"
+    recorded_by: str  # "processor" for webhooks, else the staff user's subject
+    processor_event_id: str | None = None
+    state: Literal["paid", "refunded"] = "paid"
+    refunded_at: datetime | None = None
+    refund_reason: Literal["refund", "dispute_lost"] | None = None
+
+
+class ParkedPayment(BaseModel):
+    """A processor event that moved money we could not apply (wrong amount, paid invoice, ...): for staff."""
+
+    event_id: str
+    event_type: str
+    reason: str  # a machine-readable code
+    message: str
+    member_id: str | None = None
+    invoice_id: str | None = None
+    processor_reference: str | None = None
+    amount: Decimal | None = None
+    currency: str | None = None
+    received_at: datetime
+    state: Literal["parked", "resolved"] = "parked"
 
 
 class NoticeClaim(BaseModel):

@@ -10,10 +10,11 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from ccp.data import keys
-from ccp.data.dynamo import conditionally, error_code, translated_errors
+from ccp.data.dynamo import conditionally, error_code, query_all, translated_errors
 from ccp.data.members import StaleWrite, credential_put, versioned_put
-from ccp.data.records import ApplicationRecord, CredentialRecord, InvoiceRecord, NoticeClaim, PaymentRecord, to_item
+from ccp.data.records import ApplicationRecord, CredentialRecord, InvoiceRecord, NoticeClaim, ParkedPayment, PaymentRecord, to_item
 from ccp.errors import Conflict
+from ccp.rules.renewals import UNPAID_STATES
 
 
 @dataclass(frozen=True)
@@ -47,9 +48,28 @@ def invoice_item(invoice: InvoiceRecord) -> dict[str, Any]:
         "entity": "invoice",
         **to_item(invoice),
     }
-    if invoice.state in ("locked", "open") and invoice.purpose == "renewal":
+    if invoice.state in UNPAID_STATES and invoice.purpose == "renewal":
         item.update(keys.due_keys(invoice.member_id, invoice.credential, invoice.due_date))
     return item
+
+
+def invoice_key(invoice: InvoiceRecord) -> dict[str, str]:
+    return {"pk": keys.member_pk(invoice.member_id), "sk": keys.invoice_sk(invoice.credential, invoice.anniversary, invoice.application_id)}
+
+
+def payment_item(payment: PaymentRecord) -> dict[str, Any]:
+    return {"pk": keys.member_pk(payment.member_id), "sk": keys.payment_sk(payment.processor_reference), "entity": "payment", **to_item(payment)}
+
+
+@dataclass(frozen=True)
+class PaymentReference:
+    """Who used a payment reference, and whether the money is still with us."""
+
+    reference: str
+    state: str  # paid | refunded
+    member_id: str | None = None
+    invoice_id: str | None = None
+    payment_id: str | None = None
 
 
 class RenewalRepository:
@@ -126,7 +146,7 @@ class RenewalRepository:
         """A locked invoice becomes payable; False if it was not locked any more."""
         if conditionally(
             self._table.update_item,
-            Key={"pk": keys.member_pk(invoice.member_id), "sk": keys.invoice_sk(invoice.credential, invoice.anniversary, invoice.application_id)},
+            Key=invoice_key(invoice),
             UpdateExpression="SET #state = :open REMOVE gsi3pk, gsi3sk",
             ConditionExpression="#state = :locked",
             ExpressionAttributeNames={"#state": "state"},
@@ -139,7 +159,7 @@ class RenewalRepository:
     def forget_unlock(self, invoice: InvoiceRecord) -> None:
         with translated_errors():
             self._table.update_item(
-                Key={"pk": keys.member_pk(invoice.member_id), "sk": keys.invoice_sk(invoice.credential, invoice.anniversary, invoice.application_id)},
+                Key=invoice_key(invoice),
                 UpdateExpression="REMOVE gsi3pk, gsi3sk",
             )
 
@@ -151,34 +171,41 @@ class RenewalRepository:
         credential_after: CredentialRecord | None,
         archive: CycleArchive | None,
         application: tuple[ApplicationRecord, ApplicationRecord] | None = None,
+        *,
+        paid_on: date,
     ) -> None:
-        """The payment, the paid invoice and (when they follow) the roll-over or status change: one transaction."""
+        """The payment, the paid invoice, the reference guard and (when they follow) the roll-over or
+        status change: one transaction. `paid_on` is the business day of the payment (the caller's)."""
         items: list[dict[str, Any]] = [
             {
                 "Update": {
                     "TableName": self._name,
-                    "Key": {"pk": keys.member_pk(invoice.member_id), "sk": keys.invoice_sk(invoice.credential, invoice.anniversary, invoice.application_id)},
+                    "Key": invoice_key(invoice),
                     "UpdateExpression": "SET #state = :paid, paid_on = :paid_on, payment_id = :payment REMOVE gsi2pk, gsi2sk, gsi3pk, gsi3sk",
-                    "ConditionExpression": "#state IN (:open, :locked)",
+                    "ConditionExpression": "#state IN (:open, :locked, :refunded)",
                     "ExpressionAttributeNames": {"#state": "state"},
                     "ExpressionAttributeValues": {
                         ":paid": "paid",
-                        ":paid_on": payment.paid_at.date().isoformat() if invoice.paid_on is None else invoice.paid_on.isoformat(),
+                        ":paid_on": paid_on.isoformat(),
                         ":payment": payment.payment_id,
                         ":open": "open",
                         ":locked": "locked",
+                        ":refunded": "refunded",
                     },
                 }
             },
+            {"Put": {"TableName": self._name, "Item": payment_item(payment), "ConditionExpression": "attribute_not_exists(pk)"}},
             {
                 "Put": {
                     "TableName": self._name,
-                    "Item": {"pk": keys.member_pk(payment.member_id), "sk": keys.payment_sk(payment.processor_reference), "entity": "payment", **to_item(payment)},
+                    "Item": self._reference_item(
+                        PaymentReference(payment.processor_reference, "paid", payment.member_id, payment.invoice_id, payment.payment_id)
+                    ),
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
             },
         ]
-        roles = ["invoice", "payment"]
+        roles = ["invoice", "payment", "reference"]
         if archive is not None:
             items.append({"Put": {"TableName": self._name, "Item": self._archive_item(archive), "ConditionExpression": "attribute_not_exists(pk)"}})
             roles.append("archive")
@@ -189,12 +216,115 @@ class RenewalRepository:
             items.append(application_put(self._name, *application))
             roles.append("application")
         failed = self._transact(items, roles)
+        if failed & {"payment", "reference"}:
+            raise Conflict("This payment reference was already recorded.", code="DUPLICATE_PAYMENT")
         if "invoice" in failed:
             raise Conflict("This invoice is already paid.", code="INVOICE_ALREADY_PAID")
-        if "payment" in failed:
-            raise Conflict("This processor reference was already recorded.", code="DUPLICATE_PAYMENT")
         if failed:
             raise StaleWrite()
+
+    def payment_reference(self, reference: str) -> PaymentReference | None:
+        with translated_errors():
+            item = self._table.get_item(
+                Key={"pk": keys.payment_reference_pk(reference), "sk": keys.PAYMENT_REFERENCE_SK}, ConsistentRead=True
+            ).get("Item")
+        if item is None:
+            return None
+        return PaymentReference(reference, item["state"], item.get("member_id"), item.get("invoice_id"), item.get("payment_id"))
+
+    def payment(self, member_id: str, reference: str) -> PaymentRecord | None:
+        with translated_errors():
+            item = self._table.get_item(Key={"pk": keys.member_pk(member_id), "sk": keys.payment_sk(reference)}, ConsistentRead=True).get("Item")
+        return PaymentRecord.model_validate(item) if item else None
+
+    def refund(
+        self,
+        invoice: InvoiceRecord,
+        refunded: PaymentRecord,
+        credential_before: CredentialRecord | None,
+        credential_after: CredentialRecord | None,
+    ) -> None:
+        """The money went back: the invoice is unpaid again (listed by its due date again, so notices and
+        the status sweep see it), the payment and its reference say so, and the status follows. One
+        transaction; conditional on the invoice still being paid by this payment."""
+        due = keys.due_keys(invoice.member_id, invoice.credential, invoice.due_date) if invoice.purpose == "renewal" else {}
+        sets = ["#state = :refunded"] + [f"{name} = :{name}" for name in due]
+        items: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "TableName": self._name,
+                    "Key": invoice_key(invoice),
+                    "UpdateExpression": "SET " + ", ".join(sets) + " REMOVE paid_on",
+                    "ConditionExpression": "#state = :paid AND payment_id = :payment",
+                    "ExpressionAttributeNames": {"#state": "state"},
+                    "ExpressionAttributeValues": {
+                        ":refunded": "refunded", ":paid": "paid", ":payment": refunded.payment_id, **{f":{k}": v for k, v in due.items()},
+                    },
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self._name,
+                    "Item": payment_item(refunded),
+                    "ConditionExpression": "#state = :paid",
+                    "ExpressionAttributeNames": {"#state": "state"},
+                    "ExpressionAttributeValues": {":paid": "paid"},
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self._name,
+                    "Key": {"pk": keys.payment_reference_pk(refunded.processor_reference), "sk": keys.PAYMENT_REFERENCE_SK},
+                    "UpdateExpression": "SET #state = :refunded",
+                    "ExpressionAttributeNames": {"#state": "state"},
+                    "ExpressionAttributeValues": {":refunded": "refunded"},
+                }
+            },
+        ]
+        roles = ["invoice", "payment", "reference"]
+        if credential_before is not None and credential_after is not None:
+            items.append(credential_put(self._name, credential_before, credential_after))
+            roles.append("credential")
+        failed = self._transact(items, roles)
+        if failed & {"invoice", "payment"}:
+            raise Conflict("This payment is no longer the one that pays the invoice.", code="PAYMENT_NOT_CURRENT")
+        if failed:
+            raise StaleWrite()
+
+    def refunded_before_recorded(self, reference: str) -> bool:
+        """A refund that arrived before its payment: the reference is marked refunded so that the late
+        payment event finds it and pays nothing. False when the reference already existed."""
+        return conditionally(
+            self._table.put_item,
+            Item=self._reference_item(PaymentReference(reference, "refunded")),
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+
+    def park_payment(self, parked: ParkedPayment) -> bool:
+        """Keep a processor event for staff; False when this event was parked already."""
+        item = {
+            "pk": keys.processor_event_pk(parked.event_id), "sk": keys.processor_event_pk(parked.event_id), "entity": "parked_payment",
+            **keys.parked_payment_keys(parked.received_at.isoformat(), parked.event_id), **to_item(parked),
+        }
+        return conditionally(self._table.put_item, Item=item, ConditionExpression="attribute_not_exists(pk)")
+
+    def parked_payments(self, limit: int = 100) -> list[ParkedPayment]:
+        with translated_errors():
+            response = self._table.query(
+                IndexName="gsi2", KeyConditionExpression=Key("gsi2pk").eq(keys.PARKED_PAYMENTS), ScanIndexForward=False, Limit=limit
+            )
+        return [ParkedPayment.model_validate(item) for item in response.get("Items", [])]
+
+    def payments_of(self, member_id: str) -> list[PaymentRecord]:
+        items = query_all(self._table, KeyConditionExpression=Key("pk").eq(keys.member_pk(member_id)) & Key("sk").begins_with(keys.payment_sk("")), ConsistentRead=True)
+        return [PaymentRecord.model_validate(item) for item in items]
+
+    def _reference_item(self, reference: PaymentReference) -> dict[str, Any]:
+        item = {
+            "pk": keys.payment_reference_pk(reference.reference), "sk": keys.PAYMENT_REFERENCE_SK, "entity": "payment_reference",
+            "state": reference.state, "member_id": reference.member_id, "invoice_id": reference.invoice_id, "payment_id": reference.payment_id,
+        }
+        return {k: v for k, v in item.items() if v is not None}
 
     # ---- status --------------------------------------------------------------------------
 

@@ -14,7 +14,9 @@ from typing import Literal
 from ccp.rules.dates import Cycle, add_months, month_end, month_start
 from ccp.rules.versions import RuleSet
 
-InvoiceState = Literal["locked", "open", "paid", "void"]
+InvoiceState = Literal["locked", "open", "paid", "void", "refunded"]
+# A refunded invoice was paid and the money went back (refund, lost dispute): unpaid again, payable again.
+UNPAID_STATES = frozenset({"locked", "open", "refunded"})
 
 
 class NoticeKind(StrEnum):
@@ -128,3 +130,18 @@ def ready_to_roll_over(cycle: Cycle, *, met: bool, grandfathered: bool, invoices
     closing_paid = any(closes_cycle(cycle, i.anniversary) and i.state == "paid" for i in mine)
     all_paid = all(i.state in ("paid", "void") for i in mine)
     return (met or grandfathered) and closing_paid and all_paid
+
+
+def payment_refusal(*, state: InvoiceState, purpose: str, status: str) -> str | None:
+    """Why an invoice cannot be paid on a day, as a rule code (None: it can). `state` and `status` are
+    the invoice's and the credential's on that day, judged from the records (never a stored flag):
+    a member who must recertify pays no old renewal fee, the way back is recertification (§4, §7)."""
+    if state == "paid":
+        return "INVOICE_ALREADY_PAID"
+    if state == "void":
+        return "INVOICE_VOID"
+    if purpose == "renewal" and status == "must_recertify":
+        return "MUST_RECERTIFY"
+    if state == "locked":
+        return "INVOICE_LOCKED"
+    return None

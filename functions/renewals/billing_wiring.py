@@ -1,0 +1,39 @@
+"""What the billing API and the payment webhook are built from (cached per process)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from ccp.data.dynamo import table
+from ccp.data.members import MemberRepository
+from ccp.data.outbound import EventPublisher, MailBatchStore, Mailer
+from ccp.data.payments import StripeProcessor
+from ccp.data.recertification import RecertificationRepository
+from ccp.data.renewals import RenewalRepository
+from ccp.rules.versions import default_rule_book
+from ccp.settings import EventSettings, NoticeSettings, PaymentSettings
+from renewals.billing import BillingService
+from renewals.notices import NoticeSender
+from renewals.receipts import ReceiptNotices
+
+
+@lru_cache(maxsize=1)
+def processor() -> StripeProcessor:
+    return StripeProcessor(PaymentSettings.from_env().payments_secret_name)
+
+
+@lru_cache(maxsize=1)
+def service() -> BillingService:
+    notices = NoticeSettings.from_env()
+    sender = NoticeSender(RenewalRepository(table()), Mailer(notices.sender_email), MailBatchStore(notices.mail_batch_bucket),
+                          notices.email_template_prefix, common={"portal_url": notices.portal_url})
+    events = EventPublisher(EventSettings.from_env().event_bus_name, source="ccp.renewals")
+    return BillingService(
+        MemberRepository(table()), RenewalRepository(table()), default_rule_book(), events, RecertificationRepository(table()),
+        processor=processor(), receipts=ReceiptNotices(sender),
+    )
+
+
+@lru_cache(maxsize=1)
+def portal_url() -> str:
+    return NoticeSettings.from_env().portal_url.rstrip("/")

@@ -1,0 +1,95 @@
+"""Receipts of paid invoices: the email (through the notice ledger, so it goes once) and the
+document (JSON or a printable PDF)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from ccp.api import points_json
+from ccp.data.records import InvoiceRecord, MemberState, PaymentRecord
+from ccp.pdf_text import latin1
+from renewals.notices import Notice, NoticeSender, money
+
+ReceiptFormat = Literal["json", "pdf"]
+METHOD_LABELS = {"card": "Card (online, through the payment processor)", "check": "Check", "money_order": "Money order"}
+
+
+def _what(invoice: InvoiceRecord) -> str:
+    if invoice.purpose == "recertification":
+        return f"{invoice.credential} recertification fee"
+    return f"{invoice.credential} annual renewal fee, anniversary {invoice.anniversary.isoformat()}"
+
+
+class ReceiptNotices:
+    """Sends the receipt email of a payment, once per payment (a refunded invoice paid again gets a new one)."""
+
+    def __init__(self, sender: NoticeSender):
+        self._sender = sender
+
+    def send_receipt(self, state: MemberState, invoice: InvoiceRecord, payment: PaymentRecord) -> None:
+        contact = state.profile.contact
+        data = {
+            "name": contact.name,
+            "receipt_number": payment.payment_id,
+            "invoice_id": invoice.invoice_id,
+            "description": _what(invoice),
+            "amount": money(payment.amount),
+            "paid_on": (invoice.paid_on or payment.paid_at.date()).isoformat(),
+            "method": METHOD_LABELS[payment.method],
+        }
+        notice = Notice(state.profile.member_id, invoice.credential, "receipt", f"{invoice.invoice_id}.{payment.payment_id}", data, contact, postal=False)
+        self._sender.send([notice], moment=payment.paid_at, batch_name=f"mail-batches/{payment.paid_at.date().isoformat()}/receipts")
+
+
+def as_json(state: MemberState, invoice: InvoiceRecord, payment: PaymentRecord) -> dict[str, Any]:
+    profile = state.profile
+    return {
+        "receipt_number": payment.payment_id,
+        "member_id": profile.member_id,
+        "name": f"{profile.first_name} {profile.last_name}",
+        "invoice_id": invoice.invoice_id,
+        "credential": invoice.credential,
+        "description": _what(invoice),
+        "amount": points_json(payment.amount),
+        "currency": payment.currency,
+        "paid_on": invoice.paid_on.isoformat() if invoice.paid_on else None,
+        "paid_at": payment.paid_at.isoformat(),
+        "method": payment.method,
+        "reference": _shown_reference(payment),
+    }
+
+
+def _shown_reference(payment: PaymentRecord) -> str:
+    # Offline references are stored scoped to the member and method; show what staff typed.
+    return payment.processor_reference.rsplit(":", 1)[-1] if payment.method != "card" else payment.processor_reference
+
+
+def as_pdf(state: MemberState, invoice: InvoiceRecord, payment: PaymentRecord, *, generated_at: datetime) -> bytes:
+    from fpdf import FPDF  # imported when a PDF is asked for
+
+    receipt = as_json(state, invoice, payment)
+    pdf = FPDF(format="Letter")
+    pdf.set_auto_page_break(auto=True, margin=15)
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 16)
+    pdf.cell(0, 10, "Certification Continuation Program: Receipt", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", size=10)
+    pdf.cell(0, 6, f"Issued {generated_at.date().isoformat()}", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    rows = [
+        ("Receipt number", receipt["receipt_number"]),
+        ("Received from", f"{receipt['name']} (member {receipt['member_id']})"),
+        ("For", receipt["description"]),
+        ("Invoice", receipt["invoice_id"]),
+        ("Amount", f"{money(payment.amount)} {payment.currency.upper()}"),
+        ("Paid on", receipt["paid_on"] or ""),
+        ("Method", METHOD_LABELS[payment.method]),
+        ("Reference", receipt["reference"]),
+    ]
+    with pdf.table(col_widths=(40, 140), text_align="LEFT", line_height=6, first_row_as_headings=False) as table:
+        for label, value in rows:
+            table.row([label, latin1(str(value))])
+    pdf.ln(6)
+    pdf.cell(0, 6, "Thank you. Keep this receipt for your records.", new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
