@@ -36,7 +36,7 @@ from record_ce.schemas import (
     ProgressOut,
     TranscriptFormat,
 )
-from record_ce.service import ActivityRequest, NewCredential, NewMember, RecordedActivity
+from record_ce.service import ActivityRequest, Editor, NewCredential, NewMember, RecordedActivity
 from record_ce.service import default_service as service
 
 logger = Logger()
@@ -100,17 +100,26 @@ def list_activities(
 
 @app.patch("/members/<member_id>/ce-activities/<activity_id>", responses=documented(200, "Corrected.", *WITH_BODY, 404, 409))
 def correct_activity(member_id: MemberId, activity_id: ActivityId, body: Annotated[CeActivityPatch, Body()]) -> CeActivityCreated:
-    changes = body.model_dump(exclude_unset=True, exclude={"attested"})
+    changes = body.model_dump(exclude_unset=True, exclude={"attested", "reason"})
     updated = service().update(
-        member_id, activity_id, changes, attested=body.attested, today=request_today(app), now=request_moment(app)
+        member_id, activity_id, changes, attested=body.attested, today=request_today(app), now=request_moment(app),
+        editor=_editor(body.reason),
     )
     return _created(updated)
 
 
 @app.delete("/members/<member_id>/ce-activities/<activity_id>", responses=documented(204, "Removed.", 404, 409, content={}))
-def delete_activity(member_id: MemberId, activity_id: ActivityId):
-    service().delete(member_id, activity_id, today=request_today(app))
+def delete_activity(
+    member_id: MemberId, activity_id: ActivityId,
+    reason: Annotated[str | None, Query(min_length=1, max_length=500, description="staff: why a course-platform record is removed")] = None,
+):
+    service().delete(member_id, activity_id, today=request_today(app), editor=_editor(reason))
     return Response(status_code=204)
+
+
+def _editor(reason: str | None) -> Editor:
+    caller = current_caller(app)
+    return Editor(subject=caller.subject, is_staff=caller.is_staff, reason=reason)
 
 
 @app.get("/members/<member_id>/progress", responses=documented(200, "Progress per held credential.", 404))

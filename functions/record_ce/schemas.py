@@ -53,6 +53,7 @@ class CeActivityPatch(Request):
     start_date: date = None
     end_date: date = None
     attested: StrictBool
+    reason: str = Field(default=None, min_length=1, max_length=500, description="staff: why a course-platform record is changed (kept in its history)")
 
 
 class CeActivityCreated(BaseModel):

@@ -13,9 +13,9 @@ from functools import lru_cache
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from ccp.data.members import MemberRepository, StaleWrite, TotalsWrite
-from ccp.data.records import ActivityRecord, Address, CredentialRecord, InvoiceRecord, MemberRecord, MemberState
-from ccp.errors import Conflict, NotFound, Retryable, RuleViolation
+from ccp.data.members import MemberRepository, TotalsWrite, retry_on_stale
+from ccp.data.records import ActivityRecord, Address, CredentialRecord, Decision, InvoiceRecord, MemberRecord, MemberState
+from ccp.errors import Conflict, NotFound, RuleViolation
 from ccp.rules.ce import (
     ZERO,
     ActivityClaim,
@@ -32,10 +32,6 @@ from ccp.rules.dates import Cycle, cycle_containing, cycle_starting
 from ccp.rules.versions import RuleBook, default_rule_book
 from ccp.standing import credential_status
 
-# A member's own concurrent writes can race on the running totals; re-read and retry a few times.
-WRITE_ATTEMPTS = 4
-
-
 @dataclass(frozen=True)
 class NewCredential:
     code: str
@@ -51,6 +47,15 @@ class NewMember:
     mailing_address: Address | None
     credentials: list[NewCredential]
     mail_opt_out: bool = False
+
+
+@dataclass(frozen=True)
+class Editor:
+    """Who changes a record: staff may change the body's own records, with a reason kept in the history."""
+
+    subject: str
+    is_staff: bool
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -218,19 +223,18 @@ class CeService:
         activity_id: str | None = None,
     ) -> RecordedActivity:
         activity_id = activity_id or new_activity_id(now)
-        for _ in range(WRITE_ATTEMPTS):
+
+        def attempt() -> RecordedActivity:
             state = self._held_state(member_id)
             held = {c.code: c for c in state.credentials}
             recorded, writes = self._evaluate(
                 member_id, request, held, today=today, now=now, source=source, activity_id=activity_id,
                 invoices=state.invoices,
             )
-            try:
-                self._members.record_activity(recorded.activity, writes)
-            except StaleWrite:
-                continue
+            self._members.record_activity(recorded.activity, writes)
             return recorded
-        raise Retryable("Too many simultaneous changes to these totals; try again.")
+
+        return retry_on_stale(attempt)
 
     def _evaluate(
         self,
@@ -283,12 +287,14 @@ class CeService:
         attested: bool,
         today: date,
         now: datetime,
+        editor: Editor | None = None,
     ) -> RecordedActivity:
-        for _ in range(WRITE_ATTEMPTS):
+        def attempt() -> RecordedActivity:
             old = self._members.activity(member_id, activity_id)
             state = self._held_state(member_id)
             held = {c.code: c for c in state.credentials}
             self._ensure_open(old, held)
+            self._ensure_editable(old, editor)
             claim = ActivityClaim.model_validate({**old.claim.model_dump(), **changes})
             writes, eligible, dedup, counted = [], {}, {}, {}
             for code in old.credentials:
@@ -304,32 +310,30 @@ class CeService:
                 writes.append(write)
                 eligible[code], dedup[code] = points, duplicate_key(code, claim)
                 counted[code] = after.counted_points - before.counted_points
+            history = old.history + ([self._staff_change(editor, "corrected", now)] if old.source == "course_platform" and editor else [])
             new = old.model_copy(
-                update={**claim.model_dump(), "eligible": eligible, "dedup_keys": dedup, "updated_at": now}
+                update={**claim.model_dump(), "eligible": eligible, "dedup_keys": dedup, "updated_at": now, "history": history}
             )
-            try:
-                self._members.replace_activity(old, new, writes)
-            except StaleWrite:
-                continue
+            self._members.replace_activity(old, new, writes)
             return RecordedActivity(activity=new, counted_by_credential=counted)
-        raise Retryable("Too many simultaneous changes to these totals; try again.")
 
-    def delete(self, member_id: str, activity_id: str, *, today: date) -> None:
-        for _ in range(WRITE_ATTEMPTS):
+        return retry_on_stale(attempt)
+
+    def delete(self, member_id: str, activity_id: str, *, today: date, editor: Editor | None = None) -> None:
+        def attempt() -> None:
             old = self._members.activity(member_id, activity_id)
-            held = self._held_credentials(member_id)
+            state = self._held_state(member_id)
+            held = {c.code: c for c in state.credentials}
             self._ensure_open(old, held)
+            self._ensure_editable(old, editor)
             writes = []
             for code in old.credentials:
                 credential = held[code]
                 totals = credential.totals.minus(old.category, old.points, old.eligible[code])
-                writes.append(self._totals_write(credential, totals, today)[0])
-            try:
-                self._members.delete_activity(old, writes)
-            except StaleWrite:
-                continue
-            return
-        raise Retryable("Too many simultaneous changes to these totals; try again.")
+                writes.append(self._totals_write(credential, totals, today, state.invoices)[0])
+            self._members.delete_activity(old, writes)
+
+        retry_on_stale(attempt)
 
     def credentials_open_on(self, member_id: str, day: date) -> list[str]:
         """The held credentials whose open cycle holds `day` (where platform CE can count)."""
@@ -370,7 +374,7 @@ class CeService:
         state = self._members.member_state(member_id)
         held = {c.code: c for c in state.credentials}
         codes = [self._held_code(credential, held, today)] if credential else list(held)
-        cycle_day = self._cycle_filter(cycle)
+        cycle_day = self._cycle_filter(cycle, today)
         activities = self._members.activities(member_id)
         sections = []
         for code in codes:
@@ -402,13 +406,15 @@ class CeService:
         after = self._progress(credential, totals)
         met_on = next_met_on(credential.met_on, after, grandfathered=credential.grandfathered, today=today)
         updated = credential.model_copy(update={"recorded": totals.recorded, "eligible": totals.eligible, "met_on": met_on})
-        unlock = None
-        if met_on is not None and credential.met_on is None:
+        unlock = relock = None
+        closing = next((i for i in invoices if i.invoice_id == credential.closing_invoice_id), None)
+        if met_on is not None and credential.met_on is None and closing is not None and closing.state == "locked":
             # The end-of-cycle invoice, if issued and locked, becomes payable the day after (RULES.md §4).
-            closing = next((i for i in invoices if i.invoice_id == credential.closing_invoice_id and i.state == "locked"), None)
-            if closing is not None:
-                unlock = closing.model_copy(update={"available_on": met_on + timedelta(days=1)})
-        return TotalsWrite(updated, unlock), after
+            unlock = closing.model_copy(update={"available_on": met_on + timedelta(days=1)})
+        if met_on is None and credential.met_on is not None and closing is not None and closing.state in ("locked", "open"):
+            # Points removed below the requirement: the unpaid closing invoice is locked again (§3).
+            relock = closing
+        return TotalsWrite(updated, unlock, relock), after
 
     def _held_credentials(self, member_id: str) -> dict[str, CredentialRecord]:
         return {c.code: c for c in self._members.credentials(member_id)} or self._no_credentials(member_id)
@@ -438,6 +444,20 @@ class CeService:
         return codes
 
     @staticmethod
+    def _ensure_editable(activity: ActivityRecord, editor: Editor | None) -> None:
+        """Records from the body's own courses are the body's: only staff change them, with a reason."""
+        if activity.source != "course_platform":
+            return
+        if editor is None or not editor.is_staff:
+            raise Conflict("This record comes from the body's own course platform; only staff can change it.", code="VERIFIED_RECORD")
+        if not editor.reason:
+            raise RuleViolation("Say why this course-platform record is changed (reason).", code="REASON_REQUIRED")
+
+    @staticmethod
+    def _staff_change(editor: Editor, action: str, now: datetime) -> Decision:
+        return Decision(by=editor.subject, at=now, action=action, note=editor.reason)
+
+    @staticmethod
     def _ensure_open(activity: ActivityRecord, held: dict[str, CredentialRecord]) -> None:
         for code in activity.credentials:
             credential = held.get(code)
@@ -446,14 +466,17 @@ class CeService:
             if credential.audit_in_progress:
                 raise Conflict("This cycle is under audit; its entries cannot change.", code="AUDIT_IN_PROGRESS")
 
-    @staticmethod
-    def _cycle_filter(cycle: str | None) -> date | str | None:
+    def _cycle_filter(self, cycle: str | None, today: date | None = None) -> date | str | None:
         if cycle is None or cycle == "current":
             return cycle
         try:
-            return date.fromisoformat(cycle)
+            day = date.fromisoformat(cycle)
         except ValueError:
             raise RuleViolation("cycle is 'current' or a cycle start date (YYYY-MM-DD).", code="INVALID_CYCLE") from None
+        # A cycle start lies between the first rule version and today (far dates would overflow cycle arithmetic).
+        if day < self._rule_book.versions[0].effective_from or (today is not None and day > today):
+            raise RuleViolation("No cycle of this member starts on that date.", code="INVALID_CYCLE")
+        return day
 
 
 @lru_cache(maxsize=1)

@@ -59,10 +59,15 @@ def index_gsi_queries() -> None:
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.table import Table
 
+    from ccp_local.moto_transactions import item_level_transactions
+
+    # Transactions must write item by item (through the put/update/delete kept in step below):
+    # moto's own restores a deep copy of the whole table, which would bypass the index.
+    item_level_transactions()
     if getattr(Table.query, "_ccp_indexed", False):
         return
     original_query, original_put, original_delete = Table.query, Table.put_item, Table.delete_item
-    original_update, original_transact = DynamoDBBackend.update_item, DynamoDBBackend.transact_write_items
+    original_update = DynamoDBBackend.update_item
     original_all_items = Table.all_items
 
     def all_items(self: Table) -> Any:
@@ -118,17 +123,6 @@ def index_gsi_queries() -> None:
                 partitions.add(item)  # an update may move the item between index partitions
             return item
 
-    @functools.wraps(original_transact)
-    def transact_write_items(self: DynamoDBBackend, *args: Any, **kwargs: Any) -> Any:
-        with WRITE_LOCK:
-            try:
-                return original_transact(self, *args, **kwargs)
-            finally:
-                # A transaction may restore a copy of the table; rebuild on the next index query.
-                for table in self.tables.values():
-                    if hasattr(table, _INDEX):
-                        delattr(table, _INDEX)
-
     query._ccp_indexed = True
     Table.query, Table.put_item, Table.delete_item, Table.all_items = query, put_item, delete_item, all_items
-    DynamoDBBackend.update_item, DynamoDBBackend.transact_write_items = update_item, transact_write_items
+    DynamoDBBackend.update_item = update_item

@@ -264,6 +264,9 @@ class LocalStack:
             "cognito": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
         }
         merged["security"] = [{"cognito": []}]
+        for route in tpl.api_routes():
+            if not route.authorized and route.method != "ANY":  # public on purpose (the signed webhook)
+                merged["paths"][route.path][route.method.lower()]["security"] = []
         return merged
 
     def _local_routes(self):

@@ -173,11 +173,27 @@ def _require_json_body(headers: dict[str, str] | None, body: str | None, is_base
     media_type = content_type.split(";")[0].strip().lower()
     if media_type and media_type != JSON and not media_type.endswith("+json"):
         raise UnsupportedMediaType(f"Send the body as {JSON}, not {media_type}.")
+    text = body
     if is_base64:
         try:
-            base64.b64decode(body, validate=True).decode("utf-8")
+            text = base64.b64decode(body, validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
             raise BadRequest("The request body is not valid JSON (JSON is UTF-8 text).", code="MALFORMED_JSON") from None
+    if media_type == JSON or media_type.endswith("+json") or not media_type:
+        _readable_json(text)
+
+
+def _readable_json(text: str) -> None:
+    """JSON that Python cannot read at all (nested thousands deep, a number of thousands of digits)
+    is a 400 here, not a crash inside the framework's parser. Bodies are small: reading twice is cheap."""
+    try:
+        json.loads(text)
+    except RecursionError:
+        raise BadRequest("The request body is nested too deeply to read.", code="MALFORMED_JSON") from None
+    except json.JSONDecodeError:
+        pass  # plain invalid JSON: the framework's own parser reports it (400 MALFORMED_JSON)
+    except ValueError:  # valid JSON, but an integer beyond Python's 4,300-digit limit
+        raise BadRequest("The request body holds a number too long to read.", code="MALFORMED_JSON") from None
 
 
 def current_caller(app: APIGatewayRestResolver) -> Caller:

@@ -94,3 +94,24 @@ def test_an_undeclared_method_on_a_known_path_is_a_405_naming_the_allowed_ones(m
     assert response["statusCode"] == 405
     assert response["json"]["error"]["code"] == "METHOD_NOT_ALLOWED"
     assert response["multiValueHeaders"]["Allow"] == ["GET, POST"]
+
+
+HOSTILE_BODIES = [
+    ("nested 5,000 deep", "[" * 5000 + "]" * 5000),
+    ("a 5,000-digit integer", '{"points": ' + "9" * 5000 + "}"),
+    ("a 5,000-digit integer among valid fields", '{"credentials": ["RMA"], "category": "formal_education", "title": "x", "points": '
+     + "9" * 5000 + ', "start_date": "2026-01-05", "end_date": "2026-01-05", "attested": true}'),
+]
+
+
+@pytest.mark.parametrize("body", [b for _, b in HOSTILE_BODIES], ids=[n for n, _ in HOSTILE_BODIES])
+def test_json_python_cannot_read_is_a_400_not_a_crash(member, body):
+    response = member.call("POST", "/ce-activities", raw_body=body)
+    assert (response["statusCode"], response["json"]["error"]["code"]) == (400, "MALFORMED_JSON")
+    assert member.progress()["recorded_points"] == 0
+
+
+@pytest.mark.parametrize("cycle", ["9999-12-31", "0001-01-01", "2099-01-01"])
+def test_a_transcript_of_a_cycle_far_in_the_past_or_future_is_a_422(member, cycle):
+    response = member.call("GET", f"/transcript?cycle={cycle}")
+    assert (response["statusCode"], response["json"]["error"]["code"]) == (422, "INVALID_CYCLE")

@@ -37,3 +37,34 @@ def test_a_malformed_course_event_is_refused_and_changes_nothing(member):
     with pytest.raises(InvalidEvent):
         lambda_handler(completion(member.member_id, points="lots"), FakeLambdaContext())
     assert member.progress()["recorded_points"] == 0
+
+
+def test_a_member_cannot_rewrite_or_remove_a_course_platform_record(member):
+    from record_ce.course_completed import lambda_handler
+
+    lambda_handler(completion(member.member_id), FakeLambdaContext())
+    [activity] = member.call("GET", "/ce-activities")["json"]["activities"]
+    patched = member.call("PATCH", f"/ce-activities/{activity['activity_id']}", body={"points": 100, "attested": True})
+    assert (patched["statusCode"], patched["json"]["error"]["code"]) == (409, "VERIFIED_RECORD")
+    deleted = member.call("DELETE", f"/ce-activities/{activity['activity_id']}")
+    assert (deleted["statusCode"], deleted["json"]["error"]["code"]) == (409, "VERIFIED_RECORD")
+    assert member.progress()["recorded_points"] == 2
+
+
+def test_staff_correct_a_course_platform_record_only_with_a_reason_kept_in_its_history(member):
+    from ccp.data.dynamo import table
+    from ccp.data.members import MemberRepository
+    from ccp_local.events import staff_claims
+    from record_ce.course_completed import lambda_handler
+
+    lambda_handler(completion(member.member_id), FakeLambdaContext())
+    [activity] = member.call("GET", "/ce-activities")["json"]["activities"]
+    path = f"/ce-activities/{activity['activity_id']}"
+    no_reason = member.call("PATCH", path, body={"points": 3, "attested": True}, claims=staff_claims())
+    assert (no_reason["statusCode"], no_reason["json"]["error"]["code"]) == (422, "REASON_REQUIRED")
+    fixed = member.call("PATCH", path, body={"points": 3, "attested": True, "reason": "LMS sent the wrong hours"}, claims=staff_claims())
+    assert fixed["statusCode"] == 200, fixed
+    assert member.progress()["recorded_points"] == 3
+    stored = MemberRepository(table()).activity(member.member_id, activity["activity_id"])
+    assert [(h.action, h.note) for h in stored.history] == [("corrected", "LMS sent the wrong hours")]
+    assert stored.source == "course_platform"

@@ -173,3 +173,31 @@ def test_a_malformed_scheduled_event_is_refused_and_changes_nothing(stack):
     with pytest.raises(InvalidEvent):
         renewal_notices({"time": "not a time"}, FakeLambdaContext())
     assert stack.emails() == [] and stack.batch_keys() == []
+
+
+def test_removing_points_after_the_unlock_locks_the_closing_invoice_again_and_says_nothing(stack):
+    member = new_member(stack)  # cycle ends 2026-04-14; closing invoice RMA-20260415
+    stack.job("renewal_notices", chicago("2026-04-01T06:00"))
+    assert member.record(chicago("2026-04-05T12:00"))["statusCode"] == 201  # requirement met: payable from 04-06
+    listed = stack.api("record_ce.handler.lambda_handler", "GET", "/members/{member_id}/ce-activities", f"/members/{member.member_id}/ce-activities", claims=member.claims, at=chicago("2026-04-05T13:00"))
+    activity_id = listed["json"]["activities"][0]["activity_id"]
+    removed = stack.api("record_ce.handler.lambda_handler", "DELETE", "/members/{member_id}/ce-activities/{activity_id}", f"/members/{member.member_id}/ce-activities/{activity_id}", claims=member.claims, at=chicago("2026-04-05T18:00"))
+    assert removed["statusCode"] == 204
+    invoice = member.invoices(chicago("2026-04-07T12:00"))["RMA-20260415"]
+    assert (invoice["state"], invoice["available_on"]) == ("locked", None)
+    stack.job("invoice_unlock", chicago("2026-04-06T00:05"))
+    assert emails_to(stack, "ann@example.org", "invoice_payable") == []
+    assert member.pay("RMA-20260415", chicago("2026-04-07T12:00"))["json"]["error"]["code"] == "INVOICE_LOCKED"
+
+
+def test_removing_points_after_the_unlock_job_ran_locks_the_open_invoice_again(stack):
+    member = new_member(stack)
+    stack.job("renewal_notices", chicago("2026-04-01T06:00"))
+    member.record(chicago("2026-04-05T12:00"))
+    stack.job("invoice_unlock", chicago("2026-04-06T00:05"))
+    assert len(emails_to(stack, "ann@example.org", "invoice_payable")) == 1
+    assert member.invoices(chicago("2026-04-06T12:00"))["RMA-20260415"]["state"] == "open"
+    listed = stack.api("record_ce.handler.lambda_handler", "GET", "/members/{member_id}/ce-activities", f"/members/{member.member_id}/ce-activities", claims=member.claims, at=chicago("2026-04-06T13:00"))
+    activity_id = listed["json"]["activities"][0]["activity_id"]
+    stack.api("record_ce.handler.lambda_handler", "DELETE", "/members/{member_id}/ce-activities/{activity_id}", f"/members/{member.member_id}/ce-activities/{activity_id}", claims=member.claims, at=chicago("2026-04-06T14:00"))
+    assert member.invoices(chicago("2026-04-06T15:00"))["RMA-20260415"]["state"] == "locked"

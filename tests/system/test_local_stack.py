@@ -94,3 +94,43 @@ def test_replay_runs_every_daily_job_and_summarizes(stack):
     assert "Replayed 3 days, 2027-04-30 to 2027-05-02" in result.stdout
     for line in ("invoices issued", "roll-overs", "status changes", "notices by type and channel"):
         assert line in result.stdout
+
+
+def test_a_member_pays_at_the_local_processor_and_a_refund_undoes_it(stack):
+    staff = cli("token", "--staff", "--port", str(stack["api_port"])).stdout.strip().splitlines()[-1]
+    body = {"first_name": "Pat", "last_name": "Lee", "email": "pat.lee@example.org",
+            "credentials": [{"code": "RPT", "certified_on": "2025-06-10"}]}
+    created = requests.post(f"{stack['api']}/staff/members", json=body, headers={"Authorization": f"Bearer {staff}", "X-Local-Time": "2026-12-01T15:00:00Z"}, timeout=30)
+    member_id = created.json()["member_id"]
+    cli("invoke", "RenewalNoticesFunction", "--time", "2027-06-01T12:00:00Z")  # ports from .ccp-local/state.json
+    token = cli("token", "--member-id", member_id).stdout.strip().splitlines()[-1]
+    auth = {"Authorization": f"Bearer {token}", "X-Local-Time": "2027-06-02T15:00:00Z"}
+    base = f"{stack['api']}/members/{member_id}/invoices"
+
+    # A member's own word never pays.
+    direct = requests.post(f"{base}/RPT-20270610/payments", json={"amount": 50, "method": "check", "reference": "1"}, headers=auth, timeout=30)
+    assert direct.status_code == 403
+
+    # Checkout, then "Pay" on the processor's hosted page, as a browser would.
+    checkout = requests.post(f"{base}/RPT-20270610/checkout", headers=auth, timeout=30)
+    assert checkout.status_code == 201, checkout.text
+    page = requests.get(checkout.json()["checkout_url"], timeout=30)
+    assert "<button" in page.text and ">Pay</button>" in page.text and ">Decline</button>" in page.text
+    paid = requests.post(checkout.json()["checkout_url"], data={"action": "pay"}, allow_redirects=False, timeout=60)
+    assert paid.status_code == 303 and paid.headers["Location"].startswith(f"{stack['api']}/portal/")
+    invoice = requests.get(base, headers=auth, timeout=30).json()["invoices"][0]
+    assert invoice["state"] == "paid"
+    receipt = requests.get(f"{base}/RPT-20270610/receipt", headers={**auth, "Accept": "application/pdf"}, timeout=30)
+    assert receipt.status_code == 200 and receipt.content.startswith(b"%PDF")
+
+    # The processor refunds it: unpaid again; paying again with `ccp-local pay` settles it.
+    refunded = cli("refund", "RPT-20270610")
+    assert refunded.returncode == 0, refunded.stdout + refunded.stderr
+    assert requests.get(base, headers=auth, timeout=30).json()["invoices"][0]["state"] == "refunded"
+    again = requests.post(f"{base}/RPT-20270610/checkout", headers=auth, timeout=30).json()
+    result = cli("pay", again["checkout_id"], "--time", "2027-06-02T15:10:00Z")
+    assert result.returncode == 0 and "200" in result.stdout, result.stdout + result.stderr
+    invoice = requests.get(base, headers=auth, timeout=30).json()["invoices"][0]
+    assert (invoice["state"], invoice["paid_on"]) == ("paid", "2027-06-02")
+    receipts = [e for e in requests.get(f"{stack['api']}/_local/outbox", timeout=30).json() if "pat.lee@example.org" in e["to"] and e.get("template", "").endswith("receipt")]
+    assert len(receipts) == 2

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
@@ -11,7 +11,9 @@ from botocore.exceptions import ClientError
 from ccp.data import keys
 from ccp.data.dynamo import error_code, query_all, translated_errors
 from ccp.data.records import ActivityRecord, CredentialRecord, InvoiceRecord, MemberRecord, MemberState, to_item
-from ccp.errors import Conflict, NotFound
+from ccp.errors import Conflict, NotFound, Retryable
+
+T = TypeVar("T")
 
 
 def credential_item(credential: CredentialRecord) -> dict[str, Any]:
@@ -47,7 +49,28 @@ def credential_put(table_name: str, before: CredentialRecord, after: CredentialR
 
 
 class StaleWrite(Exception):
-    """A credential's running totals changed between our read and our write; re-read and retry."""
+    """What a write was computed from (an activity, a credential's running totals) changed between
+    our read and our write; re-read and retry."""
+
+
+def _read_version(version: int) -> dict[str, Any]:
+    """The condition that the stored activity is still the version that was read."""
+    return {
+        "ConditionExpression": "attribute_exists(pk) AND (#version = :read" + (" OR attribute_not_exists(#version))" if version == 0 else ")"),
+        "ExpressionAttributeNames": {"#version": "version"},
+        "ExpressionAttributeValues": {":read": version},
+    }
+
+
+def retry_on_stale(attempt: Callable[[], T], *, attempts: int = 4) -> T:
+    """Run a read-compute-write `attempt` again on fresh reads when its write finds the data changed:
+    never applied to stale data, and a 503 when the races do not stop."""
+    for _ in range(attempts):
+        try:
+            return attempt()
+        except StaleWrite:
+            continue
+    raise Retryable("Too many simultaneous changes to this member; try again.")
 
 
 @dataclass(frozen=True)
@@ -61,6 +84,8 @@ class TotalsWrite:
 
     credential: CredentialRecord
     unlock_invoice: InvoiceRecord | None = None
+    # The end-of-cycle invoice, unpaid, that a removal of points locks again (RULES.md §3: re-lock).
+    relock_invoice: InvoiceRecord | None = None
 
     def items(self, table_name: str) -> list[dict[str, Any]]:
         c = self.credential
@@ -116,6 +141,21 @@ class TotalsWrite:
                             ":gsi3sk": unlock["gsi3sk"],
                             ":locked": "locked",
                         },
+                    }
+                }
+            )
+        if self.relock_invoice is not None:
+            invoice = self.relock_invoice
+            items.append(
+                {
+                    "Update": {
+                        "TableName": table_name,
+                        "Key": {"pk": keys.member_pk(invoice.member_id), "sk": keys.invoice_sk(invoice.credential, invoice.anniversary, invoice.application_id)},
+                        # Off the unlock list too, so no "payable" notice goes out for it.
+                        "UpdateExpression": "SET #state = :locked REMOVE available_on, gsi3pk, gsi3sk",
+                        "ConditionExpression": "#state IN (:locked, :open)",
+                        "ExpressionAttributeNames": {"#state": "state"},
+                        "ExpressionAttributeValues": {":locked": "locked", ":open": "open"},
                     }
                 }
             )
@@ -243,15 +283,9 @@ class MemberRepository:
         self._transact(*self._with_totals(items, roles, totals))
 
     def replace_activity(self, old: ActivityRecord, new: ActivityRecord, totals: list[TotalsWrite]) -> None:
-        items: list[dict[str, Any]] = [
-            {
-                "Put": {
-                    "TableName": self._name,
-                    "Item": self._activity_item(new),
-                    "ConditionExpression": "attribute_exists(pk)",
-                }
-            }
-        ]
+        """The corrected activity (only over the version read), its guards and the totals: one transaction."""
+        item = self._activity_item(new.model_copy(update={"version": old.version + 1}))
+        items: list[dict[str, Any]] = [{"Put": {"TableName": self._name, "Item": item, **_read_version(old.version)}}]
         roles = ["activity"]
         for code, key in old.dedup_keys.items():
             if new.dedup_keys.get(code) != key:
@@ -265,7 +299,7 @@ class MemberRepository:
 
     def delete_activity(self, activity: ActivityRecord, totals: list[TotalsWrite]) -> None:
         pk = keys.member_pk(activity.member_id)
-        items = [self._delete(pk, keys.activity_sk(activity.activity_id), must_exist=True)]
+        items = [{"Delete": {"TableName": self._name, "Key": {"pk": pk, "sk": keys.activity_sk(activity.activity_id)}, **_read_version(activity.version)}}]
         roles = ["activity"]
         for code, key in activity.dedup_keys.items():
             items.append(self._delete(pk, keys.dedup_sk(code, key)))
@@ -327,8 +361,7 @@ class MemberRepository:
                 raise Conflict("This activity is already recorded.", code="DUPLICATE_ACTIVITY") from error
             if "member" in failed or "credential" in failed:
                 raise Conflict("This member already exists.", code="MEMBER_EXISTS") from error
-            if "activity" in failed:
-                raise NotFound("The CE activity no longer exists.", code="ACTIVITY_NOT_FOUND") from error
-            if "totals" in failed:
+            if failed & {"activity", "totals"}:
+                # Changed or removed since it was read: the caller re-reads (and then finds it gone, or retries).
                 raise StaleWrite() from error
             raise Conflict("The change conflicts with another one; try again.", code="WRITE_CONFLICT") from error

@@ -92,6 +92,15 @@ class CredentialRecord(BaseModel):
         return CycleTotals(recorded=self.recorded, eligible=self.eligible)
 
 
+class Decision(BaseModel):
+    """One staff action, kept forever: who, when, what, why."""
+
+    by: str
+    at: datetime
+    action: str
+    note: str | None = None
+
+
 class ActivityRecord(BaseModel):
     member_id: str
     activity_id: str
@@ -111,6 +120,8 @@ class ActivityRecord(BaseModel):
     recorded_on: date
     created_at: datetime
     updated_at: datetime | None = None
+    version: int = 0  # a correction or removal lands only on the version it read
+    history: list[Decision] = []  # staff changes to the body's own records, with their reasons
 
     @property
     def claim(self) -> ActivityClaim:
@@ -199,15 +210,6 @@ class NoticeClaim(BaseModel):
     data: dict[str, str]
     contact: Contact
     sent_at: str | None = None
-
-
-class Decision(BaseModel):
-    """One staff action, kept forever: who, when, what, why."""
-
-    by: str
-    at: datetime
-    action: str
-    note: str | None = None
 
 
 class ApplicationRecord(BaseModel):

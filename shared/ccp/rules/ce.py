@@ -90,16 +90,17 @@ def eligible_points(claim: ActivityClaim, cycle: Cycle, rules: RuleSet) -> Decim
 
 
 def duplicate_key(credential: str, claim: ActivityClaim) -> str:
-    """The identity of an activity for the duplicate rule: (credential, category, title, provider, end date).
+    """The identity of an activity for the duplicate rule: (credential, category, title, end date).
 
-    Titles and providers are compared case- and spacing-insensitively, so a member's manual copy of
-    an auto-recorded course is caught.
+    Titles are compared case- and spacing-insensitively, so a member's manual copy of an
+    auto-recorded course is caught; the provider is left out on purpose (RULES.md §3): a changed or
+    missing provider never lets one course count twice.
     """
 
     def norm(text: str | None) -> str:
         return " ".join(unicodedata.normalize("NFKC", text or "").casefold().split())
 
-    raw = "|".join([credential, claim.category.value, norm(claim.title), norm(claim.provider), claim.end_date.isoformat()])
+    raw = "|".join([credential, claim.category.value, norm(claim.title), claim.end_date.isoformat()])
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
@@ -120,8 +121,10 @@ class CycleTotals(BaseModel):
     def _shift(self, category: Category, recorded: Decimal, eligible: Decimal, sign: int) -> CycleTotals:
         new_recorded = dict(self.recorded)
         new_eligible = dict(self.eligible)
-        new_recorded[category] = max(ZERO, new_recorded.get(category, ZERO) + sign * recorded)
-        new_eligible[category] = max(ZERO, new_eligible.get(category, ZERO) + sign * eligible)
+        # Never clamped at zero: a change computed from stale reads is refused by the write's version
+        # conditions (and retried on fresh data); clamping would only hide drift.
+        new_recorded[category] = new_recorded.get(category, ZERO) + sign * recorded
+        new_eligible[category] = new_eligible.get(category, ZERO) + sign * eligible
         return CycleTotals(recorded=new_recorded, eligible=new_eligible)
 
 

@@ -1,0 +1,196 @@
+"""The totals never drift (RULES.md §3): a cycle's recorded and counted totals equal what its
+activities give, under any interleaving of records, corrections, removals, course events and
+roll-overs, including two writers whose reads and writes interleave."""
+
+from datetime import date, datetime, timezone
+from decimal import Decimal
+
+import boto3
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, initialize, multiple, rule, run_state_machine_as_test
+
+from ccp.data.dynamo import table as ccp_table
+from ccp.data.members import MemberRepository
+from ccp.data.renewals import RenewalRepository
+from ccp.errors import Conflict, NotFound, RuleViolation
+from ccp.rules.ce import ActivityClaim, totals_of
+from ccp.rules.versions import Category, default_rule_book
+from record_ce.service import ActivityRequest, CeService, Editor, NewCredential, NewMember
+from renewals.billing import rolled_over
+
+TODAY = date(2026, 6, 15)
+NOW = datetime(2026, 6, 15, 17, 0, tzinfo=timezone.utc)
+STAFF = Editor(subject="staff-1", is_staff=True, reason="course platform corrected its record")
+CATEGORIES = [Category.PROFESSIONAL_EDUCATION, Category.AUTHORSHIP, Category.ORGANIZATIONAL_PARTICIPATION, Category.FORMAL_EDUCATION]
+TITLES = ["Infection control", "infection  CONTROL", "Phlebotomy", "Safety", "Ethics"]
+
+
+class InterleavingRepository(MemberRepository):
+    """Runs another writer's whole change between a use case's read of an activity and its read of the
+    member's totals: the interleaving that used to apply a correction to stale data."""
+
+    def __init__(self, table):
+        super().__init__(table)
+        self.between = None
+
+    def member_state(self, member_id):
+        pending, self.between = self.between, None
+        if pending is not None:
+            pending()
+        return super().member_state(member_id)
+
+
+def claims():
+    return st.builds(
+        lambda category, title, provider, cents, day: ActivityClaim(
+            category=category, title=title, provider=provider, points=Decimal(cents) / 100,
+            start_date=date(2025, 3, 10).fromordinal(date(2025, 3, 10).toordinal() + day),
+            end_date=date(2025, 3, 10).fromordinal(date(2025, 3, 10).toordinal() + day),
+        ),
+        st.sampled_from(CATEGORIES), st.sampled_from(TITLES), st.sampled_from([None, "Red Cross", "red cross ", "Other"]),
+        st.integers(min_value=25, max_value=2500), st.integers(min_value=0, max_value=450),
+    )
+
+
+def stored_totals_agree_with_activities(repository: MemberRepository, member_id: str) -> None:
+    activities = repository.activities(member_id)
+    for credential in repository.credentials(member_id):
+        mine = [(a.claim, a.eligible[credential.code]) for a in activities if a.cycle_start.get(credential.code) == credential.cycle_start]
+        expected = totals_of(mine)
+        nonzero = lambda totals: {k: v for k, v in totals.items() if v != 0}  # noqa: E731
+        assert nonzero(credential.recorded) == nonzero(expected.recorded), credential.code
+        assert nonzero(credential.eligible) == nonzero(expected.eligible), credential.code
+        assert all(v >= 0 for v in credential.recorded.values())
+
+
+class TotalsMachine(RuleBasedStateMachine):
+    activities = Bundle("activities")
+
+    @initialize()
+    def new_member(self):
+        self.repository = InterleavingRepository(ccp_table())
+        self.service = CeService(self.repository, default_rule_book())
+        member = NewMember(
+            first_name="Prop", last_name="Erty", email="prop@example.org", mailing_address=None,
+            credentials=[NewCredential("RMA", date(2025, 3, 10)), NewCredential("CMAS", date(2025, 3, 10))],
+        )
+        self.member_id = self.service.create_member(member, today=TODAY, now=NOW).profile.member_id
+        self.recorded = 0
+
+    def _record(self, claim, codes, source):
+        self.recorded += 1
+        request = ActivityRequest(credentials=codes, claim=claim, attested=True)
+        try:
+            recorded = self.service.record(self.member_id, request, today=TODAY, now=NOW, source=source,
+                                           activity_id=f"20260615170000-{self.recorded:08x}")
+        except (Conflict, RuleViolation):  # a duplicate, a frozen cycle, a rule: nothing changes
+            return multiple()
+        return recorded.activity.activity_id
+
+    @rule(target=activities, claim=claims(), codes=st.sampled_from([["RMA"], ["CMAS"], ["RMA", "CMAS"]]))
+    def record(self, claim, codes):
+        return self._record(claim, codes, "member")
+
+    @rule(target=activities, claim=claims())
+    def course_event(self, claim):
+        return self._record(claim, ["RMA", "CMAS"], "course_platform")
+
+    @rule(activity=activities, cents=st.integers(min_value=25, max_value=2500), category=st.sampled_from(CATEGORIES))
+    def correct(self, activity, cents, category):
+        self._correct(activity, cents, category)
+
+    def _correct(self, activity, cents, category, editor=STAFF):
+        try:
+            self.service.update(self.member_id, activity, {"points": Decimal(cents) / 100, "category": category},
+                                attested=True, today=TODAY, now=NOW, editor=editor)
+        except (NotFound, Conflict, RuleViolation):
+            pass
+
+    @rule(activity=consumes(activities))
+    def delete(self, activity):
+        try:
+            self.service.delete(self.member_id, activity, today=TODAY, editor=STAFF)
+        except (NotFound, Conflict):
+            pass
+
+    @rule(first=activities, second=activities, cents=st.integers(min_value=25, max_value=2500), other=st.integers(min_value=25, max_value=2500),
+          second_deletes=st.booleans())
+    def two_writers_interleave(self, first, second, cents, other, second_deletes):
+        """Writer 2 changes (or removes) an activity after writer 1 read it and before writer 1 reads the totals."""
+        def writer_two():
+            if second_deletes:
+                try:
+                    self.service.delete(self.member_id, second, today=TODAY, editor=STAFF)
+                except (NotFound, Conflict):
+                    pass
+            else:
+                self._correct(second, other, Category.PROFESSIONAL_EDUCATION)
+
+        self.repository.between = writer_two
+        self._correct(first, cents, Category.AUTHORSHIP)
+        self.repository.between = None
+        stored_totals_agree_with_activities(self.repository, self.member_id)
+
+    @rule(code=st.sampled_from(["RMA", "CMAS"]))
+    def roll_over(self, code):
+        """The cycle closes (as a paid closing invoice does): its entries freeze, the new one starts at zero."""
+        before = next(c for c in self.repository.credentials(self.member_id) if c.code == code)
+        RenewalRepository(ccp_table()).replace_credential(before, rolled_over(before, TODAY, default_rule_book()))
+
+    def teardown(self):
+        # Drift never heals by itself (every change adds to or takes from the stored totals), so the
+        # end of a sequence (and each interleaving, above) is where to look: two reads instead of two a step.
+        if hasattr(self, "member_id"):
+            stored_totals_agree_with_activities(self.repository, self.member_id)
+            # Each example's member is removed, so the table stays small.
+            t = boto3.resource("dynamodb").Table(ccp_table().name)
+            items = t.query(KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": f"MEMBER#{self.member_id}"})["Items"]
+            with t.batch_writer() as batch:
+                for item in items:
+                    batch.delete_item(Key={"pk": item["pk"], "sk": item["sk"]})
+
+
+def test_the_totals_never_drift_under_any_interleaving_of_changes(table):
+    run_state_machine_as_test(
+        TotalsMachine,
+        settings=settings(max_examples=500, stateful_step_count=12, deadline=None, suppress_health_check=list(HealthCheck)),
+    )
+
+
+def test_a_correction_that_lost_a_race_is_applied_to_fresh_data(table):
+    """The deterministic form of the phantom-points report: two corrections and a removal."""
+    repository = InterleavingRepository(ccp_table())
+    service = CeService(repository, default_rule_book())
+    member = service.create_member(
+        NewMember(first_name="Race", last_name="Condition", email="race@example.org", mailing_address=None,
+                  credentials=[NewCredential("RMA", date(2025, 3, 10))]),
+        today=TODAY, now=NOW,
+    ).profile.member_id
+    claim = ActivityClaim(category=Category.PROFESSIONAL_EDUCATION, title="Course", points=Decimal(2), start_date=date(2026, 1, 5), end_date=date(2026, 1, 5))
+    activity = service.record(member, ActivityRequest(["RMA"], claim, True), today=TODAY, now=NOW).activity.activity_id
+    repository.between = lambda: service.update(member, activity, {"points": Decimal(50)}, attested=True, today=TODAY, now=NOW)
+    service.update(member, activity, {"points": Decimal(10)}, attested=True, today=TODAY, now=NOW)
+    stored_totals_agree_with_activities(repository, member)
+    assert repository.activity(member, activity).points == Decimal(10)  # the later write, on fresh data
+    service.delete(member, activity, today=TODAY)
+    [credential] = repository.credentials(member)
+    assert sum(credential.recorded.values()) == 0 and credential.met_on is None
+
+
+@pytest.mark.parametrize("provider", [None, "Another provider", "RED CROSS"])
+def test_a_changed_or_missing_provider_never_lets_one_course_count_twice(table, provider):
+    service = CeService(MemberRepository(ccp_table()), default_rule_book())
+    member = service.create_member(
+        NewMember(first_name="Dup", last_name="Licate", email="dup@example.org", mailing_address=None,
+                  credentials=[NewCredential("RMA", date(2025, 3, 10))]),
+        today=TODAY, now=NOW,
+    ).profile.member_id
+    first = ActivityClaim(category=Category.PROFESSIONAL_EDUCATION, title="Infection Control", provider="Red Cross",
+                          points=Decimal(5), start_date=date(2026, 1, 5), end_date=date(2026, 1, 5))
+    service.record(member, ActivityRequest(["RMA"], first, True), today=TODAY, now=NOW)
+    copy = first.model_copy(update={"provider": provider, "title": "  infection   control "})
+    with pytest.raises(Conflict) as refused:
+        service.record(member, ActivityRequest(["RMA"], copy, True), today=TODAY, now=NOW)
+    assert refused.value.code == "DUPLICATE_ACTIVITY"

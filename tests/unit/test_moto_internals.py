@@ -1,0 +1,79 @@
+"""What the embedded stack's patches rely on in moto, checked against the installed moto: a moto
+upgrade that changes them fails here, loudly, instead of quietly changing the local stack."""
+
+import inspect
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from ccp_local.moto_transactions import MOTO_SERIES, moto_version
+
+
+def test_moto_is_the_series_the_patches_were_written_for():
+    assert moto_version().startswith(MOTO_SERIES), f"moto {moto_version()}: re-check ccp_local.moto_* against it, then move MOTO_SERIES"
+
+
+def test_the_moto_internals_the_patches_use_are_still_there():
+    from moto.dynamodb.models import DynamoDBBackend, get_filter_expression  # noqa: F401
+    from moto.dynamodb.models.table import Table
+    from moto.dynamodb.responses import DynamoHandler
+
+    assert {"index_name", "hash_key_conditions"} <= set(inspect.signature(Table.query).parameters)
+    for name in ("all_items", "put_item", "delete_item", "get_item", "hash_key_attr", "range_key_attr"):
+        assert hasattr(Table, name) or name in inspect.signature(Table.__init__).parameters or name.endswith("_attr"), name
+    for name in ("get_item", "put_item", "update_item", "delete_item", "get_table"):
+        assert callable(getattr(DynamoDBBackend, name)), name
+    assert callable(DynamoHandler.transact_write_items)
+    # The embedded stack's transactions are the item-level ones (installed by tests/conftest.py).
+    assert getattr(DynamoDBBackend.transact_write_items, "_ccp_item_level", False)
+
+
+@pytest.fixture
+def client(aws):
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    dynamodb.create_table(
+        TableName="t", BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+    )
+    return dynamodb
+
+
+def put_once(pk, value="1"):
+    return {"Put": {"TableName": "t", "Item": {"pk": {"S": pk}, "v": {"S": value}}, "ConditionExpression": "attribute_not_exists(pk)"}}
+
+
+def test_a_retried_transaction_with_its_client_request_token_succeeds_and_changes_nothing(client):
+    client.transact_write_items(TransactItems=[put_once("a")], ClientRequestToken="token-1")
+    # botocore's retry after a timeout sends the same request with the same token: success, as on AWS.
+    client.transact_write_items(TransactItems=[put_once("a")], ClientRequestToken="token-1")
+    assert client.get_item(TableName="t", Key={"pk": {"S": "a"}})["Item"]["v"] == {"S": "1"}
+    with pytest.raises(ClientError) as reused:
+        client.transact_write_items(TransactItems=[put_once("b")], ClientRequestToken="token-1")
+    assert reused.value.response["Error"]["Code"] == "IdempotentParameterMismatchException"
+    # Without the token the same request is a new one, and its condition fails.
+    with pytest.raises(ClientError) as again:
+        client.transact_write_items(TransactItems=[put_once("a")], ClientRequestToken="token-2")
+    assert again.value.response["Error"]["Code"] == "TransactionCanceledException"
+
+
+def test_a_transaction_is_all_or_nothing_and_names_the_item_whose_condition_failed(client):
+    client.put_item(TableName="t", Item={"pk": {"S": "taken"}, "v": {"S": "old"}})
+    client.put_item(TableName="t", Item={"pk": {"S": "other"}, "v": {"S": "old"}})
+    update = {"Update": {"TableName": "t", "Key": {"pk": {"S": "other"}}, "UpdateExpression": "SET v = :v", "ExpressionAttributeValues": {":v": {"S": "new"}}}}
+    with pytest.raises(ClientError) as cancelled:
+        client.transact_write_items(TransactItems=[put_once("fresh"), update, put_once("taken")])
+    reasons = [r["Code"] for r in cancelled.value.response["CancellationReasons"]]
+    assert reasons == ["None", "None", "ConditionalCheckFailed"]
+    assert "Item" not in client.get_item(TableName="t", Key={"pk": {"S": "fresh"}})
+    assert client.get_item(TableName="t", Key={"pk": {"S": "other"}})["Item"]["v"] == {"S": "old"}
+
+
+def test_a_write_that_fails_midway_is_undone(client):
+    client.put_item(TableName="t", Item={"pk": {"S": "n"}, "v": {"S": "text"}})
+    bad = {"Update": {"TableName": "t", "Key": {"pk": {"S": "n"}}, "UpdateExpression": "ADD v :one", "ExpressionAttributeValues": {":one": {"N": "1"}}}}
+    with pytest.raises(ClientError):
+        client.transact_write_items(TransactItems=[put_once("first"), bad])
+    assert "Item" not in client.get_item(TableName="t", Key={"pk": {"S": "first"}})
+    assert client.get_item(TableName="t", Key={"pk": {"S": "n"}})["Item"]["v"] == {"S": "text"}
