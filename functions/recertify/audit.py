@@ -19,8 +19,12 @@ from ccp.data.renewals import RenewalRepository
 from ccp.errors import Conflict, NotFound, Retryable
 from ccp.rules.dates import add_months, business_date
 from ccp.rules.versions import RuleBook
-from recertify.service import EventsPort, member_of
+from recertify.service import EventsPort, StaffMember, member_of
 from renewals.notices import Notice, NoticeSender
+
+
+class DocumentsPort(Protocol):
+    def uploaded(self, key: str) -> bool: ...
 
 
 class SnapshotPort(Protocol):
@@ -40,7 +44,8 @@ def draw(population: list[dict[str, Any]], seed: int, share) -> list[dict[str, A
 
 class AuditService:
     def __init__(self, members: MemberRepository, repository: RecertificationRepository, renewals: RenewalRepository,
-                 snapshots: SnapshotPort, sender: NoticeSender, rule_book: RuleBook, events: EventsPort):
+                 snapshots: SnapshotPort, sender: NoticeSender, rule_book: RuleBook, events: EventsPort, documents: DocumentsPort):
+        self._documents = documents
         self._members = members
         self._repo = repository
         self._renewals = renewals
@@ -124,8 +129,18 @@ class AuditService:
                 continue
         raise Retryable("The audit changed meanwhile; try again.")
 
-    def decide(self, audit_id: str, *, passed: bool, note: str | None, staff: str, today: date, now: datetime) -> AuditRecord:
-        return self._close(audit_id, passed=passed, decision=Decision(by=staff, at=now, action="passed" if passed else "failed", note=note), today=today)
+    def decide(self, audit_id: str, *, passed: bool, note: str | None, staff: StaffMember, today: date, now: datetime) -> AuditRecord:
+        staff.ensure_not_own(member_of(audit_id))
+        if passed:
+            audit = self._audit(audit_id)
+            if not any(self._uploaded(audit.member_id, d) for d in audit.document_ids):
+                # An upload form alone is not a document (RULES.md §7).
+                raise Conflict("No proof is uploaded for this audit yet; it cannot pass.", code="NO_UPLOADED_DOCUMENT")
+        return self._close(audit_id, passed=passed, decision=Decision(by=staff.subject, at=now, action="passed" if passed else "failed", note=note), today=today)
+
+    def _uploaded(self, member_id: str, document_id: str) -> bool:
+        document = self._repo.document(member_id, document_id)
+        return document is not None and self._documents.uploaded(document.key)
 
     def expire(self, moment: datetime) -> dict[str, Any]:
         """Open audits past their deadline fail (no answer): the member must recertify."""
@@ -152,7 +167,7 @@ class AuditService:
                 state = self._members.member_state(audit.member_id)
                 credential = state.credential(audit.credential)
                 lapsed = credential.model_copy(update={
-                    "status": "must_recertify", "status_since": today, "recertification_required": True, "lapsed_since": today,
+                    "status": "must_recertify", "status_since": today, "recertification_required": True, "recertification_required_on": today, "lapsed_since": today,
                 })
                 credential_change = (credential, lapsed)
             try:

@@ -32,7 +32,7 @@ from recertify.schemas import (
     OptionsOut,
     StaffDecisionIn,
 )
-from recertify.service import MAX_DOCUMENT_BYTES, Application, EvidenceActivity
+from recertify.service import MAX_DOCUMENT_BYTES, Application, EvidenceActivity, StaffMember
 from recertify.wiring import audits, service
 
 logger = Logger()
@@ -51,12 +51,22 @@ AUDIT_REQUIREMENT = (
 )
 
 
+def _history(decisions) -> list[dict]:
+    """Staff see the whole history; members see what was decided and when, not who or the internal note."""
+    if current_caller(app).is_staff:
+        return [d.model_dump() for d in decisions]
+    return [{**d.model_dump(), "by": None, "note": None} for d in decisions]
+
+
 def _application_out(application) -> ApplicationOut:
-    return ApplicationOut.model_validate(application.model_dump())
+    return ApplicationOut.model_validate({**application.model_dump(), "decisions": _history(application.decisions)})
 
 
 def _audit_out(audit) -> AuditOut:
-    return AuditOut(**audit.model_dump(include=set(AuditOut.model_fields) - {"required"}), required=AUDIT_REQUIREMENT)
+    return AuditOut(
+        **audit.model_dump(include=set(AuditOut.model_fields) - {"required", "decisions"}), required=AUDIT_REQUIREMENT,
+        decisions=_history(audit.decisions),
+    )
 
 
 # ---- member routes ---------------------------------------------------------------------
@@ -136,7 +146,7 @@ def review_queue(
 @app.post("/staff/recertifications/<application_id>/decision", responses=documented(200, "Decided.", *WITH_BODY, 404, 409))
 def decide(application_id: ApplicationId, body: Annotated[StaffDecisionIn, Body()]) -> ApplicationOut:
     decided = service().decide(
-        application_id, approve=body.decision == "approve", note=body.note, staff=current_caller(app).subject,
+        application_id, approve=body.decision == "approve", note=body.note, staff=_staff(),
         today=request_today(app), now=request_moment(app),
     )
     return _application_out(decided)
@@ -145,7 +155,7 @@ def decide(application_id: ApplicationId, body: Annotated[StaffDecisionIn, Body(
 @app.post("/staff/recertifications/<application_id>/exam-result", responses=documented(200, "Recorded.", *WITH_BODY, 404, 409))
 def exam_result(application_id: ApplicationId, body: Annotated[ExamResultIn, Body()]) -> ApplicationOut:
     recorded = service().record_exam(
-        application_id, passed=body.passed, exam_date=body.exam_date, staff=current_caller(app).subject,
+        application_id, passed=body.passed, exam_date=body.exam_date, staff=_staff(),
         today=request_today(app), now=request_moment(app),
     )
     return _application_out(recorded)
@@ -159,10 +169,15 @@ def year_audits(year: Annotated[int, Query(ge=2000, le=2100)]) -> AuditList:
 @app.post("/staff/audits/<audit_id>/decision", responses=documented(200, "Decided.", *WITH_BODY, 404, 409))
 def audit_decision(audit_id: AuditId, body: Annotated[AuditDecisionIn, Body()]) -> AuditOut:
     decided = audits().decide(
-        audit_id, passed=body.decision == "passed", note=body.note, staff=current_caller(app).subject,
+        audit_id, passed=body.decision == "passed", note=body.note, staff=_staff(),
         today=request_today(app), now=request_moment(app),
     )
     return _audit_out(decided)
+
+
+def _staff() -> StaffMember:
+    caller = current_caller(app)
+    return StaffMember(subject=caller.subject, member_id=caller.member_id)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

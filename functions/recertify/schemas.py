@@ -34,7 +34,10 @@ class ApplicationIn(Request):
 
 
 class DecisionOut(BaseModel):
-    by: str
+    """A decision in a case's history. Members see what was decided and when; who decided and the
+    staff's internal note are shown to staff only (null for members)."""
+
+    by: str | None
     at: datetime
     action: str
     note: str | None

@@ -13,7 +13,7 @@ from aws_lambda_powertools import Logger
 from ccp.data.members import MemberRepository, StaleWrite
 from ccp.data.recertification import DocumentStore, RecertificationRepository
 from ccp.data.records import ApplicationRecord, CredentialRecord, Decision, DocumentRecord, InvoiceRecord
-from ccp.errors import Conflict, NotFound, Retryable, RuleViolation
+from ccp.errors import Conflict, Forbidden, NotFound, Retryable, RuleViolation
 from ccp.rules.ce import ActivityClaim
 from ccp.rules.dates import cycle_starting
 from ccp.rules.recertification import EvidenceItem, Options, RecertPath, check_ccp_evidence, options_for
@@ -47,6 +47,19 @@ class Application:
     attested: bool
 
 
+@dataclass(frozen=True)
+class StaffMember:
+    """Who decides: the staff user, and the member id their login also carries (staff may be members)."""
+
+    subject: str
+    member_id: str | None = None
+
+    def ensure_not_own(self, member_id: str) -> None:
+        """Nobody decides their own case (RULES.md §7)."""
+        if self.member_id is not None and self.member_id == member_id:
+            raise Forbidden("Staff cannot decide their own case; another staff member must.", code="OWN_CASE")
+
+
 def member_of(compound_id: str) -> str:
     """Application and audit ids start with the member id (`<member>.<rest>`)."""
     member_id, _, rest = compound_id.partition(".")
@@ -61,7 +74,7 @@ def reinstated(credential: CredentialRecord, day: date, rules_book: RuleBook) ->
     return credential.model_copy(
         update={
             "cycle_start": cycle.start, "cycle_end": cycle.end, "anniversary_anchor": day, "recorded": {}, "eligible": {},
-            "met_on": None, "status": "active", "status_since": day, "recertification_required": False, "lapsed_since": None,
+            "met_on": None, "status": "active", "status_since": day, "recertification_required": False, "recertification_required_on": None, "lapsed_since": None,
             "grandfathered": False, "closing_invoice_id": None, "audit_in_progress": False,
         }
     )
@@ -100,6 +113,8 @@ class RecertificationService:
         rules = self._rule_book.in_force_on(today)
         counted = None
         if request.path == RecertPath.CCP:
+            if not known:  # supporting documentation, really stored (RULES.md §7)
+                raise RuleViolation("A CCP application carries at least one uploaded supporting document.", code="DOCUMENT_REQUIRED")
             evidence = [EvidenceItem(a.claim, has_document=bool(a.document_ids)) for a in request.activities]
             counted = check_ccp_evidence(credential.code, evidence, application_date=today, rules=rules).counted_points
         token = secrets.token_hex(4).upper()
@@ -151,14 +166,15 @@ class RecertificationService:
     def queue(self, state: str) -> list[ApplicationRecord]:
         return sorted(self._repo.review_queue(state), key=lambda a: a.created_at)
 
-    def decide(self, application_id: str, *, approve: bool, note: str | None, staff: str, today: date, now: datetime) -> ApplicationRecord:
+    def decide(self, application_id: str, *, approve: bool, note: str | None, staff: StaffMember, today: date, now: datetime) -> ApplicationRecord:
+        staff.ensure_not_own(member_of(application_id))
         for _ in range(4):
             before = self._repo.application(member_of(application_id), application_id)
             if before.state == "awaiting_payment":
                 raise Conflict("The application fee is not paid yet.", code="FEE_NOT_PAID")
             if before.state not in ("submitted", "staff_review"):
                 raise Conflict(f"The application is {before.state}; there is nothing to decide.", code="INVALID_STATE")
-            decision = Decision(by=staff, at=now, action="approve" if approve else "reject", note=note)
+            decision = Decision(by=staff.subject, at=now, action="approve" if approve else "reject", note=note)
             after = before.model_copy(update={"decisions": [*before.decisions, decision]})
             try:
                 if not approve:
@@ -173,14 +189,15 @@ class RecertificationService:
                 continue
         raise Retryable("The application changed meanwhile; try again.")
 
-    def record_exam(self, application_id: str, *, passed: bool, exam_date: date, staff: str, today: date, now: datetime) -> ApplicationRecord:
+    def record_exam(self, application_id: str, *, passed: bool, exam_date: date, staff: StaffMember, today: date, now: datetime) -> ApplicationRecord:
+        staff.ensure_not_own(member_of(application_id))
         if exam_date > today:
             raise RuleViolation("The exam date cannot be in the future.", code="FUTURE_DATE")
         for _ in range(4):
             before = self._repo.application(member_of(application_id), application_id)
             if before.state != "exam_authorized":
                 raise Conflict(f"The application is {before.state}; no exam is authorized.", code="INVALID_STATE")
-            decision = Decision(by=staff, at=now, action="exam_passed" if passed else "exam_failed", note=f"exam on {exam_date.isoformat()}")
+            decision = Decision(by=staff.subject, at=now, action="exam_passed" if passed else "exam_failed", note=f"exam on {exam_date.isoformat()}")
             after = before.model_copy(update={"decisions": [*before.decisions, decision], "exam_date": exam_date})
             try:
                 if not passed:

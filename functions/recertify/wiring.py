@@ -36,5 +36,6 @@ def service() -> RecertificationService:
 
 @lru_cache(maxsize=1)
 def audits() -> AuditService:
+    bucket = DocumentSettings.from_env().document_bucket
     return AuditService(MemberRepository(table()), RecertificationRepository(table()), RenewalRepository(table()),
-                        MailBatchStore(DocumentSettings.from_env().document_bucket), sender(), default_rule_book(), _events())
+                        MailBatchStore(bucket), sender(), default_rule_book(), _events(), DocumentStore(bucket))

@@ -94,7 +94,7 @@ def list_activities(
     credential: Annotated[str | None, Query(max_length=8)] = None,
     cycle: Annotated[str | None, Query(max_length=10, description="current, or a cycle start date (YYYY-MM-DD)")] = None,
 ) -> CeActivityList:
-    activities = service().activities(member_id, credential=credential, cycle=cycle)
+    activities = service().activities(member_id, credential=credential, cycle=cycle, today=request_today(app))
     return CeActivityList(activities=[_activity_out(a) for a in activities])
 
 
@@ -136,6 +136,8 @@ def progress(member_id: MemberId) -> list[ProgressOut]:
             by_category={k: CategoryProgressOut(**v.model_dump()) for k, v in p.progress.by_category.items()},
             met_on=p.met_on,
             status=p.status,
+            inactive_on=p.lapse.inactive_on,
+            must_recertify_on=p.lapse.must_recertify_on,
         )
         for p in service().progress(member_id, request_today(app))
     ]

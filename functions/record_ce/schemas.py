@@ -118,6 +118,8 @@ class ProgressOut(BaseModel):
     by_category: dict[Category, CategoryProgressOut]
     met_on: date | None
     status: str
+    inactive_on: date | None = Field(description="if the member does nothing more: the day they become (or became) inactive")
+    must_recertify_on: date | None = Field(description="if the member does nothing more: the day they must recertify")
 
 
 class NewCredentialIn(Request):

@@ -30,7 +30,8 @@ from ccp.rules.ce import (
 )
 from ccp.rules.dates import Cycle, cycle_containing, cycle_starting
 from ccp.rules.versions import RuleBook, default_rule_book
-from ccp.standing import credential_status
+from ccp.rules.status import LapseDates
+from ccp.standing import credential_lapse_dates, credential_status
 
 @dataclass(frozen=True)
 class NewCredential:
@@ -83,6 +84,7 @@ class CredentialProgress:
     progress: Progress
     met_on: date | None
     status: str
+    lapse: LapseDates
 
 
 @dataclass(frozen=True)
@@ -339,10 +341,10 @@ class CeService:
         """The held credentials whose open cycle holds `day` (where platform CE can count)."""
         return [c.code for c in self._held_credentials(member_id).values() if c.cycle.contains(day)]
 
-    def activities(self, member_id: str, *, credential: str | None, cycle: str | None) -> list[ActivityRecord]:
+    def activities(self, member_id: str, *, credential: str | None, cycle: str | None, today: date) -> list[ActivityRecord]:
         held = self._held_credentials(member_id)
-        code = self._held_code(credential, held, None) if credential else None
-        cycle_day = self._cycle_filter(cycle)
+        code = self._held_code(credential, held, today) if credential else None
+        cycle_day = self._cycle_filter(cycle, today)
         selected = []
         for activity in self._members.activities(member_id):
             codes = [code] if code else activity.credentials
@@ -365,7 +367,8 @@ class CeService:
         statuses = self._statuses(state, today)
         return [
             CredentialProgress(
-                credential=c, cycle=c.cycle, progress=self._progress(c, c.totals), met_on=c.met_on, status=statuses[c.code]
+                credential=c, cycle=c.cycle, progress=self._progress(c, c.totals), met_on=c.met_on, status=statuses[c.code],
+                lapse=credential_lapse_dates(c, state.invoices_of(c.code), today, self._rule_book),
             )
             for c in state.credentials
         ]
@@ -428,9 +431,8 @@ class CeService:
             raise NotFound(f"No member {member_id}.", code="MEMBER_NOT_FOUND")
         return {}
 
-    def _held_code(self, code: str, held: dict[str, CredentialRecord], today: date | None) -> str:
-        rules = self._rule_book.in_force_on(today) if today else self._rule_book.versions[-1]
-        canonical = rules.canonical_code(code)
+    def _held_code(self, code: str, held: dict[str, CredentialRecord], today: date) -> str:
+        canonical = self._rule_book.in_force_on(today).canonical_code(code)
         if canonical not in held:
             raise RuleViolation(f"The member does not hold {canonical}.", code="CREDENTIAL_NOT_HELD")
         return canonical

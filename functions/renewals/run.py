@@ -53,7 +53,7 @@ class WorkUnit:
 
     @property
     def work(self) -> NoticeWork:
-        return NoticeWork(NoticeKind(self.kind), self.month, self.months_before)
+        return NoticeWork(NoticeKind(self.kind), self.month, self.months_before, run_day=business_date(self.run_time))
 
     def to_message(self) -> dict[str, Any]:
         return {
@@ -237,8 +237,8 @@ class RenewalRun:
             contact=credential.contact,
         )
 
-    def _base(self, credential_code: str, name: str) -> dict[str, str]:
-        rules = self._rule_book.versions[-1]
+    def _base(self, day: date, credential_code: str, name: str) -> dict[str, str]:
+        rules = self._rule_book.in_force_on(day)  # the version in force then, never a future one
         return {"name": name, "credential": credential_code, "credential_name": rules.credential(credential_code).name}
 
     def _missing(self, credential: CredentialRecord) -> Decimal:
@@ -258,7 +258,7 @@ class RenewalRun:
     def _upcoming(self, work: NoticeWork, credential: CredentialRecord, anniversary: date) -> Notice:
         rules = self._rule_book.in_force_on(anniversary)
         closes = closes_cycle(credential.cycle, anniversary)
-        data = self._base(credential.code, credential.contact.name) | {
+        data = self._base(work.run_day or work.month, credential.code, credential.contact.name) | {
             "anniversary": anniversary.isoformat(),
             "amount": money(rules.credential(credential.code).annual_fee),
             "due_date": due_date_for(anniversary).isoformat(),
@@ -267,7 +267,7 @@ class RenewalRun:
         return Notice(credential.member_id, credential.code, work.kind, work.period, data, credential.contact)
 
     def _due(self, work: NoticeWork, credential: CredentialRecord, invoice: InvoiceRecord) -> Notice:
-        data = self._base(credential.code, credential.contact.name) | {
+        data = self._base(work.run_day or work.month, credential.code, credential.contact.name) | {
             "anniversary": invoice.anniversary.isoformat(),
             "amount": money(invoice.amount),
             "due_date": invoice.due_date.isoformat(),
@@ -280,7 +280,7 @@ class RenewalRun:
     def _past_due(self, work: NoticeWork, invoice: InvoiceRecord) -> Notice | None:
         if invoice.contact is None:
             return None
-        data = self._base(invoice.credential, invoice.contact.name) | {
+        data = self._base(work.run_day or work.month, invoice.credential, invoice.contact.name) | {
             "anniversary": invoice.anniversary.isoformat(),
             "amount": money(invoice.amount),
             "due_date": invoice.due_date.isoformat(),
@@ -293,7 +293,7 @@ class RenewalRun:
         missing = self._missing(credential)
         if missing == 0:
             return None
-        data = self._base(credential.code, credential.contact.name) | {
+        data = self._base(work.run_day or work.month, credential.code, credential.contact.name) | {
             "cycle_end": credential.cycle_end.isoformat(),
             "missing_points": str(missing),
             "months_before": str(work.months_before),

@@ -7,17 +7,21 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from aws_lambda_powertools import Logger
 from dateutil.relativedelta import relativedelta
 
 from ccp.data import keys
-from ccp.data.members import MemberRepository, StaleWrite
+from ccp.data.members import MemberRepository, retry_on_stale
 from ccp.data.records import InvoiceRecord
+from ccp.errors import Retryable
 from ccp.data.renewals import RenewalRepository
 from ccp.rules.dates import add_months, business_date
 from ccp.rules.renewals import NoticeKind
 from ccp.rules.versions import RuleBook
 from ccp.standing import credential_status
 from renewals.notices import Notice, NoticeSender, SendTally
+
+logger = Logger(child=True)
 
 STATUS_NOTES = {
     "active": "Your certification is active again. Thank you.",
@@ -107,9 +111,9 @@ class StatusSweep:
         summary = JobSummary(day=today)
         candidates: set[tuple[str, str]] = set()
         yesterday = today - timedelta(days=1)
-        years = self._rule_book.in_force_on(today).lapse_years_to_recertify
-        three_years_ago = today - relativedelta(years=years)
-        for deadline in sorted({yesterday, three_years_ago, three_years_ago - timedelta(days=1)}):
+        # Each cycle is judged by its own rule version: look for lapses of every threshold any version has.
+        lapse_starts = {today - relativedelta(years=v.lapse_years_to_recertify) for v in self._rule_book.versions}
+        for deadline in sorted({yesterday} | lapse_starts | {d - timedelta(days=1) for d in lapse_starts}):
             # Invoices fall due on the last day of a month; cycles end on any day.
             kinds = ("DUE", "CYCLE_END") if (deadline + timedelta(days=1)).day == 1 else ("CYCLE_END",)
             for kind in kinds:
@@ -118,40 +122,45 @@ class StatusSweep:
                     for items in self._repo.pages("gsi2", partition, keys.day_prefix(deadline)):
                         summary.items_read += len(items)
                         candidates |= {(i["member_id"], i.get("credential") or i["code"]) for i in items}
-        notices = []
+        notices, unsettled = [], 0
         for member_id, code in sorted(candidates):
-            change = self._settle(member_id, code, today)
+            try:
+                change = retry_on_stale(lambda: self._settle(member_id, code, today))
+            except Retryable:
+                unsettled += 1  # lost every race: the run fails below and the scheduler runs it again
+                continue
             if change is not None:
                 summary.status_changes[change.data["status"]] += 1
                 notices.append(change)
         summary.tally = self._sender.send(notices, moment=moment, batch_name=f"mail-batches/{today.isoformat()}/status_changed")
+        if unsettled:
+            # Never silent: what was settled is kept (and its notices sent once); a re-run settles the rest.
+            logger.error("status sweep left members unsettled", extra={"unsettled": unsettled, "date": today.isoformat()})
+            raise Retryable(f"{unsettled} status change(s) lost every race; run the sweep again.")
         return summary
 
     def _settle(self, member_id: str, code: str, today: date) -> Notice | None:
-        for _ in range(4):
-            state = self._members.member_state(member_id)
-            credential = state.credential(code)
-            if credential is None:
-                return None
-            verdict = credential_status(credential, state.invoices_of(code), today, self._rule_book)
-            if verdict.status == credential.status:
-                return None
-            after = credential.model_copy(
-                update={
-                    "status": verdict.status,
-                    "status_since": today,
-                    "recertification_required": credential.recertification_required or verdict.status == "must_recertify",
-                    "lapsed_since": verdict.lapsed_since if verdict.status == "must_recertify" else credential.lapsed_since,
-                }
-            )
-            try:
-                self._repo.replace_credential(credential, after)
-            except StaleWrite:
-                continue
-            if verdict.status == "must_recertify" and self._events is not None:
-                self._events.publish("CredentialLapsed", {"member_id": member_id, "credential": code, "reason": "lapsed_3_years"})
-            if credential.contact is None:
-                return None
-            data = {"name": credential.contact.name if credential.contact else "", "credential": code, "status": verdict.status, "status_note": STATUS_NOTES[verdict.status]}
-            return Notice(member_id, code, NoticeKind.STATUS_CHANGED, f"{today.isoformat()}-{verdict.status}", data, credential.contact)
-        return None
+        """One member's stored status brought to what the records say (StaleWrite: re-read and retry)."""
+        state = self._members.member_state(member_id)
+        credential = state.credential(code)
+        if credential is None:
+            return None
+        verdict = credential_status(credential, state.invoices_of(code), today, self._rule_book)
+        if verdict.status == credential.status:
+            return None
+        after = credential.model_copy(
+            update={
+                "status": verdict.status,
+                "status_since": today,
+                "recertification_required": credential.recertification_required or verdict.status == "must_recertify",
+                "recertification_required_on": credential.must_recertify_from or (today if verdict.status == "must_recertify" else None),
+                "lapsed_since": verdict.lapsed_since if verdict.status == "must_recertify" else credential.lapsed_since,
+            }
+        )
+        self._repo.replace_credential(credential, after)
+        if verdict.status == "must_recertify" and self._events is not None:
+            self._events.publish("CredentialLapsed", {"member_id": member_id, "credential": code, "reason": "lapsed_3_years"})
+        if credential.contact is None:
+            return None
+        data = {"name": credential.contact.name if credential.contact else "", "credential": code, "status": verdict.status, "status_note": STATUS_NOTES[verdict.status]}
+        return Notice(member_id, code, NoticeKind.STATUS_CHANGED, f"{today.isoformat()}-{verdict.status}", data, credential.contact)

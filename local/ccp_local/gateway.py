@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import jwt
 
@@ -220,11 +220,33 @@ def serve_api(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:
     return _start(ThreadingHTTPServer((host, port), Handler))
 
 
-def serve_lambda(runtime: LocalRuntime, host: str, port: int) -> ThreadingHTTPServer:
-    """The Lambda Invoke API (like `sam local start-lambda`): boto3 and the AWS CLI work against it."""
+def serve_lambda(runtime: LocalRuntime, host: str, port: int, region: str = "us-east-1") -> ThreadingHTTPServer:
+    """The Lambda API (like `sam local start-lambda`): Invoke (a name or a URL-encoded ARN; RequestResponse,
+    Event, DryRun; `--log-type Tail`), ListFunctions and GetFunction, so boto3 and the AWS CLI work against it."""
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+
+        def _function(self, name: str) -> Any:
+            try:
+                return runtime.function(unquote(name))
+            except KeyError:
+                self._reply(404, {"Type": "User", "message": f"Function not found: {unquote(name)}"}, error_type="ResourceNotFoundException")
+                return None
+
+        def do_GET(self) -> None:
+            parts = urlsplit(self.path).path.strip("/").split("/")
+            if parts[1:2] != ["functions"]:
+                return self._reply(404, {"message": "Unknown operation"}, error_type="UnknownOperationException")
+            if len(parts) == 2 or parts[2] == "":
+                return self._reply(200, {"Functions": [f.configuration(region) for f in runtime.functions.values()]})
+            function = self._function(parts[2])
+            if function is None:
+                return None
+            configuration = function.configuration(region)
+            if parts[3:] == ["configuration"]:
+                return self._reply(200, configuration)
+            self._reply(200, {"Configuration": configuration, "Code": {"RepositoryType": "S3", "Location": ""}})
 
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
@@ -232,22 +254,33 @@ def serve_lambda(runtime: LocalRuntime, host: str, port: int) -> ThreadingHTTPSe
             parts = urlsplit(self.path).path.strip("/").split("/")
             if len(parts) != 4 or parts[1] != "functions" or parts[3] != "invocations":
                 return self._reply(404, {"message": "Unknown operation"}, error_type="UnknownOperationException")
-            name = parts[2]
+            function = self._function(parts[2])
+            if function is None:
+                return None
             try:
-                function = runtime.function(name)
-            except KeyError:
-                return self._reply(404, {"Type": "User", "message": f"Function not found: {name}"}, error_type="ResourceNotFoundException")
-            event = json.loads(body or b"{}")
-            if self.headers.get("X-Amz-Invocation-Type") == "Event":
+                event = json.loads(body or b"{}")
+            except ValueError:
+                return self._reply(400, {"Type": "User", "message": "Could not parse request body into json"}, error_type="InvalidRequestContentException")
+            invocation = self.headers.get("X-Amz-Invocation-Type") or "RequestResponse"
+            if invocation == "DryRun":
+                return self._reply(204, None)
+            if invocation == "Event":
                 threading.Thread(target=_invoke_quietly, args=(function, event), daemon=True).start()
                 return self._reply(202, None)
+            before = function.log_path.stat().st_size if function.log_path.exists() else 0
             try:
-                result = function.invoke(event).result
-            except InvokeError as error:
-                return self._reply(200, error.payload, function_error="Unhandled")
-            self._reply(200, result)
+                result, error = function.invoke(event).result, None
+            except InvokeError as failed:
+                result, error = failed.payload, "Unhandled"
+            tail = None
+            if (self.headers.get("X-Amz-Log-Type") or "").lower() == "tail":
+                with open(function.log_path, "rb") as log:
+                    log.seek(before)
+                    tail = base64.b64encode(log.read()[-4096:]).decode()  # this invocation's lines, at most 4 KB as Lambda gives
+            self._reply(200, result, function_error=error, log_result=tail)
 
-        def _reply(self, status: int, payload: Any, *, error_type: str | None = None, function_error: str | None = None) -> None:
+        def _reply(self, status: int, payload: Any, *, error_type: str | None = None, function_error: str | None = None,
+                   log_result: str | None = None) -> None:
             data = b"" if payload is None else json.dumps(payload).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -257,6 +290,8 @@ def serve_lambda(runtime: LocalRuntime, host: str, port: int) -> ThreadingHTTPSe
                 self.send_header("x-amzn-ErrorType", error_type)
             if function_error:
                 self.send_header("X-Amz-Function-Error", function_error)
+            if log_result is not None:
+                self.send_header("X-Amz-Log-Result", log_result)
             self.end_headers()
             self.wfile.write(data)
 

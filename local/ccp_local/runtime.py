@@ -62,7 +62,8 @@ class LocalFunction:
         self.spec = spec
         self.physical_name = environment.get("AWS_LAMBDA_FUNCTION_NAME", spec.logical_id)
         self._env = environment
-        self._log = open(log_dir / f"{spec.logical_id}.log", "a", buffering=1)
+        self.log_path = log_dir / f"{spec.logical_id}.log"
+        self._log = open(self.log_path, "a", buffering=1)
         self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
         self._slots = threading.Semaphore(concurrency)
         self._all: list[_Worker] = []
@@ -73,6 +74,16 @@ class LocalFunction:
         with self._lock:
             self._all.append(worker)
         return worker
+
+    def configuration(self, region: str) -> dict[str, Any]:
+        """What Lambda's GetFunctionConfiguration says of it (the parts a client reads)."""
+        return {
+            "FunctionName": self.physical_name,
+            "FunctionArn": f"arn:aws:lambda:{region}:123456789012:function:{self.physical_name}",
+            "Runtime": "python3.11", "Handler": self.spec.handler, "Timeout": int(self._env.get("CCP_LOCAL_TIMEOUT", 30)),
+            "MemorySize": int(self._env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", 512)), "PackageType": "Zip", "State": "Active",
+            "Architectures": ["arm64"], "Description": self.spec.logical_id,
+        }
 
     def invoke(self, event: Any) -> InvokeResult:
         with self._slots:

@@ -107,6 +107,10 @@ class LocalStack:
             issuer=f"https://cognito-idp.{REGION}.amazonaws.com/{pool_id}",
             audience=self.deployment.physical_ids["UserPoolClient"],
         )
+        from ccp_local.moto_events import route_lambda_targets
+
+        # EventBridge rules that target a function (CourseCompleted) reach it through this runtime.
+        route_lambda_targets(lambda arn, event: self.runtime.invoke(arn, event))
         self.pollers = start_pollers(tpl.queue_sources(), self.deployment.physical_ids, self.runtime, REGION)
         self.gateway = Gateway(tpl.api_routes(), self.runtime, verifier, self._local_routes())
         self._servers.append(serve_api(self.gateway, self.config.host, self.config.api_port))
@@ -279,6 +283,13 @@ class LocalStack:
         def docs(query):
             return 200, "text/html; charset=utf-8", SWAGGER_HTML.encode()
 
+        def swagger_file(query):
+            # Powertools ships Swagger UI's files: served from here, the page works offline.
+            name = query["file"][0]
+            if name not in SWAGGER_FILES:
+                return 404, "application/json", _local_error("ROUTE_NOT_FOUND", "No such file.")
+            return 200, SWAGGER_FILES[name], (_swagger_dir() / name).read_bytes()
+
         def token(query):
             member_id = (query.get("member_id") or [None])[0]
             staff = (query.get("staff") or ["false"])[0].lower() in ("1", "true", "yes")
@@ -331,6 +342,7 @@ class LocalStack:
             ("GET", "/_local/outbox"): outbox,
             ("GET", "/_local/openapi.json"): openapi,
             ("GET", "/_local/docs"): docs,
+            ("GET", "/_local/docs/{file}"): swagger_file,
             ("GET", "/_local/token"): token,
         }
 
@@ -419,10 +431,21 @@ def _email_views(message: Any, templates: dict[str, Any]) -> list[dict[str, Any]
     return views
 
 
+SWAGGER_FILES = {"swagger-ui-bundle.min.js": "text/javascript; charset=utf-8", "swagger-ui.min.css": "text/css; charset=utf-8"}
+
+
+def _swagger_dir():
+    from pathlib import Path
+
+    import aws_lambda_powertools.event_handler.openapi.swagger_ui as swagger_ui
+
+    return Path(swagger_ui.__file__).parent
+
+
 SWAGGER_HTML = """<!doctype html>
-<html><head><meta charset="utf-8"><title>CCP API (local)</title>
-<link rel="stylesheet" href="https://unpkg.com/swagger-ui-dist@5/swagger-ui.css"></head>
+<html lang="en"><head><meta charset="utf-8"><title>CCP API (local)</title>
+<link rel="stylesheet" href="/_local/docs/swagger-ui.min.css"></head>
 <body><div id="ui"></div>
-<script src="https://unpkg.com/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
+<script src="/_local/docs/swagger-ui-bundle.min.js"></script>
 <script>SwaggerUIBundle({url: "/_local/openapi.json", dom_id: "#ui"});</script>
 </body></html>"""

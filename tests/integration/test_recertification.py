@@ -183,3 +183,60 @@ def test_applying_while_active_is_a_conflict_and_staff_routes_need_the_staff_gro
     assert (response["statusCode"], response["json"]["error"]["code"]) == (409, "NOT_ELIGIBLE")
     queue = call(stack, "GET", "/staff/recertifications", "/staff/recertifications", "2026-01-05T10:00", member.claims)
     assert queue["statusCode"] == 403
+
+
+def audited(stack, email):
+    """A member who rolled over in 2024 and was drawn for the January 2025 audit; (member, audit)."""
+    from ccp_local.events import FakeLambdaContext, scheduled_event
+    from recertify.audit_job import lambda_handler
+
+    member = new_member(stack, certified_on="2021-03-10", at="2021-04-01T10:00", email=email)
+    member.record(chicago("2023-05-01T10:00"), end_date="2023-04-01")
+    stack.job("renewal_notices", chicago("2024-03-01T06:00"))
+    member.pay("RMA-20240310", chicago("2024-03-05T10:00"))
+    lambda_handler(scheduled_event(chicago("2025-01-15T07:00")), FakeLambdaContext())
+    [audit] = member_call(stack, member, "GET", "/audits", "/audits", "2025-01-20T10:00")["json"]["audits"]
+    return member, audit
+
+
+def test_an_audit_passes_only_on_a_document_that_was_really_uploaded(stack):
+    member, audit = audited(stack, "audited@example.org")
+    form_only = {"purpose": "audit", "content_type": "application/pdf", "filename": "proof.pdf", "size_bytes": 2048, "audit_id": audit["audit_id"]}
+    assert member_call(stack, member, "POST", "/documents", "/documents", "2025-01-20T10:00", form_only)["statusCode"] == 201
+    path = f"/staff/audits/{audit['audit_id']}/decision"
+    refused = staff(stack, "POST", "/staff/audits/{audit_id}/decision", path, "2025-02-01T10:00", {"decision": "passed"})
+    assert (refused["statusCode"], refused["json"]["error"]["code"]) == (409, "NO_UPLOADED_DOCUMENT")
+    upload(stack, member, "2025-01-21T10:00", purpose="audit", audit_id=audit["audit_id"])
+    passed = staff(stack, "POST", "/staff/audits/{audit_id}/decision", path, "2025-02-01T10:00", {"decision": "passed", "note": "internal: checked with the provider"})
+    assert passed["json"]["state"] == "passed" and passed["json"]["decisions"][0]["note"] == "internal: checked with the provider"
+    # The member sees the outcome, not who decided or the staff's note.
+    [seen] = member_call(stack, member, "GET", "/audits", "/audits", "2025-02-02T10:00")["json"]["audits"]
+    assert [(d["action"], d["by"], d["note"]) for d in seen["decisions"]] == [("passed", None, None)]
+
+
+def test_nobody_decides_their_own_case(stack):
+    member, audit = audited(stack, "audited@example.org")
+    upload(stack, member, "2025-01-21T10:00", purpose="audit", audit_id=audit["audit_id"])
+    staff_and_member = {**staff_claims(), "custom:member_id": member.member_id}
+    own = call(stack, "POST", "/staff/audits/{audit_id}/decision", f"/staff/audits/{audit['audit_id']}/decision", "2025-02-01T10:00",
+               staff_and_member, {"decision": "passed"})
+    assert (own["statusCode"], own["json"]["error"]["code"]) == (403, "OWN_CASE")
+    assert member_call(stack, member, "GET", "/audits", "/audits", "2025-02-02T10:00")["json"]["audits"][0]["state"] == "open"
+
+
+def test_a_ccp_application_needs_an_uploaded_supporting_document(stack):
+    member = new_member(stack, certified_on="2019-05-10", at="2022-06-01T10:00", email="lapsed@example.org")
+    application = {
+        "credential": "RMA", "path": "ccp", "felony_conviction": False, "attested": True, "document_ids": [],
+        "activities": [{"category": "formal_education", "title": "Anatomy", "points": 30, "start_date": "2027-01-10", "end_date": "2027-05-01"}],
+    }
+    refused = member_call(stack, member, "POST", "/recertifications", "/recertifications", "2028-06-01T10:00", application)
+    assert (refused["statusCode"], refused["json"]["error"]["code"]) == (422, "DOCUMENT_REQUIRED")
+
+
+def test_a_failed_audit_does_not_change_the_status_of_the_days_before_it(stack):
+    member, audit = audited(stack, "audited@example.org")
+    path = f"/staff/audits/{audit['audit_id']}/decision"
+    assert staff(stack, "POST", "/staff/audits/{audit_id}/decision", path, "2025-02-01T10:00", {"decision": "failed"})["json"]["state"] == "failed"
+    assert member.profile(chicago("2025-02-01T10:00"))["status"] == "must_recertify"
+    assert member.profile(chicago("2025-01-31T10:00"))["status"] == "active"

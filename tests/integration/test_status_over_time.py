@@ -58,3 +58,50 @@ def test_status_is_shown_for_any_day_and_payment_cures_an_unpaid_fee(stack):
     paid = member.pay("RMA-20250720", chicago("2025-08-10T12:00"))
     assert (paid["statusCode"], paid["json"]["status"], paid["json"]["rolled_over"]) == (201, "active", False)
     assert member.profile(chicago("2025-08-10T12:00"))["status"] == "active"
+
+
+def progress(stack, member, at):
+    response = stack.api("record_ce.handler.lambda_handler", "GET", "/members/{member_id}/progress", f"/members/{member.member_id}/progress",
+                         claims=member.claims, at=chicago(at))
+    return response["json"][0]
+
+
+def test_progress_says_when_the_member_would_become_inactive_and_have_to_recertify(stack):
+    member = new_member(stack, certified_on="2024-07-20", email="late@example.org")  # cycle ends 2027-07-19
+    stack.job("renewal_notices", chicago("2025-07-01T06:00"))  # RMA-20250720, due 2025-07-31
+    before = progress(stack, member, "2025-07-10T12:00")
+    assert (before["inactive_on"], before["must_recertify_on"]) == ("2025-08-01", "2028-07-31")
+    # A payment at 20:00 in Chicago on the due date (already 1 August in UTC) is on time.
+    paid = member.pay("RMA-20250720", chicago("2025-07-31T20:00"))
+    assert paid["statusCode"] == 201
+    assert member.invoices(chicago("2025-08-01T12:00"))["RMA-20250720"]["paid_on"] == "2025-07-31"
+    after = progress(stack, member, "2025-08-01T12:00")
+    assert (after["status"], after["inactive_on"], after["must_recertify_on"]) == ("active", "2026-08-01", "2029-07-31")
+
+
+def test_a_later_payment_does_not_rewrite_the_status_of_an_earlier_day(stack):
+    member = new_member(stack, certified_on="2024-07-20", email="late@example.org")
+    stack.job("renewal_notices", chicago("2025-07-01T06:00"))
+    assert member.pay("RMA-20250720", chicago("2025-08-10T12:00"))["statusCode"] == 201
+    assert member.profile(chicago("2025-08-05T12:00"))["status"] == "inactive"  # unpaid that day
+    assert member.profile(chicago("2025-08-10T12:00"))["status"] == "active"
+
+
+def test_a_sweep_that_loses_every_race_fails_loudly_and_a_rerun_settles_it(stack, monkeypatch):
+    from ccp.data.members import StaleWrite
+    from ccp.data.renewals import RenewalRepository
+    from ccp.errors import Retryable
+
+    member = new_member(stack, certified_on="2024-07-20", email="late@example.org")
+    stack.job("renewal_notices", chicago("2025-07-01T06:00"))
+
+    def always_stale(self, before, after):
+        raise StaleWrite()
+
+    with monkeypatch.context() as patched:
+        patched.setattr(RenewalRepository, "replace_credential", always_stale)
+        with pytest.raises(Retryable):
+            stack.job("status_sweep", chicago("2025-08-01T06:30"))
+    assert emails_to(stack, "late@example.org", "status_changed") == []
+    assert stack.job("status_sweep", chicago("2025-08-01T06:30"))["status_changes"] == {"inactive": 1}
+    assert len(emails_to(stack, "late@example.org", "status_changed")) == 1

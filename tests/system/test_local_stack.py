@@ -1,6 +1,9 @@
 """The whole local stack, as a newcomer starts it: `ccp-local up`, then HTTP, the CLI and boto3."""
 
+import base64
 import json
+import re
+from pathlib import Path
 
 import boto3
 import pytest
@@ -56,13 +59,28 @@ def test_the_lambda_endpoint_works_with_boto3_and_the_openapi_document_is_served
         "lambda", endpoint_url=f"http://127.0.0.1:{stack['lambda_port']}", region_name="us-east-1",
         aws_access_key_id="local", aws_secret_access_key="local",
     )
-    response = client.invoke(FunctionName="CourseCompletedFunction", Payload=json.dumps({"not": "an event"}))
+    response = client.invoke(FunctionName="CourseCompletedFunction", Payload=json.dumps({"not": "an event"}), LogType="Tail")
     assert response["FunctionError"] == "Unhandled"
     assert json.loads(response["Payload"].read())["errorType"] == "InvalidEvent"
+    assert "InvalidEvent" in base64.b64decode(response["LogResult"]).decode()
+    functions = client.list_functions()["Functions"]
+    assert {f["Description"] for f in functions} >= {"CourseCompletedFunction", "RenewalNoticesFunction", "PaymentWebhookFunction"}
+    arn = next(f["FunctionArn"] for f in functions if f["Description"] == "CourseCompletedFunction")
+    assert client.get_function(FunctionName=arn)["Configuration"]["Handler"] == "record_ce.course_completed.lambda_handler"
+    assert client.invoke(FunctionName=arn, InvocationType="DryRun")["StatusCode"] == 204
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        client.get_function(FunctionName="NoSuchFunction")
     document = requests.get(f"{stack['api']}/_local/openapi.json", timeout=30).json()
     assert document["openapi"].startswith("3.1")
     assert "/members/{member_id}/ce-activities" in document["paths"]
     assert requests.get(f"{stack['api']}/_local/outbox", timeout=30).json() == []
+    # Swagger UI works offline: the page names only files the stack serves itself.
+    page = requests.get(f"{stack['api']}/_local/docs", timeout=30).text
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert assets and all(a.startswith("/_local/docs/") for a in assets)
+    for asset in assets:
+        served = requests.get(f"{stack['api']}{asset}", timeout=30)
+        assert served.status_code == 200 and len(served.content) > 10_000
 
 
 def test_renewal_notices_can_be_invoked_for_any_date_and_show_in_the_outbox(stack):
@@ -134,3 +152,46 @@ def test_a_member_pays_at_the_local_processor_and_a_refund_undoes_it(stack):
     assert (invoice["state"], invoice["paid_on"]) == ("paid", "2027-06-02")
     receipts = [e for e in requests.get(f"{stack['api']}/_local/outbox", timeout=30).json() if "pat.lee@example.org" in e["to"] and e.get("template", "").endswith("receipt")]
     assert len(receipts) == 2
+
+
+def test_concurrent_corrections_over_http_never_leave_phantom_points(stack):
+    from concurrent.futures import ThreadPoolExecutor
+
+    member_id = demo_member(stack, "James Okafor")
+    token = cli("token", "--member-id", member_id).stdout.strip().splitlines()[-1]
+    auth = {"Authorization": f"Bearer {token}", "X-Local-Time": "2026-11-20T15:00:00Z"}
+    base = f"{stack['api']}/members/{member_id}"
+    before = requests.get(f"{base}/progress", headers=auth, timeout=30).json()
+    body = {"credentials": [p["credential"] for p in before][:1], "category": "professional_education", "title": "Race course",
+            "points": 2, "start_date": "2026-11-02", "end_date": "2026-11-02", "attested": True}
+    created = requests.post(f"{base}/ce-activities", json=body, headers=auth, timeout=30)
+    assert created.status_code == 201, created.text
+    activity = f"{base}/ce-activities/{created.json()['activity_id']}"
+
+    def correct(points):
+        return requests.patch(activity, json={"points": points, "attested": True}, headers=auth, timeout=60).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(correct, [5, 10, 20, 40, 60, 80, 90, 99]))
+    assert set(statuses) <= {200, 503}, statuses  # applied on fresh data, or "try again": never on stale data
+    assert requests.delete(activity, headers=auth, timeout=30).status_code == 204
+    after = requests.get(f"{base}/progress", headers=auth, timeout=30).json()
+    assert [p["recorded_points"] for p in after] == [p["recorded_points"] for p in before]
+
+
+def test_a_course_completed_event_put_on_embedded_eventbridge_reaches_the_function(stack):
+    import time
+
+    member_id = demo_member(stack, "Maria Santos")
+    state = json.loads((Path(__file__).resolve().parents[2] / ".ccp-local" / "state.json").read_text())
+    events = boto3.client("events", endpoint_url=state["aws_endpoint"], region_name="us-east-1", aws_access_key_id="local", aws_secret_access_key="local")
+    detail = {"completion_id": "lms-system-1", "member_id": member_id, "course_title": "EventBridge course", "points": 1.5, "completed_on": "2026-11-10"}
+    answer = events.put_events(Entries=[{"Source": "ccp.courses", "DetailType": "CourseCompleted", "Detail": json.dumps(detail)}])
+    assert answer["FailedEntryCount"] == 0
+    token = cli("token", "--member-id", member_id).stdout.strip().splitlines()[-1]
+    for _ in range(50):
+        listed = requests.get(f"{stack['api']}/members/{member_id}/ce-activities", headers={"Authorization": f"Bearer {token}"}, timeout=30).json()
+        if any(a["title"] == "EventBridge course" for a in listed["activities"]):
+            break
+        time.sleep(0.2)
+    assert [a["source"] for a in listed["activities"] if a["title"] == "EventBridge course"] == ["course_platform"]

@@ -75,9 +75,16 @@ class CredentialRecord(BaseModel):
     contact: Contact | None = None
     status_since: date | None = None
     recertification_required: bool = False
+    recertification_required_on: date | None = None  # the day it became required (status before it is as it was)
     lapsed_since: date | None = None  # the first missed deadline, kept once must_recertify
     closing_invoice_id: str | None = None
     badge_id: str | None = None  # the Credly badge of the current cycle
+
+    @property
+    def must_recertify_from(self) -> date | None:
+        if not self.recertification_required:
+            return None
+        return self.recertification_required_on or self.status_since or self.lapsed_since
 
     @property
     def anchor(self) -> date:

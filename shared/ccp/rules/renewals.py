@@ -96,6 +96,7 @@ class NoticeWork:
     kind: NoticeKind
     month: date  # first day of the month the work reads
     months_before: int | None = None  # for CE reminders: 6, 3 or 1
+    run_day: date | None = None  # the day the run does it (the rules in force then word the notice)
 
     @property
     def period(self) -> str:
@@ -108,12 +109,12 @@ def notice_work_on(day: date, rules: RuleSet) -> list[NoticeWork]:
     if day.day != 1:
         return []
     work = [
-        NoticeWork(NoticeKind.RENEWAL_DUE, day),
-        NoticeWork(NoticeKind.RENEWAL_UPCOMING, add_months(day, rules.notice_months_before_anniversary)),
-        NoticeWork(NoticeKind.PAST_DUE, add_months(day, -1)),
+        NoticeWork(NoticeKind.RENEWAL_DUE, day, run_day=day),
+        NoticeWork(NoticeKind.RENEWAL_UPCOMING, add_months(day, rules.notice_months_before_anniversary), run_day=day),
+        NoticeWork(NoticeKind.PAST_DUE, add_months(day, -1), run_day=day),
     ]
     for months in rules.compliance_reminder_months_before_cycle_end:
-        work.append(NoticeWork(NoticeKind.CE_REMINDER, add_months(day, months), months_before=months))
+        work.append(NoticeWork(NoticeKind.CE_REMINDER, add_months(day, months), months_before=months, run_day=day))
     return work
 
 

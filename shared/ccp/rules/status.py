@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Literal
 
-from ccp.rules.dates import years_between
+from ccp.rules.dates import add_years, years_between
 from ccp.rules.versions import RuleSet
 
 Status = Literal["active", "inactive", "must_recertify"]
@@ -19,8 +19,9 @@ class StatusFacts:
     requirement_met: bool
     grandfathered: bool
     unpaid_due_dates: tuple[date, ...]
-    # Set by a failed audit, or once a lapse reached 3 years: paying later does not cure it.
-    recertification_required: bool = False
+    # From this day on the member must recertify (a failed audit, or a lapse that reached 3 years):
+    # paying later does not cure it, and a day before it is judged as it was then.
+    must_recertify_from: date | None = None
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ def status_on(facts: StatusFacts, today: date, rules: RuleSet) -> StatusVerdict:
     if not facts.grandfathered and not facts.requirement_met and facts.cycle_end < today:
         missed.append(facts.cycle_end)
     first = min(missed) if missed else None
-    if facts.recertification_required:
+    if facts.must_recertify_from is not None and facts.must_recertify_from <= today:
         return StatusVerdict("must_recertify", first)
     if first is None:
         return StatusVerdict("active", None)
@@ -45,3 +46,26 @@ def status_on(facts: StatusFacts, today: date, rules: RuleSet) -> StatusVerdict:
 
 def worst(statuses: list[str]) -> str:
     return max(statuses, key=SEVERITY.__getitem__, default="active")
+
+
+@dataclass(frozen=True)
+class LapseDates:
+    """What happens if the member does nothing more: the day they become (or became) inactive and
+    the day they would have to recertify. None when nothing is due (a grandfathered member with every
+    fee paid and none to come cannot lapse)."""
+
+    inactive_on: date | None
+    must_recertify_on: date | None
+
+
+def lapse_dates(facts: StatusFacts, next_due_date: date | None, rules: RuleSet) -> LapseDates:
+    """`next_due_date`: the due date of the next fee not invoiced yet (it will not be paid either)."""
+    deadlines = list(facts.unpaid_due_dates) + ([next_due_date] if next_due_date else [])
+    if not facts.grandfathered and not facts.requirement_met:
+        deadlines.append(facts.cycle_end)
+    if facts.must_recertify_from is not None:
+        return LapseDates(None, facts.must_recertify_from)
+    if not deadlines:
+        return LapseDates(None, None)
+    first = min(deadlines)
+    return LapseDates(first + timedelta(days=1), add_years(first, rules.lapse_years_to_recertify))
