@@ -12,11 +12,11 @@ from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from ccp.data import keys
-from ccp.data.members import MemberRepository, StaleWrite
+from ccp.data.members import MemberRepository, retry_on_stale
 from ccp.data.recertification import RecertificationRepository
 from ccp.data.records import AuditRecord, Contact, Decision
 from ccp.data.renewals import RenewalRepository
-from ccp.errors import Conflict, NotFound, Retryable
+from ccp.errors import Conflict, NotFound
 from ccp.rules.dates import add_months, business_date
 from ccp.rules.versions import RuleBook
 from recertify.service import EventsPort, StaffMember, member_of
@@ -118,16 +118,13 @@ class AuditService:
         return sorted(self._repo.audits_of_year(year), key=lambda a: a.audit_id)
 
     def attach(self, audit_id: str, document_id: str) -> None:
-        for _ in range(4):
+        def attempt() -> None:
             audit = self._audit(audit_id)
             if audit.state != "open":
                 raise Conflict("This audit is closed.", code="AUDIT_CLOSED")
-            try:
-                self._repo.save_audit(audit, audit.model_copy(update={"document_ids": [*audit.document_ids, document_id]}))
-                return
-            except StaleWrite:
-                continue
-        raise Retryable("The audit changed meanwhile; try again.")
+            self._repo.save_audit(audit, audit.model_copy(update={"document_ids": [*audit.document_ids, document_id]}))
+
+        retry_on_stale(attempt)
 
     def decide(self, audit_id: str, *, passed: bool, note: str | None, staff: StaffMember, today: date, now: datetime) -> AuditRecord:
         staff.ensure_not_own(member_of(audit_id))
@@ -157,7 +154,7 @@ class AuditService:
         return {"date": today.isoformat(), "audits_failed_for_no_answer": failed}
 
     def _close(self, audit_id: str, *, passed: bool, decision: Decision, today: date) -> AuditRecord:
-        for _ in range(4):
+        def attempt() -> AuditRecord:
             audit = self._audit(audit_id)
             if audit.state != "open":
                 raise Conflict(f"This audit is already {audit.state}.", code="AUDIT_CLOSED")
@@ -170,14 +167,12 @@ class AuditService:
                     "status": "must_recertify", "status_since": today, "recertification_required": True, "recertification_required_on": today, "lapsed_since": today,
                 })
                 credential_change = (credential, lapsed)
-            try:
-                self._repo.save_audit(audit, after, credential_change)
-            except StaleWrite:
-                continue
+            self._repo.save_audit(audit, after, credential_change)
             if not passed:
                 self._events.publish("CredentialLapsed", {"member_id": audit.member_id, "credential": audit.credential, "reason": "audit_failed"})
             return after
-        raise Retryable("The audit changed meanwhile; try again.")
+
+        return retry_on_stale(attempt)
 
     def _audit(self, audit_id: str) -> AuditRecord:
         member_id = member_of(audit_id)

@@ -10,10 +10,10 @@ from typing import Protocol
 
 from aws_lambda_powertools import Logger
 
-from ccp.data.members import MemberRepository, StaleWrite
+from ccp.data.members import MemberRepository, retry_on_stale
 from ccp.data.recertification import DocumentStore, RecertificationRepository
 from ccp.data.records import ApplicationRecord, CredentialRecord, Decision, DocumentRecord, InvoiceRecord
-from ccp.errors import Conflict, Forbidden, NotFound, Retryable, RuleViolation
+from ccp.errors import Conflict, Forbidden, NotFound, RuleViolation
 from ccp.rules.ce import ActivityClaim
 from ccp.rules.dates import cycle_starting
 from ccp.rules.recertification import EvidenceItem, Options, RecertPath, check_ccp_evidence, options_for
@@ -168,7 +168,8 @@ class RecertificationService:
 
     def decide(self, application_id: str, *, approve: bool, note: str | None, staff: StaffMember, today: date, now: datetime) -> ApplicationRecord:
         staff.ensure_not_own(member_of(application_id))
-        for _ in range(4):
+
+        def attempt() -> ApplicationRecord:
             before = self._repo.application(member_of(application_id), application_id)
             if before.state == "awaiting_payment":
                 raise Conflict("The application fee is not paid yet.", code="FEE_NOT_PAID")
@@ -176,38 +177,35 @@ class RecertificationService:
                 raise Conflict(f"The application is {before.state}; there is nothing to decide.", code="INVALID_STATE")
             decision = Decision(by=staff.subject, at=now, action="approve" if approve else "reject", note=note)
             after = before.model_copy(update={"decisions": [*before.decisions, decision]})
-            try:
-                if not approve:
-                    self._repo.save_application(before, after.model_copy(update={"state": "rejected"}))
-                    return after.model_copy(update={"state": "rejected"})
-                if before.path == RecertPath.EXAM.value:
-                    authorized = after.model_copy(update={"state": "exam_authorized"})
-                    self._repo.save_application(before, authorized)
-                    return authorized
-                return self._reinstate(before, after, today)
-            except StaleWrite:
-                continue
-        raise Retryable("The application changed meanwhile; try again.")
+            if not approve:
+                self._repo.save_application(before, after.model_copy(update={"state": "rejected"}))
+                return after.model_copy(update={"state": "rejected"})
+            if before.path == RecertPath.EXAM.value:
+                authorized = after.model_copy(update={"state": "exam_authorized"})
+                self._repo.save_application(before, authorized)
+                return authorized
+            return self._reinstate(before, after, today)
+
+        return retry_on_stale(attempt)
 
     def record_exam(self, application_id: str, *, passed: bool, exam_date: date, staff: StaffMember, today: date, now: datetime) -> ApplicationRecord:
         staff.ensure_not_own(member_of(application_id))
         if exam_date > today:
             raise RuleViolation("The exam date cannot be in the future.", code="FUTURE_DATE")
-        for _ in range(4):
+
+        def attempt() -> ApplicationRecord:
             before = self._repo.application(member_of(application_id), application_id)
             if before.state != "exam_authorized":
                 raise Conflict(f"The application is {before.state}; no exam is authorized.", code="INVALID_STATE")
             decision = Decision(by=staff.subject, at=now, action="exam_passed" if passed else "exam_failed", note=f"exam on {exam_date.isoformat()}")
             after = before.model_copy(update={"decisions": [*before.decisions, decision], "exam_date": exam_date})
-            try:
-                if not passed:
-                    failed = after.model_copy(update={"state": "exam_failed"})
-                    self._repo.save_application(before, failed)
-                    return failed
-                return self._reinstate(before, after, exam_date)
-            except StaleWrite:
-                continue
-        raise Retryable("The application changed meanwhile; try again.")
+            if not passed:
+                failed = after.model_copy(update={"state": "exam_failed"})
+                self._repo.save_application(before, failed)
+                return failed
+            return self._reinstate(before, after, exam_date)
+
+        return retry_on_stale(attempt)
 
     # ---- helpers -------------------------------------------------------------------------
 

@@ -15,19 +15,18 @@ from typing import Protocol
 
 from aws_lambda_powertools import Logger
 
-from ccp.data.members import MemberRepository, StaleWrite
+from ccp.data.members import MemberRepository, StaleWrite, retry_on_stale
 from ccp.data.payments import CheckoutRequest, CheckoutSession, IgnoredEvent, ProcessorEvent, ProcessorPayment, ProcessorRefund
 from ccp.data.records import CredentialRecord, InvoiceRecord, MemberState, ParkedPayment, PaymentMethod, PaymentRecord
 from ccp.data.recertification import RecertificationRepository
 from ccp.data.renewals import CycleArchive, RenewalRepository
-from ccp.errors import CcpError, Conflict, NotFound, Retryable, RuleViolation
+from ccp.errors import CcpError, Conflict, NotFound, RuleViolation
 from ccp.rules.dates import business_date, cycle_starting
 from ccp.rules.renewals import CycleInvoice, payment_refusal, ready_to_roll_over
 from ccp.rules.versions import RuleBook
 from ccp.standing import credential_status, invoice_state
 
 logger = Logger(child=True)
-WRITE_ATTEMPTS = 4
 
 
 class EventsPort(Protocol):
@@ -191,12 +190,12 @@ class BillingService:
     def _refund(self, event: ProcessorRefund, received_at: datetime) -> EventOutcome:
         if not event.full:
             return self._park(event, received_at, "PARTIAL_REFUND", "Part of a payment went back; the invoice stays paid until staff decide.")
-        for _ in range(WRITE_ATTEMPTS):
+        def attempt() -> EventOutcome:
             reference = self._renewals.payment_reference(event.reference)
             if reference is None:
                 if self._renewals.refunded_before_recorded(event.reference):
                     return EventOutcome("refunded", "before the payment was recorded: it will pay nothing")
-                continue  # the payment was recorded meanwhile: refund it
+                raise StaleWrite()  # the payment was recorded meanwhile: read it and refund it
             if reference.state == "refunded":
                 return EventOutcome("already_refunded")
             payment = self._renewals.payment(reference.member_id, event.reference)
@@ -208,12 +207,10 @@ class BillingService:
             unpaid = invoice.model_copy(update={"state": "refunded", "paid_on": None})
             credential = state.credential(invoice.credential)
             after = self._status_after(credential, [unpaid if i.invoice_id == invoice.invoice_id else i for i in state.invoices], business_date(received_at))
-            try:
-                self._renewals.refund(invoice, refunded_payment, credential, after)
-            except StaleWrite:
-                continue
+            self._renewals.refund(invoice, refunded_payment, credential, after)
             return EventOutcome("refunded")
-        raise Retryable("Too many simultaneous changes to this member; try again.")
+
+        return retry_on_stale(attempt)
 
     def _status_after(self, credential: CredentialRecord | None, invoices: list[InvoiceRecord], today: date) -> CredentialRecord | None:
         if credential is None:
@@ -253,7 +250,8 @@ class BillingService:
         recorded_by: str, event_id: str | None, paid_at: datetime,
     ) -> PaymentResult:
         today = business_date(paid_at)  # a payment at 20:00 in Chicago on the due date is on time
-        for _ in range(WRITE_ATTEMPTS):
+
+        def attempt() -> PaymentResult:
             state = self._members.member_state(member_id)
             invoice = self._invoice(state, invoice_id)
             credential = state.credential(invoice.credential)
@@ -273,15 +271,13 @@ class BillingService:
                 after, archive, application = None, None, self._application_paid(invoice)
             else:
                 (after, archive), application = self._after_payment(credential, invoices, today), None
-            try:
-                self._renewals.pay(invoice, payment, credential, after, archive, application, paid_on=today)
-            except StaleWrite:
-                continue
+            self._renewals.pay(invoice, payment, credential, after, archive, application, paid_on=today)
             if archive is not None:
                 self._announce_roll_over(archive.credential, after)
             self._send_receipt(state, paid, payment)
             return PaymentResult(payment=payment, invoice=paid, rolled_over=archive is not None, credential=after or credential)
-        raise Retryable("Too many simultaneous changes to this member; try again.")
+
+        return retry_on_stale(attempt)
 
     def _invoice(self, state: MemberState, invoice_id: str | None) -> InvoiceRecord:
         invoice = next((i for i in state.invoices if i.invoice_id == invoice_id), None)

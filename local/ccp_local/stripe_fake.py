@@ -238,7 +238,7 @@ def _payment_page(session: dict[str, Any], *, declined: bool = False) -> str:
     paid = session["payment_status"] == "paid"
     action = (
         "<p>This checkout is already paid.</p>" if paid else
-        f'<form method="post"><button name="action" value="pay">Pay</button> <button name="action" value="decline">Decline</button></form>'
+        '<form method="post"><button name="action" value="pay">Pay</button> <button name="action" value="decline">Decline</button></form>'
     )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

@@ -92,7 +92,7 @@ def test_a_sweep_that_loses_every_race_fails_loudly_and_a_rerun_settles_it(stack
     from ccp.data.renewals import RenewalRepository
     from ccp.errors import Retryable
 
-    member = new_member(stack, certified_on="2024-07-20", email="late@example.org")
+    new_member(stack, certified_on="2024-07-20", email="late@example.org")
     stack.job("renewal_notices", chicago("2025-07-01T06:00"))
 
     def always_stale(self, before, after):
