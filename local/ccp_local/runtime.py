@@ -46,9 +46,13 @@ class _Worker:
             raise InvokeError({"errorMessage": "the function's process exited", "errorType": "Runtime.ExitError"})
         return json.loads(line)
 
-    def stop(self) -> None:
-        if self.process.poll() is None:
+    def close(self) -> None:
+        if self.process.poll() is None and not self.process.stdin.closed:
             self.process.stdin.close()
+
+    def stop(self) -> None:
+        self.close()
+        if self.process.poll() is None:
             try:
                 self.process.wait(timeout=3)
             except subprocess.TimeoutExpired:
@@ -101,7 +105,14 @@ class LocalFunction:
             raise InvokeError(answer["error"])
         return InvokeResult(result=answer["result"], duration_ms=answer["duration_ms"])
 
+    def close(self) -> None:
+        """Tell every worker to exit (it does when its stdin closes), without waiting."""
+        with self._lock:
+            for worker in self._all:
+                worker.close()
+
     def stop(self) -> None:
+        self.close()
         with self._lock:
             for worker in self._all:
                 worker.stop()
@@ -124,6 +135,8 @@ class LocalRuntime:
         return self.function(name).invoke(event)
 
     def stop(self) -> None:
+        for function in self.functions.values():  # every worker told first, then each waited for
+            function.close()
         for function in self.functions.values():
             function.stop()
 

@@ -37,11 +37,16 @@ def running_stack(log: Path, demo_members: int = 5) -> Iterator[dict]:
     try:
         yield {"api": f"http://127.0.0.1:{api_port}", "api_port": api_port, "lambda_port": lambda_port, "log": log}
     finally:
-        process.send_signal(signal.SIGINT)
+        children = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True).stdout.split()
+        process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+            raise AssertionError("ccp-local up did not stop on SIGTERM")
+        # Every function worker went with it.
+        left = [pid for pid in children if subprocess.run(["kill", "-0", pid], capture_output=True).returncode == 0]
+        assert not left, f"worker processes left running: {left}"
 
 
 def token(stack: dict, *, member_id: str | None = None) -> str:
