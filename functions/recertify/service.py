@@ -75,7 +75,7 @@ def reinstated(credential: CredentialRecord, day: date, rules_book: RuleBook) ->
         update={
             "cycle_start": cycle.start, "cycle_end": cycle.end, "anniversary_anchor": day, "recorded": {}, "eligible": {},
             "met_on": None, "status": "active", "status_since": day, "recertification_required": False, "recertification_required_on": None, "lapsed_since": None,
-            "grandfathered": False, "closing_invoice_id": None, "audit_in_progress": False,
+            "grandfathered": False, "closing_invoice_id": None,
         }
     )
 

@@ -461,12 +461,12 @@ class CeService:
 
     @staticmethod
     def _ensure_open(activity: ActivityRecord, held: dict[str, CredentialRecord]) -> None:
+        """Entries change only while their cycle is open. An audit is always of a cycle that rolled
+        over, so an audited cycle's entries are frozen by this same rule (RULES.md §3, §6)."""
         for code in activity.credentials:
             credential = held.get(code)
             if credential is None or credential.cycle_start != activity.cycle_start[code]:
                 raise Conflict("The cycle of this activity has rolled over; its entries are frozen.", code="CYCLE_FROZEN")
-            if credential.audit_in_progress:
-                raise Conflict("This cycle is under audit; its entries cannot change.", code="AUDIT_IN_PROGRESS")
 
     def _cycle_filter(self, cycle: str | None, today: date | None = None) -> date | str | None:
         if cycle is None or cycle == "current":

@@ -94,7 +94,7 @@ def rolled_over(credential: CredentialRecord, today: date, rule_book: RuleBook) 
     return credential.model_copy(
         update={
             "cycle_start": cycle.start, "cycle_end": cycle.end, "recorded": {}, "eligible": {}, "met_on": None,
-            "closing_invoice_id": None, "audit_in_progress": False,
+            "closing_invoice_id": None,
         }
     )
 

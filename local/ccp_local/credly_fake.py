@@ -4,21 +4,21 @@ request, and fails on demand (to show that an outage never blocks a status chang
 from __future__ import annotations
 
 import json
-import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from ccp_local.fake_http import LocalServer, QuietHandler
 
-class FakeCredly:
+
+class FakeCredly(LocalServer):
     def __init__(self, host: str = "127.0.0.1", port: int = 0):
         self.badges: dict[str, dict[str, Any]] = {}
         self.requests: list[dict[str, Any]] = []
         self.failing = False  # answer 503 to everything while set
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}") if length else {}
@@ -51,20 +51,9 @@ class FakeCredly:
 
             do_GET = do_POST = do_PUT = _serve
 
-            def _reply(self, status: int, payload: Any) -> None:
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+            _reply = QuietHandler.send_json
 
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer((host, port), Handler)
-        self._server.daemon_threads = True
-        self.url = f"http://{host}:{self._server.server_address[1]}"
+        super().__init__(Handler, host, port)
 
     def _new_badge(self, body: dict[str, Any]) -> dict[str, Any]:
         badge = {**body, "id": str(uuid.uuid4()), "state": "pending"}
@@ -73,10 +62,3 @@ class FakeCredly:
 
     def live(self, state: str | None = None) -> list[dict[str, Any]]:
         return [b for b in self.badges.values() if state is None or b["state"] == state]
-
-    def start(self) -> FakeCredly:
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()

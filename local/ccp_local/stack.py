@@ -60,8 +60,11 @@ class LocalStack:
         from ccp_local.moto_atomic import make_dynamodb_writes_atomic
         from ccp_local.moto_gsi import index_gsi_queries
 
+        from ccp_local.moto_streams import bounded_stream_history
+
         make_dynamodb_writes_atomic()
-        index_gsi_queries()
+        index_gsi_queries()  # and item-level transactions (ccp_local.moto_transactions)
+        bounded_stream_history()
         _quiet_embedded_aws()
 
         aws_port = self.config.aws_port or free_port()

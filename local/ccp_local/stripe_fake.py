@@ -20,9 +20,10 @@ import time
 import urllib.error
 import urllib.request
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from ccp_local.fake_http import LocalServer, QuietHandler
 
 API_KEY = "sk_test_local"
 DELIVERY_ATTEMPTS = 4
@@ -75,7 +76,7 @@ def _nested(pairs: list[tuple[str, str]]) -> dict[str, Any]:
     return root
 
 
-class FakeStripe:
+class FakeStripe(LocalServer):
     def __init__(self, host: str = "127.0.0.1", port: int = 0):
         self.webhook_secret = f"whsec_local_{secrets.token_hex(12)}"
         self.webhook_url: str | None = None  # the API's /webhooks/payments, set once the gateway is up
@@ -85,7 +86,7 @@ class FakeStripe:
         self._lock = threading.Lock()
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:
@@ -128,25 +129,12 @@ class FakeStripe:
                 self._json(401, _error("invalid_api_key", "Invalid API Key provided."))
                 return False
 
-            def _json(self, status: int, payload: Any) -> None:
-                self._send(status, "application/json", json.dumps(payload).encode())
+            _json = QuietHandler.send_json
 
             def _html(self, status: int, body: str) -> None:
-                self._send(status, "text/html; charset=utf-8", body.encode())
+                self.send_body(status, "text/html; charset=utf-8", body.encode())
 
-            def _send(self, status: int, content_type: str, data: bytes) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer((host, port), Handler)
-        self._server.daemon_threads = True
-        self.url = f"http://{host}:{self._server.server_address[1]}"
+        super().__init__(Handler, host, port)
 
     # ---- what the API calls ---------------------------------------------------------------
 
@@ -218,14 +206,6 @@ class FakeStripe:
         delivery = {"event_id": payload["id"], "type": payload["type"], "status": status, "answer": answer}
         self.deliveries.append(delivery)
         return delivery
-
-    def start(self) -> FakeStripe:
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
 
 def _error(code: str, message: str) -> dict[str, Any]:

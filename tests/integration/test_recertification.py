@@ -240,3 +240,15 @@ def test_a_failed_audit_does_not_change_the_status_of_the_days_before_it(stack):
     assert staff(stack, "POST", "/staff/audits/{audit_id}/decision", path, "2025-02-01T10:00", {"decision": "failed"})["json"]["state"] == "failed"
     assert member.profile(chicago("2025-02-01T10:00"))["status"] == "must_recertify"
     assert member.profile(chicago("2025-01-31T10:00"))["status"] == "active"
+
+
+def test_the_entries_of_an_audited_cycle_cannot_change(stack):
+    member, audit = audited(stack, "audited@example.org")
+    listed = stack.api("record_ce.handler.lambda_handler", "GET", "/members/{member_id}/ce-activities", f"/members/{member.member_id}/ce-activities",
+                       claims=member.claims, at=chicago("2025-01-20T10:00"))["json"]["activities"]
+    audited_entry = next(a for a in listed if a["cycle_start"]["RMA"] == audit["cycle_start"])
+    resource, path = "/members/{member_id}/ce-activities/{activity_id}", f"/members/{member.member_id}/ce-activities/{audited_entry['activity_id']}"
+    patched = stack.api("record_ce.handler.lambda_handler", "PATCH", resource, path, claims=member.claims, at=chicago("2025-01-20T10:00"),
+                        body={"points": 60, "attested": True})
+    deleted = stack.api("record_ce.handler.lambda_handler", "DELETE", resource, path, claims=member.claims, at=chicago("2025-01-20T10:00"))
+    assert [r["json"]["error"]["code"] for r in (patched, deleted)] == ["CYCLE_FROZEN", "CYCLE_FROZEN"]

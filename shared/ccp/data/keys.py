@@ -93,6 +93,10 @@ def invoice_sk(code: str, anniversary: date, application_id: str | None = None) 
     return f"{INVOICE_PREFIX}{code}#{anniversary.isoformat()}"
 
 
+def invoice_key(member_id: str, code: str, anniversary: date, application_id: str | None = None) -> dict[str, str]:
+    return {"pk": member_pk(member_id), "sk": invoice_sk(code, anniversary, application_id)}
+
+
 def application_sk(application_id: str) -> str:
     return f"APP#{application_id}"
 

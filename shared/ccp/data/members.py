@@ -131,7 +131,7 @@ class TotalsWrite:
                 {
                     "Update": {
                         "TableName": table_name,
-                        "Key": {"pk": keys.member_pk(invoice.member_id), "sk": keys.invoice_sk(invoice.credential, invoice.anniversary, invoice.application_id)},
+                        "Key": keys.invoice_key(invoice.member_id, invoice.credential, invoice.anniversary, invoice.application_id),
                         "UpdateExpression": "SET available_on = :available, gsi3pk = :gsi3pk, gsi3sk = :gsi3sk",
                         "ConditionExpression": "#state = :locked",
                         "ExpressionAttributeNames": {"#state": "state"},
@@ -150,7 +150,7 @@ class TotalsWrite:
                 {
                     "Update": {
                         "TableName": table_name,
-                        "Key": {"pk": keys.member_pk(invoice.member_id), "sk": keys.invoice_sk(invoice.credential, invoice.anniversary, invoice.application_id)},
+                        "Key": keys.invoice_key(invoice.member_id, invoice.credential, invoice.anniversary, invoice.application_id),
                         # Off the unlock list too, so no "payable" notice goes out for it.
                         "UpdateExpression": "SET #state = :locked REMOVE available_on, gsi3pk, gsi3sk",
                         "ConditionExpression": "#state IN (:locked, :open)",

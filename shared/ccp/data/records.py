@@ -68,7 +68,6 @@ class CredentialRecord(BaseModel):
     recorded: dict[Category, Decimal] = {}
     eligible: dict[Category, Decimal] = {}
     met_on: date | None = None
-    audit_in_progress: bool = False
     version: int = 0
     # The date whose anniversaries the fees follow: the certification date, or the reinstatement date.
     anniversary_anchor: date | None = None

@@ -54,7 +54,7 @@ def invoice_item(invoice: InvoiceRecord) -> dict[str, Any]:
 
 
 def invoice_key(invoice: InvoiceRecord) -> dict[str, str]:
-    return {"pk": keys.member_pk(invoice.member_id), "sk": keys.invoice_sk(invoice.credential, invoice.anniversary, invoice.application_id)}
+    return keys.invoice_key(invoice.member_id, invoice.credential, invoice.anniversary, invoice.application_id)
 
 
 def payment_item(payment: PaymentRecord) -> dict[str, Any]:
