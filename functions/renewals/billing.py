@@ -190,6 +190,7 @@ class BillingService:
     def _refund(self, event: ProcessorRefund, received_at: datetime) -> EventOutcome:
         if not event.full:
             return self._park(event, received_at, "PARTIAL_REFUND", "Part of a payment went back; the invoice stays paid until staff decide.")
+
         def attempt() -> EventOutcome:
             reference = self._renewals.payment_reference(event.reference)
             if reference is None:
@@ -225,11 +226,10 @@ class BillingService:
     def record_offline_payment(
         self, member_id: str, invoice_id: str, *, amount: Decimal, method: PaymentMethod, reference: str, staff: str, now: datetime
     ) -> PaymentResult:
-        """A cheque or money order that came by post, recorded by staff (who, when and what are kept)."""
-        state = self._members.member_state(member_id)
-        invoice = self._invoice(state, invoice_id)
+        """A cheque or money order that came by post, recorded by staff (who, when and what are kept),
+        in the invoice's own currency."""
         return self._pay(
-            member_id, invoice_id, amount=amount, currency=invoice.currency, reference=offline_reference(member_id, method, reference),
+            member_id, invoice_id, amount=amount, currency=None, reference=offline_reference(member_id, method, reference),
             method=method, recorded_by=staff, event_id=None, paid_at=now,
         )
 
@@ -246,7 +246,7 @@ class BillingService:
     # ---- the payment itself ----------------------------------------------------------------
 
     def _pay(
-        self, member_id: str, invoice_id: str, *, amount: Decimal, currency: str, reference: str, method: PaymentMethod,
+        self, member_id: str, invoice_id: str, *, amount: Decimal, currency: str | None, reference: str, method: PaymentMethod,
         recorded_by: str, event_id: str | None, paid_at: datetime,
     ) -> PaymentResult:
         today = business_date(paid_at)  # a payment at 20:00 in Chicago on the due date is on time
@@ -258,11 +258,11 @@ class BillingService:
             refusal = self._refusal(state, invoice, today)
             if refusal:
                 raise Conflict(REFUSALS[refusal], code=refusal)
-            if amount != invoice.amount or currency != invoice.currency:
+            if amount != invoice.amount or (currency is not None and currency != invoice.currency):
                 raise RuleViolation(f"The amount must be {invoice.amount} {invoice.currency.upper()}.", code="AMOUNT_MISMATCH")
             payment = PaymentRecord(
                 member_id=member_id, payment_id=payment_id_for(member_id, reference), invoice_id=invoice_id, amount=amount,
-                currency=currency, processor_reference=reference, paid_at=paid_at, method=method, recorded_by=recorded_by,
+                currency=invoice.currency, processor_reference=reference, paid_at=paid_at, method=method, recorded_by=recorded_by,
                 processor_event_id=event_id,
             )
             paid = invoice.model_copy(update={"state": "paid", "paid_on": today, "payment_id": payment.payment_id})
