@@ -30,9 +30,9 @@ def measure(members: int, *, plain_moto: bool = False) -> dict:
 
     make_dynamodb_writes_atomic()
     if not plain_moto:
-        from ccp_local.moto_gsi import index_gsi_queries
+        from ccp_local.embedded import embedded_dynamodb
 
-        index_gsi_queries()  # moto's cost per index page, not the program's, would grow with the table
+        embedded_dynamodb()  # moto's cost per index page, not the program's, would grow with the table
     with deployed_stack() as stack:
         seed_population(members, today=date(2026, 4, 20))
         reset_cached_dependencies()

@@ -22,8 +22,8 @@ sys.path[:0] = [str(ROOT / "functions"), str(ROOT / "shared"), str(ROOT / "local
 os.environ.update(AWS_DEFAULT_REGION="us-east-1", AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", POWERTOOLS_TRACE_DISABLED="true",
                   POWERTOOLS_LOG_LEVEL="WARNING", POWERTOOLS_METRICS_NAMESPACE="CCP", POWERTOOLS_SERVICE_NAME="bench")
 
-HANDLERS = ["record_ce.handler", "record_ce.course_completed", "renewals.billing_api", "renewals.jobs_handler",
-            "recertify.handler", "recertify.audit_job", "recertify.badges"]
+HANDLERS = ["record_ce.handler", "record_ce.course_completed", "renewals.billing_api", "renewals.payment_webhook",
+            "renewals.jobs_handler", "recertify.handler", "recertify.audit_job", "recertify.badges"]
 
 
 def p1_p2(members: int) -> list[tuple[str, str, str, str]]:
@@ -96,7 +96,7 @@ def p4(repeats: int = 11) -> list[tuple[str, str, str, str]]:
     rows = [("P4", f"floor: import boto3, pydantic (median of {repeats} fresh interpreters, interleaved)", f"{median[floor] * 1000:.0f} ms", "1.00"),
             ("P4", "framework floor (+ Powertools Logger, Metrics, Event Handler with OpenAPI params) ÷ floor", f"{median[framework] / median[floor]:.2f}", "—")]
     for module in HANDLERS:
-        rows.append(("P4", f"cold import {module} ÷ floor", f"{median[f'import {module}'] / median[floor]:.2f}", "≤ 1.5"))
+        rows.append(("P4", f"cold import {module} ÷ framework floor", f"{median[f'import {module}'] / median[framework]:.2f}", "≤ 1.15"))
     return rows
 
 
@@ -163,6 +163,26 @@ def p5_p6(sequential: int = 150, mixed: int = 2000, clients: int = 16) -> list[t
             rows.append(("P5", f"local API {name}: p95 ÷ p50", f"{p95 / p50:.2f}", "≤ 3"))
             rows.append(("P5", f"local API {name}: share of the request spent in the handler", f"{timing['handler_ms'] / timing['total_ms']:.2f}", "shown"))
 
+        # Records alone from 16 clients, each a member of its own (as members use it): the write path's throughput.
+        staff = {"Authorization": "Bearer " + requests.get(f"{base}/_local/token?staff=true", timeout=30).json()["id_token"]}
+        members = []
+        for n in range(clients):
+            created = session.post(f"{base}/staff/members", headers=staff, timeout=60, json={
+                "first_name": "Bench", "last_name": f"Client {n}", "email": f"bench{n}@example.org",
+                "credentials": [{"code": "RMA", "certified_on": "2025-03-10"}]}).json()["member_id"]
+            members.append((created, {"Authorization": "Bearer " + requests.get(f"{base}/_local/token?member_id={created}", timeout=30).json()["id_token"]}))
+
+        def client(n: int) -> list[int]:
+            member_id, headers = members[n]
+            own = requests.Session()
+            return [own.post(f"{base}/members/{member_id}/ce-activities", headers=headers, timeout=60, json={
+                "credentials": ["RMA"], "category": "professional_education", "title": f"Client course {k}", "points": 0.25,
+                "start_date": "2026-11-02", "end_date": "2026-11-02", "attested": True}).status_code for k in range(sequential // 4)]
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=clients) as pool:
+            burst = [status for statuses in pool.map(client, range(clients)) for status in statuses]
+        rows.append(("P5", f"{clients} concurrent clients, {len(burst)} records: requests/s", f"{len(burst) / (time.perf_counter() - started):.1f}", "≥ 50"))
         # Mixed requests from 16 clients: half are records (distinct titles), the rest progress and the PDF transcript.
         before_mb = _stack_rss_mb(process.pid)
         calls = [record, progress, record, transcript] * (mixed // 4)
@@ -176,11 +196,15 @@ def p5_p6(sequential: int = 150, mixed: int = 2000, clients: int = 16) -> list[t
         elapsed = time.perf_counter() - started
         after_mb = _stack_rss_mb(process.pid)
         recorded = sum(1 for name, status in outcomes if name == "record" and status == 201)
-        errors = sum(1 for _, status in outcomes if status >= 400)
+        errors = sum(1 for _, status in outcomes if status >= 400) + sum(1 for status in burst if status >= 400)
         listed = session.get(f"{base}/members/{demo}/ce-activities", headers=auth, timeout=60).json()["activities"]
         stored = sum(1 for a in listed if a["title"].startswith("Bench course"))
         answered_201 = recorded + sequential + 1  # and the sequential records with their warm-up above
-        rows.append(("P5", f"{clients} concurrent clients, {len(calls):,} mixed requests (record / progress / transcript PDF): requests/s", f"{len(calls) / elapsed:.1f}", "≥ 50 (record)"))
+        for member_id, headers in members:  # the 16 clients' own members
+            own = session.get(f"{base}/members/{member_id}/ce-activities", headers=headers, timeout=60).json()["activities"]
+            stored += sum(1 for a in own if a["title"].startswith("Client course"))
+        answered_201 += burst.count(201)
+        rows.append(("P5", f"{clients} concurrent clients, {len(calls):,} mixed requests (record / progress / transcript PDF): requests/s", f"{len(calls) / elapsed:.1f}", "reported"))
         rows.append(("P5", "errors in those requests (4xx/5xx; every record has its own title)", str(errors), "0"))
         rows.append(("P5", "writes reported failed that had committed (stored records − 201 answers)", str(stored - answered_201), "0"))
         rows.append(("P6", f"resident memory of the whole stack: before / after half / after {len(calls):,} mixed requests (MB)",

@@ -23,12 +23,11 @@ def aws():
         yield
 
 
-# Conditional writes are atomic in DynamoDB; make them so in moto too (see ccp_local.moto_atomic).
-from ccp_local.moto_atomic import make_dynamodb_writes_atomic  # noqa: E402
-from ccp_local.moto_gsi import index_gsi_queries  # noqa: E402
+# Embedded DynamoDB as the local stack runs it: atomic conditional writes, item-level transactions
+# with ClientRequestToken, index queries that cost their partition, fast JSON answers (ccp_local.embedded).
+from ccp_local.embedded import embedded_dynamodb  # noqa: E402
 
-make_dynamodb_writes_atomic()
-index_gsi_queries()  # index queries cost their partition, as in DynamoDB (and every test checks it)
+embedded_dynamodb()
 
 
 # ---- PII canaries ------------------------------------------------------------------------

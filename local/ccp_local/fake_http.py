@@ -10,6 +10,8 @@ from typing import Any
 
 
 class QuietHandler(BaseHTTPRequestHandler):
+    wbufsize = -1  # headers and body in one write (no delayed-ACK wait on keep-alive connections)
+
     def send_body(self, status: int, content_type: str, data: bytes) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)

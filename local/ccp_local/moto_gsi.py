@@ -1,11 +1,13 @@
-"""Give embedded DynamoDB's index queries the cost real DynamoDB's have: that of the page.
+"""Give embedded DynamoDB's queries the cost real DynamoDB's have: that of the partition they read.
 
 moto answers a Query on a global secondary index by walking every item of the table, so a
 sparse-index page costs O(table) in moto where DynamoDB reads only the page. The renewal run reads
 only what is due from sparse indexes; at 100,000 members moto's walk, not the program, would be
 the whole cost. This keeps, per table, the items under each index partition (built on the first
 index query, then kept up by moto's own item writes) and hands moto's query just that partition.
-moto still evaluates the key condition, filter, order and paging itself, so answers are the same.
+A query of the table itself gets its partition from moto's own item map (moto walked and sorted
+the whole table for it too, so a member's progress slowed as the table grew). moto still evaluates
+the key condition, filter, order and paging itself, so answers are the same.
 
 For benchmarks: requests and items are counted by botocore hooks, which this does not touch.
 Safe with threads: the partition handed to a query is per thread, and the map changes under the
@@ -81,6 +83,15 @@ def index_gsi_queries() -> None:
     def query(self: Table, *args: Any, **kwargs: Any) -> Any:
         arguments = signature.bind(self, *args, **kwargs).arguments
         index_name, conditions = arguments.get("index_name"), arguments.get("hash_key_conditions")
+        if not index_name and self.range_key_attr is not None:
+            # A query of the table itself reads its partition (moto walked and sorted the whole table).
+            with WRITE_LOCK:
+                partition = list(self.items.get(arguments.get("hash_key"), {}).values())
+            _walk.table, _walk.items = self, partition
+            try:
+                return original_query(self, *args, **kwargs)
+            finally:
+                _walk.table = _walk.items = None
         with WRITE_LOCK:
             partitions = getattr(self, _INDEX, None)
             if index_name and conditions and partitions is None:

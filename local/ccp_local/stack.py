@@ -57,14 +57,9 @@ class LocalStack:
     def start(self) -> LocalStack:
         from moto.server import ThreadedMotoServer
 
-        from ccp_local.moto_atomic import make_dynamodb_writes_atomic
-        from ccp_local.moto_gsi import index_gsi_queries
+        from ccp_local.embedded import embedded_dynamodb
 
-        from ccp_local.moto_streams import bounded_stream_history
-
-        make_dynamodb_writes_atomic()
-        index_gsi_queries()  # and item-level transactions (ccp_local.moto_transactions)
-        bounded_stream_history()
+        embedded_dynamodb()
         _quiet_embedded_aws()
 
         aws_port = self.config.aws_port or free_port()

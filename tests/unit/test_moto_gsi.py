@@ -29,3 +29,17 @@ def test_index_queries_follow_puts_updates_and_deletes(aws):
     client = boto3.client("dynamodb")
     client.transact_write_items(TransactItems=[{"Put": {"TableName": table.name, "Item": {"pk": {"S": "M2"}, "sk": {"S": "T"}, "gsi3pk": {"S": "UNLOCK#02"}, "gsi3sk": {"S": "9"}}}}])
     assert ids(table, "UNLOCK#02") == ["S5", "T"]
+
+
+def test_a_query_of_the_table_reads_its_partition_in_order_with_conditions_and_paging(aws):
+    table = create_table()
+    for member in ("M1", "M2", "M3"):
+        for n in (3, 1, 2, 10):
+            table.put_item(Item={"pk": member, "sk": f"ACT#{n:02d}"})
+        table.put_item(Item={"pk": member, "sk": "STATE#PROFILE"})
+    first = table.query(KeyConditionExpression=Key("pk").eq("M2") & Key("sk").begins_with("ACT#"), Limit=2)
+    rest = table.query(KeyConditionExpression=Key("pk").eq("M2") & Key("sk").begins_with("ACT#"), ExclusiveStartKey=first["LastEvaluatedKey"])
+    assert [i["sk"] for i in first["Items"] + rest["Items"]] == ["ACT#01", "ACT#02", "ACT#03", "ACT#10"]
+    backwards = table.query(KeyConditionExpression=Key("pk").eq("M3"), ScanIndexForward=False)["Items"]
+    assert [i["sk"] for i in backwards] == ["STATE#PROFILE", "ACT#10", "ACT#03", "ACT#02", "ACT#01"]
+    assert table.query(KeyConditionExpression=Key("pk").eq("M9"))["Items"] == []

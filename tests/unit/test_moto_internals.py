@@ -77,3 +77,51 @@ def test_a_write_that_fails_midway_is_undone(client):
         client.transact_write_items(TransactItems=[put_once("first"), bad])
     assert "Item" not in client.get_item(TableName="t", Key={"pk": {"S": "first"}})
     assert client.get_item(TableName="t", Key={"pk": {"S": "n"}})["Item"]["v"] == {"S": "text"}
+
+
+def item_operations():
+    """The item operations the program uses, with every attribute type, answered by embedded DynamoDB."""
+    c = boto3.client("dynamodb", region_name="us-east-1")
+    c.create_table(TableName="p", BillingMode="PAY_PER_REQUEST",
+                   KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+                   AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}])
+    key = {"pk": {"S": "a"}, "sk": {"S": "1"}}
+    every_type = {**key, "n": {"N": "1.50"}, "b": {"B": b"\x00\x01"}, "l": {"L": [{"S": "x"}, {"NULL": True}]},
+                  "m": {"M": {"k": {"BOOL": False}}}, "ss": {"SS": ["a", "b"]}, "ns": {"NS": ["1", "2.5"]}}
+    answers = [
+        c.put_item(TableName="p", Item=every_type, ReturnValues="ALL_OLD"),
+        c.put_item(TableName="p", Item={**key, "n": {"N": "2"}}, ReturnValues="ALL_OLD"),
+        c.get_item(TableName="p", Key=key),
+        c.get_item(TableName="p", Key={"pk": {"S": "none"}, "sk": {"S": "1"}}),
+        c.update_item(TableName="p", Key=key, UpdateExpression="SET x = :x", ExpressionAttributeValues={":x": {"N": "3"}}, ReturnValues="ALL_NEW"),
+    ]
+    for n in range(5):
+        c.put_item(TableName="p", Item={"pk": {"S": "q"}, "sk": {"S": str(n)}})
+    answers += [
+        c.query(TableName="p", KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "q"}}, Limit=2),
+        c.query(TableName="p", KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "q"}}, Select="COUNT"),
+        c.transact_write_items(TransactItems=[{"Put": {"TableName": "p", "Item": {"pk": {"S": "t"}, "sk": {"S": "1"}}}}]),
+        c.delete_item(TableName="p", Key=key, ReturnValues="ALL_OLD"),
+        c.batch_write_item(RequestItems={"p": [{"PutRequest": {"Item": {"pk": {"S": "w"}, "sk": {"S": "1"}}}}]}),
+        c.scan(TableName="p", Limit=3),
+    ]
+    for answer in answers:
+        answer.pop("ResponseMetadata", None)
+    return answers
+
+
+def test_the_fast_json_answers_parse_exactly_as_motos_own_serialiser():
+    from moto import mock_aws
+
+    from ccp_local.moto_json import fast_dynamodb_answers
+
+    with mock_aws():
+        fast = item_operations()
+    fast_dynamodb_answers(enabled=False)
+    try:
+        with mock_aws():
+            own = item_operations()
+    finally:
+        fast_dynamodb_answers()
+    assert fast == own
+    assert fast[1]["Attributes"]["b"] == {"B": b"\x00\x01"} and fast[6]["Count"] == 5

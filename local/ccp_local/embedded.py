@@ -1,0 +1,20 @@
+"""Embedded DynamoDB made faithful and fast enough: what the local stack, the tests and the
+benchmarks all run on (each patch is pinned to moto 5.2 and checked by
+tests/unit/test_moto_internals.py)."""
+
+from __future__ import annotations
+
+
+def embedded_dynamodb() -> None:
+    """Atomic conditional writes, item-level transactions that honour ClientRequestToken, index
+    queries that cost their partition, plain-JSON answers for item operations, a bounded stream
+    history. Idempotent."""
+    from ccp_local.moto_atomic import make_dynamodb_writes_atomic
+    from ccp_local.moto_gsi import index_gsi_queries
+    from ccp_local.moto_json import fast_dynamodb_answers
+    from ccp_local.moto_streams import bounded_stream_history
+
+    make_dynamodb_writes_atomic()
+    index_gsi_queries()  # with item-level transactions (ccp_local.moto_transactions)
+    fast_dynamodb_answers()
+    bounded_stream_history()
