@@ -51,7 +51,8 @@ def test_employment_claims_need_a_verification_document():
     with pytest.raises(RuleViolation) as refused:
         check_ccp_evidence("RMA", [item(**work), item(points="30", end=date(2020, 6, 1))], application_date=date(2021, 6, 1), rules=RULES)
     assert refused.value.code == "EMPLOYMENT_DOCUMENT_REQUIRED"
-    assert check_ccp_evidence("RMA", [item(**work, document=True), item(points="30", end=date(2020, 6, 1))], application_date=date(2021, 6, 1), rules=RULES)
+    accepted = check_ccp_evidence("RMA", [item(**work, document=True), item(points="30", end=date(2020, 6, 1))], application_date=date(2021, 6, 1), rules=RULES)
+    assert accepted.met and accepted.counted_points == Decimal("30") + Decimal("4")
 
 
 @given(size=st.integers(min_value=0, max_value=400), seed=st.integers(min_value=0, max_value=2**63 - 1))

@@ -1,0 +1,44 @@
+"""Embedded DynamoDB that gives its memory back.
+
+Two things in moto 5.2 kept every item the local stack ever touched:
+- every instance of a moto model is appended to its class's `instances_tracked` list (for moto's
+  dashboard), and DynamoDB creates item objects for every answer (a query deep-copies the items
+  it returns): a member's transcript of 150 activities kept ~0.4 MB each time it was asked for;
+- every stream record (with the old and new item) is kept for the life of the process. DynamoDB
+  keeps 24 hours of a stream; the local stack keeps the last `STREAM_RECORDS` records of each shard
+  (nothing local reads further back), with monotonic sequence numbers.
+Pinned with the other moto patches (ccp_local.moto_transactions.MOTO_SERIES).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+STREAM_RECORDS = 1_000
+
+
+def _untracked_new(cls: type, *args: Any, **kwargs: Any) -> Any:
+    return object.__new__(cls)
+
+
+def bounded_dynamodb_memory(limit: int = STREAM_RECORDS) -> None:
+    from moto.dynamodb.models.dynamo_type import Item
+    from moto.dynamodb.models.table import StreamRecord, StreamShard
+
+    for model in (Item, StreamRecord):  # created per answer and per write: not for the dashboard
+        model.__new__ = staticmethod(_untracked_new)  # type: ignore[method-assign, assignment]
+    if getattr(StreamShard.add, "_ccp_bounded", False):
+        return
+    original = StreamShard.add
+
+    @functools.wraps(original)
+    def add(self: Any, old: Any, new: Any) -> None:
+        original(self, old, new)
+        extra = len(self.items) - limit
+        if extra > 0:
+            del self.items[:extra]
+            self.starting_sequence_number += extra  # the next record's number (start + length) stays the same
+
+    add._ccp_bounded = True  # type: ignore[attr-defined]
+    StreamShard.add = add
