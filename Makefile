@@ -36,5 +36,7 @@ clean:
 
 ## Benchmarks (not part of the tests): prints a table of ratios and writes bench/results.md.
 MEMBERS ?= 100000
+MIXED ?= 10000
+STACK_MEMBERS ?= 0
 bench: install
-	$(BIN)/python bench/run.py --members $(MEMBERS)
+	$(BIN)/python bench/run.py --members $(MEMBERS) --mixed $(MIXED) --stack-members $(STACK_MEMBERS)
