@@ -299,7 +299,7 @@ class MemberRepository:
 
     def delete_activity(self, activity: ActivityRecord, totals: list[TotalsWrite]) -> None:
         pk = keys.member_pk(activity.member_id)
-        items = [{"Delete": {"TableName": self._name, "Key": {"pk": pk, "sk": keys.activity_sk(activity.activity_id)}, **_read_version(activity.version)}}]
+        items = [self._delete(pk, keys.activity_sk(activity.activity_id), _read_version(activity.version))]
         roles = ["activity"]
         for code, key in activity.dedup_keys.items():
             items.append(self._delete(pk, keys.dedup_sk(code, key)))
@@ -339,11 +339,8 @@ class MemberRepository:
     def _put(self, item: dict[str, Any]) -> dict[str, Any]:
         return {"Put": {"TableName": self._name, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
 
-    def _delete(self, pk: str, sk: str, *, must_exist: bool = False) -> dict[str, Any]:
-        delete: dict[str, Any] = {"TableName": self._name, "Key": {"pk": pk, "sk": sk}}
-        if must_exist:
-            delete["ConditionExpression"] = "attribute_exists(pk)"
-        return {"Delete": delete}
+    def _delete(self, pk: str, sk: str, condition: dict[str, Any] | None = None) -> dict[str, Any]:
+        return {"Delete": {"TableName": self._name, "Key": {"pk": pk, "sk": sk}, **(condition or {})}}
 
     def _transact(self, items: list[dict[str, Any]], roles: list[str]) -> None:
         try:
