@@ -32,11 +32,17 @@ lint: install
 	$(BIN)/cfn-lint infra/template.yaml
 
 clean:
-	rm -rf $(VENV) .ccp-local .pytest_cache
+	rm -rf $(VENV) $(BENCH_VENV) .ccp-local .pytest_cache
 
 ## Benchmarks (not part of the tests): prints a table of ratios and writes bench/results.md.
 MEMBERS ?= 100000
 MIXED ?= 10000
 STACK_MEMBERS ?= 0
-bench: install
+BENCH_VENV := .venv-bench
+$(BENCH_VENV)/.installed: bench/requirements.txt
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet -r bench/requirements.txt
+	touch $@
+
+bench: install $(BENCH_VENV)/.installed
 	$(BIN)/python bench/run.py --members $(MEMBERS) --mixed $(MIXED) --stack-members $(STACK_MEMBERS)

@@ -17,10 +17,10 @@ from ccp.data.recertification import RecertificationRepository
 from ccp.data.records import AuditRecord, Contact, Decision
 from ccp.data.renewals import RenewalRepository
 from ccp.errors import Conflict, NotFound
+from ccp.notices import Notice, NoticeSender
 from ccp.rules.dates import add_months, business_date
 from ccp.rules.versions import RuleBook
 from recertify.service import EventsPort, StaffMember, member_of
-from renewals.notices import Notice, NoticeSender
 
 
 class DocumentsPort(Protocol):

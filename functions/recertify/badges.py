@@ -12,14 +12,23 @@ from functools import lru_cache
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities import parameters
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ccp.data.credly import CredlyClient, CredlyConfig
 from ccp.data.dynamo import table
 from ccp.data.members import MemberRepository
-from ccp.settings import BadgeSettings, IndexSettings, ObservabilitySettings, TableSettings
+from ccp.settings import (
+    BadgeSettings,
+    IndexSettings,
+    ObservabilitySettings,
+    TableSettings,
+)
 
 logger = Logger()
 SETTINGS = (TableSettings, IndexSettings, ObservabilitySettings, BadgeSettings)

@@ -5,15 +5,34 @@ from __future__ import annotations
 from typing import Annotated
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import (
+    APIGatewayRestResolver,
+    Response,
+)
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ccp.api import WITH_BODY, current_caller, documented, install_boundary, once_per_key, request_moment, request_today, resolve
+from ccp.api import (
+    WITH_BODY,
+    current_caller,
+    documented,
+    install_boundary,
+    once_per_key,
+    request_moment,
+    request_today,
+    resolve,
+)
 from ccp.rules.ce import ActivityClaim
 from ccp.rules.recertification import RecertPath
-from ccp.settings import DocumentSettings, EventSettings, IndexSettings, NoticeSettings, ObservabilitySettings, TableSettings
+from ccp.settings import (
+    DocumentSettings,
+    EventSettings,
+    IndexSettings,
+    NoticeSettings,
+    ObservabilitySettings,
+    TableSettings,
+)
 from recertify.schemas import (
     APPLICATION_ID_PATTERN,
     AUDIT_ID_PATTERN,
@@ -32,7 +51,12 @@ from recertify.schemas import (
     OptionsOut,
     StaffDecisionIn,
 )
-from recertify.service import MAX_DOCUMENT_BYTES, Application, EvidenceActivity, StaffMember
+from recertify.service import (
+    MAX_DOCUMENT_BYTES,
+    Application,
+    EvidenceActivity,
+    StaffMember,
+)
 from recertify.wiring import audits, service
 
 logger = Logger()

@@ -1,23 +1,18 @@
 """Bodies of the recertification, documents and audit routes (API.md)."""
 
-from __future__ import annotations
-
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import Field, StrictBool
 
 from ccp.api import Points
-from record_ce.schemas import ActivityFieldsIn
+from ccp.model import LazyModel
+from ccp.schemas import ActivityFieldsIn, Request
 
 APPLICATION_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}\.[0-9A-F]{8}$"
 AUDIT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}\.\d{4}\.[A-Z]{2,8}$"
 DOCUMENT_ID_PATTERN = r"^D[0-9A-F]{12}$"
 DocumentId = Field(pattern=DOCUMENT_ID_PATTERN)
-
-
-class Request(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class EvidenceActivityIn(ActivityFieldsIn):
@@ -33,7 +28,7 @@ class ApplicationIn(Request):
     attested: StrictBool
 
 
-class DecisionOut(BaseModel):
+class DecisionOut(LazyModel):
     """A decision in a case's history. Members see what was decided and when; who decided and the
     staff's internal note are shown to staff only (null for members)."""
 
@@ -43,7 +38,7 @@ class DecisionOut(BaseModel):
     note: str | None
 
 
-class ApplicationOut(BaseModel):
+class ApplicationOut(LazyModel):
     application_id: str
     credential: str
     path: str
@@ -58,17 +53,17 @@ class ApplicationOut(BaseModel):
     reinstated_on: date | None
 
 
-class ApplicationList(BaseModel):
+class ApplicationList(LazyModel):
     applications: list[ApplicationOut]
 
 
-class ClosedPathOut(BaseModel):
+class ClosedPathOut(LazyModel):
     path: str
     code: str
     reason: str
 
 
-class OptionsOut(BaseModel):
+class OptionsOut(LazyModel):
     credential: str
     paths: list[str]
     reasons: list[ClosedPathOut]
@@ -82,19 +77,19 @@ class DocumentIn(Request):
     audit_id: str | None = Field(default=None, pattern=AUDIT_ID_PATTERN)
 
 
-class UploadOut(BaseModel):
+class UploadOut(LazyModel):
     url: str
     fields: dict[str, str]
 
 
-class DocumentOut(BaseModel):
+class DocumentOut(LazyModel):
     document_id: str
     upload: UploadOut
     max_bytes: int
     content_type: str
 
 
-class DocumentLinkOut(BaseModel):
+class DocumentLinkOut(LazyModel):
     document_id: str
     filename: str
     content_type: str
@@ -102,7 +97,7 @@ class DocumentLinkOut(BaseModel):
     download_url: str
 
 
-class AuditOut(BaseModel):
+class AuditOut(LazyModel):
     audit_id: str
     year: int
     credential: str
@@ -115,7 +110,7 @@ class AuditOut(BaseModel):
     decisions: list[DecisionOut]
 
 
-class AuditList(BaseModel):
+class AuditList(LazyModel):
     audits: list[AuditOut]
 
 

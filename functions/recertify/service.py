@@ -12,11 +12,23 @@ from aws_lambda_powertools import Logger
 
 from ccp.data.members import MemberRepository, retry_on_stale
 from ccp.data.recertification import DocumentStore, RecertificationRepository
-from ccp.data.records import ApplicationRecord, CredentialRecord, Decision, DocumentRecord, InvoiceRecord
+from ccp.data.records import (
+    ApplicationRecord,
+    CredentialRecord,
+    Decision,
+    DocumentRecord,
+    InvoiceRecord,
+)
 from ccp.errors import Conflict, Forbidden, NotFound, RuleViolation
 from ccp.rules.ce import ActivityClaim
 from ccp.rules.dates import cycle_starting
-from ccp.rules.recertification import EvidenceItem, Options, RecertPath, check_ccp_evidence, options_for
+from ccp.rules.recertification import (
+    EvidenceItem,
+    Options,
+    RecertPath,
+    check_ccp_evidence,
+    options_for,
+)
 from ccp.rules.renewals import UNPAID_STATES
 from ccp.rules.versions import RuleBook
 from ccp.standing import credential_status
@@ -225,7 +237,7 @@ class RecertificationService:
         except Exception:  # noqa: BLE001 - reinstatement is committed; the badge is re-driven from the DLQ/event log
             logger.exception("CredentialReinstated event not published", extra={"credential": new.code})
         if self._sender is not None and new.contact is not None:
-            from renewals.notices import Notice
+            from ccp.notices import Notice
 
             data = {"name": new.contact.name, "credential": new.code, "cycle_start": new.cycle_start.isoformat(), "cycle_end": new.cycle_end.isoformat()}
             notice = Notice(new.member_id, new.code, "reinstated", before.application_id, data, new.contact, postal=False)

@@ -10,11 +10,11 @@ from ccp.data.members import MemberRepository
 from ccp.data.outbound import EventPublisher, MailBatchStore, Mailer
 from ccp.data.recertification import DocumentStore, RecertificationRepository
 from ccp.data.renewals import RenewalRepository
+from ccp.notices import NoticeSender
 from ccp.rules.versions import default_rule_book
 from ccp.settings import DocumentSettings, EventSettings, NoticeSettings
 from recertify.audit import AuditService
 from recertify.service import RecertificationService
-from renewals.notices import NoticeSender
 
 
 def _events() -> EventPublisher:

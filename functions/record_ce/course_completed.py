@@ -11,14 +11,15 @@ from decimal import Decimal
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
 from ccp.errors import Conflict, InvalidEvent, RuleViolation
 from ccp.jobs import EventBridgeEvent
-from ccp.settings import IndexSettings, ObservabilitySettings, TableSettings
+from ccp.model import LazyModel
 from ccp.rules.ce import ActivityClaim
 from ccp.rules.dates import business_date
 from ccp.rules.versions import Category
+from ccp.settings import IndexSettings, ObservabilitySettings, TableSettings
 from record_ce.service import ActivityRequest, course_activity_id
 from record_ce.service import default_service as service
 
@@ -28,7 +29,7 @@ SETTINGS = (TableSettings, IndexSettings, ObservabilitySettings)
 COURSE_PROVIDER = "AMT online courses"
 
 
-class CourseCompletion(BaseModel):
+class CourseCompletion(LazyModel):
     model_config = ConfigDict(extra="ignore")
 
     completion_id: str = Field(min_length=1, max_length=128)

@@ -9,16 +9,29 @@ from __future__ import annotations
 from typing import Annotated
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import (
+    APIGatewayRestResolver,
+    Response,
+)
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ccp.api import WITH_BODY, current_caller, documented, install_boundary, negotiated_format, once_per_key, request_moment, request_today, resolve
-from ccp.settings import IndexSettings, ObservabilitySettings, TableSettings
+from ccp.api import (
+    WITH_BODY,
+    current_caller,
+    documented,
+    install_boundary,
+    negotiated_format,
+    once_per_key,
+    request_moment,
+    request_today,
+    resolve,
+)
 from ccp.rules.ce import ActivityClaim
 from ccp.rules.status import worst
+from ccp.settings import IndexSettings, ObservabilitySettings, TableSettings
 from record_ce import transcript as render
 from record_ce.schemas import (
     ACTIVITY_ID_PATTERN,
@@ -36,7 +49,13 @@ from record_ce.schemas import (
     ProgressOut,
     TranscriptFormat,
 )
-from record_ce.service import ActivityRequest, Editor, NewCredential, NewMember, RecordedActivity
+from record_ce.service import (
+    ActivityRequest,
+    Editor,
+    NewCredential,
+    NewMember,
+    RecordedActivity,
+)
 from record_ce.service import default_service as service
 
 logger = Logger()

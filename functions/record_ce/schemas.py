@@ -1,40 +1,24 @@
 """Request and response bodies of the CE recording API (API.md). Requests refuse unknown
 fields, so a client can never set a server-owned field (status, counted points, ...)."""
 
-from __future__ import annotations
-
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import Field, StrictBool
 
-from ccp.api import Points, json_number
+from ccp.api import Points
 from ccp.data.records import Address
+from ccp.model import LazyModel
 from ccp.rules.versions import Category
+from ccp.schemas import ActivityFieldsIn, PointsIn, Request
 
 MEMBER_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 ACTIVITY_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
-PointsIn = json_number()
 # No "@" and no white space, spelled out: JSON Schema's \s (ECMA-262) and pydantic's (Unicode)
 # disagree on U+0085 and U+FEFF, and the document must mean what the server checks.
 _EMAIL_PART = r"[^@\s\x85\ufeff]+"
 EMAIL_PATTERN = rf"^{_EMAIL_PART}@{_EMAIL_PART}\.{_EMAIL_PART}$"
 CREDENTIAL_CODE = Field(min_length=2, max_length=8, pattern=r"^[A-Za-z]+$")
-
-
-class Request(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ActivityFieldsIn(Request):
-    """The facts of a CE activity, as the AMTrax form asks for them."""
-
-    category: Category
-    title: str = Field(min_length=1, max_length=200)
-    provider: str | None = Field(default=None, max_length=200)
-    points: PointsIn
-    start_date: date
-    end_date: date
 
 
 class CeActivityIn(ActivityFieldsIn):
@@ -56,13 +40,13 @@ class CeActivityPatch(Request):
     reason: str = Field(default=None, min_length=1, max_length=500, description="staff: why a course-platform record is changed (kept in its history)")
 
 
-class CeActivityCreated(BaseModel):
+class CeActivityCreated(LazyModel):
     activity_id: str
     counted_points: Points
     counted_by_credential: dict[str, Points]
 
 
-class CeActivityOut(BaseModel):
+class CeActivityOut(LazyModel):
     activity_id: str
     credentials: list[str]
     category: Category
@@ -77,11 +61,11 @@ class CeActivityOut(BaseModel):
     eligible_points: dict[str, Points] = Field(description="points after per-activity rules, per credential")
 
 
-class CeActivityList(BaseModel):
+class CeActivityList(LazyModel):
     activities: list[CeActivityOut]
 
 
-class CredentialOut(BaseModel):
+class CredentialOut(LazyModel):
     code: str
     certified_on: date
     grandfathered: bool
@@ -90,7 +74,7 @@ class CredentialOut(BaseModel):
     cycle_end: date
 
 
-class MemberOut(BaseModel):
+class MemberOut(LazyModel):
     member_id: str
     first_name: str
     last_name: str
@@ -101,13 +85,13 @@ class MemberOut(BaseModel):
     credentials: list[CredentialOut]
 
 
-class CategoryProgressOut(BaseModel):
+class CategoryProgressOut(LazyModel):
     recorded: Points
     counted: Points
     cap: Points | None
 
 
-class ProgressOut(BaseModel):
+class ProgressOut(LazyModel):
     credential: str
     cycle_start: date
     cycle_end: date
@@ -137,7 +121,7 @@ class NewMemberIn(Request):
     credentials: list[NewCredentialIn] = Field(min_length=1, max_length=10)
 
 
-class MemberCreated(BaseModel):
+class MemberCreated(LazyModel):
     member_id: str
 
 

@@ -9,12 +9,20 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 
 from ccp.data.members import MemberRepository, TotalsWrite, retry_on_stale
-from ccp.data.records import ActivityRecord, Address, CredentialRecord, Decision, InvoiceRecord, MemberRecord, MemberState
+from ccp.data.records import (
+    ActivityRecord,
+    Address,
+    CredentialRecord,
+    Decision,
+    InvoiceRecord,
+    MemberRecord,
+    MemberState,
+)
 from ccp.errors import Conflict, NotFound, RuleViolation
 from ccp.rules.ce import (
     ZERO,
@@ -29,9 +37,10 @@ from ccp.rules.ce import (
     totals_of,
 )
 from ccp.rules.dates import Cycle, cycle_containing, cycle_starting
-from ccp.rules.versions import RuleBook, default_rule_book
 from ccp.rules.status import LapseDates
+from ccp.rules.versions import RuleBook, default_rule_book
 from ccp.standing import credential_lapse_dates, credential_status
+
 
 @dataclass(frozen=True)
 class NewCredential:

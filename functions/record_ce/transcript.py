@@ -72,7 +72,9 @@ def _safe_cell(text: str) -> str:
 
 
 def as_pdf(transcript: Transcript) -> bytes:
-    from fpdf import FPDF  # imported when a PDF is asked for: it would double every cold start
+    from fpdf import (
+        FPDF,  # imported when a PDF is asked for: it would double every cold start
+    )
 
     member = transcript.member
     pdf = FPDF(format="Letter")

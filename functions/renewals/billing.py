@@ -16,9 +16,23 @@ from typing import Protocol
 from aws_lambda_powertools import Logger
 
 from ccp.data.members import MemberRepository, StaleWrite, retry_on_stale
-from ccp.data.payments import CheckoutRequest, CheckoutSession, IgnoredEvent, ProcessorEvent, ProcessorPayment, ProcessorRefund
-from ccp.data.records import CredentialRecord, InvoiceRecord, MemberState, ParkedPayment, PaymentMethod, PaymentRecord
+from ccp.data.payments import (
+    CheckoutRequest,
+    CheckoutSession,
+    IgnoredEvent,
+    ProcessorEvent,
+    ProcessorPayment,
+    ProcessorRefund,
+)
 from ccp.data.recertification import RecertificationRepository
+from ccp.data.records import (
+    CredentialRecord,
+    InvoiceRecord,
+    MemberState,
+    ParkedPayment,
+    PaymentMethod,
+    PaymentRecord,
+)
 from ccp.data.renewals import CycleArchive, RenewalRepository
 from ccp.errors import CcpError, Conflict, NotFound, RuleViolation
 from ccp.rules.dates import business_date, cycle_starting

@@ -6,17 +6,46 @@ from __future__ import annotations
 from typing import Annotated
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import (
+    APIGatewayRestResolver,
+    Response,
+)
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ccp.api import JSON, WITH_BODY, current_caller, documented, install_boundary, negotiated_format, once_per_key, request_moment, request_today, resolve
-from ccp.settings import EventSettings, IndexSettings, NoticeSettings, ObservabilitySettings, PaymentSettings, TableSettings
+from ccp.api import (
+    JSON,
+    WITH_BODY,
+    current_caller,
+    documented,
+    install_boundary,
+    negotiated_format,
+    once_per_key,
+    request_moment,
+    request_today,
+    resolve,
+)
+from ccp.settings import (
+    EventSettings,
+    IndexSettings,
+    NoticeSettings,
+    ObservabilitySettings,
+    PaymentSettings,
+    TableSettings,
+)
 from renewals import receipts
 from renewals.billing_wiring import portal_url, service
-from renewals.schemas import INVOICE_ID_PATTERN, CheckoutOut, InvoiceList, InvoiceOut, OfflinePaymentIn, PaymentOut, ReceiptOut
+from renewals.schemas import (
+    INVOICE_ID_PATTERN,
+    CheckoutOut,
+    InvoiceList,
+    InvoiceOut,
+    OfflinePaymentIn,
+    PaymentOut,
+    ReceiptOut,
+)
 
 logger = Logger()
 SETTINGS = (TableSettings, IndexSettings, ObservabilitySettings, EventSettings, NoticeSettings, PaymentSettings)

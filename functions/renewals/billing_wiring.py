@@ -10,10 +10,10 @@ from ccp.data.outbound import EventPublisher, MailBatchStore, Mailer
 from ccp.data.payments import StripeProcessor
 from ccp.data.recertification import RecertificationRepository
 from ccp.data.renewals import RenewalRepository
+from ccp.notices import NoticeSender
 from ccp.rules.versions import default_rule_book
 from ccp.settings import EventSettings, NoticeSettings, PaymentSettings
 from renewals.billing import BillingService
-from renewals.notices import NoticeSender
 from renewals.receipts import ReceiptNotices
 
 

@@ -18,9 +18,16 @@ from ccp.data.outbound import EventPublisher, MailBatchStore, Mailer, WorkQueue
 from ccp.data.renewals import RenewalRepository
 from ccp.errors import InvalidEvent
 from ccp.jobs import scheduled_moment
+from ccp.notices import NoticeSender
 from ccp.rules.versions import default_rule_book
-from ccp.settings import EventSettings, IndexSettings, NoticeSettings, ObservabilitySettings, TableSettings, WorkQueueSettings
-from renewals.notices import NoticeSender
+from ccp.settings import (
+    EventSettings,
+    IndexSettings,
+    NoticeSettings,
+    ObservabilitySettings,
+    TableSettings,
+    WorkQueueSettings,
+)
 from renewals.run import RenewalRun, WorkUnit
 from renewals.standing_jobs import InvoiceUnlock, StatusSweep
 

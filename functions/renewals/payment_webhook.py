@@ -12,7 +12,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ccp.api import documented, install_boundary, request_moment, resolve
 from ccp.data.payments import processor_event
-from ccp.settings import EventSettings, IndexSettings, NoticeSettings, ObservabilitySettings, PaymentSettings, TableSettings
+from ccp.settings import (
+    EventSettings,
+    IndexSettings,
+    NoticeSettings,
+    ObservabilitySettings,
+    PaymentSettings,
+    TableSettings,
+)
 from renewals.billing_wiring import processor, service
 from renewals.schemas import WebhookReceived
 

@@ -8,8 +8,8 @@ from typing import Any, Literal
 
 from ccp.api import points_json
 from ccp.data.records import InvoiceRecord, MemberState, PaymentRecord
+from ccp.notices import Notice, NoticeSender, money
 from ccp.pdf_text import latin1
-from renewals.notices import Notice, NoticeSender, money
 
 ReceiptFormat = Literal["json", "pdf"]
 METHOD_LABELS = {"card": "Card (online, through the payment processor)", "check": "Check", "money_order": "Money order"}

@@ -18,6 +18,14 @@ from typing import Any, Protocol
 from ccp.data import keys
 from ccp.data.records import CredentialRecord, InvoiceRecord, NoticeClaim
 from ccp.data.renewals import RenewalRepository
+from ccp.notices import (
+    STALE_CLAIM_AFTER,
+    Notice,
+    NoticeSender,
+    Outbox,
+    SendTally,
+    money,
+)
 from ccp.rules.ce import progress_of
 from ccp.rules.dates import business_date, cycle_containing
 from ccp.rules.renewals import (
@@ -32,7 +40,6 @@ from ccp.rules.renewals import (
     notice_work_on,
 )
 from ccp.rules.versions import RuleBook
-from renewals.notices import STALE_CLAIM_AFTER, Notice, NoticeSender, Outbox, SendTally, money
 
 PAGE_SIZE = 100
 WORKER_ITEM_BUDGET = 2000

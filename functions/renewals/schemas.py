@@ -1,19 +1,18 @@
 """Bodies of the billing API (API.md: invoices and payments)."""
 
-from __future__ import annotations
-
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from ccp.api import Points, json_number
+from ccp.model import LazyModel
 
 # Renewals: <credential>-<anniversary YYYYMMDD>; recertification fees: RC-<application token>.
 INVOICE_ID_PATTERN = r"^([A-Z]{2,8}-\d{8}|RC-[0-9A-F]{8})$"
 
 
-class InvoiceOut(BaseModel):
+class InvoiceOut(LazyModel):
     invoice_id: str
     credential: str
     anniversary: date
@@ -28,14 +27,14 @@ class InvoiceOut(BaseModel):
     paid_on: date | None
 
 
-class InvoiceList(BaseModel):
+class InvoiceList(LazyModel):
     invoices: list[InvoiceOut]
 
 
 AmountIn = json_number(gt=0)
 
 
-class OfflinePaymentIn(BaseModel):
+class OfflinePaymentIn(LazyModel):
     """A check or money order that came by post (staff only)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -45,7 +44,7 @@ class OfflinePaymentIn(BaseModel):
     reference: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.\-/ ]+$", description="the check or money order number")
 
 
-class PaymentOut(BaseModel):
+class PaymentOut(LazyModel):
     payment_id: str
     invoice_id: str
     amount: Points
@@ -59,13 +58,13 @@ class PaymentOut(BaseModel):
     status: str
 
 
-class CheckoutOut(BaseModel):
+class CheckoutOut(LazyModel):
     checkout_id: str
     checkout_url: str = Field(description="the processor's hosted payment page")
     expires_at: datetime
 
 
-class ReceiptOut(BaseModel):
+class ReceiptOut(LazyModel):
     receipt_number: str
     member_id: str
     name: str
@@ -80,6 +79,6 @@ class ReceiptOut(BaseModel):
     reference: str
 
 
-class WebhookReceived(BaseModel):
+class WebhookReceived(LazyModel):
     received: bool
     outcome: Literal["recorded", "already_recorded", "refunded", "already_refunded", "parked", "ignored"]

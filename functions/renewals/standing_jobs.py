@@ -13,13 +13,13 @@ from dateutil.relativedelta import relativedelta
 from ccp.data import keys
 from ccp.data.members import MemberRepository, retry_on_stale
 from ccp.data.records import InvoiceRecord
-from ccp.errors import Retryable
 from ccp.data.renewals import RenewalRepository
+from ccp.errors import Retryable
+from ccp.notices import Notice, NoticeSender, SendTally
 from ccp.rules.dates import add_months, business_date
 from ccp.rules.renewals import NoticeKind
 from ccp.rules.versions import RuleBook
 from ccp.standing import credential_status
-from renewals.notices import Notice, NoticeSender, SendTally
 
 logger = Logger(child=True)
 

@@ -1,8 +1,6 @@
 """What every API function shares at its boundary: error mapping, access control, request time,
 JSON points, idempotency. Handlers stay thin: parse, one service call, map."""
 
-from __future__ import annotations
-
 import base64
 import binascii
 import json
@@ -11,13 +9,26 @@ from decimal import Decimal
 from typing import Annotated, Any, Callable
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import (
+    APIGatewayRestResolver,
+    Response,
+)
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from pydantic import BaseModel, BeforeValidator, Field, PlainSerializer, WithJsonSchema
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestValidationError,
+)
+from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
 from ccp.access import Caller, authorize
-from ccp.errors import BadRequest, CcpError, MethodNotAllowed, NotFound, RuleViolation, UnsupportedMediaType
+from ccp.errors import (
+    BadRequest,
+    CcpError,
+    MethodNotAllowed,
+    NotFound,
+    RuleViolation,
+    UnsupportedMediaType,
+)
+from ccp.model import LazyModel
 from ccp.rules.dates import business_date
 
 JSON = "application/json"
@@ -31,13 +42,13 @@ def points_json(value: Decimal) -> int | float:
 Points = Annotated[Decimal, PlainSerializer(points_json, return_type=int | float, when_used="json")]
 
 
-class ErrorDetail(BaseModel):
+class ErrorDetail(LazyModel):
     code: str
     message: str
     details: list[Any]
 
 
-class ErrorOut(BaseModel):
+class ErrorOut(LazyModel):
     """Every error answer: `{"error": {"code", "message", "details"}}` (API.md conventions)."""
 
     error: ErrorDetail
@@ -241,6 +252,8 @@ def once_per_key(
     key = idempotency_key(app)
     if key is None:
         return create()
-    from ccp.data.idempotency import run_once  # only callers that send the header pay for the import
+    from ccp.data.idempotency import (
+        run_once,  # only callers that send the header pay for the import
+    )
 
     return run_once(scope=scope, key=key, body=body, create=create, lambda_context=app.lambda_context)

@@ -1,17 +1,15 @@
 """The boundary of scheduled and queued functions: the moment they run for comes from the event."""
 
-from __future__ import annotations
-
 from datetime import datetime
-
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, ConfigDict, Field, ValidationError
 
 from ccp.errors import InvalidEvent
+from ccp.model import LazyModel
 
 
-class EventBridgeEvent(BaseModel):
+class EventBridgeEvent(LazyModel):
     """The EventBridge envelope (the fields Powertools' EventBridgeModel requires). Our own because
     importing Powertools' parser models loads every model of every AWS event source: about 110 ms
     of cold start for this one class."""

@@ -4,19 +4,20 @@ Each function module lists the settings models it needs in `SETTINGS`; an infras
 holds the template's environment variables to those lists.
 """
 
-from __future__ import annotations
-
 import os
 from functools import lru_cache
+from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from ccp.model import LazyModel
 
 
-class EnvSettings(BaseModel):
+class EnvSettings(LazyModel):
     model_config = ConfigDict(frozen=True, populate_by_name=True)
 
     @classmethod
-    def from_env(cls):
+    def from_env(cls) -> Self:
         return cls.model_validate({k: v for k, v in os.environ.items() if k in cls.env_names()})
 
     @classmethod

@@ -9,7 +9,13 @@ from datetime import date, timedelta
 
 from ccp.data.records import CredentialRecord, InvoiceRecord
 from ccp.rules.renewals import UNPAID_STATES, anniversary_in, due_date_for, state_on
-from ccp.rules.status import LapseDates, StatusFacts, StatusVerdict, lapse_dates, status_on
+from ccp.rules.status import (
+    LapseDates,
+    StatusFacts,
+    StatusVerdict,
+    lapse_dates,
+    status_on,
+)
 from ccp.rules.versions import RuleBook
 
 

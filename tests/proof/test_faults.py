@@ -100,7 +100,7 @@ def test_a_run_under_30_percent_throttling_sends_or_holds_every_notice_and_the_n
 
 
 def test_an_ses_outage_parks_email_notices_with_the_reason_and_a_redrive_sends_them_all_once(stack):
-    from renewals.notices import MAX_ATTEMPTS
+    from ccp.notices import MAX_ATTEMPTS
 
     before = sent_so_far(stack)
     start = datetime(2026, 8, 1, 11, 0, tzinfo=timezone.utc)

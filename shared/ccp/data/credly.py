@@ -49,7 +49,7 @@ class CredlyClient:
             "issuer_earner_id": earner_id,
             "suppress_badge_notification_email": False,
         }
-        return self._call("POST", "badges", body)["data"]["id"]
+        return str(self._call("POST", "badges", body)["data"]["id"])
 
     def find(self, earner_id: str) -> str | None:
         query = urllib.parse.urlencode({"filter": f"issuer_earner_id::{earner_id}|state::pending,accepted"})
@@ -64,7 +64,7 @@ class CredlyClient:
             "badge_template_id": self._config.badge_templates[credential], "issued_at": issued_at, "expires_at": expires_at,
             "issuer_earner_id": earner_id,
         }
-        return self._call("POST", f"badges/{badge_id}/replace", body)["data"]["id"]
+        return str(self._call("POST", f"badges/{badge_id}/replace", body)["data"]["id"])
 
     def revoke(self, badge_id: str, reason: str) -> None:
         try:
@@ -81,7 +81,8 @@ class CredlyClient:
         )
         try:
             with urllib.request.urlopen(request, timeout=self._config.timeout_seconds) as response:
-                return json.loads(response.read() or b"{}")
+                answer: dict[str, Any] = json.loads(response.read() or b"{}")
+                return answer
         except urllib.error.HTTPError as error:
             if error.code == 429 or error.code >= 500:
                 raise CredlyUnavailable(f"Credly answered {error.code}.") from error

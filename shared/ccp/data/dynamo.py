@@ -57,7 +57,7 @@ def low_level_client() -> Any:
 
 
 def error_code(error: ClientError) -> str:
-    return error.response.get("Error", {}).get("Code", "")
+    return str(error.response.get("Error", {}).get("Code", ""))
 
 
 @contextmanager

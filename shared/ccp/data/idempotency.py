@@ -9,7 +9,6 @@ from aws_lambda_powertools.utilities.idempotency import (
     IdempotencyConfig,
     idempotent_function,
 )
-
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
@@ -39,14 +38,16 @@ def run_once(
         boto3_client=low_level_client(),
     )
 
-    @idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=_CONFIG)
+    @idempotent_function(  # type: ignore[untyped-decorator]  # Powertools' decorator is untyped
+        data_keyword_argument="request", persistence_store=persistence, config=_CONFIG)
     def _create(request: dict[str, Any]) -> dict[str, Any]:
         return create()
 
     if lambda_context is not None:
         _CONFIG.register_lambda_context(lambda_context)
     try:
-        return _create(request={"key": key, "body": body})
+        created: dict[str, Any] = _create(request={"key": key, "body": body})
+        return created
     except IdempotencyValidationError as error:
         raise RuleViolation("This Idempotency-Key was used with a different body.", code="IDEMPOTENCY_KEY_REUSED") from error
     except IdempotencyAlreadyInProgressError as error:

@@ -10,7 +10,14 @@ from botocore.exceptions import ClientError
 
 from ccp.data import keys
 from ccp.data.dynamo import error_code, query_all, translated_errors
-from ccp.data.records import ActivityRecord, CredentialRecord, InvoiceRecord, MemberRecord, MemberState, to_item
+from ccp.data.records import (
+    ActivityRecord,
+    CredentialRecord,
+    InvoiceRecord,
+    MemberRecord,
+    MemberState,
+    to_item,
+)
 from ccp.errors import Conflict, NotFound, Retryable
 
 T = TypeVar("T")

@@ -68,7 +68,8 @@ class MailBatchStore:
         return f"s3://{self._bucket}/{key}"
 
     def get(self, key: str) -> bytes:
-        return self._client.get_object(Bucket=self._bucket, Key=key)["Body"].read()
+        body: bytes = self._client.get_object(Bucket=self._bucket, Key=key)["Body"].read()
+        return body
 
 
 class WorkQueue:
@@ -112,5 +113,5 @@ def _delivery(status: dict[str, Any]) -> Delivery:
 
 def _describe(error: Exception) -> str:
     if isinstance(error, ClientError):
-        return error.response.get("Error", {}).get("Code", "ClientError")
+        return str(error.response.get("Error", {}).get("Code", "ClientError"))
     return type(error).__name__

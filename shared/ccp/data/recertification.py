@@ -9,9 +9,22 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from ccp.data import keys
-from ccp.data.dynamo import JOB_BOTO_CONFIG, conditionally, error_code, query_all, translated_errors
+from ccp.data.dynamo import (
+    JOB_BOTO_CONFIG,
+    conditionally,
+    error_code,
+    query_all,
+    translated_errors,
+)
 from ccp.data.members import StaleWrite, credential_put, versioned_put
-from ccp.data.records import ApplicationRecord, AuditRecord, CredentialRecord, DocumentRecord, InvoiceRecord, to_item
+from ccp.data.records import (
+    ApplicationRecord,
+    AuditRecord,
+    CredentialRecord,
+    DocumentRecord,
+    InvoiceRecord,
+    to_item,
+)
 from ccp.data.renewals import application_item, application_put, invoice_item
 from ccp.errors import Conflict, NotFound
 

@@ -1,13 +1,12 @@
 """Stored item shapes. The API never returns these directly: functions map them to their schemas."""
 
-from __future__ import annotations
-
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ccp.model import LazyModel
 from ccp.rules.ce import ActivityClaim, CycleTotals
 from ccp.rules.dates import Cycle
 from ccp.rules.versions import Category
@@ -15,7 +14,7 @@ from ccp.rules.versions import Category
 CredentialStatus = Literal["active", "inactive", "must_recertify"]
 
 
-class Address(BaseModel):
+class Address(LazyModel):
     model_config = ConfigDict(extra="forbid")
 
     line1: str = Field(min_length=1, max_length=200)
@@ -26,7 +25,7 @@ class Address(BaseModel):
     country: str = Field(default="US", min_length=2, max_length=2)
 
 
-class MemberRecord(BaseModel):
+class MemberRecord(LazyModel):
     member_id: str
     first_name: str
     last_name: str
@@ -37,7 +36,7 @@ class MemberRecord(BaseModel):
     created_at: datetime
 
     @property
-    def contact(self) -> Contact:
+    def contact(self) -> "Contact":
         return Contact(
             name=f"{self.first_name} {self.last_name}",
             email=self.email,
@@ -47,7 +46,7 @@ class MemberRecord(BaseModel):
         )
 
 
-class Contact(BaseModel):
+class Contact(LazyModel):
     """How to reach a member, copied onto the items a renewal run reads (one read per notice)."""
 
     name: str
@@ -57,7 +56,7 @@ class Contact(BaseModel):
     deceased: bool = False
 
 
-class CredentialRecord(BaseModel):
+class CredentialRecord(LazyModel):
     member_id: str
     code: str
     certified_on: date
@@ -98,7 +97,7 @@ class CredentialRecord(BaseModel):
         return CycleTotals(recorded=self.recorded, eligible=self.eligible)
 
 
-class Decision(BaseModel):
+class Decision(LazyModel):
     """One staff action, kept forever: who, when, what, why."""
 
     by: str
@@ -107,7 +106,7 @@ class Decision(BaseModel):
     note: str | None = None
 
 
-class ActivityRecord(BaseModel):
+class ActivityRecord(LazyModel):
     member_id: str
     activity_id: str
     credentials: list[str]
@@ -141,7 +140,7 @@ class ActivityRecord(BaseModel):
         )
 
 
-class InvoiceRecord(BaseModel):
+class InvoiceRecord(LazyModel):
     member_id: str
     invoice_id: str
     credential: str
@@ -166,7 +165,7 @@ class InvoiceRecord(BaseModel):
 PaymentMethod = Literal["card", "check", "money_order"]
 
 
-class PaymentRecord(BaseModel):
+class PaymentRecord(LazyModel):
     """Money that moved: confirmed by the processor (a signed webhook) or recorded by staff (offline)."""
 
     member_id: str
@@ -184,7 +183,7 @@ class PaymentRecord(BaseModel):
     refund_reason: Literal["refund", "dispute_lost"] | None = None
 
 
-class ParkedPayment(BaseModel):
+class ParkedPayment(LazyModel):
     """A processor event that moved money we could not apply (wrong amount, paid invoice, ...): for staff."""
 
     event_id: str
@@ -200,7 +199,7 @@ class ParkedPayment(BaseModel):
     state: Literal["parked", "resolved"] = "parked"
 
 
-class NoticeClaim(BaseModel):
+class NoticeClaim(LazyModel):
     """One notice on one channel, claimed before it is sent (the notice ledger)."""
 
     member_id: str
@@ -218,14 +217,14 @@ class NoticeClaim(BaseModel):
     sent_at: str | None = None
 
 
-class ApplicationRecord(BaseModel):
+class ApplicationRecord(LazyModel):
     member_id: str
     application_id: str
     credential: str
     path: Literal["ccp", "exam"]
     state: Literal["awaiting_payment", "submitted", "staff_review", "exam_authorized", "rejected", "reinstated", "exam_failed"]
     felony_conviction: bool
-    activities: list[dict] = []
+    activities: list[dict[str, Any]] = []
     document_ids: list[str] = []
     counted_points: Decimal | None = None
     fee_invoice_id: str
@@ -237,7 +236,7 @@ class ApplicationRecord(BaseModel):
     version: int = 0
 
 
-class DocumentRecord(BaseModel):
+class DocumentRecord(LazyModel):
     member_id: str
     document_id: str
     purpose: Literal["audit", "recertification", "employment_verification"]
@@ -248,7 +247,7 @@ class DocumentRecord(BaseModel):
     created_at: datetime
 
 
-class AuditRecord(BaseModel):
+class AuditRecord(LazyModel):
     member_id: str
     audit_id: str
     year: int
@@ -264,7 +263,7 @@ class AuditRecord(BaseModel):
     version: int = 0
 
 
-class MemberState(BaseModel):
+class MemberState(LazyModel):
     """A member's profile, held credentials and invoices, as one query returns them."""
 
     profile: MemberRecord
@@ -280,7 +279,8 @@ class MemberState(BaseModel):
 
 def to_item(model: BaseModel) -> dict[str, Any]:
     """A record as a DynamoDB item: dates as ISO strings, Decimals kept, None dropped."""
-    return _plain(model.model_dump(mode="python", exclude_none=True))
+    item: dict[str, Any] = _plain(model.model_dump(mode="python", exclude_none=True))
+    return item
 
 
 def _plain(value: Any) -> Any:

@@ -12,7 +12,15 @@ from botocore.exceptions import ClientError
 from ccp.data import keys
 from ccp.data.dynamo import conditionally, error_code, query_all, translated_errors
 from ccp.data.members import StaleWrite, credential_put, versioned_put
-from ccp.data.records import ApplicationRecord, CredentialRecord, InvoiceRecord, NoticeClaim, ParkedPayment, PaymentRecord, to_item
+from ccp.data.records import (
+    ApplicationRecord,
+    CredentialRecord,
+    InvoiceRecord,
+    NoticeClaim,
+    ParkedPayment,
+    PaymentRecord,
+    to_item,
+)
 from ccp.errors import Conflict
 from ccp.rules.renewals import UNPAID_STATES
 

@@ -14,9 +14,10 @@ import unicodedata
 from datetime import date
 from decimal import ROUND_DOWN, Decimal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from ccp.errors import RuleViolation
+from ccp.model import LazyModel
 from ccp.rules.dates import Cycle
 from ccp.rules.versions import Category, RuleSet
 
@@ -24,7 +25,7 @@ CENT = Decimal("0.01")
 ZERO = Decimal("0")
 
 
-class ActivityClaim(BaseModel):
+class ActivityClaim(LazyModel):
     """The facts of one CE activity as the member declared them."""
 
     model_config = ConfigDict(frozen=True)
@@ -104,7 +105,7 @@ def duplicate_key(credential: str, claim: ActivityClaim) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
-class CycleTotals(BaseModel):
+class CycleTotals(LazyModel):
     """Running totals of one credential cycle, per category (what the store keeps)."""
 
     model_config = ConfigDict(frozen=True)
@@ -128,13 +129,13 @@ class CycleTotals(BaseModel):
         return CycleTotals(recorded=new_recorded, eligible=new_eligible)
 
 
-class CategoryProgress(BaseModel):
+class CategoryProgress(LazyModel):
     recorded: Decimal
     counted: Decimal
     cap: Decimal | None
 
 
-class Progress(BaseModel):
+class Progress(LazyModel):
     required_points: Decimal
     recorded_points: Decimal
     counted_points: Decimal

@@ -11,7 +11,9 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
+
+from ccp.model import LazyModel
 
 BUSINESS_TZ = ZoneInfo("America/Chicago")
 
@@ -24,11 +26,13 @@ def business_date(moment: datetime) -> date:
 
 
 def add_years(day: date, years: int) -> date:
-    return day + relativedelta(years=years)
+    shifted: date = day + relativedelta(years=years)
+    return shifted
 
 
 def add_months(day: date, months: int) -> date:
-    return day + relativedelta(months=months)
+    shifted: date = day + relativedelta(months=months)
+    return shifted
 
 
 def month_start(day: date) -> date:
@@ -39,7 +43,7 @@ def month_end(day: date) -> date:
     return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
-class Cycle(BaseModel):
+class Cycle(LazyModel):
     """One CCP cycle, both ends inclusive."""
 
     model_config = ConfigDict(frozen=True)
@@ -77,4 +81,5 @@ def years_between(earlier: date, later: date) -> int:
     """Whole years from `earlier` to `later`, to the day (0 when later < earlier)."""
     if later < earlier:
         return 0
-    return relativedelta(later, earlier).years
+    years: int = relativedelta(later, earlier).years
+    return years

@@ -10,7 +10,14 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from ccp.errors import RuleViolation
-from ccp.rules.ce import ActivityClaim, Progress, check_claim, eligible_points, progress_of, totals_of
+from ccp.rules.ce import (
+    ActivityClaim,
+    Progress,
+    check_claim,
+    eligible_points,
+    progress_of,
+    totals_of,
+)
 from ccp.rules.dates import Cycle, add_years, years_between
 from ccp.rules.versions import Category, RuleSet
 

@@ -13,10 +13,12 @@ from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from ccp.errors import RuleViolation
+from ccp.model import LazyModel
 
 
 class Category(StrEnum):
@@ -28,7 +30,7 @@ class Category(StrEnum):
     EMPLOYMENT = "employment"
 
 
-class _Frozen(BaseModel):
+class _Frozen(LazyModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
@@ -88,7 +90,7 @@ class RuleBook(_Frozen):
         return max(applicable, key=lambda v: v.effective_from)
 
 
-def rule_book_from(data: dict) -> RuleBook:
+def rule_book_from(data: dict[str, Any]) -> RuleBook:
     versions = tuple(RuleSet.model_validate(v) for v in data["versions"])
     return RuleBook(versions=tuple(sorted(versions, key=lambda v: v.effective_from)))
 
