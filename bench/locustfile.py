@@ -10,11 +10,12 @@ import json
 import os
 import threading
 import uuid
+from pathlib import Path
 
 from locust import HttpUser, constant, task
 from locust.exception import StopUser
 
-_MEMBERS = json.loads(open(os.environ["BENCH_MEMBERS"], encoding="utf-8").read())
+_MEMBERS = json.loads(Path(os.environ["BENCH_MEMBERS"]).read_text(encoding="utf-8"))
 _MIX = os.environ.get("BENCH_MIX", "record")
 _REQUESTS_PER_USER = int(os.environ.get("BENCH_REQUESTS_PER_USER", "100"))
 _next_member = itertools.count()
@@ -46,11 +47,25 @@ class Member(HttpUser):
         self.sent += 1
         kind = next(self.kinds)
         if kind == "record":
-            self.client.post(f"/members/{self.member_id}/ce-activities", name="record", headers=self.headers, json={
-                "credentials": ["RMA"], "category": "professional_education", "title": f"Client course {uuid.uuid4().hex}",
-                "points": 0.25, "start_date": "2026-11-02", "end_date": "2026-11-02", "attested": True})
+            self.client.post(
+                f"/members/{self.member_id}/ce-activities",
+                name="record",
+                headers=self.headers,
+                json={
+                    "credentials": ["RMA"],
+                    "category": "professional_education",
+                    "title": f"Client course {uuid.uuid4().hex}",
+                    "points": 0.25,
+                    "start_date": "2026-11-02",
+                    "end_date": "2026-11-02",
+                    "attested": True,
+                },
+            )
         elif kind == "progress":
             self.client.get(f"/members/{self.member_id}/progress", name="progress", headers=self.headers)
         else:
-            self.client.get(f"/members/{self.member_id}/transcript", name="transcript PDF",
-                            headers={**self.headers, "Accept": "application/pdf"})
+            self.client.get(
+                f"/members/{self.member_id}/transcript",
+                name="transcript PDF",
+                headers={**self.headers, "Accept": "application/pdf"},
+            )

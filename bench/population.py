@@ -4,7 +4,7 @@ so about 1/12 of the credentials have their anniversary in any month and 1/365 o
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from tqdm import tqdm
@@ -25,7 +25,7 @@ def seed_population(members: int, *, today: date, rng_seed: int = 7, progress: b
 
     service = CeService(MemberRepository(table()), default_rule_book())
     rng = random.Random(rng_seed)
-    now = datetime.combine(today, datetime.min.time(), tzinfo=timezone.utc)
+    now = datetime.combine(today, datetime.min.time(), tzinfo=UTC)
     requests = []
     for n in range(members):
         certified = today - timedelta(days=rng.randint(1, 20 * 365))
@@ -34,17 +34,35 @@ def seed_population(members: int, *, today: date, rng_seed: int = 7, progress: b
         activities = []
         if rng.random() < 0.6 and (today - cycle.start).days > 0:
             end = cycle.start + timedelta(days=rng.randint(0, (today - cycle.start).days))
-            claim = ActivityClaim(category=Category.PROFESSIONAL_EDUCATION, title="Webinar", points=Decimal(rng.randint(1, 30)), start_date=end, end_date=end)
+            claim = ActivityClaim(
+                category=Category.PROFESSIONAL_EDUCATION,
+                title="Webinar",
+                points=Decimal(rng.randint(1, 30)),
+                start_date=end,
+                end_date=end,
+            )
             activities.append(ActivityRequest(credentials=[code], claim=claim, attested=True))
-        address = Address(line1=f"{n} Main St", city="Springfield", state="IL", postal_code="62701") if rng.random() > 0.03 else None
+        address = (
+            Address(line1=f"{n} Main St", city="Springfield", state="IL", postal_code="62701")
+            if rng.random() > 0.03
+            else None
+        )
         requests.append(
             (
-                NewMember(first_name="Member", last_name=str(n), email=f"member{n}@example.org", mailing_address=address,
-                          credentials=[NewCredential(code=code, certified_on=certified)], mail_opt_out=rng.random() < 0.05),
+                NewMember(
+                    first_name="Member",
+                    last_name=str(n),
+                    email=f"member{n}@example.org",
+                    mailing_address=address,
+                    credentials=[NewCredential(code=code, certified_on=certified)],
+                    mail_opt_out=rng.random() < 0.05,
+                ),
                 activities,
             )
         )
-    with tqdm(total=members, desc=f"seeding {members:,} members", unit="member", leave=False, disable=not progress) as bar:
+    with tqdm(
+        total=members, desc=f"seeding {members:,} members", unit="member", leave=False, disable=not progress
+    ) as bar:
         for start in range(0, members, CHUNK):
             chunk = requests[start : start + CHUNK]
             service.import_members(chunk, today=today, now=now)

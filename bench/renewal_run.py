@@ -1,6 +1,6 @@
 """P1/P2: a renewal run over a seeded population, in embedded AWS, requests counted with hooks.
 
-    python bench/renewal_run.py --members 10000
+python bench/renewal_run.py --members 10000
 """
 
 from __future__ import annotations
@@ -9,22 +9,29 @@ import argparse
 import os
 import sys
 import time
+from datetime import UTC
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "functions"), str(ROOT / "shared"), str(ROOT / "local"), str(ROOT)]
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", POWERTOOLS_TRACE_DISABLED="true",
-                  POWERTOOLS_LOG_LEVEL="WARNING", POWERTOOLS_METRICS_NAMESPACE="CCP", POWERTOOLS_SERVICE_NAME="bench")
+os.environ.update(
+    AWS_ACCESS_KEY_ID="bench",
+    AWS_SECRET_ACCESS_KEY="bench",
+    POWERTOOLS_TRACE_DISABLED="true",
+    POWERTOOLS_LOG_LEVEL="WARNING",
+    POWERTOOLS_METRICS_NAMESPACE="CCP",
+    POWERTOOLS_SERVICE_NAME="bench",
+)
 
 
 def measure(members: int, *, plain_moto: bool = False) -> dict:
     import warnings
-    from datetime import date, datetime, timezone
+    from datetime import date, datetime
 
     warnings.filterwarnings("ignore")
-    from ccp_local.counting import counting
     from bench.population import seed_population
+    from ccp_local.counting import counting
     from ccp_local.inprocess import deployed_stack, reset_cached_dependencies
     from ccp_local.moto_atomic import make_dynamodb_writes_atomic
 
@@ -38,7 +45,7 @@ def measure(members: int, *, plain_moto: bool = False) -> dict:
         reset_cached_dependencies()
         with counting() as counts:
             started = time.perf_counter()
-            summary = stack.job("renewal_notices", datetime(2026, 5, 1, 11, 0, tzinfo=timezone.utc))
+            summary = stack.job("renewal_notices", datetime(2026, 5, 1, 11, 0, tzinfo=UTC))
             worked = stack.drain_queue()
             seconds = time.perf_counter() - started
     due = summary["notices_due"] + sum(w.get("notices_due", 0) for w in worked)
@@ -64,7 +71,9 @@ def measure(members: int, *, plain_moto: bool = False) -> dict:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--members", type=int, default=10_000)
-    parser.add_argument("--plain-moto", action="store_true", help="without the index-partition map (same figures, slower)")
+    parser.add_argument(
+        "--plain-moto", action="store_true", help="without the index-partition map (same figures, slower)"
+    )
     args = parser.parse_args()
     figures = measure(args.members, plain_moto=args.plain_moto)
     for key, value in figures.items():

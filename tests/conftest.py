@@ -34,10 +34,22 @@ embedded_dynamodb()
 # Names, emails and addresses the tests give members. None may appear in any log line: the
 # captured logs and output of every test, and the local stack's function logs.
 PII_CANARIES = (
-    "Ann Bee", "ann@example.org", "Pat Lee", "pat.lee@example.org", "1 Main St", "9 Elm St",
-    "Rita Renew", "rita.renew@example.org", "lapsed@example.org", "audited@example.org", "Oak St",
+    "Ann Bee",
+    "ann@example.org",
+    "Pat Lee",
+    "pat.lee@example.org",
+    "1 Main St",
+    "9 Elm St",
+    "Rita Renew",
+    "rita.renew@example.org",
+    "lapsed@example.org",
+    "audited@example.org",
+    "Oak St",
     # the local stack's demo members, whom the system and fuzzing suites' stacks hold
-    "Maria Santos", "maria.santos", "James Okafor", "Dorothy Klein",
+    "Maria Santos",
+    "maria.santos",
+    "James Okafor",
+    "Dorothy Klein",
 )
 _pii_found: list[str] = []
 _pii_scanned = {"captured sections": 0, "function log lines": 0}
@@ -62,8 +74,11 @@ def pytest_sessionfinish(session, exitstatus):
         _pii_scanned["function log lines"] += text.count("\n")
         _pii_found.extend(f"{log.name}: {canary!r}" for canary in PII_CANARIES if canary in text)
     figures.record("PII", "canaries (names, emails, addresses)", len(PII_CANARIES))
-    figures.record("PII", "captured log sections / function log lines scanned",
-                   f"{_pii_scanned['captured sections']:,} / {_pii_scanned['function log lines']:,}")
+    figures.record(
+        "PII",
+        "captured log sections / function log lines scanned",
+        f"{_pii_scanned['captured sections']:,} / {_pii_scanned['function log lines']:,}",
+    )
     figures.record("PII", "canaries found", len(set(_pii_found)))
     if _pii_found:
         print("\nPII canaries found in logs:\n  " + "\n  ".join(sorted(set(_pii_found))[:50]))

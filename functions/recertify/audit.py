@@ -43,8 +43,17 @@ def draw(population: list[dict[str, Any]], seed: int, share) -> list[dict[str, A
 
 
 class AuditService:
-    def __init__(self, members: MemberRepository, repository: RecertificationRepository, renewals: RenewalRepository,
-                 snapshots: SnapshotPort, sender: NoticeSender, rule_book: RuleBook, events: EventsPort, documents: DocumentsPort):
+    def __init__(
+        self,
+        members: MemberRepository,
+        repository: RecertificationRepository,
+        renewals: RenewalRepository,
+        snapshots: SnapshotPort,
+        sender: NoticeSender,
+        rule_book: RuleBook,
+        events: EventsPort,
+        documents: DocumentsPort,
+    ):
         self._documents = documents
         self._members = members
         self._repo = repository
@@ -68,9 +77,13 @@ class AuditService:
             recorded = self._repo.record_audit_run(
                 year,
                 {
-                    "seed": str(secrets.randbits(63)), "share": str(rules.audit_share), "population_key": f"audits/{year}/population.json",
-                    "population_sha256": hashlib.sha256(body).hexdigest(), "population_size": len(population),
-                    "drawn_on": today.isoformat(), "snapshot_uri": key,
+                    "seed": str(secrets.randbits(63)),
+                    "share": str(rules.audit_share),
+                    "population_key": f"audits/{year}/population.json",
+                    "population_sha256": hashlib.sha256(body).hexdigest(),
+                    "population_size": len(population),
+                    "drawn_on": today.isoformat(),
+                    "snapshot_uri": key,
                 },
             )
         population = json.loads(self._snapshots.get(recorded["population_key"]))
@@ -80,20 +93,38 @@ class AuditService:
         for entry in selected:
             contact = Contact.model_validate(entry["contact"]) if entry.get("contact") else None
             audit = AuditRecord(
-                member_id=entry["member_id"], audit_id=audit_id_for(entry["member_id"], year, entry["code"]), year=year,
-                credential=entry["code"], cycle_start=date.fromisoformat(entry["cycle_start"]), cycle_end=date.fromisoformat(entry["cycle_end"]),
-                state="open", selected_on=date.fromisoformat(recorded["drawn_on"]), deadline=deadline, contact=contact,
+                member_id=entry["member_id"],
+                audit_id=audit_id_for(entry["member_id"], year, entry["code"]),
+                year=year,
+                credential=entry["code"],
+                cycle_start=date.fromisoformat(entry["cycle_start"]),
+                cycle_end=date.fromisoformat(entry["cycle_end"]),
+                state="open",
+                selected_on=date.fromisoformat(recorded["drawn_on"]),
+                deadline=deadline,
+                contact=contact,
             )
             if self._repo.put_audit(audit):
                 created += 1
             if contact is not None:
-                data = {"name": contact.name, "credential": audit.credential, "cycle_start": audit.cycle_start.isoformat(),
-                        "cycle_end": audit.cycle_end.isoformat(), "deadline": deadline.isoformat(), "audit_id": audit.audit_id}
+                data = {
+                    "name": contact.name,
+                    "credential": audit.credential,
+                    "cycle_start": audit.cycle_start.isoformat(),
+                    "cycle_end": audit.cycle_end.isoformat(),
+                    "deadline": deadline.isoformat(),
+                    "audit_id": audit.audit_id,
+                }
                 notices.append(Notice(audit.member_id, audit.credential, "audit_notice", str(year), data, contact))
         tally = self._sender.send(notices, moment=moment, batch_name=f"mail-batches/{today.isoformat()}/audit-{year}")
         return {
-            "year": year, "population": len(population), "selected": len(selected), "audits_created": created,
-            "seed": recorded["seed"], "population_sha256": recorded["population_sha256"], "deadline": deadline.isoformat(),
+            "year": year,
+            "population": len(population),
+            "selected": len(selected),
+            "audits_created": created,
+            "seed": recorded["seed"],
+            "population_sha256": recorded["population_sha256"],
+            "deadline": deadline.isoformat(),
             **tally.as_dict(),
         }
 
@@ -104,8 +135,11 @@ class AuditService:
             for items in self._renewals.pages("gsi2", keys.dated_partition("ROLLOVER", str(year), shard), size=500):
                 for item in items:
                     entries[(item["member_id"], item["code"])] = {
-                        "member_id": item["member_id"], "code": item["code"], "cycle_start": item["cycle_start"],
-                        "cycle_end": item["cycle_end"], "contact": item.get("contact"),
+                        "member_id": item["member_id"],
+                        "code": item["code"],
+                        "cycle_start": item["cycle_start"],
+                        "cycle_end": item["cycle_end"],
+                        "contact": item.get("contact"),
                     }
         return [entries[k] for k in sorted(entries)]
 
@@ -126,14 +160,21 @@ class AuditService:
 
         retry_on_stale(attempt)
 
-    def decide(self, audit_id: str, *, passed: bool, note: str | None, staff: StaffMember, today: date, now: datetime) -> AuditRecord:
+    def decide(
+        self, audit_id: str, *, passed: bool, note: str | None, staff: StaffMember, today: date, now: datetime
+    ) -> AuditRecord:
         staff.ensure_not_own(member_of(audit_id))
         if passed:
             audit = self._audit(audit_id)
             if not any(self._uploaded(audit.member_id, d) for d in audit.document_ids):
                 # An upload form alone is not a document (RULES.md §7).
                 raise Conflict("No proof is uploaded for this audit yet; it cannot pass.", code="NO_UPLOADED_DOCUMENT")
-        return self._close(audit_id, passed=passed, decision=Decision(by=staff.subject, at=now, action="passed" if passed else "failed", note=note), today=today)
+        return self._close(
+            audit_id,
+            passed=passed,
+            decision=Decision(by=staff.subject, at=now, action="passed" if passed else "failed", note=note),
+            today=today,
+        )
 
     def _uploaded(self, member_id: str, document_id: str) -> bool:
         document = self._repo.document(member_id, document_id)
@@ -158,18 +199,29 @@ class AuditService:
             audit = self._audit(audit_id)
             if audit.state != "open":
                 raise Conflict(f"This audit is already {audit.state}.", code="AUDIT_CLOSED")
-            after = audit.model_copy(update={"state": "passed" if passed else "failed", "decisions": [*audit.decisions, decision]})
+            after = audit.model_copy(
+                update={"state": "passed" if passed else "failed", "decisions": [*audit.decisions, decision]}
+            )
             credential_change = None
             if not passed:
                 state = self._members.member_state(audit.member_id)
                 credential = state.credential(audit.credential)
-                lapsed = credential.model_copy(update={
-                    "status": "must_recertify", "status_since": today, "recertification_required": True, "recertification_required_on": today, "lapsed_since": today,
-                })
+                lapsed = credential.model_copy(
+                    update={
+                        "status": "must_recertify",
+                        "status_since": today,
+                        "recertification_required": True,
+                        "recertification_required_on": today,
+                        "lapsed_since": today,
+                    }
+                )
                 credential_change = (credential, lapsed)
             self._repo.save_audit(audit, after, credential_change)
             if not passed:
-                self._events.publish("CredentialLapsed", {"member_id": audit.member_id, "credential": audit.credential, "reason": "audit_failed"})
+                self._events.publish(
+                    "CredentialLapsed",
+                    {"member_id": audit.member_id, "credential": audit.credential, "reason": "audit_failed"},
+                )
             return after
 
         return retry_on_stale(attempt)

@@ -64,12 +64,24 @@ def handle_event(event: dict) -> dict:
         return {"action": "skipped", "reason": f"credential is {credential.status}"}
     profile = state.profile
     if detail_type == "CycleRolledOver" and credential.badge_id:
-        badge_id = credly.replace(credential.badge_id, credential=credential.code, earner_id=earner_id,
-                                  issued_at=credential.cycle_start.isoformat(), expires_at=credential.cycle_end.isoformat())
+        badge_id = credly.replace(
+            credential.badge_id,
+            credential=credential.code,
+            earner_id=earner_id,
+            issued_at=credential.cycle_start.isoformat(),
+            expires_at=credential.cycle_end.isoformat(),
+        )
         action = "replaced"
     else:
-        badge_id = credly.issue(credential=credential.code, earner_id=earner_id, email=profile.email, first_name=profile.first_name,
-                                last_name=profile.last_name, issued_at=credential.cycle_start.isoformat(), expires_at=credential.cycle_end.isoformat())
+        badge_id = credly.issue(
+            credential=credential.code,
+            earner_id=earner_id,
+            email=profile.email,
+            first_name=profile.first_name,
+            last_name=profile.last_name,
+            issued_at=credential.cycle_start.isoformat(),
+            expires_at=credential.cycle_end.isoformat(),
+        )
         action = "issued"
     members.set_badge(credential.member_id, credential.code, badge_id)
     return {"action": action, "credential": credential.code}

@@ -88,7 +88,8 @@ def _application_out(application) -> ApplicationOut:
 
 def _audit_out(audit) -> AuditOut:
     return AuditOut(
-        **audit.model_dump(include=set(AuditOut.model_fields) - {"required", "decisions"}), required=AUDIT_REQUIREMENT,
+        **audit.model_dump(include=set(AuditOut.model_fields) - {"required", "decisions"}),
+        required=AUDIT_REQUIREMENT,
         decisions=_history(audit.decisions),
     )
 
@@ -97,7 +98,9 @@ def _audit_out(audit) -> AuditOut:
 
 
 @app.get("/members/<member_id>/recertification-options", responses=documented(200, "Open and closed paths.", 404))
-def recertification_options(member_id: MemberId, credential: Annotated[str, Query(min_length=2, max_length=8)]) -> OptionsOut:
+def recertification_options(
+    member_id: MemberId, credential: Annotated[str, Query(min_length=2, max_length=8)]
+) -> OptionsOut:
     code, options = service().options(member_id, credential, request_today(app))
     return OptionsOut(
         credential=code,
@@ -135,21 +138,35 @@ def get_application(member_id: MemberId, application_id: ApplicationId) -> Appli
 @app.post("/members/<member_id>/documents", responses=documented(201, "A presigned upload.", *WITH_BODY, 404, 409))
 def new_document(member_id: MemberId, body: Annotated[DocumentIn, Body()]) -> Response[DocumentOut]:
     document, form = service().new_document(
-        member_id, purpose=body.purpose, content_type=body.content_type, filename=body.filename, size=body.size_bytes,
-        audit_id=body.audit_id, now=request_moment(app),
+        member_id,
+        purpose=body.purpose,
+        content_type=body.content_type,
+        filename=body.filename,
+        size=body.size_bytes,
+        audit_id=body.audit_id,
+        now=request_moment(app),
     )
     if body.audit_id:
         audits().attach(body.audit_id, document.document_id)
-    out = DocumentOut(document_id=document.document_id, upload={"url": form["url"], "fields": form["fields"]},
-                      max_bytes=MAX_DOCUMENT_BYTES, content_type=document.content_type)
+    out = DocumentOut(
+        document_id=document.document_id,
+        upload={"url": form["url"], "fields": form["fields"]},
+        max_bytes=MAX_DOCUMENT_BYTES,
+        content_type=document.content_type,
+    )
     return Response(status_code=201, content_type="application/json", body=out)
 
 
 @app.get("/members/<member_id>/documents/<document_id>", responses=documented(200, "A download link.", 404))
 def document_link(member_id: MemberId, document_id: DocumentIdPath) -> DocumentLinkOut:
     document, url = service().document_link(member_id, document_id)
-    return DocumentLinkOut(document_id=document.document_id, filename=document.filename, content_type=document.content_type,
-                           purpose=document.purpose, download_url=url)
+    return DocumentLinkOut(
+        document_id=document.document_id,
+        filename=document.filename,
+        content_type=document.content_type,
+        purpose=document.purpose,
+        download_url=url,
+    )
 
 
 @app.get("/members/<member_id>/audits", responses=documented(200, "The member's audits.", 404))
@@ -167,20 +184,32 @@ def review_queue(
     return ApplicationList(applications=[_application_out(a) for a in service().queue(state)])
 
 
-@app.post("/staff/recertifications/<application_id>/decision", responses=documented(200, "Decided.", *WITH_BODY, 404, 409))
+@app.post(
+    "/staff/recertifications/<application_id>/decision", responses=documented(200, "Decided.", *WITH_BODY, 404, 409)
+)
 def decide(application_id: ApplicationId, body: Annotated[StaffDecisionIn, Body()]) -> ApplicationOut:
     decided = service().decide(
-        application_id, approve=body.decision == "approve", note=body.note, staff=_staff(),
-        today=request_today(app), now=request_moment(app),
+        application_id,
+        approve=body.decision == "approve",
+        note=body.note,
+        staff=_staff(),
+        today=request_today(app),
+        now=request_moment(app),
     )
     return _application_out(decided)
 
 
-@app.post("/staff/recertifications/<application_id>/exam-result", responses=documented(200, "Recorded.", *WITH_BODY, 404, 409))
+@app.post(
+    "/staff/recertifications/<application_id>/exam-result", responses=documented(200, "Recorded.", *WITH_BODY, 404, 409)
+)
 def exam_result(application_id: ApplicationId, body: Annotated[ExamResultIn, Body()]) -> ApplicationOut:
     recorded = service().record_exam(
-        application_id, passed=body.passed, exam_date=body.exam_date, staff=_staff(),
-        today=request_today(app), now=request_moment(app),
+        application_id,
+        passed=body.passed,
+        exam_date=body.exam_date,
+        staff=_staff(),
+        today=request_today(app),
+        now=request_moment(app),
     )
     return _application_out(recorded)
 
@@ -193,8 +222,12 @@ def year_audits(year: Annotated[int, Query(ge=2000, le=2100)]) -> AuditList:
 @app.post("/staff/audits/<audit_id>/decision", responses=documented(200, "Decided.", *WITH_BODY, 404, 409))
 def audit_decision(audit_id: AuditId, body: Annotated[AuditDecisionIn, Body()]) -> AuditOut:
     decided = audits().decide(
-        audit_id, passed=body.decision == "passed", note=body.note, staff=_staff(),
-        today=request_today(app), now=request_moment(app),
+        audit_id,
+        passed=body.decision == "passed",
+        note=body.note,
+        staff=_staff(),
+        today=request_today(app),
+        now=request_moment(app),
     )
     return _audit_out(decided)
 

@@ -85,15 +85,33 @@ def reinstated(credential: CredentialRecord, day: date, rules_book: RuleBook) ->
     cycle = cycle_starting(day, rules_book.in_force_on(day).cycle_years)
     return credential.model_copy(
         update={
-            "cycle_start": cycle.start, "cycle_end": cycle.end, "anniversary_anchor": day, "recorded": {}, "eligible": {},
-            "met_on": None, "status": "active", "status_since": day, "recertification_required": False, "recertification_required_on": None, "lapsed_since": None,
-            "grandfathered": False, "closing_invoice_id": None,
+            "cycle_start": cycle.start,
+            "cycle_end": cycle.end,
+            "anniversary_anchor": day,
+            "recorded": {},
+            "eligible": {},
+            "met_on": None,
+            "status": "active",
+            "status_since": day,
+            "recertification_required": False,
+            "recertification_required_on": None,
+            "lapsed_since": None,
+            "grandfathered": False,
+            "closing_invoice_id": None,
         }
     )
 
 
 class RecertificationService:
-    def __init__(self, members: MemberRepository, repository: RecertificationRepository, documents: DocumentStore, rule_book: RuleBook, events: EventsPort, sender=None):
+    def __init__(
+        self,
+        members: MemberRepository,
+        repository: RecertificationRepository,
+        documents: DocumentStore,
+        rule_book: RuleBook,
+        events: EventsPort,
+        sender=None,
+    ):
         self._members = members
         self._repo = repository
         self._documents = documents
@@ -121,28 +139,52 @@ class RecertificationService:
             raise RuleViolation("The application must be attested as correct.", code="NOT_ATTESTED")
         if any(a.credential == credential.code and a.state in OPEN_STATES for a in self._repo.applications(member_id)):
             raise Conflict("An application for this credential is already open.", code="APPLICATION_OPEN")
-        known = self._known_documents(member_id, request.document_ids + [d for a in request.activities for d in a.document_ids])
+        known = self._known_documents(
+            member_id, request.document_ids + [d for a in request.activities for d in a.document_ids]
+        )
         rules = self._rule_book.in_force_on(today)
         counted = None
         if request.path == RecertPath.CCP:
             if not known:  # supporting documentation, really stored (RULES.md §7)
-                raise RuleViolation("A CCP application carries at least one uploaded supporting document.", code="DOCUMENT_REQUIRED")
+                raise RuleViolation(
+                    "A CCP application carries at least one uploaded supporting document.", code="DOCUMENT_REQUIRED"
+                )
             evidence = [EvidenceItem(a.claim, has_document=bool(a.document_ids)) for a in request.activities]
             counted = check_ccp_evidence(credential.code, evidence, application_date=today, rules=rules).counted_points
         token = secrets.token_hex(4).upper()
         application_id = f"{member_id}.{token}"
         fee = InvoiceRecord(
-            member_id=member_id, invoice_id=f"RC-{token}", credential=credential.code, anniversary=today,
-            amount=rules.recertification_fees[request.path.value], currency=rules.fee_currency, issued_on=today,
-            due_date=today + timedelta(days=rules.recertification_fee_due_days), state="open", closes_cycle=False,
-            cycle_start=credential.cycle_start, available_on=today, contact=credential.contact,
-            purpose="recertification", application_id=application_id,
+            member_id=member_id,
+            invoice_id=f"RC-{token}",
+            credential=credential.code,
+            anniversary=today,
+            amount=rules.recertification_fees[request.path.value],
+            currency=rules.fee_currency,
+            issued_on=today,
+            due_date=today + timedelta(days=rules.recertification_fee_due_days),
+            state="open",
+            closes_cycle=False,
+            cycle_start=credential.cycle_start,
+            available_on=today,
+            contact=credential.contact,
+            purpose="recertification",
+            application_id=application_id,
         )
         application = ApplicationRecord(
-            member_id=member_id, application_id=application_id, credential=credential.code, path=request.path.value,
-            state="awaiting_payment", felony_conviction=request.felony_conviction,
-            activities=[{**a.claim.model_dump(mode="json"), "document_ids": a.document_ids} for a in request.activities],
-            document_ids=sorted(known), counted_points=counted, fee_invoice_id=fee.invoice_id, applied_on=today, created_at=now,
+            member_id=member_id,
+            application_id=application_id,
+            credential=credential.code,
+            path=request.path.value,
+            state="awaiting_payment",
+            felony_conviction=request.felony_conviction,
+            activities=[
+                {**a.claim.model_dump(mode="json"), "document_ids": a.document_ids} for a in request.activities
+            ],
+            document_ids=sorted(known),
+            counted_points=counted,
+            fee_invoice_id=fee.invoice_id,
+            applied_on=today,
+            created_at=now,
         )
         self._repo.create_application(application, fee)
         return application
@@ -152,7 +194,17 @@ class RecertificationService:
             raise NotFound(f"No application {application_id}.", code="APPLICATION_NOT_FOUND")
         return self._repo.application(member_id, application_id)
 
-    def new_document(self, member_id: str, *, purpose: str, content_type: str, filename: str, size: int, audit_id: str | None, now: datetime) -> tuple[DocumentRecord, dict]:
+    def new_document(
+        self,
+        member_id: str,
+        *,
+        purpose: str,
+        content_type: str,
+        filename: str,
+        size: int,
+        audit_id: str | None,
+        now: datetime,
+    ) -> tuple[DocumentRecord, dict]:
         if content_type not in DOCUMENT_TYPES:
             raise RuleViolation("Documents are PDF, JPEG or PNG.", code="UNSUPPORTED_DOCUMENT_TYPE")
         if size > MAX_DOCUMENT_BYTES:
@@ -161,8 +213,14 @@ class RecertificationService:
             raise NotFound("No such audit.", code="AUDIT_NOT_FOUND")
         document_id = "D" + secrets.token_hex(6).upper()
         document = DocumentRecord(
-            member_id=member_id, document_id=document_id, purpose=purpose, content_type=content_type, filename=filename,
-            key=f"documents/{member_id}/{document_id}", audit_id=audit_id, created_at=now,
+            member_id=member_id,
+            document_id=document_id,
+            purpose=purpose,
+            content_type=content_type,
+            filename=filename,
+            key=f"documents/{member_id}/{document_id}",
+            audit_id=audit_id,
+            created_at=now,
         )
         self._repo.put_document(document)
         return document, self._documents.upload_form(document.key, content_type, MAX_DOCUMENT_BYTES)
@@ -178,7 +236,9 @@ class RecertificationService:
     def queue(self, state: str) -> list[ApplicationRecord]:
         return sorted(self._repo.review_queue(state), key=lambda a: a.created_at)
 
-    def decide(self, application_id: str, *, approve: bool, note: str | None, staff: StaffMember, today: date, now: datetime) -> ApplicationRecord:
+    def decide(
+        self, application_id: str, *, approve: bool, note: str | None, staff: StaffMember, today: date, now: datetime
+    ) -> ApplicationRecord:
         staff.ensure_not_own(member_of(application_id))
 
         def attempt() -> ApplicationRecord:
@@ -200,7 +260,9 @@ class RecertificationService:
 
         return retry_on_stale(attempt)
 
-    def record_exam(self, application_id: str, *, passed: bool, exam_date: date, staff: StaffMember, today: date, now: datetime) -> ApplicationRecord:
+    def record_exam(
+        self, application_id: str, *, passed: bool, exam_date: date, staff: StaffMember, today: date, now: datetime
+    ) -> ApplicationRecord:
         staff.ensure_not_own(member_of(application_id))
         if exam_date > today:
             raise RuleViolation("The exam date cannot be in the future.", code="FUTURE_DATE")
@@ -209,7 +271,12 @@ class RecertificationService:
             before = self._repo.application(member_of(application_id), application_id)
             if before.state != "exam_authorized":
                 raise Conflict(f"The application is {before.state}; no exam is authorized.", code="INVALID_STATE")
-            decision = Decision(by=staff.subject, at=now, action="exam_passed" if passed else "exam_failed", note=f"exam on {exam_date.isoformat()}")
+            decision = Decision(
+                by=staff.subject,
+                at=now,
+                action="exam_passed" if passed else "exam_failed",
+                note=f"exam on {exam_date.isoformat()}",
+            )
             after = before.model_copy(update={"decisions": [*before.decisions, decision], "exam_date": exam_date})
             if not passed:
                 failed = after.model_copy(update={"state": "exam_failed"})
@@ -229,20 +296,32 @@ class RecertificationService:
         done = after.model_copy(update={"state": "reinstated", "reinstated_on": day})
         self._repo.save_application(before, done, credential=(credential, new), void=unpaid)
         detail = {
-            "member_id": new.member_id, "credential": new.code, "cycle_start": new.cycle_start.isoformat(),
-            "cycle_end": new.cycle_end.isoformat(), "application_id": before.application_id,
+            "member_id": new.member_id,
+            "credential": new.code,
+            "cycle_start": new.cycle_start.isoformat(),
+            "cycle_end": new.cycle_end.isoformat(),
+            "application_id": before.application_id,
         }
         try:
             self._events.publish("CredentialReinstated", detail)
-        except Exception:  # noqa: BLE001 - reinstatement is committed; the badge is re-driven from the DLQ/event log
+        except Exception:
             logger.exception("CredentialReinstated event not published", extra={"credential": new.code})
         if self._sender is not None and new.contact is not None:
             from ccp.notices import Notice
 
-            data = {"name": new.contact.name, "credential": new.code, "cycle_start": new.cycle_start.isoformat(), "cycle_end": new.cycle_end.isoformat()}
-            notice = Notice(new.member_id, new.code, "reinstated", before.application_id, data, new.contact, postal=False)
+            data = {
+                "name": new.contact.name,
+                "credential": new.code,
+                "cycle_start": new.cycle_start.isoformat(),
+                "cycle_end": new.cycle_end.isoformat(),
+            }
+            notice = Notice(
+                new.member_id, new.code, "reinstated", before.application_id, data, new.contact, postal=False
+            )
             # A failed send stays claimed in the ledger; the next daily renewal run re-sends it.
-            self._sender.send([notice], moment=after.decisions[-1].at, batch_name=f"mail-batches/{day.isoformat()}/reinstated")
+            self._sender.send(
+                [notice], moment=after.decisions[-1].at, batch_name=f"mail-batches/{day.isoformat()}/reinstated"
+            )
         return done
 
     def _credential(self, state, code: str, today: date) -> CredentialRecord:
@@ -255,7 +334,9 @@ class RecertificationService:
     def _options(self, credential: CredentialRecord, invoices: list[InvoiceRecord], today: date) -> Options:
         verdict = credential_status(credential, invoices, today, self._rule_book)
         lapsed_since = credential.lapsed_since or verdict.lapsed_since or credential.status_since
-        return options_for(status=verdict.status, lapsed_since=lapsed_since, today=today, rules=self._rule_book.in_force_on(today))
+        return options_for(
+            status=verdict.status, lapsed_since=lapsed_since, today=today, rules=self._rule_book.in_force_on(today)
+        )
 
     def _known_documents(self, member_id: str, document_ids: list[str]) -> set[str]:
         known = set()

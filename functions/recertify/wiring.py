@@ -24,18 +24,38 @@ def _events() -> EventPublisher:
 @lru_cache(maxsize=1)
 def sender() -> NoticeSender:
     notices = NoticeSettings.from_env()
-    return NoticeSender(RenewalRepository(table()), Mailer(notices.sender_email), MailBatchStore(notices.mail_batch_bucket),
-                        notices.email_template_prefix, common={"portal_url": notices.portal_url})
+    return NoticeSender(
+        RenewalRepository(table()),
+        Mailer(notices.sender_email),
+        MailBatchStore(notices.mail_batch_bucket),
+        notices.email_template_prefix,
+        common={"portal_url": notices.portal_url},
+    )
 
 
 @lru_cache(maxsize=1)
 def service() -> RecertificationService:
     documents = DocumentStore(DocumentSettings.from_env().document_bucket)
-    return RecertificationService(MemberRepository(table()), RecertificationRepository(table()), documents, default_rule_book(), _events(), sender())
+    return RecertificationService(
+        MemberRepository(table()),
+        RecertificationRepository(table()),
+        documents,
+        default_rule_book(),
+        _events(),
+        sender(),
+    )
 
 
 @lru_cache(maxsize=1)
 def audits() -> AuditService:
     bucket = DocumentSettings.from_env().document_bucket
-    return AuditService(MemberRepository(table()), RecertificationRepository(table()), RenewalRepository(table()),
-                        MailBatchStore(bucket), sender(), default_rule_book(), _events(), DocumentStore(bucket))
+    return AuditService(
+        MemberRepository(table()),
+        RecertificationRepository(table()),
+        RenewalRepository(table()),
+        MailBatchStore(bucket),
+        sender(),
+        default_rule_book(),
+        _events(),
+        DocumentStore(bucket),
+    )

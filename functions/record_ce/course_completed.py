@@ -49,7 +49,10 @@ def record_completion(event: CourseCompletedEvent) -> dict:
     today = business_date(event.time)
     held = service().credentials_open_on(completion.member_id, completion.completed_on)
     if not held:
-        logger.info("course completion outside every open cycle; not recorded", extra={"completion_id": completion.completion_id})
+        logger.info(
+            "course completion outside every open cycle; not recorded",
+            extra={"completion_id": completion.completion_id},
+        )
         return {"recorded": False, "reason": "NOT_IN_OPEN_CYCLE"}
     claim = ActivityClaim(
         category=Category.PROFESSIONAL_EDUCATION,
@@ -69,10 +72,16 @@ def record_completion(event: CourseCompletedEvent) -> dict:
             activity_id=course_activity_id(completion.completion_id),
         )
     except Conflict as duplicate:
-        logger.info("course completion already recorded", extra={"completion_id": completion.completion_id, "code": duplicate.code})
+        logger.info(
+            "course completion already recorded",
+            extra={"completion_id": completion.completion_id, "code": duplicate.code},
+        )
         return {"recorded": False, "reason": duplicate.code}
     except RuleViolation as refused:
-        logger.warning("course completion refused by the rules", extra={"completion_id": completion.completion_id, "code": refused.code})
+        logger.warning(
+            "course completion refused by the rules",
+            extra={"completion_id": completion.completion_id, "code": refused.code},
+        )
         return {"recorded": False, "reason": refused.code}
     return {"recorded": True, "activity_id": recorded.activity.activity_id}
 

@@ -78,7 +78,9 @@ def get_member(member_id: MemberId) -> MemberOut:
     view = service().member(member_id, request_today(app))
     profile = view.state.profile
     credentials = [
-        CredentialOut(**c.model_dump(include=set(CredentialOut.model_fields) - {"status"}), status=view.statuses[c.code])
+        CredentialOut(
+            **c.model_dump(include=set(CredentialOut.model_fields) - {"status"}), status=view.statuses[c.code]
+        )
         for c in view.state.credentials
     ]
     return MemberOut(
@@ -111,26 +113,42 @@ def record_activity(member_id: MemberId, body: Annotated[CeActivityIn, Body()]) 
 def list_activities(
     member_id: MemberId,
     credential: Annotated[str | None, Query(max_length=8)] = None,
-    cycle: Annotated[str | None, Query(max_length=10, description="current, or a cycle start date (YYYY-MM-DD)")] = None,
+    cycle: Annotated[
+        str | None, Query(max_length=10, description="current, or a cycle start date (YYYY-MM-DD)")
+    ] = None,
 ) -> CeActivityList:
     activities = service().activities(member_id, credential=credential, cycle=cycle, today=request_today(app))
     return CeActivityList(activities=[_activity_out(a) for a in activities])
 
 
-@app.patch("/members/<member_id>/ce-activities/<activity_id>", responses=documented(200, "Corrected.", *WITH_BODY, 404, 409))
-def correct_activity(member_id: MemberId, activity_id: ActivityId, body: Annotated[CeActivityPatch, Body()]) -> CeActivityCreated:
+@app.patch(
+    "/members/<member_id>/ce-activities/<activity_id>", responses=documented(200, "Corrected.", *WITH_BODY, 404, 409)
+)
+def correct_activity(
+    member_id: MemberId, activity_id: ActivityId, body: Annotated[CeActivityPatch, Body()]
+) -> CeActivityCreated:
     changes = body.model_dump(exclude_unset=True, exclude={"attested", "reason"})
     updated = service().update(
-        member_id, activity_id, changes, attested=body.attested, today=request_today(app), now=request_moment(app),
+        member_id,
+        activity_id,
+        changes,
+        attested=body.attested,
+        today=request_today(app),
+        now=request_moment(app),
         editor=_editor(body.reason),
     )
     return _created(updated)
 
 
-@app.delete("/members/<member_id>/ce-activities/<activity_id>", responses=documented(204, "Removed.", 404, 409, content={}))
+@app.delete(
+    "/members/<member_id>/ce-activities/<activity_id>", responses=documented(204, "Removed.", 404, 409, content={})
+)
 def delete_activity(
-    member_id: MemberId, activity_id: ActivityId,
-    reason: Annotated[str | None, Query(min_length=1, max_length=500, description="staff: why a course-platform record is removed")] = None,
+    member_id: MemberId,
+    activity_id: ActivityId,
+    reason: Annotated[
+        str | None, Query(min_length=1, max_length=500, description="staff: why a course-platform record is removed")
+    ] = None,
 ):
     service().delete(member_id, activity_id, today=request_today(app), editor=_editor(reason))
     return Response(status_code=204)
@@ -162,11 +180,16 @@ def progress(member_id: MemberId) -> list[ProgressOut]:
     ]
 
 
-@app.get("/members/<member_id>/transcript", responses=documented(200, "The transcript as JSON, PDF or CSV.", 404, content=TRANSCRIPT_CONTENT))
+@app.get(
+    "/members/<member_id>/transcript",
+    responses=documented(200, "The transcript as JSON, PDF or CSV.", 404, content=TRANSCRIPT_CONTENT),
+)
 def transcript(
     member_id: MemberId,
     credential: Annotated[str | None, Query(max_length=8)] = None,
-    cycle: Annotated[str | None, Query(max_length=10, description="current, or a cycle start date (YYYY-MM-DD)")] = None,
+    cycle: Annotated[
+        str | None, Query(max_length=10, description="current, or a cycle start date (YYYY-MM-DD)")
+    ] = None,
     format: Annotated[TranscriptFormat | None, Query(description="overrides the Accept header")] = None,
 ):
     result = service().transcript(member_id, credential=credential, cycle=cycle, today=request_today(app))
@@ -176,7 +199,9 @@ def transcript(
         return Response(200, "application/pdf", render.as_pdf(result), headers={"Content-Disposition": disposition})
     if chosen == "csv":
         disposition = f'attachment; filename="transcript-{member_id}.csv"'
-        return Response(200, "text/csv; charset=utf-8", render.as_csv(result), headers={"Content-Disposition": disposition})
+        return Response(
+            200, "text/csv; charset=utf-8", render.as_csv(result), headers={"Content-Disposition": disposition}
+        )
     return Response(200, "application/json", render.as_json(result))
 
 
@@ -214,8 +239,17 @@ def _activity_out(activity) -> CeActivityOut:
     return CeActivityOut(
         **activity.model_dump(
             include={
-                "activity_id", "credentials", "category", "title", "provider", "points",
-                "start_date", "end_date", "source", "recorded_on", "cycle_start",
+                "activity_id",
+                "credentials",
+                "category",
+                "title",
+                "provider",
+                "points",
+                "start_date",
+                "end_date",
+                "source",
+                "recorded_on",
+                "cycle_start",
             }
         ),
         eligible_points=activity.eligible,

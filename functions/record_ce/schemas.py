@@ -37,7 +37,12 @@ class CeActivityPatch(Request):
     start_date: date = None
     end_date: date = None
     attested: StrictBool
-    reason: str = Field(default=None, min_length=1, max_length=500, description="staff: why a course-platform record is changed (kept in its history)")
+    reason: str = Field(
+        default=None,
+        min_length=1,
+        max_length=500,
+        description="staff: why a course-platform record is changed (kept in its history)",
+    )
 
 
 class CeActivityCreated(LazyModel):
@@ -102,7 +107,9 @@ class ProgressOut(LazyModel):
     by_category: dict[Category, CategoryProgressOut]
     met_on: date | None
     status: str
-    inactive_on: date | None = Field(description="if the member does nothing more: the day they become (or became) inactive")
+    inactive_on: date | None = Field(
+        description="if the member does nothing more: the day they become (or became) inactive"
+    )
     must_recertify_on: date | None = Field(description="if the member does nothing more: the day they must recertify")
 
 

@@ -158,8 +158,13 @@ class CeService:
             activities, seen = [], set()
             for number, activity_request in enumerate(activity_requests):
                 activity, writes = self._evaluate(
-                    state.profile.member_id, activity_request, held, today=today, now=now,
-                    source="staff", activity_id=f"{now:%Y%m%d%H%M%S}-import{number:04d}",
+                    state.profile.member_id,
+                    activity_request,
+                    held,
+                    today=today,
+                    now=now,
+                    source="staff",
+                    activity_id=f"{now:%Y%m%d%H%M%S}-import{number:04d}",
                 )
                 if seen & set(activity.activity.dedup_keys.values()):
                     raise Conflict("The same activity is listed twice.", code="DUPLICATE_ACTIVITY")
@@ -218,7 +223,8 @@ class CeService:
 
     def _statuses(self, state: MemberState, today: date) -> dict[str, str]:
         return {
-            c.code: credential_status(c, state.invoices_of(c.code), today, self._rule_book).status for c in state.credentials
+            c.code: credential_status(c, state.invoices_of(c.code), today, self._rule_book).status
+            for c in state.credentials
         }
 
     # ---- activities ----------------------------------------------------------------------
@@ -239,7 +245,13 @@ class CeService:
             state = self._held_state(member_id)
             held = {c.code: c for c in state.credentials}
             recorded, writes = self._evaluate(
-                member_id, request, held, today=today, now=now, source=source, activity_id=activity_id,
+                member_id,
+                request,
+                held,
+                today=today,
+                now=now,
+                source=source,
+                activity_id=activity_id,
                 invoices=state.invoices,
             )
             self._members.record_activity(recorded.activity, writes)
@@ -321,9 +333,17 @@ class CeService:
                 writes.append(write)
                 eligible[code], dedup[code] = points, duplicate_key(code, claim)
                 counted[code] = after.counted_points - before.counted_points
-            history = old.history + ([self._staff_change(editor, "corrected", now)] if old.source == "course_platform" and editor else [])
+            history = old.history + (
+                [self._staff_change(editor, "corrected", now)] if old.source == "course_platform" and editor else []
+            )
             new = old.model_copy(
-                update={**claim.model_dump(), "eligible": eligible, "dedup_keys": dedup, "updated_at": now, "history": history}
+                update={
+                    **claim.model_dump(),
+                    "eligible": eligible,
+                    "dedup_keys": dedup,
+                    "updated_at": now,
+                    "history": history,
+                }
             )
             self._members.replace_activity(old, new, writes)
             return RecordedActivity(activity=new, counted_by_credential=counted)
@@ -350,7 +370,9 @@ class CeService:
         """The held credentials whose open cycle holds `day` (where platform CE can count)."""
         return [c.code for c in self._held_credentials(member_id).values() if c.cycle.contains(day)]
 
-    def activities(self, member_id: str, *, credential: str | None, cycle: str | None, today: date) -> list[ActivityRecord]:
+    def activities(
+        self, member_id: str, *, credential: str | None, cycle: str | None, today: date
+    ) -> list[ActivityRecord]:
         held = self._held_credentials(member_id)
         code = self._held_code(credential, held, today) if credential else None
         cycle_day = self._cycle_filter(cycle, today)
@@ -376,7 +398,11 @@ class CeService:
         statuses = self._statuses(state, today)
         return [
             CredentialProgress(
-                credential=c, cycle=c.cycle, progress=self._progress(c, c.totals), met_on=c.met_on, status=statuses[c.code],
+                credential=c,
+                cycle=c.cycle,
+                progress=self._progress(c, c.totals),
+                met_on=c.met_on,
+                status=statuses[c.code],
                 lapse=credential_lapse_dates(c, state.invoices_of(c.code), today, self._rule_book),
             )
             for c in state.credentials
@@ -417,13 +443,20 @@ class CeService:
     ) -> tuple[TotalsWrite, Progress]:
         after = self._progress(credential, totals)
         met_on = next_met_on(credential.met_on, after, grandfathered=credential.grandfathered, today=today)
-        updated = credential.model_copy(update={"recorded": totals.recorded, "eligible": totals.eligible, "met_on": met_on})
+        updated = credential.model_copy(
+            update={"recorded": totals.recorded, "eligible": totals.eligible, "met_on": met_on}
+        )
         unlock = relock = None
         closing = next((i for i in invoices if i.invoice_id == credential.closing_invoice_id), None)
         if met_on is not None and credential.met_on is None and closing is not None and closing.state == "locked":
             # The end-of-cycle invoice, if issued and locked, becomes payable the day after (RULES.md §4).
             unlock = closing.model_copy(update={"available_on": met_on + timedelta(days=1)})
-        if met_on is None and credential.met_on is not None and closing is not None and closing.state in ("locked", "open"):
+        if (
+            met_on is None
+            and credential.met_on is not None
+            and closing is not None
+            and closing.state in ("locked", "open")
+        ):
             # Points removed below the requirement: the unpaid closing invoice is locked again (§3).
             relock = closing
         return TotalsWrite(updated, unlock, relock), after
@@ -460,7 +493,10 @@ class CeService:
         if activity.source != "course_platform":
             return
         if editor is None or not editor.is_staff:
-            raise Conflict("This record comes from the body's own course platform; only staff can change it.", code="VERIFIED_RECORD")
+            raise Conflict(
+                "This record comes from the body's own course platform; only staff can change it.",
+                code="VERIFIED_RECORD",
+            )
         if not editor.reason:
             raise RuleViolation("Say why this course-platform record is changed (reason).", code="REASON_REQUIRED")
 
@@ -475,7 +511,9 @@ class CeService:
         for code in activity.credentials:
             credential = held.get(code)
             if credential is None or credential.cycle_start != activity.cycle_start[code]:
-                raise Conflict("The cycle of this activity has rolled over; its entries are frozen.", code="CYCLE_FROZEN")
+                raise Conflict(
+                    "The cycle of this activity has rolled over; its entries are frozen.", code="CYCLE_FROZEN"
+                )
 
     def _cycle_filter(self, cycle: str | None, today: date | None = None) -> date | str | None:
         if cycle is None or cycle == "current":
@@ -483,7 +521,9 @@ class CeService:
         try:
             day = date.fromisoformat(cycle)
         except ValueError:
-            raise RuleViolation("cycle is 'current' or a cycle start date (YYYY-MM-DD).", code="INVALID_CYCLE") from None
+            raise RuleViolation(
+                "cycle is 'current' or a cycle start date (YYYY-MM-DD).", code="INVALID_CYCLE"
+            ) from None
         # A cycle start lies between the first rule version and today (far dates would overflow cycle arithmetic).
         if day < self._rule_book.versions[0].effective_from or (today is not None and day > today):
             raise RuleViolation("No cycle of this member starts on that date.", code="INVALID_CYCLE")

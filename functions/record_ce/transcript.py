@@ -11,8 +11,17 @@ from ccp.pdf_text import latin1
 from record_ce.service import Transcript
 
 CSV_COLUMNS = [
-    "credential", "cycle_start", "cycle_end", "activity_id", "category", "title", "provider",
-    "start_date", "end_date", "points", "eligible_points",
+    "credential",
+    "cycle_start",
+    "cycle_end",
+    "activity_id",
+    "category",
+    "title",
+    "provider",
+    "start_date",
+    "end_date",
+    "points",
+    "eligible_points",
 ]
 
 
@@ -58,9 +67,17 @@ def as_csv(transcript: Transcript) -> str:
         for a in s.activities:
             writer.writerow(
                 [
-                    s.credential, s.cycle.start, s.cycle.end, a.activity_id, a.category.value,
-                    _safe_cell(a.title), _safe_cell(a.provider or ""), a.start_date, a.end_date,
-                    a.points, a.eligible[s.credential],
+                    s.credential,
+                    s.cycle.start,
+                    s.cycle.end,
+                    a.activity_id,
+                    a.category.value,
+                    _safe_cell(a.title),
+                    _safe_cell(a.provider or ""),
+                    a.start_date,
+                    a.end_date,
+                    a.points,
+                    a.eligible[s.credential],
                 ]
             )
     return out.getvalue()
@@ -83,22 +100,33 @@ def as_pdf(transcript: Transcript) -> bytes:
     pdf.set_font("Helvetica", "B", 16)
     pdf.cell(0, 10, "Continuing Education Transcript", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", size=10)
-    pdf.cell(0, 6, latin1(f"{member.first_name} {member.last_name}  (member {member.member_id})"), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(
+        0,
+        6,
+        latin1(f"{member.first_name} {member.last_name}  (member {member.member_id})"),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.cell(0, 6, f"Generated {transcript.generated_on.isoformat()}", new_x="LMARGIN", new_y="NEXT")
     for s in transcript.sections:
         pdf.ln(4)
         pdf.set_font("Helvetica", "B", 12)
         pdf.cell(
-            0, 8, f"{s.credential}: CCP cycle {s.cycle.start.isoformat()} to {s.cycle.end.isoformat()}",
-            new_x="LMARGIN", new_y="NEXT",
+            0,
+            8,
+            f"{s.credential}: CCP cycle {s.cycle.start.isoformat()} to {s.cycle.end.isoformat()}",
+            new_x="LMARGIN",
+            new_y="NEXT",
         )
         pdf.set_font("Helvetica", size=10)
         p = s.progress
         pdf.cell(
-            0, 6,
+            0,
+            6,
             f"Required {p.required_points}   Recorded {p.recorded_points}   Counted {p.counted_points}   "
             f"Remaining {p.remaining_points}",
-            new_x="LMARGIN", new_y="NEXT",
+            new_x="LMARGIN",
+            new_y="NEXT",
         )
         if not s.activities:
             pdf.cell(0, 6, "No activities recorded in this cycle.", new_x="LMARGIN", new_y="NEXT")
@@ -109,8 +137,12 @@ def as_pdf(transcript: Transcript) -> bytes:
                 title = a.title if not a.provider else f"{a.title} / {a.provider}"
                 table.row(
                     [
-                        a.start_date.isoformat(), a.end_date.isoformat(), a.category.value.replace("_", " "),
-                        latin1(title), str(a.points), str(a.eligible[s.credential]),
+                        a.start_date.isoformat(),
+                        a.end_date.isoformat(),
+                        a.category.value.replace("_", " "),
+                        latin1(title),
+                        str(a.points),
+                        str(a.eligible[s.credential]),
                     ]
                 )
     return bytes(pdf.output())

@@ -107,7 +107,11 @@ def rolled_over(credential: CredentialRecord, today: date, rule_book: RuleBook) 
     cycle = cycle_starting(credential.cycle.next_start, rules.cycle_years)
     return credential.model_copy(
         update={
-            "cycle_start": cycle.start, "cycle_end": cycle.end, "recorded": {}, "eligible": {}, "met_on": None,
+            "cycle_start": cycle.start,
+            "cycle_end": cycle.end,
+            "recorded": {},
+            "eligible": {},
+            "met_on": None,
             "closing_invoice_id": None,
         }
     )
@@ -115,8 +119,13 @@ def rolled_over(credential: CredentialRecord, today: date, rule_book: RuleBook) 
 
 class BillingService:
     def __init__(
-        self, members: MemberRepository, renewals: RenewalRepository, rule_book: RuleBook, events: EventsPort,
-        applications: RecertificationRepository | None = None, processor: ProcessorPort | None = None,
+        self,
+        members: MemberRepository,
+        renewals: RenewalRepository,
+        rule_book: RuleBook,
+        events: EventsPort,
+        applications: RecertificationRepository | None = None,
+        processor: ProcessorPort | None = None,
         receipts: ReceiptsPort | None = None,
     ):
         self._members = members
@@ -136,7 +145,9 @@ class BillingService:
 
     # ---- paying at the processor ---------------------------------------------------------
 
-    def checkout(self, member_id: str, invoice_id: str, *, today: date, success_url: str, cancel_url: str) -> CheckoutSession:
+    def checkout(
+        self, member_id: str, invoice_id: str, *, today: date, success_url: str, cancel_url: str
+    ) -> CheckoutSession:
         """A hosted payment page for an invoice payable today. One session per invoice and day: the
         processor's idempotency key makes a second click return the first session."""
         state = self._members.member_state(member_id)
@@ -146,10 +157,19 @@ class BillingService:
             raise Conflict(f"{REFUSALS[refusal]} Only an open invoice can be paid.", code="INVOICE_NOT_OPEN")
         if refusal:
             raise Conflict(REFUSALS[refusal], code=refusal)
-        what = "recertification fee" if invoice.purpose == "recertification" else f"annual renewal, anniversary {invoice.anniversary.isoformat()}"
+        what = (
+            "recertification fee"
+            if invoice.purpose == "recertification"
+            else f"annual renewal, anniversary {invoice.anniversary.isoformat()}"
+        )
         request = CheckoutRequest(
-            member_id=member_id, invoice_id=invoice_id, description=f"{invoice.credential} {what} (invoice {invoice_id})",
-            amount=invoice.amount, currency=invoice.currency, success_url=success_url, cancel_url=cancel_url,
+            member_id=member_id,
+            invoice_id=invoice_id,
+            description=f"{invoice.credential} {what} (invoice {invoice_id})",
+            amount=invoice.amount,
+            currency=invoice.currency,
+            success_url=success_url,
+            cancel_url=cancel_url,
             # Attempts: a refunded invoice paid again gets a new session, as does a new day.
             idempotency_key=f"checkout:{invoice_id}:{member_id}:{today.isoformat()}:{invoice.state}",
         )
@@ -171,16 +191,27 @@ class BillingService:
             return self._park(event, received_at, "UNKNOWN_INVOICE", "The payment names no invoice of ours; refund it.")
         try:
             self._pay(
-                event.member_id, event.invoice_id, amount=event.amount, currency=event.currency, reference=event.reference,
-                method="card", recorded_by="processor", event_id=event.event_id, paid_at=event.paid_at,
+                event.member_id,
+                event.invoice_id,
+                amount=event.amount,
+                currency=event.currency,
+                reference=event.reference,
+                method="card",
+                recorded_by="processor",
+                event_id=event.event_id,
+                paid_at=event.paid_at,
             )
         except NotFound:
-            return self._park(event, received_at, "UNKNOWN_INVOICE", "The payment names an invoice we do not have; refund it.")
+            return self._park(
+                event, received_at, "UNKNOWN_INVOICE", "The payment names an invoice we do not have; refund it."
+            )
         except Conflict as refused:
             again = self._renewals.payment_reference(event.reference)
             if again is not None:  # a concurrent delivery of the same event won (or a refund came first)
                 return self._seen_before(again.state)
-            return self._park(event, received_at, refused.code, f"{refused.message} The money moved: refund it or apply it by hand.")
+            return self._park(
+                event, received_at, refused.code, f"{refused.message} The money moved: refund it or apply it by hand."
+            )
         except RuleViolation as refused:
             return self._park(event, received_at, refused.code, f"{refused.message} Nothing was paid.")
         return EventOutcome("recorded")
@@ -191,11 +222,20 @@ class BillingService:
             return EventOutcome("already_refunded", "the payment was refunded before it was recorded")
         return EventOutcome("already_recorded")
 
-    def _park(self, event: ProcessorPayment | ProcessorRefund, received_at: datetime, reason: str, message: str) -> EventOutcome:
+    def _park(
+        self, event: ProcessorPayment | ProcessorRefund, received_at: datetime, reason: str, message: str
+    ) -> EventOutcome:
         parked = ParkedPayment(
-            event_id=event.event_id, event_type="payment" if isinstance(event, ProcessorPayment) else event.reason, reason=reason,
-            message=message, member_id=getattr(event, "member_id", None), invoice_id=getattr(event, "invoice_id", None),
-            processor_reference=event.reference, amount=event.amount, currency=getattr(event, "currency", None), received_at=received_at,
+            event_id=event.event_id,
+            event_type="payment" if isinstance(event, ProcessorPayment) else event.reason,
+            reason=reason,
+            message=message,
+            member_id=getattr(event, "member_id", None),
+            invoice_id=getattr(event, "invoice_id", None),
+            processor_reference=event.reference,
+            amount=event.amount,
+            currency=getattr(event, "currency", None),
+            received_at=received_at,
         )
         self._renewals.park_payment(parked)
         logger.warning("processor event parked for staff", extra={"reason": reason, "event_id": event.event_id})
@@ -203,7 +243,12 @@ class BillingService:
 
     def _refund(self, event: ProcessorRefund, received_at: datetime) -> EventOutcome:
         if not event.full:
-            return self._park(event, received_at, "PARTIAL_REFUND", "Part of a payment went back; the invoice stays paid until staff decide.")
+            return self._park(
+                event,
+                received_at,
+                "PARTIAL_REFUND",
+                "Part of a payment went back; the invoice stays paid until staff decide.",
+            )
 
         def attempt() -> EventOutcome:
             reference = self._renewals.payment_reference(event.reference)
@@ -217,20 +262,32 @@ class BillingService:
             state = self._members.member_state(reference.member_id)
             invoice = self._invoice(state, reference.invoice_id)
             if payment is None or invoice.payment_id != payment.payment_id:
-                return self._park(event, received_at, "PAYMENT_NOT_CURRENT", "The refunded payment no longer pays its invoice.")
-            refunded_payment = payment.model_copy(update={"state": "refunded", "refunded_at": received_at, "refund_reason": event.reason})
+                return self._park(
+                    event, received_at, "PAYMENT_NOT_CURRENT", "The refunded payment no longer pays its invoice."
+                )
+            refunded_payment = payment.model_copy(
+                update={"state": "refunded", "refunded_at": received_at, "refund_reason": event.reason}
+            )
             unpaid = invoice.model_copy(update={"state": "refunded", "paid_on": None})
             credential = state.credential(invoice.credential)
-            after = self._status_after(credential, [unpaid if i.invoice_id == invoice.invoice_id else i for i in state.invoices], business_date(received_at))
+            after = self._status_after(
+                credential,
+                [unpaid if i.invoice_id == invoice.invoice_id else i for i in state.invoices],
+                business_date(received_at),
+            )
             self._renewals.refund(invoice, refunded_payment, credential, after)
             return EventOutcome("refunded")
 
         return retry_on_stale(attempt)
 
-    def _status_after(self, credential: CredentialRecord | None, invoices: list[InvoiceRecord], today: date) -> CredentialRecord | None:
+    def _status_after(
+        self, credential: CredentialRecord | None, invoices: list[InvoiceRecord], today: date
+    ) -> CredentialRecord | None:
         if credential is None:
             return None
-        verdict = credential_status(credential, [i for i in invoices if i.credential == credential.code], today, self._rule_book)
+        verdict = credential_status(
+            credential, [i for i in invoices if i.credential == credential.code], today, self._rule_book
+        )
         if verdict.status == credential.status:
             return None
         return credential.model_copy(update={"status": verdict.status, "status_since": today})
@@ -238,13 +295,28 @@ class BillingService:
     # ---- offline payments (staff) --------------------------------------------------------
 
     def record_offline_payment(
-        self, member_id: str, invoice_id: str, *, amount: Decimal, method: PaymentMethod, reference: str, staff: str, now: datetime
+        self,
+        member_id: str,
+        invoice_id: str,
+        *,
+        amount: Decimal,
+        method: PaymentMethod,
+        reference: str,
+        staff: str,
+        now: datetime,
     ) -> PaymentResult:
         """A cheque or money order that came by post, recorded by staff (who, when and what are kept),
         in the invoice's own currency."""
         return self._pay(
-            member_id, invoice_id, amount=amount, currency=None, reference=offline_reference(member_id, method, reference),
-            method=method, recorded_by=staff, event_id=None, paid_at=now,
+            member_id,
+            invoice_id,
+            amount=amount,
+            currency=None,
+            reference=offline_reference(member_id, method, reference),
+            method=method,
+            recorded_by=staff,
+            event_id=None,
+            paid_at=now,
         )
 
     # ---- receipts ------------------------------------------------------------------------
@@ -260,8 +332,17 @@ class BillingService:
     # ---- the payment itself ----------------------------------------------------------------
 
     def _pay(
-        self, member_id: str, invoice_id: str, *, amount: Decimal, currency: str | None, reference: str, method: PaymentMethod,
-        recorded_by: str, event_id: str | None, paid_at: datetime,
+        self,
+        member_id: str,
+        invoice_id: str,
+        *,
+        amount: Decimal,
+        currency: str | None,
+        reference: str,
+        method: PaymentMethod,
+        recorded_by: str,
+        event_id: str | None,
+        paid_at: datetime,
     ) -> PaymentResult:
         today = business_date(paid_at)  # a payment at 20:00 in Chicago on the due date is on time
 
@@ -273,10 +354,19 @@ class BillingService:
             if refusal:
                 raise Conflict(REFUSALS[refusal], code=refusal)
             if amount != invoice.amount or (currency is not None and currency != invoice.currency):
-                raise RuleViolation(f"The amount must be {invoice.amount} {invoice.currency.upper()}.", code="AMOUNT_MISMATCH")
+                raise RuleViolation(
+                    f"The amount must be {invoice.amount} {invoice.currency.upper()}.", code="AMOUNT_MISMATCH"
+                )
             payment = PaymentRecord(
-                member_id=member_id, payment_id=payment_id_for(member_id, reference), invoice_id=invoice_id, amount=amount,
-                currency=invoice.currency, processor_reference=reference, paid_at=paid_at, method=method, recorded_by=recorded_by,
+                member_id=member_id,
+                payment_id=payment_id_for(member_id, reference),
+                invoice_id=invoice_id,
+                amount=amount,
+                currency=invoice.currency,
+                processor_reference=reference,
+                paid_at=paid_at,
+                method=method,
+                recorded_by=recorded_by,
                 processor_event_id=event_id,
             )
             paid = invoice.model_copy(update={"state": "paid", "paid_on": today, "payment_id": payment.payment_id})
@@ -289,7 +379,9 @@ class BillingService:
             if archive is not None:
                 self._announce_roll_over(archive.credential, after)
             self._send_receipt(state, paid, payment)
-            return PaymentResult(payment=payment, invoice=paid, rolled_over=archive is not None, credential=after or credential)
+            return PaymentResult(
+                payment=payment, invoice=paid, rolled_over=archive is not None, credential=after or credential
+            )
 
         return retry_on_stale(attempt)
 
@@ -302,7 +394,11 @@ class BillingService:
     def _refusal(self, state: MemberState, invoice: InvoiceRecord, today: date) -> str | None:
         """Judged from the records on `today` (the stored status flag is not the judge)."""
         credential = state.credential(invoice.credential)
-        status = credential_status(credential, state.invoices_of(invoice.credential), today, self._rule_book).status if credential else "active"
+        status = (
+            credential_status(credential, state.invoices_of(invoice.credential), today, self._rule_book).status
+            if credential
+            else "active"
+        )
         return payment_refusal(state=invoice_state(invoice, today, credential), purpose=invoice.purpose, status=status)
 
     def _send_receipt(self, state: MemberState, invoice: InvoiceRecord, payment: PaymentRecord) -> None:
@@ -326,7 +422,12 @@ class BillingService:
         mine = [i for i in invoices if i.credential == credential.code]
         cycle_invoices = [CycleInvoice(i.anniversary, invoice_state(i, today, credential)) for i in mine]
         updated, archive = credential, None
-        if ready_to_roll_over(credential.cycle, met=credential.met_on is not None, grandfathered=credential.grandfathered, invoices=cycle_invoices):
+        if ready_to_roll_over(
+            credential.cycle,
+            met=credential.met_on is not None,
+            grandfathered=credential.grandfathered,
+            invoices=cycle_invoices,
+        ):
             archive = CycleArchive(credential=credential, rolled_over_on=today)
             updated = rolled_over(credential, today, self._rule_book)
         verdict = credential_status(updated, mine, today, self._rule_book)
@@ -336,10 +437,14 @@ class BillingService:
 
     def _announce_roll_over(self, old: CredentialRecord, new: CredentialRecord) -> None:
         detail = {
-            "member_id": old.member_id, "credential": old.code, "previous_cycle_start": old.cycle_start.isoformat(),
-            "previous_cycle_end": old.cycle_end.isoformat(), "cycle_start": new.cycle_start.isoformat(), "cycle_end": new.cycle_end.isoformat(),
+            "member_id": old.member_id,
+            "credential": old.code,
+            "previous_cycle_start": old.cycle_start.isoformat(),
+            "previous_cycle_end": old.cycle_end.isoformat(),
+            "cycle_start": new.cycle_start.isoformat(),
+            "cycle_end": new.cycle_end.isoformat(),
         }
         try:
             self._events.publish("CycleRolledOver", detail)
-        except Exception:  # noqa: BLE001 - the roll-over is committed; the archived cycle item records it
+        except Exception:
             logger.exception("CycleRolledOver event not published", extra={"credential": old.code})

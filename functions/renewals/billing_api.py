@@ -65,7 +65,10 @@ RECEIPT_CONTENT = {
 def list_invoices(member_id: MemberId) -> InvoiceList:
     views = service().invoices(member_id, request_today(app))
     return InvoiceList(
-        invoices=[InvoiceOut(**v.invoice.model_dump(include=set(InvoiceOut.model_fields) - {"state"}), state=v.state) for v in views]
+        invoices=[
+            InvoiceOut(**v.invoice.model_dump(include=set(InvoiceOut.model_fields) - {"state"}), state=v.state)
+            for v in views
+        ]
     )
 
 
@@ -76,10 +79,16 @@ def list_invoices(member_id: MemberId) -> InvoiceList:
 def checkout(member_id: MemberId, invoice_id: InvoiceId) -> Response[CheckoutOut]:
     back = f"{portal_url()}/portal/#/invoices"
     session = service().checkout(
-        member_id, invoice_id, today=request_today(app), success_url=f"{back}?paid={invoice_id}", cancel_url=f"{back}?cancelled={invoice_id}"
+        member_id,
+        invoice_id,
+        today=request_today(app),
+        success_url=f"{back}?paid={invoice_id}",
+        cancel_url=f"{back}?cancelled={invoice_id}",
     )
     metrics.add_metric(name="CheckoutsStarted", unit=MetricUnit.Count, value=1)
-    body = CheckoutOut(checkout_id=session.checkout_id, checkout_url=session.checkout_url, expires_at=session.expires_at)
+    body = CheckoutOut(
+        checkout_id=session.checkout_id, checkout_url=session.checkout_url, expires_at=session.expires_at
+    )
     return Response(status_code=201, content_type=JSON, body=body)
 
 
@@ -87,23 +96,41 @@ def checkout(member_id: MemberId, invoice_id: InvoiceId) -> Response[CheckoutOut
     "/members/<member_id>/invoices/<invoice_id>/payments",
     responses=documented(201, "Recorded (staff only: a check or money order that came by post).", *WITH_BODY, 404, 409),
 )
-def record_offline_payment(member_id: MemberId, invoice_id: InvoiceId, body: Annotated[OfflinePaymentIn, Body()]) -> Response[PaymentOut]:
+def record_offline_payment(
+    member_id: MemberId, invoice_id: InvoiceId, body: Annotated[OfflinePaymentIn, Body()]
+) -> Response[PaymentOut]:
     staff = current_caller(app).subject
 
     def create() -> dict:
         result = service().record_offline_payment(
-            member_id, invoice_id, amount=body.amount, method=body.method, reference=body.reference, staff=staff, now=request_moment(app)
+            member_id,
+            invoice_id,
+            amount=body.amount,
+            method=body.method,
+            reference=body.reference,
+            staff=staff,
+            now=request_moment(app),
         )
         metrics.add_metric(name="OfflinePaymentsRecorded", unit=MetricUnit.Count, value=1)
         if result.rolled_over:
             metrics.add_metric(name="CyclesRolledOver", unit=MetricUnit.Count, value=1)
         return PaymentOut(
-            payment_id=result.payment.payment_id, invoice_id=invoice_id, amount=result.payment.amount, state="paid", method=body.method,
-            reference=body.reference, recorded_by=staff, rolled_over=result.rolled_over, cycle_start=result.credential.cycle_start,
-            cycle_end=result.credential.cycle_end, status=result.credential.status,
+            payment_id=result.payment.payment_id,
+            invoice_id=invoice_id,
+            amount=result.payment.amount,
+            state="paid",
+            method=body.method,
+            reference=body.reference,
+            recorded_by=staff,
+            rolled_over=result.rolled_over,
+            cycle_start=result.credential.cycle_start,
+            cycle_end=result.credential.cycle_end,
+            status=result.credential.status,
         ).model_dump(mode="json")
 
-    result = once_per_key(app, f"{member_id}#payments", {"invoice_id": invoice_id, **body.model_dump(mode="json")}, create)
+    result = once_per_key(
+        app, f"{member_id}#payments", {"invoice_id": invoice_id, **body.model_dump(mode="json")}, create
+    )
     return Response(status_code=201, content_type=JSON, body=PaymentOut.model_validate(result))
 
 
@@ -112,14 +139,24 @@ def record_offline_payment(member_id: MemberId, invoice_id: InvoiceId, body: Ann
     responses=documented(200, "The receipt as JSON or PDF.", 404, content=RECEIPT_CONTENT),
 )
 def receipt(
-    member_id: MemberId, invoice_id: InvoiceId,
+    member_id: MemberId,
+    invoice_id: InvoiceId,
     format: Annotated[receipts.ReceiptFormat | None, Query(description="overrides the Accept header")] = None,
 ):
     found = service().receipt(member_id, invoice_id)
     if (format or negotiated_format(app, ("pdf", "json"))) == "pdf":
         pdf = receipts.as_pdf(found.state, found.invoice, found.payment, generated_at=request_moment(app))
-        return Response(200, "application/pdf", pdf, headers={"Content-Disposition": f'attachment; filename="receipt-{invoice_id}.pdf"'})
-    return Response(200, JSON, ReceiptOut.model_validate(receipts.as_json(found.state, found.invoice, found.payment)).model_dump(mode="json"))
+        return Response(
+            200,
+            "application/pdf",
+            pdf,
+            headers={"Content-Disposition": f'attachment; filename="receipt-{invoice_id}.pdf"'},
+        )
+    return Response(
+        200,
+        JSON,
+        ReceiptOut.model_validate(receipts.as_json(found.state, found.invoice, found.payment)).model_dump(mode="json"),
+    )
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

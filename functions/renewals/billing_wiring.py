@@ -25,12 +25,22 @@ def processor() -> StripeProcessor:
 @lru_cache(maxsize=1)
 def service() -> BillingService:
     notices = NoticeSettings.from_env()
-    sender = NoticeSender(RenewalRepository(table()), Mailer(notices.sender_email), MailBatchStore(notices.mail_batch_bucket),
-                          notices.email_template_prefix, common={"portal_url": notices.portal_url})
+    sender = NoticeSender(
+        RenewalRepository(table()),
+        Mailer(notices.sender_email),
+        MailBatchStore(notices.mail_batch_bucket),
+        notices.email_template_prefix,
+        common={"portal_url": notices.portal_url},
+    )
     events = EventPublisher(EventSettings.from_env().event_bus_name, source="ccp.renewals")
     return BillingService(
-        MemberRepository(table()), RenewalRepository(table()), default_rule_book(), events, RecertificationRepository(table()),
-        processor=processor(), receipts=ReceiptNotices(sender),
+        MemberRepository(table()),
+        RenewalRepository(table()),
+        default_rule_book(),
+        events,
+        RecertificationRepository(table()),
+        processor=processor(),
+        receipts=ReceiptNotices(sender),
     )
 
 

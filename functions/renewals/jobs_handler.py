@@ -41,8 +41,11 @@ processor = BatchProcessor(event_type=EventType.SQS)
 def _sender() -> NoticeSender:
     settings = NoticeSettings.from_env()
     return NoticeSender(
-        RenewalRepository(table(for_jobs=True)), Mailer(settings.sender_email), MailBatchStore(settings.mail_batch_bucket),
-        settings.email_template_prefix, common={"portal_url": settings.portal_url},
+        RenewalRepository(table(for_jobs=True)),
+        Mailer(settings.sender_email),
+        MailBatchStore(settings.mail_batch_bucket),
+        settings.email_template_prefix,
+        common={"portal_url": settings.portal_url},
     )
 
 
@@ -74,7 +77,10 @@ def renewal_notices(event: dict, context: LambdaContext) -> dict:
     they go back to the claims and this run's heal units send them."""
     moment = _moment(event)
     redriven = _run().redrive_parked(moment) if (event.get("detail") or {}).get("redrive_parked") is True else 0
-    summary = {**_run().run_day(moment, inline_budget=WorkQueueSettings.from_env().inline_item_budget).as_dict(), "redriven": redriven}
+    summary = {
+        **_run().run_day(moment, inline_budget=WorkQueueSettings.from_env().inline_item_budget).as_dict(),
+        "redriven": redriven,
+    }
     _count(summary)
     logger.info("renewal run done", extra={k: v for k, v in summary.items() if k != "postal_batches"})
     return summary
@@ -116,7 +122,13 @@ def invoice_unlock(event: dict, context: LambdaContext) -> dict:
 @metrics.log_metrics
 def status_sweep(event: dict, context: LambdaContext) -> dict:
     events = EventPublisher(EventSettings.from_env().event_bus_name, source="ccp.renewals")
-    sweep = StatusSweep(MemberRepository(table(for_jobs=True)), RenewalRepository(table(for_jobs=True)), _sender(), default_rule_book(), events=events)
+    sweep = StatusSweep(
+        MemberRepository(table(for_jobs=True)),
+        RenewalRepository(table(for_jobs=True)),
+        _sender(),
+        default_rule_book(),
+        events=events,
+    )
     summary = sweep.run(_moment(event)).as_dict()
     for status, n in summary["status_changes"].items():
         metrics.add_metric(name=f"StatusChanges.{status}", unit=MetricUnit.Count, value=n)

@@ -42,7 +42,9 @@ def payment_event() -> WebhookReceived:
     event = processor().verify(request.decoded_body or "", signature)
     outcome = service().on_processor_event(processor_event(event), received_at=request_moment(app))
     metrics.add_metric(name=f"ProcessorEvents.{outcome.outcome}", unit=MetricUnit.Count, value=1)
-    logger.info("processor event", extra={"event_type": event.get("type"), "outcome": outcome.outcome, "detail": outcome.detail})
+    logger.info(
+        "processor event", extra={"event_type": event.get("type"), "outcome": outcome.outcome, "detail": outcome.detail}
+    )
     return WebhookReceived(received=True, outcome=outcome.outcome)
 
 

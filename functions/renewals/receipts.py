@@ -38,8 +38,18 @@ class ReceiptNotices:
             "paid_on": (invoice.paid_on or payment.paid_at.date()).isoformat(),
             "method": METHOD_LABELS[payment.method],
         }
-        notice = Notice(state.profile.member_id, invoice.credential, "receipt", f"{invoice.invoice_id}.{payment.payment_id}", data, contact, postal=False)
-        self._sender.send([notice], moment=payment.paid_at, batch_name=f"mail-batches/{payment.paid_at.date().isoformat()}/receipts")
+        notice = Notice(
+            state.profile.member_id,
+            invoice.credential,
+            "receipt",
+            f"{invoice.invoice_id}.{payment.payment_id}",
+            data,
+            contact,
+            postal=False,
+        )
+        self._sender.send(
+            [notice], moment=payment.paid_at, batch_name=f"mail-batches/{payment.paid_at.date().isoformat()}/receipts"
+        )
 
 
 def as_json(state: MemberState, invoice: InvoiceRecord, payment: PaymentRecord) -> dict[str, Any]:

@@ -64,15 +64,23 @@ class WorkUnit:
 
     def to_message(self) -> dict[str, Any]:
         return {
-            "kind": self.kind, "month": self.month.isoformat(), "months_before": self.months_before,
-            "shard": self.shard, "run_time": self.run_time.isoformat(), "start_key": self.start_key,
+            "kind": self.kind,
+            "month": self.month.isoformat(),
+            "months_before": self.months_before,
+            "shard": self.shard,
+            "run_time": self.run_time.isoformat(),
+            "start_key": self.start_key,
         }
 
     @classmethod
     def from_message(cls, message: dict[str, Any]) -> WorkUnit:
         return cls(
-            kind=message["kind"], month=date.fromisoformat(message["month"]), months_before=message.get("months_before"),
-            shard=int(message["shard"]), run_time=datetime.fromisoformat(message["run_time"]), start_key=message.get("start_key"),
+            kind=message["kind"],
+            month=date.fromisoformat(message["month"]),
+            months_before=message.get("months_before"),
+            shard=int(message["shard"]),
+            run_time=datetime.fromisoformat(message["run_time"]),
+            start_key=message.get("start_key"),
         )
 
 
@@ -109,7 +117,14 @@ class RunSummary:
 
 
 class RenewalRun:
-    def __init__(self, repository: RenewalRepository, sender: NoticeSender, queue: QueuePort, rule_book: RuleBook, shards: int | None = None):
+    def __init__(
+        self,
+        repository: RenewalRepository,
+        sender: NoticeSender,
+        queue: QueuePort,
+        rule_book: RuleBook,
+        shards: int | None = None,
+    ):
         self._repo = repository
         self._sender = sender
         self._queue = queue
@@ -124,7 +139,9 @@ class RenewalRun:
         summary = RunSummary(day=today)
         units = [WorkUnit("heal", today, None, shard, moment) for shard in range(self._shards)]
         for work in notice_work_on(today, self._rule_book.in_force_on(today)):
-            units += [WorkUnit(work.kind, work.month, work.months_before, shard, moment) for shard in range(self._shards)]
+            units += [
+                WorkUnit(work.kind, work.month, work.months_before, shard, moment) for shard in range(self._shards)
+            ]
         pending = list(units)
         budget = inline_budget
         outbox = self._sender.outbox(moment, f"mail-batches/{today.isoformat()}/run-{moment:%H%M%S}")
@@ -154,7 +171,8 @@ class RenewalRun:
     def worker_outbox(self, unit: WorkUnit) -> Outbox:
         """One outbox for a worker invocation's units (emails in full bulk groups, one print batch)."""
         day = business_date(unit.run_time)
-        name = f"mail-batches/{day.isoformat()}/work-{unit.kind}-{unit.month:%Y-%m}-{unit.shard:02d}-{_page_tag(unit.start_key)}"
+        page = f"{unit.kind}-{unit.month:%Y-%m}-{unit.shard:02d}-{_page_tag(unit.start_key)}"
+        name = f"mail-batches/{day.isoformat()}/work-{page}"
         return self._sender.outbox(unit.run_time, name)
 
     def work(self, unit: WorkUnit, outbox: Outbox) -> RunSummary:
@@ -222,12 +240,16 @@ class RenewalRun:
 
     def _new_invoice(self, credential: CredentialRecord, anniversary: date) -> InvoiceRecord:
         rules = self._rule_book.in_force_on(anniversary)
-        cycle = credential.cycle if credential.cycle.start < anniversary <= credential.cycle.next_start else cycle_containing(
-            credential.cycle_start, anniversary - timedelta(days=1), rules.cycle_years
+        cycle = (
+            credential.cycle
+            if credential.cycle.start < anniversary <= credential.cycle.next_start
+            else cycle_containing(credential.cycle_start, anniversary - timedelta(days=1), rules.cycle_years)
         )
         closes = closes_cycle(cycle, anniversary) and cycle.start == credential.cycle_start
         issued_on = issue_date_for(anniversary)
-        lock = lock_for(closes=closes, grandfathered=credential.grandfathered, met_on=credential.met_on, issued_on=issued_on)
+        lock = lock_for(
+            closes=closes, grandfathered=credential.grandfathered, met_on=credential.met_on, issued_on=issued_on
+        )
         return InvoiceRecord(
             member_id=credential.member_id,
             invoice_id=invoice_id_for(credential.code, anniversary),
@@ -250,7 +272,9 @@ class RenewalRun:
 
     def _missing(self, credential: CredentialRecord) -> Decimal:
         rules = self._rule_book.in_force_on(credential.cycle_start)
-        progress = progress_of(credential.totals, credential=credential.code, grandfathered=credential.grandfathered, rules=rules)
+        progress = progress_of(
+            credential.totals, credential=credential.code, grandfathered=credential.grandfathered, rules=rules
+        )
         return progress.remaining_points
 
     def _lock_note(self, credential: CredentialRecord, closes: bool) -> str:
@@ -259,7 +283,8 @@ class RenewalRun:
             return ""
         return (
             f"This renewal closes your CCP cycle ending {credential.cycle_end.isoformat()}. It stays locked until your "
-            f"CCP requirement is met: {missing} more points are needed. It becomes payable the day after you record them."
+            f"CCP requirement is met: {missing} more points are needed. "
+            "It becomes payable the day after you record them."
         )
 
     def _upcoming(self, work: NoticeWork, credential: CredentialRecord, anniversary: date) -> Notice:
@@ -282,7 +307,15 @@ class RenewalRun:
             "lock_note": self._lock_note(credential, invoice.closes_cycle) if invoice.state == "locked" else "",
         }
         paid = "already_paid" if invoice.state == "paid" else None
-        return Notice(credential.member_id, credential.code, work.kind, work.period, data, credential.contact, suppress_reason=paid)
+        return Notice(
+            credential.member_id,
+            credential.code,
+            work.kind,
+            work.period,
+            data,
+            credential.contact,
+            suppress_reason=paid,
+        )
 
     def _past_due(self, work: NoticeWork, invoice: InvoiceRecord) -> Notice | None:
         if invoice.contact is None:
@@ -292,7 +325,9 @@ class RenewalRun:
             "amount": money(invoice.amount),
             "due_date": invoice.due_date.isoformat(),
             "invoice_id": invoice.invoice_id,
-            "lock_note": "This renewal closes your CCP cycle and is locked until your CCP points are recorded." if invoice.state == "locked" else "",
+            "lock_note": "This renewal closes your CCP cycle and is locked until your CCP points are recorded."
+            if invoice.state == "locked"
+            else "",
         }
         return Notice(invoice.member_id, invoice.credential, work.kind, work.period, data, invoice.contact)
 

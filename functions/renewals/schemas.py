@@ -41,7 +41,9 @@ class OfflinePaymentIn(LazyModel):
 
     amount: AmountIn
     method: Literal["check", "money_order"]
-    reference: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.\-/ ]+$", description="the check or money order number")
+    reference: str = Field(
+        min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.\-/ ]+$", description="the check or money order number"
+    )
 
 
 class PaymentOut(LazyModel):

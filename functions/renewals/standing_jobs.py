@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -25,8 +26,14 @@ logger = Logger(child=True)
 
 STATUS_NOTES = {
     "active": "Your certification is active again. Thank you.",
-    "inactive": "A renewal fee is past due or your CCP cycle ended without the required points. Pay and record the points earned in that cycle to become active again.",
-    "must_recertify": "Your certification has lapsed for three years or more. To be certified again you must recertify, by CCP or by exam.",
+    "inactive": (
+        "A renewal fee is past due or your CCP cycle ended without the required points. "
+        "Pay and record the points earned in that cycle to become active again."
+    ),
+    "must_recertify": (
+        "Your certification has lapsed for three years or more. "
+        "To be certified again you must recertify, by CCP or by exam."
+    ),
 }
 
 
@@ -76,7 +83,9 @@ class InvoiceUnlock:
                         if self._repo.open_invoice(invoice):
                             summary.unlocked += 1
                             notices.append(self._notice(invoice))
-        summary.tally = self._sender.send(notices, moment=moment, batch_name=f"mail-batches/{today.isoformat()}/invoice_payable")
+        summary.tally = self._sender.send(
+            notices, moment=moment, batch_name=f"mail-batches/{today.isoformat()}/invoice_payable"
+        )
         return summary
 
     @staticmethod
@@ -88,7 +97,15 @@ class InvoiceUnlock:
             "amount": f"${invoice.amount:,.2f}",
             "due_date": invoice.due_date.isoformat(),
         }
-        return Notice(invoice.member_id, invoice.credential, NoticeKind.INVOICE_PAYABLE, invoice.invoice_id, data, invoice.contact, postal=False)
+        return Notice(
+            invoice.member_id,
+            invoice.credential,
+            NoticeKind.INVOICE_PAYABLE,
+            invoice.invoice_id,
+            data,
+            invoice.contact,
+            postal=False,
+        )
 
 
 class StatusSweep:
@@ -98,7 +115,15 @@ class StatusSweep:
     the sweep looks only at credentials whose deadline passed yesterday, or three years ago.
     """
 
-    def __init__(self, members: MemberRepository, renewals: RenewalRepository, sender: NoticeSender, rule_book: RuleBook, shards: int | None = None, events=None):
+    def __init__(
+        self,
+        members: MemberRepository,
+        renewals: RenewalRepository,
+        sender: NoticeSender,
+        rule_book: RuleBook,
+        shards: int | None = None,
+        events=None,
+    ):
         self._members = members
         self._repo = renewals
         self._sender = sender
@@ -125,17 +150,21 @@ class StatusSweep:
         notices, unsettled = [], 0
         for member_id, code in sorted(candidates):
             try:
-                change = retry_on_stale(lambda: self._settle(member_id, code, today))
+                change = retry_on_stale(partial(self._settle, member_id, code, today))
             except Retryable:
                 unsettled += 1  # lost every race: the run fails below and the scheduler runs it again
                 continue
             if change is not None:
                 summary.status_changes[change.data["status"]] += 1
                 notices.append(change)
-        summary.tally = self._sender.send(notices, moment=moment, batch_name=f"mail-batches/{today.isoformat()}/status_changed")
+        summary.tally = self._sender.send(
+            notices, moment=moment, batch_name=f"mail-batches/{today.isoformat()}/status_changed"
+        )
         if unsettled:
             # Never silent: what was settled is kept (and its notices sent once); a re-run settles the rest.
-            logger.error("status sweep left members unsettled", extra={"unsettled": unsettled, "date": today.isoformat()})
+            logger.error(
+                "status sweep left members unsettled", extra={"unsettled": unsettled, "date": today.isoformat()}
+            )
             raise Retryable(f"{unsettled} status change(s) lost every race; run the sweep again.")
         return summary
 
@@ -153,14 +182,29 @@ class StatusSweep:
                 "status": verdict.status,
                 "status_since": today,
                 "recertification_required": credential.recertification_required or verdict.status == "must_recertify",
-                "recertification_required_on": credential.must_recertify_from or (today if verdict.status == "must_recertify" else None),
+                "recertification_required_on": credential.must_recertify_from
+                or (today if verdict.status == "must_recertify" else None),
                 "lapsed_since": verdict.lapsed_since if verdict.status == "must_recertify" else credential.lapsed_since,
             }
         )
         self._repo.replace_credential(credential, after)
         if verdict.status == "must_recertify" and self._events is not None:
-            self._events.publish("CredentialLapsed", {"member_id": member_id, "credential": code, "reason": "lapsed_3_years"})
+            self._events.publish(
+                "CredentialLapsed", {"member_id": member_id, "credential": code, "reason": "lapsed_3_years"}
+            )
         if credential.contact is None:
             return None
-        data = {"name": credential.contact.name if credential.contact else "", "credential": code, "status": verdict.status, "status_note": STATUS_NOTES[verdict.status]}
-        return Notice(member_id, code, NoticeKind.STATUS_CHANGED, f"{today.isoformat()}-{verdict.status}", data, credential.contact)
+        data = {
+            "name": credential.contact.name if credential.contact else "",
+            "credential": code,
+            "status": verdict.status,
+            "status_note": STATUS_NOTES[verdict.status],
+        }
+        return Notice(
+            member_id,
+            code,
+            NoticeKind.STATUS_CHANGED,
+            f"{today.isoformat()}-{verdict.status}",
+            data,
+            credential.contact,
+        )

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import os
-from pathlib import Path
 import json
+import os
 import signal
 import sys
 import threading
 import urllib.error
 import urllib.parse
 import urllib.request
-from datetime import date, datetime, time, timedelta, timezone
-
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 
 STATE_DIR = Path(__file__).resolve().parents[2] / ".ccp-local"
 
@@ -116,9 +115,9 @@ def _invoke(function: str, event: object, *, port: int, lambda_port: int) -> tup
 
 def _moment(text: str | None) -> datetime:
     if not text:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def cmd_invoke(args: argparse.Namespace) -> None:
@@ -136,7 +135,11 @@ def cmd_invoke(args: argparse.Namespace) -> None:
 
 
 # The daily jobs, in the order and at the Chicago times of their schedules in the template.
-DAILY_JOBS = [("InvoiceUnlockFunction", time(0, 5)), ("RenewalNoticesFunction", time(6, 0)), ("StatusSweepFunction", time(6, 30))]
+DAILY_JOBS = [
+    ("InvoiceUnlockFunction", time(0, 5)),
+    ("RenewalNoticesFunction", time(6, 0)),
+    ("StatusSweepFunction", time(6, 30)),
+]
 
 
 def cmd_replay(args: argparse.Namespace) -> None:
@@ -153,14 +156,16 @@ def cmd_replay(args: argparse.Namespace) -> None:
     failures = []
     for day in tqdm(days, desc="replaying days", unit="day"):
         for function, at in DAILY_JOBS:
-            moment = datetime.combine(day, at, tzinfo=BUSINESS_TZ).astimezone(timezone.utc)
+            moment = datetime.combine(day, at, tzinfo=BUSINESS_TZ).astimezone(UTC)
             result, failed = _invoke(function, scheduled_event(moment), port=args.port, lambda_port=args.lambda_port)
             if failed:
                 failures.append(f"{day} {function}: {result}")
             elif isinstance(result, dict):
                 result = {k: v for k, v in result.items() if k not in ("date", "postal_batches", "copied_batches")}
                 totals = merge_summaries([totals, result])
-    roll_overs = json.loads(_get(f"http://127.0.0.1:{args.port}/_local/roll-overs?from={first}&to={last}"))["roll_overs"]
+    roll_overs = json.loads(_get(f"http://127.0.0.1:{args.port}/_local/roll-overs?from={first}&to={last}"))[
+        "roll_overs"
+    ]
     print(f"\nReplayed {len(days)} days, {first} to {last}")
     print(f"  invoices issued      {totals.get('invoices_issued', 0)}")
     print(f"  invoices unlocked    {totals.get('invoices_unlocked', 0)}")
@@ -197,13 +202,22 @@ def merge_summaries(summaries: list) -> dict:
 
 
 def cmd_pay(args: argparse.Namespace) -> None:
-    query = urllib.parse.urlencode({k: v for k, v in {"decline": "true" if args.decline else None, "time": args.time}.items() if v})
-    result, _ = _post(f"http://127.0.0.1:{args.port}/_local/payments/{urllib.parse.quote(args.checkout_id)}/complete?{query}")
+    query = urllib.parse.urlencode(
+        {k: v for k, v in {"decline": "true" if args.decline else None, "time": args.time}.items() if v}
+    )
+    result, _ = _post(
+        f"http://127.0.0.1:{args.port}/_local/payments/{urllib.parse.quote(args.checkout_id)}/complete?{query}"
+    )
     if result.get("declined"):
-        print(f"Checkout {args.checkout_id}: declined at the processor; nothing was charged and the invoice stays open.")
+        print(
+            f"Checkout {args.checkout_id}: declined at the processor; nothing was charged and the invoice stays open."
+        )
         return
     webhook = result["webhook"]
-    print(f"Checkout {args.checkout_id}: paid at the processor; the signed event {webhook['event_id']} reached the webhook: {webhook['status']} {webhook['answer']}")
+    print(
+        f"Checkout {args.checkout_id}: paid at the processor; the signed event {webhook['event_id']} "
+        f"reached the webhook: {webhook['status']} {webhook['answer']}"
+    )
     if not 200 <= webhook["status"] < 300:
         sys.exit(1)
 
@@ -213,7 +227,10 @@ def cmd_refund(args: argparse.Namespace) -> None:
     result, _ = _post(f"http://127.0.0.1:{args.port}/_local/refunds/{urllib.parse.quote(args.invoice_id)}{query}")
     webhook = result["webhook"]
     what = "A lost dispute" if args.dispute else "A refund"
-    print(f"{what} of invoice {args.invoice_id} was sent to the webhook ({webhook['type']}): {webhook['status']} {webhook['answer']}")
+    print(
+        f"{what} of invoice {args.invoice_id} was sent to the webhook ({webhook['type']}): "
+        f"{webhook['status']} {webhook['answer']}"
+    )
     if not 200 <= webhook["status"] < 300:
         sys.exit(1)
 
@@ -223,7 +240,10 @@ def cmd_outbox(args: argparse.Namespace) -> None:
     print(f"{len(emails)} email(s) sent")
     for email in emails:
         print(f"- {email['sent_at']}  to {', '.join(email['to'])}: {email['subject']}")
-    batches = sorted(p.relative_to(Path.cwd()) if p.is_relative_to(Path.cwd()) else p for p in STATE_DIR.glob("mail-batches/**/*.pdf"))
+    batches = sorted(
+        p.relative_to(Path.cwd()) if p.is_relative_to(Path.cwd()) else p
+        for p in STATE_DIR.glob("mail-batches/**/*.pdf")
+    )
     print(f"{len(batches)} postal batch(es) (PDF + CSV manifest) in embedded S3, copied to {STATE_DIR}/mail-batches/")
     for batch in batches[-20:]:
         print(f"- {batch}")
@@ -274,7 +294,9 @@ def main(argv: list[str] | None = None) -> None:
     pay.add_argument("--port", type=int, help="API port (default: the running stack's)")
     pay.set_defaults(run=cmd_pay)
 
-    refund = commands.add_parser("refund", help="refund an invoice's card payment at the local processor (sends charge.refunded)")
+    refund = commands.add_parser(
+        "refund", help="refund an invoice's card payment at the local processor (sends charge.refunded)"
+    )
     refund.add_argument("invoice_id")
     refund.add_argument("--dispute", action="store_true", help="a dispute the body lost, instead of a refund")
     refund.add_argument("--port", type=int, help="API port (default: the running stack's)")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 import boto3
 
@@ -41,7 +42,11 @@ def counting() -> Iterator[Counter]:
         elif "Item" in parsed:  # GetItem
             counts["dynamodb.items_read"] += 1
         elif "Responses" in parsed:  # BatchGetItem, TransactGetItems
-            counts["dynamodb.items_read"] += sum(len(v) for v in parsed["Responses"].values()) if isinstance(parsed["Responses"], dict) else len(parsed["Responses"])
+            counts["dynamodb.items_read"] += (
+                sum(len(v) for v in parsed["Responses"].values())
+                if isinstance(parsed["Responses"], dict)
+                else len(parsed["Responses"])
+            )
 
     events = boto3.DEFAULT_SESSION._session.get_component("event_emitter") if boto3.DEFAULT_SESSION else None
     if events is None:

@@ -32,7 +32,11 @@ class FakeCredly(LocalServer):
                 if self.command == "GET" and len(parts) == 4:
                     wanted = parse_qs(split.query).get("filter", [""])[0]
                     earner = wanted.split("|")[0].removeprefix("issuer_earner_id::")
-                    found = [b for b in fake.badges.values() if b["issuer_earner_id"] == earner and b["state"] in ("pending", "accepted")]
+                    found = [
+                        b
+                        for b in fake.badges.values()
+                        if b["issuer_earner_id"] == earner and b["state"] in ("pending", "accepted")
+                    ]
                     return self._reply(200, {"data": found})
                 if self.command == "POST" and len(parts) == 4:
                     return self._reply(201, {"data": fake._new_badge(body)})

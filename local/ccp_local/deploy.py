@@ -84,7 +84,11 @@ class _Resolver:
     resources provisioned here), Fn::GetAtt ...Arn of those, and Fn::Sub naming only known values."""
 
     def __init__(self, cfn: dict[str, Any], region: str):
-        self.values: dict[str, str] = {"AWS::Region": region, "AWS::AccountId": "123456789012", "AWS::StackName": STACK_NAME}
+        self.values: dict[str, str] = {
+            "AWS::Region": region,
+            "AWS::AccountId": "123456789012",
+            "AWS::StackName": STACK_NAME,
+        }
         for name, parameter in cfn.get("Parameters", {}).items():
             if "Default" in parameter:
                 self.values[name] = str(parameter["Default"])
@@ -92,7 +96,7 @@ class _Resolver:
 
     def __call__(self, value: Any) -> Any:
         if isinstance(value, dict) and len(value) == 1:
-            (fn, arg), = value.items()
+            ((fn, arg),) = value.items()
             if fn == "Ref" and arg in self.values:
                 return self.values[arg]
             if fn == "Fn::GetAtt" and arg[0] in self.arns and arg[1] == "Arn":
@@ -125,14 +129,36 @@ def _provision_unsupported(cfn: dict[str, Any], session: Any, region: str) -> di
         props = resolve(resource["Properties"])
         pool = idp.create_user_pool(
             PoolName=props["UserPoolName"],
-            **{k: props[k] for k in ("Policies", "AutoVerifiedAttributes", "UsernameAttributes", "MfaConfiguration", "AdminCreateUserConfig", "Schema") if k in props},
+            **{
+                k: props[k]
+                for k in (
+                    "Policies",
+                    "AutoVerifiedAttributes",
+                    "UsernameAttributes",
+                    "MfaConfiguration",
+                    "AdminCreateUserConfig",
+                    "Schema",
+                )
+                if k in props
+            },
         )["UserPool"]
         resolve.values[logical] = pool["Id"]
         resolve.arns[logical] = pool["Arn"]
     for logical, resource in by_type("AWS::Cognito::UserPoolClient").items():
         props = resolve(resource["Properties"])
         client = idp.create_user_pool_client(
-            **{k: props[k] for k in ("UserPoolId", "ClientName", "GenerateSecret", "ExplicitAuthFlows", "ReadAttributes", "WriteAttributes") if k in props}
+            **{
+                k: props[k]
+                for k in (
+                    "UserPoolId",
+                    "ClientName",
+                    "GenerateSecret",
+                    "ExplicitAuthFlows",
+                    "ReadAttributes",
+                    "WriteAttributes",
+                )
+                if k in props
+            }
         )["UserPoolClient"]
         resolve.values[logical] = client["ClientId"]
     for logical, resource in by_type("AWS::Cognito::UserPoolGroup").items():
@@ -146,7 +172,9 @@ def _provision_unsupported(cfn: dict[str, Any], session: Any, region: str) -> di
     for logical, resource in by_type("AWS::SecretsManager::Secret").items():
         props = resolve(resource["Properties"])
         created = session.client("secretsmanager").create_secret(
-            Name=f"{STACK_NAME}-{logical}", Description=props.get("Description", ""), SecretString=props.get("SecretString", "{}")
+            Name=f"{STACK_NAME}-{logical}",
+            Description=props.get("Description", ""),
+            SecretString=props.get("SecretString", "{}"),
         )
         resolve.values[logical] = created["ARN"]  # Ref of a secret is its ARN
     for logical, resource in by_type("AWS::SES::Template").items():
@@ -162,7 +190,9 @@ def _provision_unsupported(cfn: dict[str, Any], session: Any, region: str) -> di
     return {k: resolve.values[k] for k in provisioned}
 
 
-def deploy(region: str = "us-east-1", template_path: Path = tpl.TEMPLATE_PATH, stack_name: str = STACK_NAME) -> Deployment:
+def deploy(
+    region: str = "us-east-1", template_path: Path = tpl.TEMPLATE_PATH, stack_name: str = STACK_NAME
+) -> Deployment:
     """Deploy into whatever AWS endpoint boto3 is pointed at (AWS_ENDPOINT_URL: the moto server)."""
     session = boto3.session.Session(region_name=region)
     sam = tpl.load(template_path)
@@ -198,7 +228,11 @@ def _wait(cloudformation: Any, stack_name: str, timeout: float = 60) -> None:
             return
         if "FAILED" in status or "ROLLBACK" in status:
             events = cloudformation.describe_stack_events(StackName=stack_name)["StackEvents"]
-            reasons = [f"{e['LogicalResourceId']}: {e.get('ResourceStatusReason')}" for e in events if "FAILED" in e["ResourceStatus"]]
+            reasons = [
+                f"{e['LogicalResourceId']}: {e.get('ResourceStatusReason')}"
+                for e in events
+                if "FAILED" in e["ResourceStatus"]
+            ]
             raise RuntimeError(f"stack {stack_name} failed: {status}; {reasons}")
         time.sleep(0.2)
     raise TimeoutError(f"stack {stack_name} not complete after {timeout}s")

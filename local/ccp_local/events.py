@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-DEFAULT_TIME = datetime(2026, 6, 15, 17, 0, tzinfo=timezone.utc)
+DEFAULT_TIME = datetime(2026, 6, 15, 17, 0, tzinfo=UTC)
 
 
 def member_claims(member_id: str) -> dict[str, Any]:
@@ -87,7 +87,12 @@ def scheduled_event(at: datetime, rule_arn: str = "arn:aws:events:us-east-1:1234
 
 
 def eventbridge_event(
-    detail_type: str, detail: dict[str, Any], *, source: str, at: datetime = DEFAULT_TIME, resources: list[str] | None = None
+    detail_type: str,
+    detail: dict[str, Any],
+    *,
+    source: str,
+    at: datetime = DEFAULT_TIME,
+    resources: list[str] | None = None,
 ) -> dict[str, Any]:
     return {
         "version": "0",

@@ -8,13 +8,15 @@ expiry), builds the REST proxy event and invokes the route's function in its own
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import jwt
@@ -86,7 +88,9 @@ class Gateway:
         local_routes: dict[tuple[str, str], Callable[[dict[str, list[str]]], tuple[int, str, bytes]]],
     ):
         # API Gateway prefers literal segments over parameters, and a declared method over ANY.
-        self._routes = sorted((_CompiledRoute(r) for r in routes), key=lambda r: (-r.specificity, r.route.method == "ANY"))
+        self._routes = sorted(
+            (_CompiledRoute(r) for r in routes), key=lambda r: (-r.specificity, r.route.method == "ANY")
+        )
         self._runtime = runtime
         self._verifier = verifier
         self._local_routes = local_routes
@@ -108,7 +112,9 @@ class Gateway:
                 return compiled.route
         return None
 
-    def handle(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+    def handle(
+        self, method: str, raw_path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
         started = time.perf_counter()
         split = urlsplit(raw_path)
         local, params = self._local_route(method, split.path)
@@ -159,10 +165,10 @@ def _request_time(local_time: str | None) -> datetime:
     if local_time:
         try:
             moment = datetime.fromisoformat(local_time.replace("Z", "+00:00"))
-            return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+            return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
         except ValueError:
             pass
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _body_text(body: bytes) -> tuple[str | None, bool]:
@@ -237,7 +243,11 @@ def serve_lambda(runtime: LocalRuntime, host: str, port: int, region: str = "us-
             try:
                 return runtime.function(unquote(name))
             except KeyError:
-                self._reply(404, {"Type": "User", "message": f"Function not found: {unquote(name)}"}, error_type="ResourceNotFoundException")
+                self._reply(
+                    404,
+                    {"Type": "User", "message": f"Function not found: {unquote(name)}"},
+                    error_type="ResourceNotFoundException",
+                )
                 return None
 
         def do_GET(self) -> None:
@@ -266,7 +276,11 @@ def serve_lambda(runtime: LocalRuntime, host: str, port: int, region: str = "us-
             try:
                 event = json.loads(body or b"{}")
             except ValueError:
-                return self._reply(400, {"Type": "User", "message": "Could not parse request body into json"}, error_type="InvalidRequestContentException")
+                return self._reply(
+                    400,
+                    {"Type": "User", "message": "Could not parse request body into json"},
+                    error_type="InvalidRequestContentException",
+                )
             invocation = self.headers.get("X-Amz-Invocation-Type") or "RequestResponse"
             if invocation == "DryRun":
                 return self._reply(204, None)
@@ -282,11 +296,20 @@ def serve_lambda(runtime: LocalRuntime, host: str, port: int, region: str = "us-
             if (self.headers.get("X-Amz-Log-Type") or "").lower() == "tail":
                 with open(function.log_path, "rb") as log:
                     log.seek(before)
-                    tail = base64.b64encode(log.read()[-4096:]).decode()  # this invocation's lines, at most 4 KB as Lambda gives
+                    tail = base64.b64encode(
+                        log.read()[-4096:]
+                    ).decode()  # this invocation's lines, at most 4 KB as Lambda gives
             self._reply(200, result, function_error=error, log_result=tail)
 
-        def _reply(self, status: int, payload: Any, *, error_type: str | None = None, function_error: str | None = None,
-                   log_result: str | None = None) -> None:
+        def _reply(
+            self,
+            status: int,
+            payload: Any,
+            *,
+            error_type: str | None = None,
+            function_error: str | None = None,
+            log_result: str | None = None,
+        ) -> None:
             data = b"" if payload is None else json.dumps(payload).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -308,10 +331,8 @@ def serve_lambda(runtime: LocalRuntime, host: str, port: int, region: str = "us-
 
 
 def _invoke_quietly(function: Any, event: Any) -> None:
-    try:
+    with contextlib.suppress(InvokeError):  # logged by the worker
         function.invoke(event)
-    except InvokeError:
-        pass  # logged by the worker
 
 
 def _start(server: ThreadingHTTPServer) -> ThreadingHTTPServer:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 import os
-from contextlib import contextmanager
-from typing import Any, Iterator
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from typing import Any
 
 import boto3
 
@@ -58,12 +59,12 @@ class DeployedStack:
         import importlib
 
         module, name = handler_path.rsplit(".", 1)
-        response = getattr(importlib.import_module(module), name)(api_event(method, resource, path, **kwargs), FakeLambdaContext())
+        response = getattr(importlib.import_module(module), name)(
+            api_event(method, resource, path, **kwargs), FakeLambdaContext()
+        )
         if response.get("body") and response.get("isBase64Encoded") is False:
-            try:
+            with suppress(ValueError):
                 response["json"] = json.loads(response["body"])
-            except ValueError:
-                pass
         return response
 
     def job(self, name: str, at) -> dict[str, Any]:
@@ -95,8 +96,13 @@ class DeployedStack:
         header = sign(body, self.stripe.webhook_secret) if signature is None else signature
         extra = {"at": at} if at is not None else {}
         return self.api(
-            "renewals.payment_webhook.lambda_handler", "POST", "/webhooks/payments", "/webhooks/payments", raw_body=body,
-            headers={"Stripe-Signature": header} if header else {}, **extra,
+            "renewals.payment_webhook.lambda_handler",
+            "POST",
+            "/webhooks/payments",
+            "/webhooks/payments",
+            raw_body=body,
+            headers={"Stripe-Signature": header} if header else {},
+            **extra,
         )
 
     def pay_checkout(self, checkout_id: str, at) -> dict[str, Any]:
@@ -115,10 +121,25 @@ class DeployedStack:
         url = sqs.get_queue_url(QueueName=self.deployment.physical_ids["BadgeQueue"].rsplit("/", 1)[-1])["QueueUrl"]
         responses = []
         while True:
-            messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0).get("Messages", [])
+            messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0).get(
+                "Messages", []
+            )
             if not messages:
                 return responses
-            records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"], "attributes": {}, "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:badges", "awsRegion": "us-east-1"} for m in messages]
+            records = [
+                {
+                    "messageId": m["MessageId"],
+                    "receiptHandle": m["ReceiptHandle"],
+                    "body": m["Body"],
+                    "attributes": {},
+                    "messageAttributes": {},
+                    "md5OfBody": "",
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:badges",
+                    "awsRegion": "us-east-1",
+                }
+                for m in messages
+            ]
             try:
                 response = lambda_handler({"Records": records}, FakeLambdaContext())
             except BatchProcessingError:  # the whole batch failed: Lambda retries all of it
@@ -138,10 +159,27 @@ class DeployedStack:
         sqs = boto3.client("sqs")
         summaries = []
         while True:
-            messages = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=5, AttributeNames=["All"]).get("Messages", [])
+            messages = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=5, AttributeNames=["All"]).get(
+                "Messages", []
+            )
             if not messages:
                 return summaries
-            event = {"Records": [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"], "attributes": m.get("Attributes", {}), "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q", "awsRegion": "us-east-1"} for m in messages]}
+            event = {
+                "Records": [
+                    {
+                        "messageId": m["MessageId"],
+                        "receiptHandle": m["ReceiptHandle"],
+                        "body": m["Body"],
+                        "attributes": m.get("Attributes", {}),
+                        "messageAttributes": {},
+                        "md5OfBody": "",
+                        "eventSource": "aws:sqs",
+                        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q",
+                        "awsRegion": "us-east-1",
+                    }
+                    for m in messages
+                ]
+            }
             result = renewal_worker(event, FakeLambdaContext())
             failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}
             summaries += result["summaries"]

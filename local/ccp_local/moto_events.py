@@ -9,10 +9,12 @@ Pinned with the other moto patches (ccp_local.moto_transactions.MOTO_SERIES).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
-from datetime import datetime, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 Invoker = Callable[[str, dict[str, Any]], Any]  # (function ARN, event)
 _INVOKER: dict[str, Invoker] = {}
@@ -50,14 +52,12 @@ def _as_delivered(event: dict[str, Any]) -> dict[str, Any]:
     delivered = {k: v for k, v in event.items() if k != "ingestion-time"}
     when = delivered.get("time")
     if isinstance(when, (int, float)):
-        delivered["time"] = datetime.fromtimestamp(when, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        delivered["time"] = datetime.fromtimestamp(when, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     elif isinstance(when, datetime):
-        delivered["time"] = when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        delivered["time"] = when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return delivered
 
 
 def _deliver(arn: str, event: dict[str, Any]) -> None:
-    try:
+    with contextlib.suppress(Exception):
         _INVOKER["invoke"](arn, event)
-    except Exception:  # noqa: BLE001 - like EventBridge, a failed delivery does not fail put-events (the function logs it)
-        pass

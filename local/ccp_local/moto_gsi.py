@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections import defaultdict
 import threading
+from collections import defaultdict
 from typing import Any
 
 from ccp_local.moto_atomic import WRITE_LOCK

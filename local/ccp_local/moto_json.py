@@ -19,7 +19,17 @@ from typing import Any
 
 # The operations the program calls on a hot path; table administration keeps moto's serialiser.
 FAST_OPERATIONS = frozenset(
-    {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "TransactWriteItems", "BatchWriteItem", "BatchGetItem"}
+    {
+        "GetItem",
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "Query",
+        "Scan",
+        "TransactWriteItems",
+        "BatchWriteItem",
+        "BatchGetItem",
+    }
 )
 CONTENT_TYPE = "application/x-amz-json-1.0"
 

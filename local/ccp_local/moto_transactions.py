@@ -45,7 +45,9 @@ def item_level_transactions() -> None:
     from moto.dynamodb.responses import DynamoHandler
 
     if not moto_version().startswith(MOTO_SERIES):
-        raise RuntimeError(f"ccp_local.moto_transactions was written for moto {MOTO_SERIES}x, not {moto_version()}: check it again")
+        raise RuntimeError(
+            f"ccp_local.moto_transactions was written for moto {MOTO_SERIES}x, not {moto_version()}: check it again"
+        )
     if getattr(DynamoDBBackend.transact_write_items, "_ccp_item_level", False):
         return
     handler = DynamoHandler.transact_write_items
@@ -120,9 +122,15 @@ def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> Non
             current = self.get_item(table_name, key)
             condition = op.get("ConditionExpression")
             if condition is not None:
-                check = get_filter_expression(condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues"))
+                check = get_filter_expression(
+                    condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+                )
                 if not check.expr(current):
-                    old = current.to_json()["Attributes"] if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current else None
+                    old = (
+                        current.to_json()["Attributes"]
+                        if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current
+                        else None
+                    )
                     errors.append(("ConditionalCheckFailed", ConditionalCheckFailed().message, old))
                     continue
             errors.append((None, None, None))
@@ -131,18 +139,31 @@ def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> Non
             raise TransactionCanceledException(errors)
 
         # 2. The writes, undoable item by item.
-        before = [(op["TableName"], key, copy.deepcopy(self.get_item(op["TableName"], key))) for op_type, op, key in planned if op_type != "ConditionCheck"]
+        before = [
+            (op["TableName"], key, copy.deepcopy(self.get_item(op["TableName"], key)))
+            for op_type, op, key in planned
+            if op_type != "ConditionCheck"
+        ]
         try:
             for op_type, op, key in planned:
                 names, values = op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
                 if op_type == "Put":
-                    self.put_item(op["TableName"], op["Item"], expression_attribute_names=names, expression_attribute_values=values)
+                    self.put_item(
+                        op["TableName"],
+                        op["Item"],
+                        expression_attribute_names=names,
+                        expression_attribute_values=values,
+                    )
                 elif op_type == "Delete":
                     self.delete_item(op["TableName"], key)
                 elif op_type == "Update":
                     self.update_item(
-                        op["TableName"], key, update_expression=op["UpdateExpression"], condition_expression=None,
-                        expression_attribute_names=names, expression_attribute_values=values,
+                        op["TableName"],
+                        key,
+                        update_expression=op["UpdateExpression"],
+                        condition_expression=None,
+                        expression_attribute_names=names,
+                        expression_attribute_values=values,
                     )
         except Exception as error:
             for table_name, key, old in before:

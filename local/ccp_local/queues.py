@@ -47,10 +47,13 @@ class QueuePoller:
         while not self._stop.is_set():
             try:
                 messages = self._sqs.receive_message(
-                    QueueUrl=self.url, MaxNumberOfMessages=min(self.source.batch_size, 10), WaitTimeSeconds=1,
-                    AttributeNames=["All"], MessageAttributeNames=["All"],
+                    QueueUrl=self.url,
+                    MaxNumberOfMessages=min(self.source.batch_size, 10),
+                    WaitTimeSeconds=1,
+                    AttributeNames=["All"],
+                    MessageAttributeNames=["All"],
                 ).get("Messages", [])
-            except Exception:  # noqa: BLE001 - the embedded AWS is stopping
+            except Exception:
                 time.sleep(0.5)
                 continue
             if not messages:
@@ -66,14 +69,20 @@ class QueuePoller:
         failed_ids: set[str]
         try:
             result = self._runtime.invoke(self.source.function, event).result or {}
-            failed_ids = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])} if self.source.reports_failures else set()
+            failed_ids = (
+                {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+                if self.source.reports_failures
+                else set()
+            )
             with self._lock:
                 self.results.append(result)
         except InvokeError:
             failed_ids = {m["MessageId"] for m in messages}
         for message in messages:
             if message["MessageId"] in failed_ids:
-                self._sqs.change_message_visibility(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=RETRY_AFTER_SECONDS)
+                self._sqs.change_message_visibility(
+                    QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=RETRY_AFTER_SECONDS
+                )
             else:
                 self._sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
 
@@ -97,7 +106,9 @@ class QueuePoller:
         return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
 
 
-def start_pollers(sources: list[QueueSource], physical_ids: dict[str, str], runtime: LocalRuntime, region: str) -> list[QueuePoller]:
+def start_pollers(
+    sources: list[QueueSource], physical_ids: dict[str, str], runtime: LocalRuntime, region: str
+) -> list[QueuePoller]:
     sqs = boto3.client("sqs", region_name=region)
     pollers = []
     for source in sources:

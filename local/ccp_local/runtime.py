@@ -67,7 +67,7 @@ class LocalFunction:
         self.physical_name = environment.get("AWS_LAMBDA_FUNCTION_NAME", spec.logical_id)
         self._env = environment
         self.log_path = log_dir / f"{spec.logical_id}.log"
-        self._log = open(self.log_path, "a", buffering=1)
+        self._log = open(self.log_path, "a", buffering=1)  # noqa: SIM115  # open for the function's life, closed by stop()
         self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
         self._slots = threading.Semaphore(concurrency)
         self._all: list[_Worker] = []
@@ -84,9 +84,14 @@ class LocalFunction:
         return {
             "FunctionName": self.physical_name,
             "FunctionArn": f"arn:aws:lambda:{region}:123456789012:function:{self.physical_name}",
-            "Runtime": "python3.11", "Handler": self.spec.handler, "Timeout": int(self._env.get("CCP_LOCAL_TIMEOUT", 30)),
-            "MemorySize": int(self._env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", 512)), "PackageType": "Zip", "State": "Active",
-            "Architectures": ["arm64"], "Description": self.spec.logical_id,
+            "Runtime": "python3.11",
+            "Handler": self.spec.handler,
+            "Timeout": int(self._env.get("CCP_LOCAL_TIMEOUT", 30)),
+            "MemorySize": int(self._env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", 512)),
+            "PackageType": "Zip",
+            "State": "Active",
+            "Architectures": ["arm64"],
+            "Description": self.spec.logical_id,
         }
 
     def invoke(self, event: Any) -> InvokeResult:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import random
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
@@ -33,13 +33,15 @@ class DemoMember:
     note: str
 
 
-def seed(table_name: str, synthetic: int = 200, *, now: datetime | None = None, rng_seed: int = 2026) -> list[DemoMember]:
+def seed(
+    table_name: str, synthetic: int = 200, *, now: datetime | None = None, rng_seed: int = 2026
+) -> list[DemoMember]:
     # The service lives with its function (functions/record_ce), which the local stack puts on sys.path.
     from record_ce.service import ActivityRequest, CeService, NewCredential, NewMember
 
     os.environ["TABLE_NAME"] = table_name
     service = CeService(MemberRepository(table(table_name)), default_rule_book())
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     today = business_date(now)
     rng = random.Random(rng_seed)
 
@@ -54,23 +56,47 @@ def seed(table_name: str, synthetic: int = 200, *, now: datetime | None = None, 
         )
 
     def activity(codes, category, title, points, end):
-        claim = ActivityClaim(category=category, title=title, provider="Demo Provider", points=Decimal(points), start_date=end, end_date=end)
+        claim = ActivityClaim(
+            category=category,
+            title=title,
+            provider="Demo Provider",
+            points=Decimal(points),
+            start_date=end,
+            end_date=end,
+        )
         return ActivityRequest(credentials=codes, claim=claim, attested=True)
 
     maria_certified = (today - relativedelta(years=2, months=1)).replace(day=1)
-    james_mls, james_mlt = (today - relativedelta(years=7, months=-2)).replace(day=1), (today - relativedelta(years=4, months=-5)).replace(day=1)
+    james_mls, james_mlt = (
+        (today - relativedelta(years=7, months=-2)).replace(day=1),
+        (today - relativedelta(years=4, months=-5)).replace(day=1),
+    )
     named = [
         (
             member("Maria", "Santos", [("RMA", maria_certified)]),
             [
-                activity(["RMA"], Category.PROFESSIONAL_EDUCATION, "Infection control update", "8", today - timedelta(days=120)),
+                activity(
+                    ["RMA"],
+                    Category.PROFESSIONAL_EDUCATION,
+                    "Infection control update",
+                    "8",
+                    today - timedelta(days=120),
+                ),
                 activity(["RMA"], Category.AUTHORSHIP, "Clinic newsletter article", "20", today - timedelta(days=60)),
             ],
             ("RMA", "authorship over its cap; points still missing"),
         ),
         (
             member("James", "Okafor", [("MLS", james_mls), ("MLT", james_mlt)]),
-            [activity(["MLS", "MLT"], Category.FORMAL_EDUCATION, "Molecular biology (3 semester credits)", "45", today - timedelta(days=20))],
+            [
+                activity(
+                    ["MLS", "MLT"],
+                    Category.FORMAL_EDUCATION,
+                    "Molecular biology (3 semester credits)",
+                    "45",
+                    today - timedelta(days=20),
+                )
+            ],
             ("MLS, MLT", "both requirements met by one course"),
         ),
         (member("Dorothy", "Klein", [("RMA", date(1998, 2, 12))]), [], ("RMA", "grandfathered: fee only")),
@@ -81,10 +107,18 @@ def seed(table_name: str, synthetic: int = 200, *, now: datetime | None = None, 
         cycle_start = cycle_containing(certified, today).start
         span = (today - cycle_start).days
         activities = [
-            activity([code], Category.PROFESSIONAL_EDUCATION, f"Webinar {n}", str(rng.randint(1, 10)), today - timedelta(days=rng.randint(0, span)))
+            activity(
+                [code],
+                Category.PROFESSIONAL_EDUCATION,
+                f"Webinar {n}",
+                str(rng.randint(1, 10)),
+                today - timedelta(days=rng.randint(0, span)),
+            )
             for n in range(rng.randint(0, 4) if span > 0 else 0)
         ]
-        requests.append((member(rng.choice(FIRST), rng.choice(LAST), [(code, certified)], rng.random() > 0.05), activities))
+        requests.append(
+            (member(rng.choice(FIRST), rng.choice(LAST), [(code, certified)], rng.random() > 0.05), activities)
+        )
 
     states = []
     with tqdm(total=len(requests), desc="seeding demo members", unit="member", leave=False) as bar:
@@ -94,5 +128,5 @@ def seed(table_name: str, synthetic: int = 200, *, now: datetime | None = None, 
             bar.update(len(chunk))
     return [
         DemoMember(state.profile.member_id, f"{state.profile.first_name} {state.profile.last_name}", codes, note)
-        for state, (_, _, (codes, note)) in zip(states, named)
+        for state, (_, _, (codes, note)) in zip(states, named, strict=False)
     ]

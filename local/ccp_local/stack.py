@@ -9,18 +9,18 @@ import os
 import socket
 import sys
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 
 from ccp_local import template as tpl
+from ccp_local.credly_fake import FakeCredly
 from ccp_local.deploy import Deployment, deploy
 from ccp_local.gateway import Gateway, TokenVerifier, serve_api, serve_lambda
-from ccp_local.credly_fake import FakeCredly
-from ccp_local.stripe_fake import FakeStripe
 from ccp_local.queues import drain, start_pollers
 from ccp_local.runtime import LocalFunction, LocalRuntime, function_environment
+from ccp_local.stripe_fake import FakeStripe
 
 REGION = "us-east-1"
 LOCAL_PASSWORD = "Local-Passw0rd!"
@@ -92,7 +92,10 @@ class LocalStack:
                 logical: LocalFunction(
                     specs[logical],
                     # The portal is served by this gateway: checkouts return to it.
-                    {**function_environment(specs[logical], configuration, self.aws_endpoint, REGION), **self._portal_override(configuration)},
+                    {
+                        **function_environment(specs[logical], configuration, self.aws_endpoint, REGION),
+                        **self._portal_override(configuration),
+                    },
                     log_dir,
                     self.config.concurrency,
                 )
@@ -108,7 +111,7 @@ class LocalStack:
         from ccp_local.moto_events import route_lambda_targets
 
         # EventBridge rules that target a function (CourseCompleted) reach it through this runtime.
-        route_lambda_targets(lambda arn, event: self.runtime.invoke(arn, event))
+        route_lambda_targets(self.runtime.invoke)
         self.pollers = start_pollers(tpl.queue_sources(), self.deployment.physical_ids, self.runtime, REGION)
         self.gateway = Gateway(tpl.api_routes(), self.runtime, verifier, self._local_routes())
         self._servers.append(serve_api(self.gateway, self.config.host, self.config.api_port))
@@ -122,8 +125,12 @@ class LocalStack:
         the workers and embedded AWS: a stop takes about one interval, not their sum."""
         import threading
 
-        stoppers = [server.shutdown for server in self._servers] + [poller.stop for poller in getattr(self, "pollers", [])]
-        stoppers += [fake.stop for fake in (getattr(self, "credly", None), getattr(self, "stripe", None)) if fake is not None]
+        stoppers = [server.shutdown for server in self._servers] + [
+            poller.stop for poller in getattr(self, "pollers", [])
+        ]
+        stoppers += [
+            fake.stop for fake in (getattr(self, "credly", None), getattr(self, "stripe", None)) if fake is not None
+        ]
         if self.runtime:
             stoppers.append(self.runtime.stop)
         threads = [threading.Thread(target=stop, daemon=True) for stop in stoppers]
@@ -177,7 +184,9 @@ class LocalStack:
             attributes = [{"Name": "email", "Value": username}, {"Name": "email_verified", "Value": "true"}]
             if member_id:
                 attributes.append({"Name": "custom:member_id", "Value": member_id})
-            idp.admin_create_user(UserPoolId=pool, Username=username, UserAttributes=attributes, MessageAction="SUPPRESS")
+            idp.admin_create_user(
+                UserPoolId=pool, Username=username, UserAttributes=attributes, MessageAction="SUPPRESS"
+            )
             idp.admin_set_user_password(UserPoolId=pool, Username=username, Password=LOCAL_PASSWORD, Permanent=True)
             if staff:
                 idp.admin_add_user_to_group(UserPoolId=pool, Username=username, GroupName="staff")
@@ -221,8 +230,13 @@ class LocalStack:
         table = boto3.resource("dynamodb", region_name=REGION).Table(self.table_name)
         count = 0
         for year in range(int(start[:4]), int(end[:4]) + 1):
-            for shard in range(int(self.deployment.functions['RecordCeFunction']['Environment']['Variables'].get('INDEX_SHARDS', 16))):
-                kwargs = {"IndexName": "gsi2", "KeyConditionExpression": Key("gsi2pk").eq(dated_partition("ROLLOVER", str(year), shard))}
+            for shard in range(
+                int(self.deployment.functions["RecordCeFunction"]["Environment"]["Variables"].get("INDEX_SHARDS", 16))
+            ):
+                kwargs = {
+                    "IndexName": "gsi2",
+                    "KeyConditionExpression": Key("gsi2pk").eq(dated_partition("ROLLOVER", str(year), shard)),
+                }
                 while True:
                     page = table.query(**kwargs)
                     count += sum(1 for i in page["Items"] if start <= i["rolled_over_on"] <= end)
@@ -295,8 +309,16 @@ class LocalStack:
             member_id = (query.get("member_id") or [None])[0]
             staff = (query.get("staff") or ["false"])[0].lower() in ("1", "true", "yes")
             if not member_id and not staff:
-                return 422, "application/json", b'{"error": {"code": "VALIDATION_ERROR", "message": "member_id or staff=true", "details": []}}'
-            return 200, "application/json", json.dumps({"id_token": self.token(member_id=member_id, staff=staff)}).encode()
+                return (
+                    422,
+                    "application/json",
+                    b'{"error": {"code": "VALIDATION_ERROR", "message": "member_id or staff=true", "details": []}}',
+                )
+            return (
+                200,
+                "application/json",
+                json.dumps({"id_token": self.token(member_id=member_id, staff=staff)}).encode(),
+            )
 
         def drain_queues(query):
             return 200, "application/json", json.dumps(self.drain(), default=str).encode()
@@ -309,7 +331,11 @@ class LocalStack:
             t = self.gateway.timing
             if (query.get("reset") or ["false"])[0] == "true":
                 self.gateway.timing = type(t)()
-            return 200, "application/json", json.dumps({"requests": t.requests, "total_ms": t.total_ms, "handler_ms": t.handler_ms}).encode()
+            return (
+                200,
+                "application/json",
+                json.dumps({"requests": t.requests, "total_ms": t.total_ms, "handler_ms": t.handler_ms}).encode(),
+            )
 
         def badges(query):
             return 200, "application/json", json.dumps(list(self.credly.badges.values())).encode()
@@ -321,7 +347,9 @@ class LocalStack:
             if (query.get("decline") or ["false"])[0].lower() in ("1", "true", "yes"):
                 return 200, "application/json", json.dumps({"checkout_id": checkout_id, "declined": True}).encode()
             at = (query.get("time") or [None])[0]
-            delivery = self.stripe.complete(checkout_id, at=datetime.fromisoformat(at.replace("Z", "+00:00")) if at else None)
+            delivery = self.stripe.complete(
+                checkout_id, at=datetime.fromisoformat(at.replace("Z", "+00:00")) if at else None
+            )
             return 200, "application/json", json.dumps({"checkout_id": checkout_id, "webhook": delivery}).encode()
 
         def refund(query):
@@ -330,7 +358,11 @@ class LocalStack:
             try:
                 delivery = self.stripe.refund(invoice_id, dispute=dispute)
             except KeyError:
-                return 404, "application/json", _local_error("NO_PAID_CHECKOUT", f"No paid checkout for invoice {invoice_id}.")
+                return (
+                    404,
+                    "application/json",
+                    _local_error("NO_PAID_CHECKOUT", f"No paid checkout for invoice {invoice_id}."),
+                )
             return 200, "application/json", json.dumps({"invoice_id": invoice_id, "webhook": delivery}).encode()
 
         return {
@@ -380,8 +412,12 @@ def start_fake_credly(deployment: Deployment) -> FakeCredly:
     """Locally, badges go to a fake Credly; the template's secret is pointed at it."""
     credly = FakeCredly().start()
     codes = ["RMA", "CMAS", "RDA", "CMLA", "AHI", "RPT", "MLS", "MLT", "CLC", "MDT"]
-    secret = {"base_url": credly.url, "organization_id": "local-org", "token": "local-token",
-              "badge_templates": {code: f"template-{code.lower()}" for code in codes}}
+    secret = {
+        "base_url": credly.url,
+        "organization_id": "local-org",
+        "token": "local-token",
+        "badge_templates": {code: f"template-{code.lower()}" for code in codes},
+    }
     boto3.client("secretsmanager", region_name=REGION).put_secret_value(
         SecretId=deployment.physical_ids["CredlySecret"], SecretString=json.dumps(secret)
     )
@@ -399,7 +435,7 @@ class _TimestampedMessages(list):
     """moto keeps no send time: stamp each message as SES records it (for the outbox's sent_at)."""
 
     def append(self, message: Any) -> None:
-        message.ccp_sent_at = datetime.now(timezone.utc).isoformat()
+        message.ccp_sent_at = datetime.now(UTC).isoformat()
         super().append(message)
 
 
@@ -415,7 +451,9 @@ def _email_views(message: Any, templates: dict[str, Any]) -> list[dict[str, Any]
         text = getattr(message, "body", None) or getattr(message, "raw_data", None)
         return [{"to": to, "subject": getattr(message, "subject", None), "text": text, "sent_at": sent_at}]
     template = templates.get(template_name, {})
-    destinations = message.destinations if isinstance(message.destinations, list) else [{"Destination": message.destinations}]
+    destinations = (
+        message.destinations if isinstance(message.destinations, list) else [{"Destination": message.destinations}]
+    )
     defaults = json.loads(getattr(message, "template_data", None) or "{}")
     views = []
     for destination in destinations:
@@ -432,13 +470,16 @@ def _email_views(message: Any, templates: dict[str, Any]) -> list[dict[str, Any]
     return views
 
 
-SWAGGER_FILES = {"swagger-ui-bundle.min.js": "text/javascript; charset=utf-8", "swagger-ui.min.css": "text/css; charset=utf-8"}
+SWAGGER_FILES = {
+    "swagger-ui-bundle.min.js": "text/javascript; charset=utf-8",
+    "swagger-ui.min.css": "text/css; charset=utf-8",
+}
 
 
 def _swagger_dir():
     from pathlib import Path
 
-    import aws_lambda_powertools.event_handler.openapi.swagger_ui as swagger_ui
+    from aws_lambda_powertools.event_handler.openapi import swagger_ui
 
     return Path(swagger_ui.__file__).parent
 

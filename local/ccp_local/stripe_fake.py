@@ -19,7 +19,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -37,10 +37,16 @@ def sign(payload: str, secret: str, timestamp: int | None = None) -> str:
 
 
 def event(kind: str, obj: dict[str, Any], created: datetime | None = None) -> dict[str, Any]:
-    moment = created or datetime.now(timezone.utc)
+    moment = created or datetime.now(UTC)
     return {
-        "id": f"evt_{secrets.token_hex(12)}", "object": "event", "type": kind, "api_version": "2025-10-29", "livemode": False,
-        "created": int(moment.timestamp()), "pending_webhooks": 1, "data": {"object": obj},
+        "id": f"evt_{secrets.token_hex(12)}",
+        "object": "event",
+        "type": kind,
+        "api_version": "2025-10-29",
+        "livemode": False,
+        "created": int(moment.timestamp()),
+        "pending_webhooks": 1,
+        "data": {"object": obj},
     }
 
 
@@ -50,16 +56,26 @@ def completed_event(session: dict[str, Any], created: datetime | None = None) ->
 
 def refunded_event(session: dict[str, Any], created: datetime | None = None) -> dict[str, Any]:
     charge = {
-        "id": f"ch_{session['payment_intent'][3:]}", "object": "charge", "payment_intent": session["payment_intent"],
-        "amount": session["amount_total"], "amount_refunded": session["amount_total"], "currency": session["currency"], "refunded": True,
+        "id": f"ch_{session['payment_intent'][3:]}",
+        "object": "charge",
+        "payment_intent": session["payment_intent"],
+        "amount": session["amount_total"],
+        "amount_refunded": session["amount_total"],
+        "currency": session["currency"],
+        "refunded": True,
     }
     return event("charge.refunded", charge, created)
 
 
 def dispute_lost_event(session: dict[str, Any], created: datetime | None = None) -> dict[str, Any]:
     dispute = {
-        "id": f"dp_{secrets.token_hex(8)}", "object": "dispute", "status": "lost", "payment_intent": session["payment_intent"],
-        "charge": f"ch_{session['payment_intent'][3:]}", "amount": session["amount_total"], "currency": session["currency"],
+        "id": f"dp_{secrets.token_hex(8)}",
+        "object": "dispute",
+        "status": "lost",
+        "payment_intent": session["payment_intent"],
+        "charge": f"ch_{session['payment_intent'][3:]}",
+        "amount": session["amount_total"],
+        "currency": session["currency"],
     }
     return event("charge.dispute.closed", dispute, created)
 
@@ -96,7 +112,11 @@ class FakeStripe(LocalServer):
                         return
                     found = re.fullmatch(r"/v1/checkout/sessions/([\w]+)", path)
                     session = fake.sessions.get(found.group(1)) if found else None
-                    return self._json(200, session) if session else self._json(404, _error("resource_missing", "No such checkout session"))
+                    return (
+                        self._json(200, session)
+                        if session
+                        else self._json(404, _error("resource_missing", "No such checkout session"))
+                    )
                 found = re.fullmatch(r"/pay/([\w]+)", path)
                 session = fake.sessions.get(found.group(1)) if found else None
                 if session is None:
@@ -145,12 +165,22 @@ class FakeStripe(LocalServer):
             item = params["line_items"]["0"]
             checkout_id = f"cs_test_{secrets.token_hex(12)}"
             session = {
-                "id": checkout_id, "object": "checkout.session", "mode": params.get("mode", "payment"), "status": "open",
-                "payment_status": "unpaid", "payment_intent": None, "client_reference_id": params.get("client_reference_id"),
+                "id": checkout_id,
+                "object": "checkout.session",
+                "mode": params.get("mode", "payment"),
+                "status": "open",
+                "payment_status": "unpaid",
+                "payment_intent": None,
+                "client_reference_id": params.get("client_reference_id"),
                 "amount_total": int(item["price_data"]["unit_amount"]) * int(item.get("quantity", 1)),
-                "currency": item["price_data"]["currency"], "description": item["price_data"]["product_data"]["name"],
-                "metadata": params.get("metadata", {}), "success_url": params["success_url"], "cancel_url": params["cancel_url"],
-                "url": f"{self.url}/pay/{checkout_id}", "created": int(time.time()), "expires_at": int(time.time()) + 24 * 3600,
+                "currency": item["price_data"]["currency"],
+                "description": item["price_data"]["product_data"]["name"],
+                "metadata": params.get("metadata", {}),
+                "success_url": params["success_url"],
+                "cancel_url": params["cancel_url"],
+                "url": f"{self.url}/pay/{checkout_id}",
+                "created": int(time.time()),
+                "expires_at": int(time.time()) + 24 * 3600,
             }
             self.sessions[checkout_id] = session
             if idempotency_key:
@@ -172,7 +202,11 @@ class FakeStripe(LocalServer):
 
     def refund(self, invoice_id: str, *, dispute: bool = False, at: datetime | None = None) -> dict[str, Any]:
         """The money of the invoice's paid session goes back (a refund, or a dispute the body lost)."""
-        paid = [s for s in self.sessions.values() if s["metadata"].get("invoice_id") == invoice_id and s["payment_status"] == "paid"]
+        paid = [
+            s
+            for s in self.sessions.values()
+            if s["metadata"].get("invoice_id") == invoice_id and s["payment_status"] == "paid"
+        ]
         if not paid:
             raise KeyError(f"no paid checkout for invoice {invoice_id}")
         session = paid[-1]
@@ -190,8 +224,13 @@ class FakeStripe(LocalServer):
         status, answer = 0, ""
         for attempt in range(DELIVERY_ATTEMPTS):
             request = urllib.request.Request(
-                self.webhook_url, data=body.encode(), method="POST",
-                headers={"Content-Type": "application/json; charset=utf-8", "Stripe-Signature": sign(body, self.webhook_secret)},
+                self.webhook_url,
+                data=body.encode(),
+                method="POST",
+                headers={
+                    "Content-Type": "application/json; charset=utf-8",
+                    "Stripe-Signature": sign(body, self.webhook_secret),
+                },
             )
             try:
                 with urllib.request.urlopen(request, timeout=30) as response:
@@ -217,17 +256,20 @@ def _payment_page(session: dict[str, Any], *, declined: bool = False) -> str:
     note = '<p role="alert">Your card was declined. Nothing was charged.</p>' if declined else ""
     paid = session["payment_status"] == "paid"
     action = (
-        "<p>This checkout is already paid.</p>" if paid else
-        '<form method="post"><button name="action" value="pay">Pay</button> <button name="action" value="decline">Decline</button></form>'
+        "<p>This checkout is already paid.</p>"
+        if paid
+        else '<form method="post"><button name="action" value="pay">Pay</button> '
+        '<button name="action" value="decline">Decline</button></form>'
     )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Pay {html.escape(amount)} (local payment processor)</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem}}button{{font-size:1rem;padding:.5rem 1.25rem}}</style>
+<style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem}}
+button{{font-size:1rem;padding:.5rem 1.25rem}}</style>
 </head><body><main>
 <h1>Pay {html.escape(amount)}</h1>
-<p>{html.escape(session['description'])}</p>
+<p>{html.escape(session["description"])}</p>
 <p>This is the local stand-in for the payment processor: no card is needed and no money moves.</p>
 {note}{action}
-<p><a href="{html.escape(session['cancel_url'])}">Back to the portal without paying</a></p>
+<p><a href="{html.escape(session["cancel_url"])}">Back to the portal without paying</a></p>
 </main></body></html>"""

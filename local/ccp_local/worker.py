@@ -20,7 +20,9 @@ class LocalContext:
     def __init__(self, function_name: str, timeout_s: float, memory_mb: int, request_id: str):
         self.function_name = function_name
         self.function_version = "$LATEST"
-        self.invoked_function_arn = f"arn:aws:lambda:{os.environ.get('AWS_REGION', 'us-east-1')}:123456789012:function:{function_name}"
+        self.invoked_function_arn = (
+            f"arn:aws:lambda:{os.environ.get('AWS_REGION', 'us-east-1')}:123456789012:function:{function_name}"
+        )
         self.memory_limit_in_mb = memory_mb
         self.aws_request_id = request_id
         self.log_group_name = f"/aws/lambda/{function_name}"

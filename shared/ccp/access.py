@@ -6,8 +6,9 @@ matches none is refused for everybody, so a new route cannot be reachable by acc
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from ccp.errors import Forbidden, Unauthorized
 

@@ -4,9 +4,11 @@ JSON points, idempotency. Handlers stay thin: parse, one service call, map."""
 import base64
 import binascii
 import json
-from datetime import datetime, timezone
+import math
+from collections.abc import Callable
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Callable
+from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler.api_gateway import (
@@ -71,7 +73,9 @@ WITH_BODY = (400, 415)
 def documented(status: int, description: str, *errors: int, content: dict[str, Any] | None = None) -> dict[int, Any]:
     """The OpenAPI responses of a route: its success (schema from the return type unless `content`
     is given) and every error status it can answer, each with the error envelope."""
-    responses: dict[int, Any] = {status: {"description": description} | ({} if content is None else {"content": content})}
+    responses: dict[int, Any] = {
+        status: {"description": description} | ({} if content is None else {"content": content})
+    }
     for code in sorted({*ALWAYS, *errors}):
         responses[code] = {"description": ERROR_MEANINGS[code], "content": {JSON: {"model": ErrorOut}}}
     return responses
@@ -82,7 +86,12 @@ _SCHEMA_BOUNDS = {"gt": "exclusiveMinimum", "ge": "minimum", "lt": "exclusiveMax
 
 def _finite_json_number(value: Any) -> Any:
     # json.loads reads NaN and Infinity, and pydantic would read "12" as a decimal: neither is a JSON number.
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value in (float("inf"), float("-inf")):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or math.isnan(value)
+        or value in (float("inf"), float("-inf"))
+    ):
         raise ValueError("must be a finite JSON number")
     return value
 
@@ -112,7 +121,9 @@ def _validation_error(error: RequestValidationError) -> CcpError:
         for p in problems
     ]
     if any(p.get("type") == "extra_forbidden" for p in problems):
-        return RuleViolation("The request has fields this endpoint does not accept.", code="UNKNOWN_FIELD", details=details)
+        return RuleViolation(
+            "The request has fields this endpoint does not accept.", code="UNKNOWN_FIELD", details=details
+        )
     return RuleViolation("The request does not match the schema.", code="VALIDATION_ERROR", details=details)
 
 
@@ -168,7 +179,6 @@ def install_boundary(app: APIGatewayRestResolver, logger: Logger) -> None:
         return error_response(CcpError("Something went wrong on our side."))
 
 
-
 def _methods_for(app: APIGatewayRestResolver, path: str) -> list[str]:
     # Powertools keeps its routes in these two lists (pinned version); each has a compiled `rule`.
     routes = app._static_routes + app._dynamic_routes
@@ -189,7 +199,9 @@ def _require_json_body(headers: dict[str, str] | None, body: str | None, is_base
         try:
             text = base64.b64decode(body, validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
-            raise BadRequest("The request body is not valid JSON (JSON is UTF-8 text).", code="MALFORMED_JSON") from None
+            raise BadRequest(
+                "The request body is not valid JSON (JSON is UTF-8 text).", code="MALFORMED_JSON"
+            ) from None
     if media_type == JSON or media_type.endswith("+json") or not media_type:
         _readable_json(text)
 
@@ -214,7 +226,7 @@ def current_caller(app: APIGatewayRestResolver) -> Caller:
 def request_moment(app: APIGatewayRestResolver) -> datetime:
     """The request's own time, as API Gateway recorded it (replayable; never the clock)."""
     epoch_ms = app.current_event.request_context.request_time_epoch
-    return datetime.fromtimestamp(epoch_ms / 1000, tz=timezone.utc)
+    return datetime.fromtimestamp(epoch_ms / 1000, tz=UTC)
 
 
 def request_today(app: APIGatewayRestResolver):

@@ -116,7 +116,12 @@ class NoticeSender:
     """Makes an outbox per job invocation (so concurrent invocations never share one)."""
 
     def __init__(
-        self, ledger: RenewalRepository, mailer: MailerPort, batches: BatchStorePort, template_prefix: str, common: dict[str, str] | None = None
+        self,
+        ledger: RenewalRepository,
+        mailer: MailerPort,
+        batches: BatchStorePort,
+        template_prefix: str,
+        common: dict[str, str] | None = None,
     ):
         self._ledger = ledger
         self._mailer = mailer
@@ -158,14 +163,23 @@ class Outbox:
             if notice.suppress_reason:
                 self.tally.suppressed[(notice.kind, notice.suppress_reason)] += 1
                 continue
-            for channel, reason in (("email", email_suppression(notice.contact)), ("postal", postal_suppression(notice.contact) if notice.postal else "email_only")):
+            for channel, reason in (
+                ("email", email_suppression(notice.contact)),
+                ("postal", postal_suppression(notice.contact) if notice.postal else "email_only"),
+            ):
                 if reason:
                     if reason != "email_only":
                         self.tally.suppressed[(notice.kind, f"{channel}_{reason}")] += 1
                     continue
                 claim = NoticeClaim(
-                    member_id=notice.member_id, credential=notice.credential, kind=notice.kind, period=notice.period,
-                    channel=channel, claimed_at=claimed_at, template=self._prefix + notice.kind, data=self._common | notice.data,
+                    member_id=notice.member_id,
+                    credential=notice.credential,
+                    kind=notice.kind,
+                    period=notice.period,
+                    channel=channel,
+                    claimed_at=claimed_at,
+                    template=self._prefix + notice.kind,
+                    data=self._common | notice.data,
                     contact=notice.contact,
                 )
                 if self._ledger.claim(claim, stale_before=stale_before):
@@ -198,11 +212,11 @@ class Outbox:
             return
         deliveries = self._mailer.send_bulk(template, [(c.contact.email, c.data) for c in group])
         self.tally.ses_requests += 1
-        delivered = [c for c, d in zip(group, deliveries) if d.ok]
+        delivered = [c for c, d in zip(group, deliveries, strict=False) if d.ok]
         self._record_sent(delivered)
         for claim in delivered:
             self.tally.sent[(claim.kind, "email")] += 1
-        for claim, delivery in zip(group, deliveries):
+        for claim, delivery in zip(group, deliveries, strict=False):
             if not delivery.ok:
                 self._fail(claim, delivery.error or "send failed")
 
@@ -214,7 +228,7 @@ class Outbox:
         name = self._batch_name if self._parts == 1 else f"{self._batch_name}-part{self._parts}"
         try:
             key = self._write_batch(letters, name)
-        except Exception as error:  # noqa: BLE001 - any storage failure leaves the claims for the next run
+        except Exception as error:
             for claim in letters:
                 self._fail(claim, f"print batch not stored: {type(error).__name__}")
             return
@@ -246,13 +260,42 @@ class Outbox:
 
         manifest = io.StringIO()
         writer = csv.writer(manifest, lineterminator="\r\n")
-        writer.writerow(["letter", "member_id", "credential", "notice", "period", "name", "line1", "line2", "city", "state", "postal_code", "country"])
+        writer.writerow(
+            [
+                "letter",
+                "member_id",
+                "credential",
+                "notice",
+                "period",
+                "name",
+                "line1",
+                "line2",
+                "city",
+                "state",
+                "postal_code",
+                "country",
+            ]
+        )
         pdf = FPDF(format="Letter")
         pdf.set_auto_page_break(auto=True, margin=20)
         for number, claim in enumerate(letters, start=1):
             address = claim.contact.mailing_address
-            writer.writerow([number, claim.member_id, claim.credential, claim.kind, claim.period, claim.contact.name,
-                             address.line1, address.line2 or "", address.city, address.state, address.postal_code, address.country])
+            writer.writerow(
+                [
+                    number,
+                    claim.member_id,
+                    claim.credential,
+                    claim.kind,
+                    claim.period,
+                    claim.contact.name,
+                    address.line1,
+                    address.line2 or "",
+                    address.city,
+                    address.state,
+                    address.postal_code,
+                    address.country,
+                ]
+            )
             words = self._mailer.template_text(claim.template)
             _letter_page(pdf, claim, render(words["subject"], claim.data), render(words["text"], claim.data))
         self._batches.put(f"{batch_name}.pdf", bytes(pdf.output()), "application/pdf")
@@ -271,7 +314,13 @@ def _letter_page(pdf, claim: NoticeClaim, subject: str, body: str) -> None:
     address = claim.contact.mailing_address
     pdf.add_page()
     pdf.set_font("Helvetica", size=11)
-    lines = [claim.contact.name, address.line1, address.line2, f"{address.city}, {address.state} {address.postal_code}", address.country]
+    lines = [
+        claim.contact.name,
+        address.line1,
+        address.line2,
+        f"{address.city}, {address.state} {address.postal_code}",
+        address.country,
+    ]
     for line in filter(None, lines):
         pdf.cell(0, 6, latin1(line), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(10)

@@ -38,17 +38,27 @@ def invoice_state(invoice: InvoiceRecord, today: date, credential: CredentialRec
     return state_on(invoice.state, available, today)
 
 
-def credential_status(credential: CredentialRecord, invoices: list[InvoiceRecord], today: date, rule_book: RuleBook) -> StatusVerdict:
+def credential_status(
+    credential: CredentialRecord, invoices: list[InvoiceRecord], today: date, rule_book: RuleBook
+) -> StatusVerdict:
     return status_on(_facts(credential, invoices, today), today, rule_book.in_force_on(credential.cycle_start))
 
 
-def credential_lapse_dates(credential: CredentialRecord, invoices: list[InvoiceRecord], today: date, rule_book: RuleBook) -> LapseDates:
+def credential_lapse_dates(
+    credential: CredentialRecord, invoices: list[InvoiceRecord], today: date, rule_book: RuleBook
+) -> LapseDates:
     """If the member does nothing more: when they become inactive, when they must recertify."""
     mine = [i for i in invoices if i.credential == credential.code and i.purpose == "renewal"]
     issued = {i.anniversary for i in mine}
     upcoming = next(
-        (a for year in range(today.year - 1, today.year + 2) if (a := anniversary_in(credential.anchor, year, credential.anchor.month))
-         and a not in issued and due_date_for(a) >= today and a > credential.anchor),
+        (
+            a
+            for year in range(today.year - 1, today.year + 2)
+            if (a := anniversary_in(credential.anchor, year, credential.anchor.month))
+            and a not in issued
+            and due_date_for(a) >= today
+            and a > credential.anchor
+        ),
         None,
     )
     next_due = due_date_for(upcoming) if upcoming else None
@@ -59,7 +69,9 @@ def _facts(credential: CredentialRecord, invoices: list[InvoiceRecord], today: d
     unpaid = tuple(
         i.due_date
         for i in invoices
-        if i.credential == credential.code and i.purpose == "renewal" and i.issued_on <= today
+        if i.credential == credential.code
+        and i.purpose == "renewal"
+        and i.issued_on <= today
         and invoice_state(i, today, credential) in UNPAID_STATES
     )
     return StatusFacts(

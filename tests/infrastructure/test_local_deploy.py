@@ -21,7 +21,9 @@ def test_the_template_deploys_into_embedded_aws_with_table_settings_applied():
         assert set(deployment.functions) == {f.logical_id for f in functions()}
         env = deployment.functions["RecordCeFunction"]["Environment"]["Variables"]
         assert env["TABLE_NAME"] == table
-        groups = boto3.client("cognito-idp", region_name="us-east-1").list_groups(UserPoolId=deployment.physical_ids["UserPool"])
+        groups = boto3.client("cognito-idp", region_name="us-east-1").list_groups(
+            UserPoolId=deployment.physical_ids["UserPool"]
+        )
         assert [g["GroupName"] for g in groups["Groups"]] == ["staff"]
         ses = boto3.client("ses", region_name="us-east-1")
         assert "renewals@ccp.example.org" in ses.list_identities()["Identities"]

@@ -10,11 +10,10 @@ import tomllib
 from pathlib import Path
 
 import pytest
-
-from tests.support import figures
 from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver
 
 from ccp_local import template as tpl
+from tests.support import figures
 
 ROOT = tpl.ROOT
 TEMPLATE = tpl.load()
@@ -67,7 +66,7 @@ def test_every_api_route_is_behind_the_cognito_authorizer_but_the_signed_webhook
 
 @pytest.mark.parametrize("spec", FUNCTIONS, ids=[f.logical_id for f in FUNCTIONS])
 def test_the_template_sets_every_environment_variable_a_function_reads(spec):
-    settings = getattr(handler_module(spec), "SETTINGS")
+    settings = handler_module(spec).SETTINGS
     needed = set().union(*(model.env_names() for model in settings))
     assert needed <= set(spec.environment), needed - set(spec.environment)
 
@@ -79,8 +78,9 @@ def test_the_table_is_protected_and_expires_idempotency_records():
     assert props["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
     assert TEMPLATE["Resources"]["CcpTable"]["DeletionPolicy"] == "Retain"
     # Powertools Idempotency writes its expiry into the same attribute.
-    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
     import inspect
+
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
     assert inspect.signature(DynamoDBPersistenceLayer).parameters["expiry_attr"].default == "expiration"
 
@@ -94,7 +94,11 @@ def test_key_attributes_in_the_template_are_the_ones_the_key_builders_write():
     from datetime import date
 
     day = date(2020, 5, 4)
-    written = set(keys.anniversary_gsi_keys("M1", "RMA", day)) | set(keys.due_keys("M1", "RMA", day)) | set(keys.unlock_keys("M1", "RMA", day))
+    written = (
+        set(keys.anniversary_gsi_keys("M1", "RMA", day))
+        | set(keys.due_keys("M1", "RMA", day))
+        | set(keys.unlock_keys("M1", "RMA", day))
+    )
     assert written == names - {"pk", "sk"}
     indexes = {i["IndexName"]: {k["AttributeName"] for k in i["KeySchema"]} for i in props["GlobalSecondaryIndexes"]}
     assert indexes == {"gsi1": {"gsi1pk", "gsi1sk"}, "gsi2": {"gsi2pk", "gsi2sk"}, "gsi3": {"gsi3pk", "gsi3sk"}}
@@ -108,7 +112,11 @@ def policy_statements(resource):
 
 # Actions AWS offers no resource-level permission for: "*" is the only resource they take.
 STAR_RESOURCE_ONLY = {"ses:GetTemplate"}
-READS_SECRETS = {"BadgeWorkerFunction": "CredlySecret", "BillingFunction": "PaymentsSecret", "PaymentWebhookFunction": "PaymentsSecret"}
+READS_SECRETS = {
+    "BadgeWorkerFunction": "CredlySecret",
+    "BillingFunction": "PaymentsSecret",
+    "PaymentWebhookFunction": "PaymentsSecret",
+}
 SES_ALLOWED = {"ses:SendBulkTemplatedEmail", "ses:GetTemplate"}  # sending, and reading the words to print
 DELETES_ITEMS = {"RecordCeFunction"}  # a member removes a CE activity; nothing else deletes
 
@@ -136,27 +144,33 @@ def test_function_policies_name_actions_and_resources(spec):
 def test_the_layer_ships_the_runtime_dependencies_of_the_project():
     declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     layer = [
-        line.strip() for line in (ROOT / "shared" / "requirements.txt").read_text().splitlines()
+        line.strip()
+        for line in (ROOT / "shared" / "requirements.txt").read_text().splitlines()
         if line.strip() and not line.startswith("#")
     ]
-    name = lambda requirement: re.split(r"[\[<>=~! ]", requirement, 1)[0].lower()  # noqa: E731
+    name = lambda requirement: re.split(r"[\[<>=~! ]", requirement, maxsplit=1)[0].lower()  # noqa: E731
     # boto3 comes with the Lambda runtime.
     assert {name(d) for d in declared} - {"boto3"} == {name(r) for r in layer}
 
 
 def test_cfn_lint_is_clean_on_the_template_and_on_its_translated_form(tmp_path):
+    import boto3
     from moto import mock_aws
 
-    import boto3
     from ccp_local.deploy import translate
 
     with mock_aws():
         translated = translate(
-            TEMPLATE, tpl.TEMPLATE_PATH.parent, s3=boto3.client("s3", region_name="us-east-1"),
-            iam=boto3.client("iam", region_name="us-east-1"), region="us-east-1",
+            TEMPLATE,
+            tpl.TEMPLATE_PATH.parent,
+            s3=boto3.client("s3", region_name="us-east-1"),
+            iam=boto3.client("iam", region_name="us-east-1"),
+            region="us-east-1",
         )
     out = tmp_path / "translated.json"
     out.write_text(json.dumps(translated))
     for path in (tpl.TEMPLATE_PATH, out):
-        result = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), str(path)], capture_output=True, text=True)
+        result = subprocess.run(
+            [str(Path(sys.executable).parent / "cfn-lint"), str(path)], capture_output=True, text=True
+        )
         assert result.returncode == 0, result.stdout + result.stderr

@@ -3,8 +3,8 @@ import os
 
 import pytest
 
-from tests.support.aws import TABLE_NAME, create_table
 from ccp_local.events import FakeLambdaContext, api_event, member_claims, staff_claims
+from tests.support.aws import TABLE_NAME, create_table
 
 
 @pytest.fixture

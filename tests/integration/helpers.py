@@ -1,4 +1,4 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 def ce_body(**overrides):
@@ -17,7 +17,7 @@ def ce_body(**overrides):
 
 
 def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 class MemberApi:
@@ -28,7 +28,9 @@ class MemberApi:
 
     def call(self, method, suffix="", *, claims=None, **kwargs):
         resource = "/members/{member_id}" + _template(suffix)
-        return self.api.call(method, resource, f"/members/{self.member_id}{suffix}", claims=claims or self.claims, **kwargs)
+        return self.api.call(
+            method, resource, f"/members/{self.member_id}{suffix}", claims=claims or self.claims, **kwargs
+        )
 
     def record(self, **kwargs):
         body = kwargs.pop("body", None) or ce_body(**{k: v for k, v in kwargs.items() if k not in ("at", "headers")})
@@ -42,7 +44,7 @@ class MemberApi:
 
 
 def _template(suffix: str) -> str:
-    path = suffix.split("?")[0]
+    path = suffix.split("?", maxsplit=1)[0]
     parts = path.split("/")
     if len(parts) == 3 and parts[1] == "ce-activities":
         return "/ce-activities/{activity_id}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ccp.rules.dates import BUSINESS_TZ
 from ccp_local.events import member_claims, staff_claims
@@ -14,7 +14,7 @@ BILLING = "renewals.billing_api.lambda_handler"
 
 def chicago(text: str) -> datetime:
     """A Chicago wall-clock time as the UTC moment API Gateway or a schedule would record."""
-    return datetime.fromisoformat(text).replace(tzinfo=BUSINESS_TZ).astimezone(timezone.utc)
+    return datetime.fromisoformat(text).replace(tzinfo=BUSINESS_TZ).astimezone(UTC)
 
 
 class Member:
@@ -23,10 +23,26 @@ class Member:
         self.claims = member_claims(member_id)
 
     def _call(self, handler, method, resource, suffix, at, **kwargs):
-        return self.stack.api(handler, method, "/members/{member_id}" + resource, f"/members/{self.member_id}{suffix}", claims=kwargs.pop("claims", self.claims), at=at, **kwargs)
+        return self.stack.api(
+            handler,
+            method,
+            "/members/{member_id}" + resource,
+            f"/members/{self.member_id}{suffix}",
+            claims=kwargs.pop("claims", self.claims),
+            at=at,
+            **kwargs,
+        )
 
     def record(self, at, points=30, title="Course", end_date="2026-02-01", category="formal_education"):
-        body = {"credentials": ["RMA"], "category": category, "title": title, "points": points, "start_date": end_date, "end_date": end_date, "attested": True}
+        body = {
+            "credentials": ["RMA"],
+            "category": category,
+            "title": title,
+            "points": points,
+            "start_date": end_date,
+            "end_date": end_date,
+            "attested": True,
+        }
         return self._call(RECORD_CE, "POST", "/ce-activities", "/ce-activities", at, body=body)
 
     def invoices(self, at):
@@ -38,13 +54,25 @@ class Member:
         """An offline payment recorded by staff (members pay at the processor: see `pay_online`)."""
         body = {"amount": amount, "method": method, "reference": reference}
         kwargs.setdefault("claims", staff_claims())
-        return self._call(BILLING, "POST", "/invoices/{invoice_id}/payments", f"/invoices/{invoice_id}/payments", at, body=body, **kwargs)
+        return self._call(
+            BILLING,
+            "POST",
+            "/invoices/{invoice_id}/payments",
+            f"/invoices/{invoice_id}/payments",
+            at,
+            body=body,
+            **kwargs,
+        )
 
     def checkout(self, invoice_id, at, **kwargs):
-        return self._call(BILLING, "POST", "/invoices/{invoice_id}/checkout", f"/invoices/{invoice_id}/checkout", at, **kwargs)
+        return self._call(
+            BILLING, "POST", "/invoices/{invoice_id}/checkout", f"/invoices/{invoice_id}/checkout", at, **kwargs
+        )
 
     def receipt(self, invoice_id, at, **kwargs):
-        return self._call(BILLING, "GET", "/invoices/{invoice_id}/receipt", f"/invoices/{invoice_id}/receipt", at, **kwargs)
+        return self._call(
+            BILLING, "GET", "/invoices/{invoice_id}/receipt", f"/invoices/{invoice_id}/receipt", at, **kwargs
+        )
 
     def pay_online(self, invoice_id, at):
         """Checkout, then the processor confirms the payment with a signed webhook (the stand-in's)."""
@@ -56,18 +84,30 @@ class Member:
         return self._call(RECORD_CE, "GET", "", "", at)["json"]
 
 
-def new_member(stack, certified_on="2023-04-15", at="2025-06-01T10:00", email="ann@example.org", address=True, **extra) -> Member:
+def new_member(
+    stack, certified_on="2023-04-15", at="2025-06-01T10:00", email="ann@example.org", address=True, **extra
+) -> Member:
     body = {
-        "first_name": "Ann", "last_name": "Bee", "email": email, "credentials": [{"code": "RMA", "certified_on": certified_on}],
-        **({"mailing_address": ADDRESS} if address else {}), **extra,
+        "first_name": "Ann",
+        "last_name": "Bee",
+        "email": email,
+        "credentials": [{"code": "RMA", "certified_on": certified_on}],
+        **({"mailing_address": ADDRESS} if address else {}),
+        **extra,
     }
-    response = stack.api(RECORD_CE, "POST", "/staff/members", "/staff/members", claims=staff_claims(), at=chicago(at), body=body)
+    response = stack.api(
+        RECORD_CE, "POST", "/staff/members", "/staff/members", claims=staff_claims(), at=chicago(at), body=body
+    )
     assert response["statusCode"] == 201, response
     return Member(stack, response["json"]["member_id"])
 
 
 def emails_to(stack, address, template_suffix=None):
-    return [e for e in stack.emails() if address in e["to"] and (template_suffix is None or e["template"].endswith(template_suffix))]
+    return [
+        e
+        for e in stack.emails()
+        if address in e["to"] and (template_suffix is None or e["template"].endswith(template_suffix))
+    ]
 
 
 def letters(stack, notice_kind=None):

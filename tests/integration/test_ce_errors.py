@@ -9,7 +9,10 @@ RULE_CASES = [
     ("FUTURE_DATE", ce_body(start_date="2026-06-20", end_date="2026-06-20")),
     ("INVALID_DATE_RANGE", ce_body(start_date="2026-02-01", end_date="2026-01-01")),
     ("COMPLETED_BEFORE_CYCLE", ce_body(start_date="2025-01-01", end_date="2025-03-09")),
-    ("EMPLOYMENT_AFTER_CUTOFF", ce_body(category="employment", title="Clinic", start_date="2025-04-01", end_date="2026-04-01")),
+    (
+        "EMPLOYMENT_AFTER_CUTOFF",
+        ce_body(category="employment", title="Clinic", start_date="2025-04-01", end_date="2026-04-01"),
+    ),
     ("POINTS_OUT_OF_RANGE", ce_body(points=100.5)),
     ("POINTS_OUT_OF_RANGE", ce_body(points=0)),
     ("CREDENTIAL_NOT_HELD", ce_body(credentials=["MLS"])),
@@ -42,7 +45,9 @@ def test_malformed_json_is_a_400(member):
 
 
 def test_a_form_body_is_refused_with_415_rather_than_misread(member):
-    response = member.call("POST", "/ce-activities", raw_body="title=x", headers={"Content-Type": "application/x-www-form-urlencoded"})
+    response = member.call(
+        "POST", "/ce-activities", raw_body="title=x", headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
     assert response["statusCode"] == 415
     assert response["json"]["error"]["code"] == "UNSUPPORTED_MEDIA_TYPE"
 
@@ -64,7 +69,11 @@ def test_a_correction_must_be_attested_and_follow_the_rules(member):
     activity_id = member.record()["json"]["activity_id"]
     unattested = member.call("PATCH", f"/ce-activities/{activity_id}", body={"points": 2, "attested": False})
     assert unattested["json"]["error"]["code"] == "NOT_ATTESTED"
-    early = member.call("PATCH", f"/ce-activities/{activity_id}", body={"start_date": "2024-01-01", "end_date": "2024-01-02", "attested": True})
+    early = member.call(
+        "PATCH",
+        f"/ce-activities/{activity_id}",
+        body={"start_date": "2024-01-01", "end_date": "2024-01-02", "attested": True},
+    )
     assert early["json"]["error"]["code"] == "COMPLETED_BEFORE_CYCLE"
     assert member.progress()["recorded_points"] == 5
 
@@ -75,8 +84,13 @@ def test_a_correction_must_be_attested_and_follow_the_rules(member):
 def test_a_body_that_is_not_utf8_is_malformed_json_not_a_crash(member):
     import base64
 
-    response = member.call("POST", "/ce-activities", raw_body=base64.b64encode(b"\x91\xff").decode(), is_base64=True,
-                           headers={"Content-Type": "application/json"})
+    response = member.call(
+        "POST",
+        "/ce-activities",
+        raw_body=base64.b64encode(b"\x91\xff").decode(),
+        is_base64=True,
+        headers={"Content-Type": "application/json"},
+    )
     assert response["statusCode"] == 400
     assert response["json"]["error"]["code"] == "MALFORMED_JSON"
 
@@ -99,8 +113,12 @@ def test_an_undeclared_method_on_a_known_path_is_a_405_naming_the_allowed_ones(m
 HOSTILE_BODIES = [
     ("nested 5,000 deep", "[" * 5000 + "]" * 5000),
     ("a 5,000-digit integer", '{"points": ' + "9" * 5000 + "}"),
-    ("a 5,000-digit integer among valid fields", '{"credentials": ["RMA"], "category": "formal_education", "title": "x", "points": '
-     + "9" * 5000 + ', "start_date": "2026-01-05", "end_date": "2026-01-05", "attested": true}'),
+    (
+        "a 5,000-digit integer among valid fields",
+        '{"credentials": ["RMA"], "category": "formal_education", "title": "x", "points": '
+        + "9" * 5000
+        + ', "start_date": "2026-01-05", "end_date": "2026-01-05", "attested": true}',
+    ),
 ]
 
 

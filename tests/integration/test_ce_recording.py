@@ -1,7 +1,7 @@
 """Recording CE through the real handler against a table built from the template."""
 
-from tests.integration.helpers import at, ce_body
 from ccp_local.events import staff_claims
+from tests.integration.helpers import at, ce_body
 
 
 def test_recording_ce_returns_its_id_and_counted_points_and_updates_progress_at_once(member):
@@ -33,9 +33,17 @@ def test_the_same_activity_twice_is_a_409_duplicate(member):
 def test_one_activity_can_count_for_several_held_credentials(api, new_member):
     from tests.integration.helpers import MemberApi
 
-    member_id, claims = new_member(credentials=[{"code": "MLS", "certified_on": "2024-09-01"}, {"code": "MLT", "certified_on": "2025-01-15"}])
+    member_id, claims = new_member(
+        credentials=[{"code": "MLS", "certified_on": "2024-09-01"}, {"code": "MLT", "certified_on": "2025-01-15"}]
+    )
     member = MemberApi(api, member_id, claims)
-    response = member.record(credentials=["MLS", "MLT"], category="formal_education", points=45, start_date="2025-02-01", end_date="2025-05-01")
+    response = member.record(
+        credentials=["MLS", "MLT"],
+        category="formal_education",
+        points=45,
+        start_date="2025-02-01",
+        end_date="2025-05-01",
+    )
     assert response["json"]["counted_by_credential"] == {"MLS": 45, "MLT": 45}
     assert member.progress("MLS")["remaining_points"] == 0
     assert member.progress("MLT")["remaining_points"] == 0
@@ -57,7 +65,9 @@ def test_met_on_is_the_chicago_date_of_the_recording_request(member):
 
 def test_correcting_an_entry_moves_its_points(member):
     activity_id = member.record(points=10)["json"]["activity_id"]
-    patched = member.call("PATCH", f"/ce-activities/{activity_id}", body={"points": 4, "category": "authorship", "attested": True})
+    patched = member.call(
+        "PATCH", f"/ce-activities/{activity_id}", body={"points": 4, "category": "authorship", "attested": True}
+    )
     assert patched["statusCode"] == 200, patched
     progress = member.progress()
     assert progress["recorded_points"] == 4
@@ -81,7 +91,11 @@ def test_entries_of_a_rolled_over_cycle_are_frozen(member, table):
     activity_id = member.record()["json"]["activity_id"]
     repository = MemberRepository(table)
     credential = repository.credentials(member.member_id)[0]
-    repository.put_credential(credential.model_copy(update={"cycle_start": date(2028, 3, 10), "cycle_end": date(2031, 3, 9), "recorded": {}, "eligible": {}}))
+    repository.put_credential(
+        credential.model_copy(
+            update={"cycle_start": date(2028, 3, 10), "cycle_end": date(2031, 3, 9), "recorded": {}, "eligible": {}}
+        )
+    )
     for method, body in (("PATCH", {"points": 1, "attested": True}), ("DELETE", None)):
         response = member.call(method, f"/ce-activities/{activity_id}", body=body)
         assert response["statusCode"] == 409
@@ -127,7 +141,9 @@ def test_transcript_as_csv_pdf_and_json(member):
 
 def test_members_see_only_their_own_records(member, new_member):
     other_id, _ = new_member()
-    response = member.api.call("GET", "/members/{member_id}/progress", f"/members/{other_id}/progress", claims=member.claims)
+    response = member.api.call(
+        "GET", "/members/{member_id}/progress", f"/members/{other_id}/progress", claims=member.claims
+    )
     assert response["statusCode"] == 403
     assert response["json"]["error"]["code"] == "FORBIDDEN"
 
@@ -149,5 +165,11 @@ def test_an_unknown_member_is_404(api):
 
 def test_a_bad_body_sent_to_someone_elses_records_is_403_not_a_schema_error(member, new_member):
     other_id, _ = new_member()
-    response = member.api.call("POST", "/members/{member_id}/ce-activities", f"/members/{other_id}/ce-activities", claims=member.claims, body={"nonsense": True})
+    response = member.api.call(
+        "POST",
+        "/members/{member_id}/ce-activities",
+        f"/members/{other_id}/ce-activities",
+        claims=member.claims,
+        body={"nonsense": True},
+    )
     assert response["statusCode"] == 403

@@ -8,8 +8,16 @@ from tests.integration.helpers import at, ce_body
 
 
 def completion(member_id, **overrides):
-    detail = {"completion_id": "lms-42", "member_id": member_id, "course_title": "Bloodborne pathogens", "points": 2, "completed_on": "2026-05-01"}
-    return eventbridge_event("CourseCompleted", {**detail, **overrides}, source="ccp.courses", at=at("2026-05-01T18:00:00"))
+    detail = {
+        "completion_id": "lms-42",
+        "member_id": member_id,
+        "course_title": "Bloodborne pathogens",
+        "points": 2,
+        "completed_on": "2026-05-01",
+    }
+    return eventbridge_event(
+        "CourseCompleted", {**detail, **overrides}, source="ccp.courses", at=at("2026-05-01T18:00:00")
+    )
 
 
 def test_a_course_completion_delivered_three_times_is_recorded_once(member):
@@ -27,7 +35,15 @@ def test_a_members_manual_copy_of_an_auto_recorded_course_is_a_duplicate(member)
     from record_ce.course_completed import COURSE_PROVIDER, lambda_handler
 
     lambda_handler(completion(member.member_id), FakeLambdaContext())
-    manual = member.record(body=ce_body(title="bloodborne pathogens", provider=COURSE_PROVIDER, points=2, start_date="2026-05-01", end_date="2026-05-01"))
+    manual = member.record(
+        body=ce_body(
+            title="bloodborne pathogens",
+            provider=COURSE_PROVIDER,
+            points=2,
+            start_date="2026-05-01",
+            end_date="2026-05-01",
+        )
+    )
     assert manual["statusCode"] == 409
 
 
@@ -62,7 +78,9 @@ def test_staff_correct_a_course_platform_record_only_with_a_reason_kept_in_its_h
     path = f"/ce-activities/{activity['activity_id']}"
     no_reason = member.call("PATCH", path, body={"points": 3, "attested": True}, claims=staff_claims())
     assert (no_reason["statusCode"], no_reason["json"]["error"]["code"]) == (422, "REASON_REQUIRED")
-    fixed = member.call("PATCH", path, body={"points": 3, "attested": True, "reason": "LMS sent the wrong hours"}, claims=staff_claims())
+    fixed = member.call(
+        "PATCH", path, body={"points": 3, "attested": True, "reason": "LMS sent the wrong hours"}, claims=staff_claims()
+    )
     assert fixed["statusCode"] == 200, fixed
     assert member.progress()["recorded_points"] == 3
     stored = MemberRepository(table()).activity(member.member_id, activity["activity_id"])

@@ -101,7 +101,10 @@ def test_a_paid_checkout_pays_once_however_often_the_event_arrives(stack):
     assert outcomes == ["recorded", "already_recorded", "already_recorded"]
     [payment] = payments_of(stack, member)
     assert (payment["processor_reference"], payment["amount"], payment["method"], payment["recorded_by"]) == (
-        session["payment_intent"], Decimal("50"), "card", "processor",
+        session["payment_intent"],
+        Decimal("50"),
+        "card",
+        "processor",
     )
     invoice = member.invoices(chicago("2026-04-02T12:05"))[INVOICE]
     assert (invoice["state"], invoice["paid_on"]) == ("paid", "2026-04-02")
@@ -111,8 +114,8 @@ def test_a_paid_checkout_pays_once_however_often_the_event_arrives(stack):
 
 
 def test_eight_concurrent_deliveries_of_one_event_record_one_payment(stack):
-    from renewals.billing_wiring import processor, service
     from ccp.data.payments import processor_event
+    from renewals.billing_wiring import processor, service
 
     member = ready_member(stack)
     session = stack.stripe.mark_paid(started_checkout(stack, member)["id"])
@@ -122,7 +125,13 @@ def test_eight_concurrent_deliveries_of_one_event_record_one_payment(stack):
 
     def deliver(_):
         # The webhook function's work after its HTTP layer: verify, read, apply (each Lambda runs one at a time).
-        return service().on_processor_event(processor_event(processor().verify(body, signature)), received_at=chicago("2026-04-02T12:03")).outcome
+        return (
+            service()
+            .on_processor_event(
+                processor_event(processor().verify(body, signature)), received_at=chicago("2026-04-02T12:03")
+            )
+            .outcome
+        )
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         outcomes = list(pool.map(deliver, range(8)))
@@ -198,7 +207,9 @@ def test_a_refund_makes_the_fee_unpaid_again_and_the_status_follows(stack):
     invoice = member.invoices(chicago("2026-05-05T12:00"))[INVOICE]
     assert (invoice["state"], invoice["paid_on"]) == ("refunded", None)
     assert member.profile(chicago("2026-05-05T12:00"))["status"] == "inactive"  # due 2026-04-30, unpaid again
-    stored = next(i for i in table_items(stack) if i["sk"] == "STATE#CRED#RMA" and i["pk"] == f"MEMBER#{member.member_id}")
+    stored = next(
+        i for i in table_items(stack) if i["sk"] == "STATE#CRED#RMA" and i["pk"] == f"MEMBER#{member.member_id}"
+    )
     assert stored["status"] == "inactive"
     [payment] = payments_of(stack, member)
     assert (payment["state"], payment["refund_reason"]) == ("refunded", "refund")
@@ -234,7 +245,12 @@ def test_events_the_program_does_not_act_on_are_acknowledged_and_change_nothing(
     session = started_checkout(stack, member)  # not paid: an async payment method still pending
     before = table_items(stack)
     assert stack.webhook(completed_event(session))["json"]["outcome"] == "ignored"
-    assert stack.webhook({"id": "evt_1", "type": "customer.created", "created": 0, "data": {"object": {}}})["json"]["outcome"] == "ignored"
+    assert (
+        stack.webhook({"id": "evt_1", "type": "customer.created", "created": 0, "data": {"object": {}}})["json"][
+            "outcome"
+        ]
+        == "ignored"
+    )
     assert table_items(stack) == before
 
 
@@ -260,7 +276,11 @@ def test_staff_record_an_offline_payment_and_who_recorded_it_is_kept(stack):
     member = ready_member(stack)
     paid = member.pay(INVOICE, chicago("2026-04-02T12:00"), reference="MO-7731", method="money_order")
     assert paid["statusCode"] == 201, paid
-    assert (paid["json"]["method"], paid["json"]["reference"], paid["json"]["rolled_over"]) == ("money_order", "MO-7731", True)
+    assert (paid["json"]["method"], paid["json"]["reference"], paid["json"]["rolled_over"]) == (
+        "money_order",
+        "MO-7731",
+        True,
+    )
     [payment] = payments_of(stack, member)
     assert payment["method"] == "money_order" and payment["recorded_by"] == paid["json"]["recorded_by"] != "processor"
     # The same money order number for another member is their own reference.
@@ -270,9 +290,10 @@ def test_staff_record_an_offline_payment_and_who_recorded_it_is_kept(stack):
 
 
 def test_a_paid_invoice_has_a_receipt_as_json_and_as_a_pdf(stack):
-    from pypdf import PdfReader
     import base64
     import io
+
+    from pypdf import PdfReader
 
     member = ready_member(stack)
     member.pay_online(INVOICE, chicago("2026-04-02T12:00"))
@@ -280,7 +301,11 @@ def test_a_paid_invoice_has_a_receipt_as_json_and_as_a_pdf(stack):
     assert as_json["statusCode"] == 200
     receipt = as_json["json"]
     assert (receipt["invoice_id"], receipt["amount"], receipt["currency"], receipt["method"], receipt["paid_on"]) == (
-        INVOICE, 50, "usd", "card", "2026-04-02",
+        INVOICE,
+        50,
+        "usd",
+        "card",
+        "2026-04-02",
     )
     pdf = member.receipt(INVOICE, chicago("2026-04-03T12:00"), headers={"Accept": "application/pdf"})
     assert pdf["statusCode"] == 200 and pdf["multiValueHeaders"]["Content-Type"] == ["application/pdf"]

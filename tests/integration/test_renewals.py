@@ -7,8 +7,8 @@ import boto3
 import pytest
 
 from ccp_local.events import FakeLambdaContext, member_claims
-from tests.integration.renewal_helpers import chicago, emails_to, letters, new_member
 from ccp_local.inprocess import deployed_stack
+from tests.integration.renewal_helpers import chicago, emails_to, letters, new_member
 
 
 @pytest.fixture
@@ -21,7 +21,12 @@ def test_the_closing_invoice_is_locked_until_the_day_after_the_requirement_is_me
     member = new_member(stack)  # RMA certified 2023-04-15: cycle ends 2026-04-14
     stack.job("renewal_notices", chicago("2026-04-01T06:00"))
     invoice = member.invoices(chicago("2026-04-05T12:00"))["RMA-20260415"]
-    assert (invoice["state"], invoice["closes_cycle"], invoice["available_on"], invoice["amount"]) == ("locked", True, None, 50)
+    assert (invoice["state"], invoice["closes_cycle"], invoice["available_on"], invoice["amount"]) == (
+        "locked",
+        True,
+        None,
+        50,
+    )
     assert member.pay("RMA-20260415", chicago("2026-04-05T12:00"))["json"]["error"]["code"] == "INVOICE_LOCKED"
 
     # The last points are recorded at 23:30 on 10 April in Chicago (already 11 April in UTC).
@@ -42,7 +47,17 @@ def test_paying_the_closing_invoice_rolls_the_cycle_over_and_says_so(stack):
     sqs = boto3.client("sqs")
     captured = sqs.create_queue(QueueName="captured-events")["QueueUrl"]
     events.put_rule(Name="capture", EventPattern=json.dumps({"detail-type": ["CycleRolledOver"]}))
-    events.put_targets(Rule="capture", Targets=[{"Id": "q", "Arn": sqs.get_queue_attributes(QueueUrl=captured, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]}])
+    events.put_targets(
+        Rule="capture",
+        Targets=[
+            {
+                "Id": "q",
+                "Arn": sqs.get_queue_attributes(QueueUrl=captured, AttributeNames=["QueueArn"])["Attributes"][
+                    "QueueArn"
+                ],
+            }
+        ],
+    )
 
     member = new_member(stack)
     member.record(chicago("2026-03-20T12:00"))
@@ -52,8 +67,16 @@ def test_paying_the_closing_invoice_rolls_the_cycle_over_and_says_so(stack):
     paid = member.pay("RMA-20260415", chicago("2026-04-02T12:00"), headers=headers)
     assert paid["statusCode"] == 201, paid
     assert paid["json"] | {"payment_id": None, "recorded_by": None} == {
-        "payment_id": None, "invoice_id": "RMA-20260415", "amount": 50, "state": "paid", "rolled_over": True,
-        "cycle_start": "2026-04-15", "cycle_end": "2029-04-14", "status": "active", "method": "check", "reference": "ch_1",
+        "payment_id": None,
+        "invoice_id": "RMA-20260415",
+        "amount": 50,
+        "state": "paid",
+        "rolled_over": True,
+        "cycle_start": "2026-04-15",
+        "cycle_end": "2029-04-14",
+        "status": "active",
+        "method": "check",
+        "reference": "ch_1",
         "recorded_by": None,
     }
     assert member.pay("RMA-20260415", chicago("2026-04-02T12:00"), headers=headers)["json"] == paid["json"]
@@ -63,9 +86,23 @@ def test_paying_the_closing_invoice_rolls_the_cycle_over_and_says_so(stack):
     message = json.loads(sqs.receive_message(QueueUrl=captured)["Messages"][0]["Body"])
     assert message["detail"]["cycle_start"] == "2026-04-15" and message["detail"]["member_id"] == member.member_id
     # Nothing of the old cycle can change any more.
-    listed = stack.api("record_ce.handler.lambda_handler", "GET", "/members/{member_id}/ce-activities", f"/members/{member.member_id}/ce-activities", claims=member.claims, at=chicago("2026-04-03T12:00"))
+    listed = stack.api(
+        "record_ce.handler.lambda_handler",
+        "GET",
+        "/members/{member_id}/ce-activities",
+        f"/members/{member.member_id}/ce-activities",
+        claims=member.claims,
+        at=chicago("2026-04-03T12:00"),
+    )
     activity_id = listed["json"]["activities"][0]["activity_id"]
-    patched = stack.api("record_ce.handler.lambda_handler", "DELETE", "/members/{member_id}/ce-activities/{activity_id}", f"/members/{member.member_id}/ce-activities/{activity_id}", claims=member.claims, at=chicago("2026-04-03T12:00"))
+    patched = stack.api(
+        "record_ce.handler.lambda_handler",
+        "DELETE",
+        "/members/{member_id}/ce-activities/{activity_id}",
+        f"/members/{member.member_id}/ce-activities/{activity_id}",
+        claims=member.claims,
+        at=chicago("2026-04-03T12:00"),
+    )
     assert patched["json"]["error"]["code"] == "CYCLE_FROZEN"
 
 
@@ -139,10 +176,24 @@ def test_a_crash_between_claim_and_send_is_healed_by_the_next_run(stack):
 
     member = new_member(stack)
     claim = NoticeClaim(
-        member_id=member.member_id, credential="RMA", kind="renewal_due", period="2026-04", channel="email",
-        claimed_at=chicago("2026-04-01T06:00").isoformat(), template="ccp-dev-renewal_due",
-        data={"name": "Ann Bee", "credential": "RMA", "credential_name": "Registered Medical Assistant", "invoice_id": "RMA-20260415",
-              "amount": "$50.00", "due_date": "2026-04-30", "anniversary": "2026-04-15", "lock_note": "", "portal_url": "https://portal"},
+        member_id=member.member_id,
+        credential="RMA",
+        kind="renewal_due",
+        period="2026-04",
+        channel="email",
+        claimed_at=chicago("2026-04-01T06:00").isoformat(),
+        template="ccp-dev-renewal_due",
+        data={
+            "name": "Ann Bee",
+            "credential": "RMA",
+            "credential_name": "Registered Medical Assistant",
+            "invoice_id": "RMA-20260415",
+            "amount": "$50.00",
+            "due_date": "2026-04-30",
+            "anniversary": "2026-04-15",
+            "lock_note": "",
+            "portal_url": "https://portal",
+        },
         contact=Contact(name="Ann Bee", email="ann@example.org"),
     )
     assert RenewalRepository(table()).claim(claim, stale_before="2026-01-01")  # ...and the run died here
@@ -158,7 +209,12 @@ def test_postal_letters_are_suppressed_without_an_address_or_when_opted_out(stac
     new_member(stack, email="mail@example.org")
     summary = stack.job("renewal_notices", chicago("2026-04-01T06:00"))
     due = summary["notices"]["renewal_due"]
-    assert (due["email"], due["postal"], due["suppressed_postal_no_address"], due["suppressed_postal_opted_out"]) == (3, 1, 1, 1)
+    assert (due["email"], due["postal"], due["suppressed_postal_no_address"], due["suppressed_postal_opted_out"]) == (
+        3,
+        1,
+        1,
+        1,
+    )
     [row] = letters(stack, "renewal_due")
     assert "Ann Bee" in row
     pdf = next(k for k in stack.batch_keys() if k.endswith(".pdf"))
@@ -179,9 +235,23 @@ def test_removing_points_after_the_unlock_locks_the_closing_invoice_again_and_sa
     member = new_member(stack)  # cycle ends 2026-04-14; closing invoice RMA-20260415
     stack.job("renewal_notices", chicago("2026-04-01T06:00"))
     assert member.record(chicago("2026-04-05T12:00"))["statusCode"] == 201  # requirement met: payable from 04-06
-    listed = stack.api("record_ce.handler.lambda_handler", "GET", "/members/{member_id}/ce-activities", f"/members/{member.member_id}/ce-activities", claims=member.claims, at=chicago("2026-04-05T13:00"))
+    listed = stack.api(
+        "record_ce.handler.lambda_handler",
+        "GET",
+        "/members/{member_id}/ce-activities",
+        f"/members/{member.member_id}/ce-activities",
+        claims=member.claims,
+        at=chicago("2026-04-05T13:00"),
+    )
     activity_id = listed["json"]["activities"][0]["activity_id"]
-    removed = stack.api("record_ce.handler.lambda_handler", "DELETE", "/members/{member_id}/ce-activities/{activity_id}", f"/members/{member.member_id}/ce-activities/{activity_id}", claims=member.claims, at=chicago("2026-04-05T18:00"))
+    removed = stack.api(
+        "record_ce.handler.lambda_handler",
+        "DELETE",
+        "/members/{member_id}/ce-activities/{activity_id}",
+        f"/members/{member.member_id}/ce-activities/{activity_id}",
+        claims=member.claims,
+        at=chicago("2026-04-05T18:00"),
+    )
     assert removed["statusCode"] == 204
     invoice = member.invoices(chicago("2026-04-07T12:00"))["RMA-20260415"]
     assert (invoice["state"], invoice["available_on"]) == ("locked", None)
@@ -197,7 +267,21 @@ def test_removing_points_after_the_unlock_job_ran_locks_the_open_invoice_again(s
     stack.job("invoice_unlock", chicago("2026-04-06T00:05"))
     assert len(emails_to(stack, "ann@example.org", "invoice_payable")) == 1
     assert member.invoices(chicago("2026-04-06T12:00"))["RMA-20260415"]["state"] == "open"
-    listed = stack.api("record_ce.handler.lambda_handler", "GET", "/members/{member_id}/ce-activities", f"/members/{member.member_id}/ce-activities", claims=member.claims, at=chicago("2026-04-06T13:00"))
+    listed = stack.api(
+        "record_ce.handler.lambda_handler",
+        "GET",
+        "/members/{member_id}/ce-activities",
+        f"/members/{member.member_id}/ce-activities",
+        claims=member.claims,
+        at=chicago("2026-04-06T13:00"),
+    )
     activity_id = listed["json"]["activities"][0]["activity_id"]
-    stack.api("record_ce.handler.lambda_handler", "DELETE", "/members/{member_id}/ce-activities/{activity_id}", f"/members/{member.member_id}/ce-activities/{activity_id}", claims=member.claims, at=chicago("2026-04-06T14:00"))
+    stack.api(
+        "record_ce.handler.lambda_handler",
+        "DELETE",
+        "/members/{member_id}/ce-activities/{activity_id}",
+        f"/members/{member.member_id}/ce-activities/{activity_id}",
+        claims=member.claims,
+        at=chicago("2026-04-06T14:00"),
+    )
     assert member.invoices(chicago("2026-04-06T15:00"))["RMA-20260415"]["state"] == "locked"

@@ -2,8 +2,8 @@
 
 from datetime import date, timedelta
 
-from tests.integration.helpers import ce_body
 from ccp_local.counting import counted_requests
+from tests.integration.helpers import ce_body
 
 
 def _client():
@@ -23,7 +23,14 @@ def test_a_progress_read_is_one_query_whatever_the_number_of_activities(member):
     for activities in (10, 60):
         existing = len(member.call("GET", "/ce-activities")["json"]["activities"])
         for n in range(existing, activities):
-            member.record(body=ce_body(title=f"Course {n}", points=0.5, start_date=str(date(2026, 1, 1) + timedelta(days=n % 150)), end_date=str(date(2026, 1, 1) + timedelta(days=n % 150))))
+            member.record(
+                body=ce_body(
+                    title=f"Course {n}",
+                    points=0.5,
+                    start_date=str(date(2026, 1, 1) + timedelta(days=n % 150)),
+                    end_date=str(date(2026, 1, 1) + timedelta(days=n % 150)),
+                )
+            )
         with counted_requests(_client()) as counts:
             progress = member.progress()
         assert counts == {"Query": 1}

@@ -4,7 +4,14 @@ ADDRESS = {"line1": "1 Main St", "city": "Chicago", "state": "IL", "postal_code"
 
 
 def create(api, credentials, claims=None, **extra):
-    body = {"first_name": "Ann", "last_name": "Bee", "email": "Ann.Bee@Example.org", "mailing_address": ADDRESS, "credentials": credentials, **extra}
+    body = {
+        "first_name": "Ann",
+        "last_name": "Bee",
+        "email": "Ann.Bee@Example.org",
+        "mailing_address": ADDRESS,
+        "credentials": credentials,
+        **extra,
+    }
     return api.call("POST", "/staff/members", body=body, claims=claims or staff_claims())
 
 
@@ -17,7 +24,14 @@ def test_staff_create_a_member_in_the_cycle_that_holds_today(api):
     assert member["status"] == "active"
     # 2019-05-01 -> 2022-04-30, then 2022-05-01 -> 2025-04-30, then 2025-05-01 -> 2028-04-30 (today is 2026-06-15).
     assert member["credentials"] == [
-        {"code": "RMA", "certified_on": "2019-05-01", "grandfathered": False, "status": "active", "cycle_start": "2025-05-01", "cycle_end": "2028-04-30"}
+        {
+            "code": "RMA",
+            "certified_on": "2019-05-01",
+            "grandfathered": False,
+            "status": "active",
+            "cycle_start": "2025-05-01",
+            "cycle_end": "2028-04-30",
+        }
     ]
 
 
@@ -25,7 +39,9 @@ def test_members_certified_before_2006_are_grandfathered(api):
     member_id = create(api, [{"code": "RPT", "certified_on": "2005-12-31"}])["json"]["member_id"]
     member = api.call("GET", "/members/{member_id}", f"/members/{member_id}", claims=staff_claims())["json"]
     assert member["credentials"][0]["grandfathered"] is True
-    progress = api.call("GET", "/members/{member_id}/progress", f"/members/{member_id}/progress", claims=staff_claims())["json"]
+    progress = api.call(
+        "GET", "/members/{member_id}/progress", f"/members/{member_id}/progress", claims=staff_claims()
+    )["json"]
     assert progress[0]["required_points"] == 0
 
 
@@ -35,19 +51,30 @@ def test_refusals_when_creating_members(api):
     cases = [
         ([{"code": "RMA", "certified_on": "2027-01-01"}], "FUTURE_DATE"),
         ([{"code": "RMA", "certified_on": "2010-01-01", "grandfathered": True}], "NOT_GRANDFATHERED"),
-        ([{"code": "RMA", "certified_on": "2010-01-01"}, {"code": "rma", "certified_on": "2011-01-01"}], "DUPLICATE_CREDENTIAL"),
+        (
+            [{"code": "RMA", "certified_on": "2010-01-01"}, {"code": "rma", "certified_on": "2011-01-01"}],
+            "DUPLICATE_CREDENTIAL",
+        ),
         ([{"code": "ZZZ", "certified_on": "2010-01-01"}], "UNKNOWN_CREDENTIAL"),
     ]
     for credentials, code in cases:
         response = create(api, credentials)
         assert (response["statusCode"], response["json"]["error"]["code"]) == (422, code)
-    assert create(api, [{"code": "RMA", "certified_on": "2010-01-01"}], status="active")["json"]["error"]["code"] == "UNKNOWN_FIELD"
+    assert (
+        create(api, [{"code": "RMA", "certified_on": "2010-01-01"}], status="active")["json"]["error"]["code"]
+        == "UNKNOWN_FIELD"
+    )
     assert create(api, [{"code": "RMA", "certified_on": "2010-01-01"}], claims=member_claims("M1"))["statusCode"] == 403
 
 
 def test_creating_a_member_twice_with_one_idempotency_key_creates_one(api):
     headers = {"Idempotency-Key": "import-row-7"}
-    body = {"first_name": "Ann", "last_name": "Bee", "email": "a@b.org", "credentials": [{"code": "RMA", "certified_on": "2019-05-01"}]}
+    body = {
+        "first_name": "Ann",
+        "last_name": "Bee",
+        "email": "a@b.org",
+        "credentials": [{"code": "RMA", "certified_on": "2019-05-01"}],
+    }
     first = api.call("POST", "/staff/members", body=body, claims=staff_claims(), headers=headers)
     second = api.call("POST", "/staff/members", body=body, claims=staff_claims(), headers=headers)
     assert first["json"]["member_id"] == second["json"]["member_id"]

@@ -5,8 +5,8 @@ from datetime import date, datetime, time, timedelta
 import pytest
 
 from ccp.rules.dates import BUSINESS_TZ
-from tests.integration.renewal_helpers import chicago, emails_to, new_member
 from ccp_local.inprocess import deployed_stack, reset_cached_dependencies
+from tests.integration.renewal_helpers import chicago, emails_to, new_member
 
 DAILY = [("invoice_unlock", time(0, 5)), ("renewal_notices", time(6, 0)), ("status_sweep", time(6, 30))]
 
@@ -39,7 +39,10 @@ def test_a_member_goes_active_inactive_must_recertify_over_three_years_of_replay
     changes = replay(stack, date(2026, 4, 25), date(2029, 5, 12))
     assert changes == {date(2026, 5, 10): {"inactive": 1}, date(2029, 5, 9): {"must_recertify": 1}}
     subjects = [e["subject"] for e in emails_to(stack, "lapsing@example.org", "status_changed")]
-    assert subjects == ["Your RMA certification status is now inactive", "Your RMA certification status is now must_recertify"]
+    assert subjects == [
+        "Your RMA certification status is now inactive",
+        "Your RMA certification status is now must_recertify",
+    ]
     # Past due notices went out for each unpaid year; nothing went out twice.
     past_due = emails_to(stack, "lapsing@example.org", "past_due")
     assert len(past_due) == len({e["subject"] for e in past_due}) == 3
@@ -61,8 +64,14 @@ def test_status_is_shown_for_any_day_and_payment_cures_an_unpaid_fee(stack):
 
 
 def progress(stack, member, at):
-    response = stack.api("record_ce.handler.lambda_handler", "GET", "/members/{member_id}/progress", f"/members/{member.member_id}/progress",
-                         claims=member.claims, at=chicago(at))
+    response = stack.api(
+        "record_ce.handler.lambda_handler",
+        "GET",
+        "/members/{member_id}/progress",
+        f"/members/{member.member_id}/progress",
+        claims=member.claims,
+        at=chicago(at),
+    )
     return response["json"][0]
 
 

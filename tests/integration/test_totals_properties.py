@@ -2,14 +2,23 @@
 activities give, under any interleaving of records, corrections, removals, course events and
 roll-overs, including two writers whose reads and writes interleave."""
 
-from datetime import date, datetime, timezone
+import contextlib
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import boto3
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, initialize, multiple, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    consumes,
+    initialize,
+    multiple,
+    rule,
+    run_state_machine_as_test,
+)
 
 from ccp.data.dynamo import table as ccp_table
 from ccp.data.members import MemberRepository
@@ -21,9 +30,14 @@ from record_ce.service import ActivityRequest, CeService, Editor, NewCredential,
 from renewals.billing import rolled_over
 
 TODAY = date(2026, 6, 15)
-NOW = datetime(2026, 6, 15, 17, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 15, 17, 0, tzinfo=UTC)
 STAFF = Editor(subject="staff-1", is_staff=True, reason="course platform corrected its record")
-CATEGORIES = [Category.PROFESSIONAL_EDUCATION, Category.AUTHORSHIP, Category.ORGANIZATIONAL_PARTICIPATION, Category.FORMAL_EDUCATION]
+CATEGORIES = [
+    Category.PROFESSIONAL_EDUCATION,
+    Category.AUTHORSHIP,
+    Category.ORGANIZATIONAL_PARTICIPATION,
+    Category.FORMAL_EDUCATION,
+]
 TITLES = ["Infection control", "infection  CONTROL", "Phlebotomy", "Safety", "Ethics"]
 
 
@@ -45,19 +59,29 @@ class InterleavingRepository(MemberRepository):
 def claims():
     return st.builds(
         lambda category, title, provider, cents, day: ActivityClaim(
-            category=category, title=title, provider=provider, points=Decimal(cents) / 100,
+            category=category,
+            title=title,
+            provider=provider,
+            points=Decimal(cents) / 100,
             start_date=date(2025, 3, 10).fromordinal(date(2025, 3, 10).toordinal() + day),
             end_date=date(2025, 3, 10).fromordinal(date(2025, 3, 10).toordinal() + day),
         ),
-        st.sampled_from(CATEGORIES), st.sampled_from(TITLES), st.sampled_from([None, "Red Cross", "red cross ", "Other"]),
-        st.integers(min_value=25, max_value=2500), st.integers(min_value=0, max_value=450),
+        st.sampled_from(CATEGORIES),
+        st.sampled_from(TITLES),
+        st.sampled_from([None, "Red Cross", "red cross ", "Other"]),
+        st.integers(min_value=25, max_value=2500),
+        st.integers(min_value=0, max_value=450),
     )
 
 
 def stored_totals_agree_with_activities(repository: MemberRepository, member_id: str) -> None:
     activities = repository.activities(member_id)
     for credential in repository.credentials(member_id):
-        mine = [(a.claim, a.eligible[credential.code]) for a in activities if a.cycle_start.get(credential.code) == credential.cycle_start]
+        mine = [
+            (a.claim, a.eligible[credential.code])
+            for a in activities
+            if a.cycle_start.get(credential.code) == credential.cycle_start
+        ]
         expected = totals_of(mine)
         nonzero = lambda totals: {k: v for k, v in totals.items() if v != 0}  # noqa: E731
         assert nonzero(credential.recorded) == nonzero(expected.recorded), credential.code
@@ -73,7 +97,10 @@ class TotalsMachine(RuleBasedStateMachine):
         self.repository = InterleavingRepository(ccp_table())
         self.service = CeService(self.repository, default_rule_book())
         member = NewMember(
-            first_name="Prop", last_name="Erty", email="prop@example.org", mailing_address=None,
+            first_name="Prop",
+            last_name="Erty",
+            email="prop@example.org",
+            mailing_address=None,
             credentials=[NewCredential("RMA", date(2025, 3, 10)), NewCredential("CMAS", date(2025, 3, 10))],
         )
         self.member_id = self.service.create_member(member, today=TODAY, now=NOW).profile.member_id
@@ -83,8 +110,14 @@ class TotalsMachine(RuleBasedStateMachine):
         self.recorded += 1
         request = ActivityRequest(credentials=codes, claim=claim, attested=True)
         try:
-            recorded = self.service.record(self.member_id, request, today=TODAY, now=NOW, source=source,
-                                           activity_id=f"20260615170000-{self.recorded:08x}")
+            recorded = self.service.record(
+                self.member_id,
+                request,
+                today=TODAY,
+                now=NOW,
+                source=source,
+                activity_id=f"20260615170000-{self.recorded:08x}",
+            )
         except (Conflict, RuleViolation):  # a duplicate, a frozen cycle, a rule: nothing changes
             return multiple()
         return recorded.activity.activity_id
@@ -102,29 +135,36 @@ class TotalsMachine(RuleBasedStateMachine):
         self._correct(activity, cents, category)
 
     def _correct(self, activity, cents, category, editor=STAFF):
-        try:
-            self.service.update(self.member_id, activity, {"points": Decimal(cents) / 100, "category": category},
-                                attested=True, today=TODAY, now=NOW, editor=editor)
-        except (NotFound, Conflict, RuleViolation):
-            pass
+        with contextlib.suppress(NotFound, Conflict, RuleViolation):
+            self.service.update(
+                self.member_id,
+                activity,
+                {"points": Decimal(cents) / 100, "category": category},
+                attested=True,
+                today=TODAY,
+                now=NOW,
+                editor=editor,
+            )
 
     @rule(activity=consumes(activities))
     def delete(self, activity):
-        try:
+        with contextlib.suppress(NotFound, Conflict):
             self.service.delete(self.member_id, activity, today=TODAY, editor=STAFF)
-        except (NotFound, Conflict):
-            pass
 
-    @rule(first=activities, second=activities, cents=st.integers(min_value=25, max_value=2500), other=st.integers(min_value=25, max_value=2500),
-          second_deletes=st.booleans())
+    @rule(
+        first=activities,
+        second=activities,
+        cents=st.integers(min_value=25, max_value=2500),
+        other=st.integers(min_value=25, max_value=2500),
+        second_deletes=st.booleans(),
+    )
     def two_writers_interleave(self, first, second, cents, other, second_deletes):
         """Writer 2 changes (or removes) an activity after writer 1 read it and before writer 1 reads the totals."""
+
         def writer_two():
             if second_deletes:
-                try:
+                with contextlib.suppress(NotFound, Conflict):
                     self.service.delete(self.member_id, second, today=TODAY, editor=STAFF)
-                except (NotFound, Conflict):
-                    pass
             else:
                 self._correct(second, other, Category.PROFESSIONAL_EDUCATION)
 
@@ -146,7 +186,9 @@ class TotalsMachine(RuleBasedStateMachine):
             stored_totals_agree_with_activities(self.repository, self.member_id)
             # Each example's member is removed, so the table stays small.
             t = boto3.resource("dynamodb").Table(ccp_table().name)
-            items = t.query(KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": f"MEMBER#{self.member_id}"})["Items"]
+            items = t.query(
+                KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": f"MEMBER#{self.member_id}"}
+            )["Items"]
             with t.batch_writer() as batch:
                 for item in items:
                     batch.delete_item(Key={"pk": item["pk"], "sk": item["sk"]})
@@ -155,7 +197,9 @@ class TotalsMachine(RuleBasedStateMachine):
 def test_the_totals_never_drift_under_any_interleaving_of_changes(table):
     run_state_machine_as_test(
         TotalsMachine,
-        settings=settings(max_examples=500, stateful_step_count=12, deadline=None, suppress_health_check=list(HealthCheck)),
+        settings=settings(
+            max_examples=500, stateful_step_count=12, deadline=None, suppress_health_check=list(HealthCheck)
+        ),
     )
 
 
@@ -164,13 +208,27 @@ def test_a_correction_that_lost_a_race_is_applied_to_fresh_data(table):
     repository = InterleavingRepository(ccp_table())
     service = CeService(repository, default_rule_book())
     member = service.create_member(
-        NewMember(first_name="Race", last_name="Condition", email="race@example.org", mailing_address=None,
-                  credentials=[NewCredential("RMA", date(2025, 3, 10))]),
-        today=TODAY, now=NOW,
+        NewMember(
+            first_name="Race",
+            last_name="Condition",
+            email="race@example.org",
+            mailing_address=None,
+            credentials=[NewCredential("RMA", date(2025, 3, 10))],
+        ),
+        today=TODAY,
+        now=NOW,
     ).profile.member_id
-    claim = ActivityClaim(category=Category.PROFESSIONAL_EDUCATION, title="Course", points=Decimal(2), start_date=date(2026, 1, 5), end_date=date(2026, 1, 5))
+    claim = ActivityClaim(
+        category=Category.PROFESSIONAL_EDUCATION,
+        title="Course",
+        points=Decimal(2),
+        start_date=date(2026, 1, 5),
+        end_date=date(2026, 1, 5),
+    )
     activity = service.record(member, ActivityRequest(["RMA"], claim, True), today=TODAY, now=NOW).activity.activity_id
-    repository.between = lambda: service.update(member, activity, {"points": Decimal(50)}, attested=True, today=TODAY, now=NOW)
+    repository.between = lambda: service.update(
+        member, activity, {"points": Decimal(50)}, attested=True, today=TODAY, now=NOW
+    )
     service.update(member, activity, {"points": Decimal(10)}, attested=True, today=TODAY, now=NOW)
     stored_totals_agree_with_activities(repository, member)
     assert repository.activity(member, activity).points == Decimal(10)  # the later write, on fresh data
@@ -183,12 +241,24 @@ def test_a_correction_that_lost_a_race_is_applied_to_fresh_data(table):
 def test_a_changed_or_missing_provider_never_lets_one_course_count_twice(table, provider):
     service = CeService(MemberRepository(ccp_table()), default_rule_book())
     member = service.create_member(
-        NewMember(first_name="Dup", last_name="Licate", email="dup@example.org", mailing_address=None,
-                  credentials=[NewCredential("RMA", date(2025, 3, 10))]),
-        today=TODAY, now=NOW,
+        NewMember(
+            first_name="Dup",
+            last_name="Licate",
+            email="dup@example.org",
+            mailing_address=None,
+            credentials=[NewCredential("RMA", date(2025, 3, 10))],
+        ),
+        today=TODAY,
+        now=NOW,
     ).profile.member_id
-    first = ActivityClaim(category=Category.PROFESSIONAL_EDUCATION, title="Infection Control", provider="Red Cross",
-                          points=Decimal(5), start_date=date(2026, 1, 5), end_date=date(2026, 1, 5))
+    first = ActivityClaim(
+        category=Category.PROFESSIONAL_EDUCATION,
+        title="Infection Control",
+        provider="Red Cross",
+        points=Decimal(5),
+        start_date=date(2026, 1, 5),
+        end_date=date(2026, 1, 5),
+    )
     service.record(member, ActivityRequest(["RMA"], first, True), today=TODAY, now=NOW)
     copy = first.model_copy(update={"provider": provider, "title": "  infection   control "})
     with pytest.raises(Conflict) as refused:

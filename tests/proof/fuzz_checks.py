@@ -14,7 +14,7 @@ def schema_and_server_agree(ctx, response, case):
     try:
         code = response.json()["error"]["code"]
     except (ValueError, KeyError, TypeError):
-        raise AssertionError(f"{response.status_code} without the error envelope")
+        raise AssertionError(f"{response.status_code} without the error envelope") from None
     if code in SCHEMA_COMPLAINTS:
         raise AssertionError(f"A schema-valid request was refused with {code}: the document and the server disagree")
     return None

@@ -15,8 +15,12 @@ ROUTES = tpl.api_routes()
 SPECS = {s.logical_id: s for s in tpl.functions()}
 VICTIM = "MVICTIM0001"
 SAMPLE = {
-    "member_id": VICTIM, "activity_id": "20260101000000-abcd1234", "invoice_id": "RMA-20260410",
-    "application_id": f"{VICTIM}.ABCDEF12", "document_id": "DABCDEF123456", "audit_id": f"{VICTIM}.2025.RMA",
+    "member_id": VICTIM,
+    "activity_id": "20260101000000-abcd1234",
+    "invoice_id": "RMA-20260410",
+    "application_id": f"{VICTIM}.ABCDEF12",
+    "document_id": "DABCDEF123456",
+    "audit_id": f"{VICTIM}.2025.RMA",
 }
 
 
@@ -44,7 +48,9 @@ def call(stack, route, claims):
     body = {"anything": True} if route.method in ("POST", "PATCH") else None
     clients()  # built before counting, so only requests count
     with counted_requests(clients()[0]) as on_table, counted_requests(clients()[1]) as low_level:
-        response = stack.api(handler_path(route), route.method, route.path, concrete(route.path), claims=claims, body=body)
+        response = stack.api(
+            handler_path(route), route.method, route.path, concrete(route.path), claims=claims, body=body
+        )
     requests = sum(on_table.values()) + sum(low_level.values())
     if response["statusCode"] in (401, 403):
         figures.add("access matrix", "wrong-caller cases refused (403/401)")
@@ -87,11 +93,26 @@ def test_no_token_is_401_before_any_data_access(stack, route):
 def test_a_public_webhook_refuses_an_unproven_body_before_any_data_access(stack, route, signature):
     from ccp_local.stripe_fake import completed_event
 
-    body = completed_event({"id": "cs_1", "payment_status": "paid", "payment_intent": "pi_1", "amount_total": 5000, "currency": "usd",
-                            "metadata": {"member_id": VICTIM, "invoice_id": "RMA-20260410"}})
+    body = completed_event(
+        {
+            "id": "cs_1",
+            "payment_status": "paid",
+            "payment_intent": "pi_1",
+            "amount_total": 5000,
+            "currency": "usd",
+            "metadata": {"member_id": VICTIM, "invoice_id": "RMA-20260410"},
+        }
+    )
     clients()
     with counted_requests(clients()[0]) as on_table, counted_requests(clients()[1]) as low_level:
-        response = stack.api(handler_path(route), "POST", route.path, route.path, body=body, headers={"Stripe-Signature": signature} if signature else {})
+        response = stack.api(
+            handler_path(route),
+            "POST",
+            route.path,
+            route.path,
+            body=body,
+            headers={"Stripe-Signature": signature} if signature else {},
+        )
     assert (response["statusCode"], response["json"]["error"]["code"]) == (400, "BAD_SIGNATURE")
     assert sum(on_table.values()) + sum(low_level.values()) == 0
     figures.add("access matrix", "unproven webhook bodies refused (400 BAD_SIGNATURE), nothing read or stored")

@@ -3,7 +3,7 @@ re-deliveries, concurrent runs and a crash. Nothing is lost, nothing is sent twi
 
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import boto3
 import pytest
@@ -15,10 +15,10 @@ from tests.support import figures
 from tests.support.faults import throttled
 
 MEMBERS = 200
-MAY_RUN = datetime(2026, 5, 1, 11, 0, tzinfo=timezone.utc)
-JUNE_RUN = datetime(2026, 6, 1, 11, 0, tzinfo=timezone.utc)
+MAY_RUN = datetime(2026, 5, 1, 11, 0, tzinfo=UTC)
+JUNE_RUN = datetime(2026, 6, 1, 11, 0, tzinfo=UTC)
 LATER = timedelta(minutes=20)
-LAMBDA_ATTEMPTS = 3  # an asynchronous invocation that fails is run twice more  # past the 15 minutes after which a claim left unsent is taken over
+LAMBDA_ATTEMPTS = 3  # an asynchronous invocation that fails is run twice more
 
 
 @pytest.fixture(scope="module")
@@ -42,10 +42,9 @@ def notices(stack) -> list[dict]:
 
 def deliver(stack, moment, **detail):
     """One delivery of the scheduled event, and of the work it queued (as Lambda would)."""
+    from ccp.errors import Retryable
     from ccp_local.events import FakeLambdaContext, scheduled_event
     from renewals.jobs_handler import renewal_notices
-
-    from ccp.errors import Retryable
 
     event = scheduled_event(moment)
     event["detail"] = detail
@@ -94,16 +93,27 @@ def test_a_run_under_30_percent_throttling_sends_or_holds_every_notice_and_the_n
     deliver(stack, MAY_RUN + LATER)
     ledger = assert_each_sent_once(stack, "2026-05-01", before)
 
-    figures.record("faults", "DynamoDB / SES requests throttled (30%)", f"{throttle.throttled['dynamodb']:,} of {throttle.calls['dynamodb']:,} / {throttle.throttled['ses']} of {throttle.calls['ses']}")
-    figures.record("faults", "May 1 run, 200 members: notices / sent under throttling / held with reason / lost", f"{len(ledger)} / {len(after_first) - len(held)} / {len(held)} / 0")
-    figures.record("faults", "SDK back-off asked for during that run", f"{throttle.backoff_seconds:.0f} s (recorded, not slept)")
+    figures.record(
+        "faults",
+        "DynamoDB / SES requests throttled (30%)",
+        f"{throttle.throttled['dynamodb']:,} of {throttle.calls['dynamodb']:,} / "
+        f"{throttle.throttled['ses']} of {throttle.calls['ses']}",
+    )
+    figures.record(
+        "faults",
+        "May 1 run, 200 members: notices / sent under throttling / held with reason / lost",
+        f"{len(ledger)} / {len(after_first) - len(held)} / {len(held)} / 0",
+    )
+    figures.record(
+        "faults", "SDK back-off asked for during that run", f"{throttle.backoff_seconds:.0f} s (recorded, not slept)"
+    )
 
 
 def test_an_ses_outage_parks_email_notices_with_the_reason_and_a_redrive_sends_them_all_once(stack):
     from ccp.notices import MAX_ATTEMPTS
 
     before = sent_so_far(stack)
-    start = datetime(2026, 8, 1, 11, 0, tzinfo=timezone.utc)
+    start = datetime(2026, 8, 1, 11, 0, tzinfo=UTC)
     with throttled(1.0, ("ses",)):
         for attempt in range(MAX_ATTEMPTS):
             deliver(stack, start + attempt * LATER)
@@ -114,7 +124,11 @@ def test_an_ses_outage_parks_email_notices_with_the_reason_and_a_redrive_sends_t
     assert redrive["redriven"] == len(parked)
     ledger = assert_each_sent_once(stack, "2026-08-01", before)
     reasons = Counter(n["last_error"] for n in parked)
-    figures.record("faults", "SES down for 5 runs (Aug 1): notices parked, by reason", ", ".join(f"{n} {reason!r}" for reason, n in reasons.items()))
+    figures.record(
+        "faults",
+        "SES down for 5 runs (Aug 1): notices parked, by reason",
+        ", ".join(f"{n} {reason!r}" for reason, n in reasons.items()),
+    )
     figures.record("faults", "after the re-drive", f"{len(ledger)} of {len(ledger)} sent (100%), each once")
 
 
@@ -127,7 +141,9 @@ def test_the_same_run_three_times_and_sixteen_at_once_send_each_notice_exactly_o
             list(pool.map(lambda _: deliver(stack, JUNE_RUN), range(16)))
     deliver(stack, JUNE_RUN + LATER)  # heals what a throttled send left behind
     june = assert_each_sent_once(stack, "2026-06-01", before)
-    figures.record("faults", "June 1 run delivered 3x then 16x at once (throttled)", f"{len(june)} notices, each sent exactly once")
+    figures.record(
+        "faults", "June 1 run delivered 3x then 16x at once (throttled)", f"{len(june)} notices, each sent exactly once"
+    )
 
 
 def test_a_crash_between_claim_and_send_is_healed_by_the_next_run(stack, monkeypatch):
@@ -139,13 +155,17 @@ def test_a_crash_between_claim_and_send_is_healed_by_the_next_run(stack, monkeyp
     before = sent_so_far(stack)
     monkeypatch.setattr(Mailer, "send_bulk", crash)
     with pytest.raises(SystemExit):
-        deliver(stack, datetime(2026, 7, 1, 11, 0, tzinfo=timezone.utc))
+        deliver(stack, datetime(2026, 7, 1, 11, 0, tzinfo=UTC))
     monkeypatch.undo()
     stranded = [n for n in claimed_on(stack, "2026-07-01") if n["state"] == "claimed"]
     assert stranded
-    healed = deliver(stack, datetime(2026, 7, 1, 11, 0, tzinfo=timezone.utc) + LATER)
+    healed = deliver(stack, datetime(2026, 7, 1, 11, 0, tzinfo=UTC) + LATER)
     assert_each_sent_once(stack, "2026-07-01", before)
-    figures.record("faults", "crash between claim and send (July 1)", f"{len(stranded)} claims stranded, {healed['healed_claims']} healed next run, 0 sent twice")
+    figures.record(
+        "faults",
+        "crash between claim and send (July 1)",
+        f"{len(stranded)} claims stranded, {healed['healed_claims']} healed next run, 0 sent twice",
+    )
 
 
 def test_the_api_surfaces_a_throttle_with_bounded_retries(stack):
@@ -154,11 +174,20 @@ def test_the_api_surfaces_a_throttle_with_bounded_retries(stack):
     member_id = notices(stack)[0]["member_id"]
     with throttled(1.0, ("dynamodb",), wait=True) as throttle:
         started = time.perf_counter()
-        response = stack.api("record_ce.handler.lambda_handler", "GET", "/members/{member_id}/progress",
-                             f"/members/{member_id}/progress", claims=member_claims(member_id))
+        response = stack.api(
+            "record_ce.handler.lambda_handler",
+            "GET",
+            "/members/{member_id}/progress",
+            f"/members/{member_id}/progress",
+            claims=member_claims(member_id),
+        )
         elapsed = time.perf_counter() - started
     assert response["statusCode"] == 503
     assert response["json"]["error"]["code"] == "TRY_AGAIN"
     assert throttle.calls["dynamodb"] == 3  # API_BOTO_CONFIG: three attempts, then the caller hears it
     assert throttle.backoff_seconds <= 3  # standard mode: at most 1 s, then 2 s
-    figures.record("faults", "API under a full DynamoDB throttle", f"503 TRY_AGAIN after 3 attempts, {elapsed:.1f} s (SDK back-off {throttle.backoff_seconds:.1f} s)")
+    figures.record(
+        "faults",
+        "API under a full DynamoDB throttle",
+        f"503 TRY_AGAIN after 3 attempts, {elapsed:.1f} s (SDK back-off {throttle.backoff_seconds:.1f} s)",
+    )

@@ -23,10 +23,24 @@ def stack(tmp_path_factory):
 
 def test_every_operation_survives_fuzzing_with_every_check(stack, tmp_path):
     member_id = demo_member(stack)
-    env = {**os.environ, "CCP_MEMBER_ID": member_id, "CCP_MEMBER_TOKEN": token(stack, member_id=member_id),
-           "CCP_STAFF_TOKEN": token(stack), "NO_COLOR": "1"}
-    command = [str(Path(sys.executable).parent / "schemathesis"), "--config-file", str(CONFIG), "run",
-               f"{stack['api']}/_local/openapi.json", "--report", "ndjson", "--report-dir", str(tmp_path)]
+    env = {
+        **os.environ,
+        "CCP_MEMBER_ID": member_id,
+        "CCP_MEMBER_TOKEN": token(stack, member_id=member_id),
+        "CCP_STAFF_TOKEN": token(stack),
+        "NO_COLOR": "1",
+    }
+    command = [
+        str(Path(sys.executable).parent / "schemathesis"),
+        "--config-file",
+        str(CONFIG),
+        "run",
+        f"{stack['api']}/_local/openapi.json",
+        "--report",
+        "ndjson",
+        "--report-dir",
+        str(tmp_path),
+    ]
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
     summary = _summary(result.stdout)
     figures.record("fuzzing", "operations tested", summary.get("operations", "?"))

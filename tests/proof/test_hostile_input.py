@@ -69,8 +69,14 @@ def stack():
 
 
 def concrete(route, member_id):
-    sample = {"member_id": member_id, "activity_id": "20260101000000-abcd1234", "invoice_id": "RMA-20260415",
-              "application_id": f"{member_id}.ABCDEF12", "document_id": "DABCDEF123456", "audit_id": f"{member_id}.2025.RMA"}
+    sample = {
+        "member_id": member_id,
+        "activity_id": "20260101000000-abcd1234",
+        "invoice_id": "RMA-20260415",
+        "application_id": f"{member_id}.ABCDEF12",
+        "document_id": "DABCDEF123456",
+        "audit_id": f"{member_id}.2025.RMA",
+    }
     return re.sub(r"{(\w+)}", lambda m: sample[m.group(1)], route.path)
 
 
@@ -90,13 +96,28 @@ def test_hostile_input_on_every_route_is_never_a_server_error(stack, route):
             "{" + json.dumps(field) + ": " + value + "}" for field in fields for value in HOSTILE_VALUES.values()
         ]
         for body in bodies:
-            response = stack.api(handler(route), route.method, route.path, path, raw_body=body, claims=staff_claims(), at=chicago("2026-04-05T12:00"))
+            response = stack.api(
+                handler(route),
+                route.method,
+                route.path,
+                path,
+                raw_body=body,
+                claims=staff_claims(),
+                at=chicago("2026-04-05T12:00"),
+            )
             refused_cleanly(response)
             sent += 1
     for param in params:
         for value in HOSTILE_QUERY:
-            response = stack.api(handler(route), route.method, route.path, f"{path}?{param}={value}", claims=staff_claims(),
-                                 at=chicago("2026-04-05T12:00"), raw_body=None)
+            response = stack.api(
+                handler(route),
+                route.method,
+                route.path,
+                f"{path}?{param}={value}",
+                claims=staff_claims(),
+                at=chicago("2026-04-05T12:00"),
+                raw_body=None,
+            )
             refused_cleanly(response)
             sent += 1
     figures.add("hostile input", "requests sent (bodies, fields and query values on every route)", sent)

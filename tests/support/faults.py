@@ -8,8 +8,9 @@ from __future__ import annotations
 import random
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 from botocore.awsrequest import AWSResponse
 from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse
@@ -54,7 +55,9 @@ class Throttler:
 
 
 @contextmanager
-def throttled(share: float, services: tuple[str, ...] = ("dynamodb", "ses"), *, seed: int = 30, wait: bool = False) -> Iterator[Throttler]:
+def throttled(
+    share: float, services: tuple[str, ...] = ("dynamodb", "ses"), *, seed: int = 30, wait: bool = False
+) -> Iterator[Throttler]:
     """Clients made inside the block (cached ones are dropped) meet the throttle. With
     `wait=False` the SDK's back-off is recorded rather than slept, to keep the suite short."""
     from botocore import endpoint

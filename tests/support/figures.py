@@ -16,8 +16,13 @@ def add(suite: str, figure: str, amount: int = 1) -> None:
 
 
 def table() -> str:
-    rows = [(suite, figure, f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value))
-            for suite, figures in FIGURES.items() for figure, value in figures.items()]
-    widths = [max(len(r[i]) for r in rows + [("suite", "figure", "value")]) for i in range(3)]
-    line = lambda r: "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |"  # noqa: E731
-    return "\n".join([line(("suite", "figure", "value")), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(line, rows)])
+    rows = [
+        (suite, figure, f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value))
+        for suite, figures in FIGURES.items()
+        for figure, value in figures.items()
+    ]
+    widths = [max(len(r[i]) for r in [*rows, ("suite", "figure", "value")]) for i in range(3)]
+    line = lambda r: "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) + " |"  # noqa: E731
+    return "\n".join(
+        [line(("suite", "figure", "value")), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(line, rows)]
+    )

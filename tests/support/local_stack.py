@@ -7,9 +7,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from ccp_local.stack import free_port
 
@@ -25,8 +25,19 @@ def running_stack(log: Path, demo_members: int = 5) -> Iterator[dict]:
     api_port, lambda_port = free_port(), free_port()
     with open(log, "w") as out:
         process = subprocess.Popen(
-            [str(BIN / "ccp-local"), "up", "--port", str(api_port), "--lambda-port", str(lambda_port), "--demo-members", str(demo_members)],
-            stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            [
+                str(BIN / "ccp-local"),
+                "up",
+                "--port",
+                str(api_port),
+                "--lambda-port",
+                str(lambda_port),
+                "--demo-members",
+                str(demo_members),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
     deadline = time.monotonic() + 120
     while "Press Ctrl-C to stop." not in log.read_text():
@@ -43,7 +54,7 @@ def running_stack(log: Path, demo_members: int = 5) -> Iterator[dict]:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
-            raise AssertionError("ccp-local up did not stop on SIGTERM")
+            raise AssertionError("ccp-local up did not stop on SIGTERM") from None
         # Every function worker went with it.
         left = [pid for pid in children if subprocess.run(["kill", "-0", pid], capture_output=True).returncode == 0]
         assert not left, f"worker processes left running: {left}"
@@ -58,5 +69,5 @@ def token(stack: dict, *, member_id: str | None = None) -> str:
 
 
 def demo_member(stack: dict, name: str = "Maria Santos") -> str:
-    line = next(l for l in stack["log"].read_text().splitlines() if name in l)
+    line = next(text for text in stack["log"].read_text().splitlines() if name in text)
     return line.split()[0]

@@ -33,9 +33,18 @@ def test_a_member_records_ce_over_http_and_sees_progress_and_a_pdf_transcript(st
     auth = {"Authorization": f"Bearer {token}"}
     base = f"{stack['api']}/members/{member_id}"
     before = requests.get(f"{base}/progress", headers=auth, timeout=30).json()[0]
-    body = {"credentials": ["RMA"], "category": "professional_education", "title": "System test course", "points": 3.5,
-            "start_date": "2026-11-01", "end_date": "2026-11-01", "attested": True}
-    created = requests.post(f"{base}/ce-activities", json=body, headers={**auth, "X-Local-Time": "2026-11-20T15:00:00Z"}, timeout=30)
+    body = {
+        "credentials": ["RMA"],
+        "category": "professional_education",
+        "title": "System test course",
+        "points": 3.5,
+        "start_date": "2026-11-01",
+        "end_date": "2026-11-01",
+        "attested": True,
+    }
+    created = requests.post(
+        f"{base}/ce-activities", json=body, headers={**auth, "X-Local-Time": "2026-11-20T15:00:00Z"}, timeout=30
+    )
     assert created.status_code == 201, created.text
     after = requests.get(f"{base}/progress", headers=auth, timeout=30).json()[0]
     assert after["recorded_points"] == before["recorded_points"] + 3.5
@@ -48,7 +57,9 @@ def test_the_gateway_verifies_tokens_like_the_cognito_authorizer(stack):
     url = f"{stack['api']}/members/{member_id}"
     assert requests.get(url, timeout=30).status_code == 401
     assert requests.get(url, headers={"Authorization": "Bearer not.a.token"}, timeout=30).status_code == 401
-    other = cli("token", "--member-id", "SOMEONE_ELSE", "--port", str(stack["api_port"])).stdout.strip().splitlines()[-1]
+    other = (
+        cli("token", "--member-id", "SOMEONE_ELSE", "--port", str(stack["api_port"])).stdout.strip().splitlines()[-1]
+    )
     assert requests.get(url, headers={"Authorization": f"Bearer {other}"}, timeout=30).status_code == 403
     staff = cli("token", "--staff", "--port", str(stack["api_port"])).stdout.strip().splitlines()[-1]
     assert requests.get(url, headers={"Authorization": f"Bearer {staff}"}, timeout=30).status_code == 200
@@ -56,17 +67,28 @@ def test_the_gateway_verifies_tokens_like_the_cognito_authorizer(stack):
 
 def test_the_lambda_endpoint_works_with_boto3_and_the_openapi_document_is_served(stack):
     client = boto3.client(
-        "lambda", endpoint_url=f"http://127.0.0.1:{stack['lambda_port']}", region_name="us-east-1",
-        aws_access_key_id="local", aws_secret_access_key="local",
+        "lambda",
+        endpoint_url=f"http://127.0.0.1:{stack['lambda_port']}",
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
     )
-    response = client.invoke(FunctionName="CourseCompletedFunction", Payload=json.dumps({"not": "an event"}), LogType="Tail")
+    response = client.invoke(
+        FunctionName="CourseCompletedFunction", Payload=json.dumps({"not": "an event"}), LogType="Tail"
+    )
     assert response["FunctionError"] == "Unhandled"
     assert json.loads(response["Payload"].read())["errorType"] == "InvalidEvent"
     assert "InvalidEvent" in base64.b64decode(response["LogResult"]).decode()
     functions = client.list_functions()["Functions"]
-    assert {f["Description"] for f in functions} >= {"CourseCompletedFunction", "RenewalNoticesFunction", "PaymentWebhookFunction"}
+    assert {f["Description"] for f in functions} >= {
+        "CourseCompletedFunction",
+        "RenewalNoticesFunction",
+        "PaymentWebhookFunction",
+    }
     arn = next(f["FunctionArn"] for f in functions if f["Description"] == "CourseCompletedFunction")
-    assert client.get_function(FunctionName=arn)["Configuration"]["Handler"] == "record_ce.course_completed.lambda_handler"
+    assert (
+        client.get_function(FunctionName=arn)["Configuration"]["Handler"] == "record_ce.course_completed.lambda_handler"
+    )
     assert client.invoke(FunctionName=arn, InvocationType="DryRun")["StatusCode"] == 204
     with pytest.raises(client.exceptions.ResourceNotFoundException):
         client.get_function(FunctionName="NoSuchFunction")
@@ -85,13 +107,31 @@ def test_the_lambda_endpoint_works_with_boto3_and_the_openapi_document_is_served
 
 def test_renewal_notices_can_be_invoked_for_any_date_and_show_in_the_outbox(stack):
     staff = cli("token", "--staff", "--port", str(stack["api_port"])).stdout.strip().splitlines()[-1]
-    body = {"first_name": "Rita", "last_name": "Renew", "email": "rita.renew@example.org",
-            "mailing_address": {"line1": "9 Elm St", "city": "Peoria", "state": "IL", "postal_code": "61602"},
-            "credentials": [{"code": "RPT", "certified_on": "2025-03-10"}]}
-    created = requests.post(f"{stack['api']}/staff/members", json=body, headers={"Authorization": f"Bearer {staff}", "X-Local-Time": "2026-12-01T15:00:00Z"}, timeout=30)
+    body = {
+        "first_name": "Rita",
+        "last_name": "Renew",
+        "email": "rita.renew@example.org",
+        "mailing_address": {"line1": "9 Elm St", "city": "Peoria", "state": "IL", "postal_code": "61602"},
+        "credentials": [{"code": "RPT", "certified_on": "2025-03-10"}],
+    }
+    created = requests.post(
+        f"{stack['api']}/staff/members",
+        json=body,
+        headers={"Authorization": f"Bearer {staff}", "X-Local-Time": "2026-12-01T15:00:00Z"},
+        timeout=30,
+    )
     assert created.status_code == 201, created.text
     member_id = created.json()["member_id"]
-    result = cli("invoke", "RenewalNoticesFunction", "--time", "2027-03-01T12:00:00Z", "--port", str(stack["api_port"]), "--lambda-port", str(stack["lambda_port"]))
+    result = cli(
+        "invoke",
+        "RenewalNoticesFunction",
+        "--time",
+        "2027-03-01T12:00:00Z",
+        "--port",
+        str(stack["api_port"]),
+        "--lambda-port",
+        str(stack["lambda_port"]),
+    )
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["date"] == "2027-03-01" and summary["invoices_issued"] >= 1
@@ -102,12 +142,26 @@ def test_renewal_notices_can_be_invoked_for_any_date_and_show_in_the_outbox(stac
     outbox = cli("outbox", "--port", str(stack["api_port"]))
     assert "rita.renew@example.org" in outbox.stdout and "postal batch" in outbox.stdout
     token = cli("token", "--member-id", member_id, "--port", str(stack["api_port"])).stdout.strip().splitlines()[-1]
-    invoices = requests.get(f"{stack['api']}/members/{member_id}/invoices", headers={"Authorization": f"Bearer {token}", "X-Local-Time": "2027-03-02T15:00:00Z"}, timeout=30).json()
+    invoices = requests.get(
+        f"{stack['api']}/members/{member_id}/invoices",
+        headers={"Authorization": f"Bearer {token}", "X-Local-Time": "2027-03-02T15:00:00Z"},
+        timeout=30,
+    ).json()
     assert [i["invoice_id"] for i in invoices["invoices"]] == ["RPT-20270310"]
 
 
 def test_replay_runs_every_daily_job_and_summarizes(stack):
-    result = cli("replay", "--from", "2027-04-30", "--to", "2027-05-02", "--port", str(stack["api_port"]), "--lambda-port", str(stack["lambda_port"]))
+    result = cli(
+        "replay",
+        "--from",
+        "2027-04-30",
+        "--to",
+        "2027-05-02",
+        "--port",
+        str(stack["api_port"]),
+        "--lambda-port",
+        str(stack["lambda_port"]),
+    )
     assert result.returncode == 0, result.stderr + result.stdout
     assert "Replayed 3 days, 2027-04-30 to 2027-05-02" in result.stdout
     for line in ("invoices issued", "roll-overs", "status changes", "notices by type and channel"):
@@ -116,9 +170,18 @@ def test_replay_runs_every_daily_job_and_summarizes(stack):
 
 def test_a_member_pays_at_the_local_processor_and_a_refund_undoes_it(stack):
     staff = cli("token", "--staff", "--port", str(stack["api_port"])).stdout.strip().splitlines()[-1]
-    body = {"first_name": "Pat", "last_name": "Lee", "email": "pat.lee@example.org",
-            "credentials": [{"code": "RPT", "certified_on": "2025-06-10"}]}
-    created = requests.post(f"{stack['api']}/staff/members", json=body, headers={"Authorization": f"Bearer {staff}", "X-Local-Time": "2026-12-01T15:00:00Z"}, timeout=30)
+    body = {
+        "first_name": "Pat",
+        "last_name": "Lee",
+        "email": "pat.lee@example.org",
+        "credentials": [{"code": "RPT", "certified_on": "2025-06-10"}],
+    }
+    created = requests.post(
+        f"{stack['api']}/staff/members",
+        json=body,
+        headers={"Authorization": f"Bearer {staff}", "X-Local-Time": "2026-12-01T15:00:00Z"},
+        timeout=30,
+    )
     member_id = created.json()["member_id"]
     cli("invoke", "RenewalNoticesFunction", "--time", "2027-06-01T12:00:00Z")  # ports from .ccp-local/state.json
     token = cli("token", "--member-id", member_id).stdout.strip().splitlines()[-1]
@@ -126,7 +189,12 @@ def test_a_member_pays_at_the_local_processor_and_a_refund_undoes_it(stack):
     base = f"{stack['api']}/members/{member_id}/invoices"
 
     # A member's own word never pays.
-    direct = requests.post(f"{base}/RPT-20270610/payments", json={"amount": 50, "method": "check", "reference": "1"}, headers=auth, timeout=30)
+    direct = requests.post(
+        f"{base}/RPT-20270610/payments",
+        json={"amount": 50, "method": "check", "reference": "1"},
+        headers=auth,
+        timeout=30,
+    )
     assert direct.status_code == 403
 
     # Checkout, then "Pay" on the processor's hosted page, as a browser would.
@@ -150,7 +218,11 @@ def test_a_member_pays_at_the_local_processor_and_a_refund_undoes_it(stack):
     assert result.returncode == 0 and "200" in result.stdout, result.stdout + result.stderr
     invoice = requests.get(base, headers=auth, timeout=30).json()["invoices"][0]
     assert (invoice["state"], invoice["paid_on"]) == ("paid", "2027-06-02")
-    receipts = [e for e in requests.get(f"{stack['api']}/_local/outbox", timeout=30).json() if "pat.lee@example.org" in e["to"] and e.get("template", "").endswith("receipt")]
+    receipts = [
+        e
+        for e in requests.get(f"{stack['api']}/_local/outbox", timeout=30).json()
+        if "pat.lee@example.org" in e["to"] and e.get("template", "").endswith("receipt")
+    ]
     assert len(receipts) == 2
 
 
@@ -162,8 +234,15 @@ def test_concurrent_corrections_over_http_never_leave_phantom_points(stack):
     auth = {"Authorization": f"Bearer {token}", "X-Local-Time": "2026-11-20T15:00:00Z"}
     base = f"{stack['api']}/members/{member_id}"
     before = requests.get(f"{base}/progress", headers=auth, timeout=30).json()
-    body = {"credentials": [p["credential"] for p in before][:1], "category": "professional_education", "title": "Race course",
-            "points": 2, "start_date": "2026-11-02", "end_date": "2026-11-02", "attested": True}
+    body = {
+        "credentials": [p["credential"] for p in before][:1],
+        "category": "professional_education",
+        "title": "Race course",
+        "points": 2,
+        "start_date": "2026-11-02",
+        "end_date": "2026-11-02",
+        "attested": True,
+    }
     created = requests.post(f"{base}/ce-activities", json=body, headers=auth, timeout=30)
     assert created.status_code == 201, created.text
     activity = f"{base}/ce-activities/{created.json()['activity_id']}"
@@ -184,13 +263,31 @@ def test_a_course_completed_event_put_on_embedded_eventbridge_reaches_the_functi
 
     member_id = demo_member(stack, "Maria Santos")
     state = json.loads((Path(__file__).resolve().parents[2] / ".ccp-local" / "state.json").read_text())
-    events = boto3.client("events", endpoint_url=state["aws_endpoint"], region_name="us-east-1", aws_access_key_id="local", aws_secret_access_key="local")
-    detail = {"completion_id": "lms-system-1", "member_id": member_id, "course_title": "EventBridge course", "points": 1.5, "completed_on": "2026-11-10"}
-    answer = events.put_events(Entries=[{"Source": "ccp.courses", "DetailType": "CourseCompleted", "Detail": json.dumps(detail)}])
+    events = boto3.client(
+        "events",
+        endpoint_url=state["aws_endpoint"],
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+    detail = {
+        "completion_id": "lms-system-1",
+        "member_id": member_id,
+        "course_title": "EventBridge course",
+        "points": 1.5,
+        "completed_on": "2026-11-10",
+    }
+    answer = events.put_events(
+        Entries=[{"Source": "ccp.courses", "DetailType": "CourseCompleted", "Detail": json.dumps(detail)}]
+    )
     assert answer["FailedEntryCount"] == 0
     token = cli("token", "--member-id", member_id).stdout.strip().splitlines()[-1]
     for _ in range(50):
-        listed = requests.get(f"{stack['api']}/members/{member_id}/ce-activities", headers={"Authorization": f"Bearer {token}"}, timeout=30).json()
+        listed = requests.get(
+            f"{stack['api']}/members/{member_id}/ce-activities",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        ).json()
         if any(a["title"] == "EventBridge course" for a in listed["activities"]):
             break
         time.sleep(0.2)

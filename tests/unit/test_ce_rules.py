@@ -24,8 +24,17 @@ CYCLE = cycle_starting(date(2018, 6, 1))  # 2018-06-01 .. 2021-05-31
 TODAY = date(2026, 6, 15)
 
 
-def claim(category=Category.PROFESSIONAL_EDUCATION, points="5", start=date(2019, 1, 1), end=date(2019, 1, 2), title="Course", provider=None):
-    return ActivityClaim(category=category, title=title, provider=provider, points=Decimal(points), start_date=start, end_date=end)
+def claim(
+    category=Category.PROFESSIONAL_EDUCATION,
+    points="5",
+    start=date(2019, 1, 1),
+    end=date(2019, 1, 2),
+    title="Course",
+    provider=None,
+):
+    return ActivityClaim(
+        category=category, title=title, provider=provider, points=Decimal(points), start_date=start, end_date=end
+    )
 
 
 def rule_code(fn, *args, **kwargs):
@@ -40,7 +49,9 @@ def test_an_unattested_entry_is_refused():
 
 @pytest.mark.parametrize("points", ["0", "-1", "100.01", "1.234"])
 def test_points_outside_0_to_100_or_with_three_decimals_are_refused(points):
-    assert rule_code(check_claim, claim(points=points), attested=True, today=TODAY, rules=RULES) == "POINTS_OUT_OF_RANGE"
+    assert (
+        rule_code(check_claim, claim(points=points), attested=True, today=TODAY, rules=RULES) == "POINTS_OUT_OF_RANGE"
+    )
 
 
 def test_an_activity_may_not_end_after_today():
@@ -84,7 +95,9 @@ def test_employment_crossing_the_cutoff_counts_only_its_days_up_to_it():
 def test_employment_counts_only_from_the_cycle_start():
     # Worked 2018-01-01 .. 2018-12-31; the cycle starts 2018-06-01: 214 of 365 days count.
     work = claim(Category.EMPLOYMENT, "4", start=date(2018, 1, 1), end=date(2018, 12, 31))
-    assert eligible_points(work, CYCLE, RULES) == (Decimal(4) * 214 / 365).quantize(Decimal("0.01"), rounding="ROUND_DOWN")
+    assert eligible_points(work, CYCLE, RULES) == (Decimal(4) * 214 / 365).quantize(
+        Decimal("0.01"), rounding="ROUND_DOWN"
+    )
 
 
 def test_a_cycle_starting_in_2021_has_no_employment_points():
@@ -94,8 +107,10 @@ def test_a_cycle_starting_in_2021_has_no_employment_points():
 
 
 def test_points_above_a_category_cap_are_earned_not_counted():
-    totals = CycleTotals().plus(Category.AUTHORSHIP, Decimal(20), Decimal(20)).plus(
-        Category.PROFESSIONAL_EDUCATION, Decimal(10), Decimal(10)
+    totals = (
+        CycleTotals()
+        .plus(Category.AUTHORSHIP, Decimal(20), Decimal(20))
+        .plus(Category.PROFESSIONAL_EDUCATION, Decimal(10), Decimal(10))
     )
     progress = progress_of(totals, credential="RMA", grandfathered=False, rules=RULES)
     assert progress.by_category[Category.AUTHORSHIP].cap == Decimal(15)
@@ -113,7 +128,10 @@ def test_organizational_participation_is_capped_at_a_third_of_the_requirement():
 
 def test_requirements_follow_the_credential():
     empty = CycleTotals()
-    required = {code: progress_of(empty, credential=code, grandfathered=False, rules=RULES).required_points for code in ("RMA", "RPT", "MLS", "MDT", "MT")}
+    required = {
+        code: progress_of(empty, credential=code, grandfathered=False, rules=RULES).required_points
+        for code in ("RMA", "RPT", "MLS", "MDT", "MT")
+    }
     assert required == {"RMA": 30, "RPT": 24, "MLS": 45, "MDT": 36, "MT": 45}
 
 
@@ -125,7 +143,12 @@ def test_grandfathered_members_need_no_points():
 
 
 def test_the_requirement_is_met_on_the_day_the_last_points_are_recorded_and_kept():
-    met = progress_of(CycleTotals().plus(Category.FORMAL_EDUCATION, Decimal(30), Decimal(30)), credential="RMA", grandfathered=False, rules=RULES)
+    met = progress_of(
+        CycleTotals().plus(Category.FORMAL_EDUCATION, Decimal(30), Decimal(30)),
+        credential="RMA",
+        grandfathered=False,
+        rules=RULES,
+    )
     assert next_met_on(None, met, grandfathered=False, today=date(2026, 3, 1)) == date(2026, 3, 1)
     assert next_met_on(date(2026, 2, 1), met, grandfathered=False, today=date(2026, 3, 1)) == date(2026, 2, 1)
     unmet = progress_of(CycleTotals(), credential="RMA", grandfathered=False, rules=RULES)

@@ -1,4 +1,4 @@
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -30,10 +30,10 @@ def test_cycles_of_a_29_february_chain_stay_on_28_february():
 
 def test_business_date_is_the_chicago_calendar_day():
     # 03:30 UTC on 16 June is still 15 June in Chicago (CDT, UTC-5).
-    assert business_date(datetime(2026, 6, 16, 3, 30, tzinfo=timezone.utc)) == date(2026, 6, 15)
+    assert business_date(datetime(2026, 6, 16, 3, 30, tzinfo=UTC)) == date(2026, 6, 15)
     # 06:30 UTC on 1 January is 00:30 in Chicago (CST, UTC-6).
-    assert business_date(datetime(2026, 1, 1, 6, 30, tzinfo=timezone.utc)) == date(2026, 1, 1)
-    assert business_date(datetime(2026, 1, 1, 5, 59, tzinfo=timezone.utc)) == date(2025, 12, 31)
+    assert business_date(datetime(2026, 1, 1, 6, 30, tzinfo=UTC)) == date(2026, 1, 1)
+    assert business_date(datetime(2026, 1, 1, 5, 59, tzinfo=UTC)) == date(2025, 12, 31)
 
 
 def test_cycle_containing_refuses_a_day_before_the_first_cycle():

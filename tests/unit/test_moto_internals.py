@@ -11,7 +11,9 @@ from ccp_local.moto_transactions import MOTO_SERIES, moto_version
 
 
 def test_moto_is_the_series_the_patches_were_written_for():
-    assert moto_version().startswith(MOTO_SERIES), f"moto {moto_version()}: re-check ccp_local.moto_* against it, then move MOTO_SERIES"
+    assert moto_version().startswith(MOTO_SERIES), (
+        f"moto {moto_version()}: re-check ccp_local.moto_* against it, then move MOTO_SERIES"
+    )
 
 
 def test_the_moto_internals_the_patches_use_are_still_there():
@@ -21,7 +23,9 @@ def test_the_moto_internals_the_patches_use_are_still_there():
 
     assert {"index_name", "hash_key_conditions"} <= set(inspect.signature(Table.query).parameters)
     for name in ("all_items", "put_item", "delete_item", "get_item", "hash_key_attr", "range_key_attr"):
-        assert hasattr(Table, name) or name in inspect.signature(Table.__init__).parameters or name.endswith("_attr"), name
+        assert hasattr(Table, name) or name in inspect.signature(Table.__init__).parameters or name.endswith("_attr"), (
+            name
+        )
     for name in ("get_item", "put_item", "update_item", "delete_item", "get_table"):
         assert callable(getattr(DynamoDBBackend, name)), name
     assert callable(DynamoHandler.transact_write_items)
@@ -33,7 +37,8 @@ def test_the_moto_internals_the_patches_use_are_still_there():
 def client(aws):
     dynamodb = boto3.client("dynamodb", region_name="us-east-1")
     dynamodb.create_table(
-        TableName="t", BillingMode="PAY_PER_REQUEST",
+        TableName="t",
+        BillingMode="PAY_PER_REQUEST",
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
     )
@@ -41,7 +46,13 @@ def client(aws):
 
 
 def put_once(pk, value="1"):
-    return {"Put": {"TableName": "t", "Item": {"pk": {"S": pk}, "v": {"S": value}}, "ConditionExpression": "attribute_not_exists(pk)"}}
+    return {
+        "Put": {
+            "TableName": "t",
+            "Item": {"pk": {"S": pk}, "v": {"S": value}},
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
 
 
 def test_a_retried_transaction_with_its_client_request_token_succeeds_and_changes_nothing(client):
@@ -61,7 +72,14 @@ def test_a_retried_transaction_with_its_client_request_token_succeeds_and_change
 def test_a_transaction_is_all_or_nothing_and_names_the_item_whose_condition_failed(client):
     client.put_item(TableName="t", Item={"pk": {"S": "taken"}, "v": {"S": "old"}})
     client.put_item(TableName="t", Item={"pk": {"S": "other"}, "v": {"S": "old"}})
-    update = {"Update": {"TableName": "t", "Key": {"pk": {"S": "other"}}, "UpdateExpression": "SET v = :v", "ExpressionAttributeValues": {":v": {"S": "new"}}}}
+    update = {
+        "Update": {
+            "TableName": "t",
+            "Key": {"pk": {"S": "other"}},
+            "UpdateExpression": "SET v = :v",
+            "ExpressionAttributeValues": {":v": {"S": "new"}},
+        }
+    }
     with pytest.raises(ClientError) as cancelled:
         client.transact_write_items(TransactItems=[put_once("fresh"), update, put_once("taken")])
     reasons = [r["Code"] for r in cancelled.value.response["CancellationReasons"]]
@@ -72,7 +90,14 @@ def test_a_transaction_is_all_or_nothing_and_names_the_item_whose_condition_fail
 
 def test_a_write_that_fails_midway_is_undone(client):
     client.put_item(TableName="t", Item={"pk": {"S": "n"}, "v": {"S": "text"}})
-    bad = {"Update": {"TableName": "t", "Key": {"pk": {"S": "n"}}, "UpdateExpression": "ADD v :one", "ExpressionAttributeValues": {":one": {"N": "1"}}}}
+    bad = {
+        "Update": {
+            "TableName": "t",
+            "Key": {"pk": {"S": "n"}},
+            "UpdateExpression": "ADD v :one",
+            "ExpressionAttributeValues": {":one": {"N": "1"}},
+        }
+    }
     with pytest.raises(ClientError):
         client.transact_write_items(TransactItems=[put_once("first"), bad])
     assert "Item" not in client.get_item(TableName="t", Key={"pk": {"S": "first"}})
@@ -82,25 +107,51 @@ def test_a_write_that_fails_midway_is_undone(client):
 def item_operations():
     """The item operations the program uses, with every attribute type, answered by embedded DynamoDB."""
     c = boto3.client("dynamodb", region_name="us-east-1")
-    c.create_table(TableName="p", BillingMode="PAY_PER_REQUEST",
-                   KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-                   AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}])
+    c.create_table(
+        TableName="p",
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+    )
     key = {"pk": {"S": "a"}, "sk": {"S": "1"}}
-    every_type = {**key, "n": {"N": "1.50"}, "b": {"B": b"\x00\x01"}, "l": {"L": [{"S": "x"}, {"NULL": True}]},
-                  "m": {"M": {"k": {"BOOL": False}}}, "ss": {"SS": ["a", "b"]}, "ns": {"NS": ["1", "2.5"]}}
+    every_type = {
+        **key,
+        "n": {"N": "1.50"},
+        "b": {"B": b"\x00\x01"},
+        "l": {"L": [{"S": "x"}, {"NULL": True}]},
+        "m": {"M": {"k": {"BOOL": False}}},
+        "ss": {"SS": ["a", "b"]},
+        "ns": {"NS": ["1", "2.5"]},
+    }
     answers = [
         c.put_item(TableName="p", Item=every_type, ReturnValues="ALL_OLD"),
         c.put_item(TableName="p", Item={**key, "n": {"N": "2"}}, ReturnValues="ALL_OLD"),
         c.get_item(TableName="p", Key=key),
         c.get_item(TableName="p", Key={"pk": {"S": "none"}, "sk": {"S": "1"}}),
-        c.update_item(TableName="p", Key=key, UpdateExpression="SET x = :x", ExpressionAttributeValues={":x": {"N": "3"}}, ReturnValues="ALL_NEW"),
+        c.update_item(
+            TableName="p",
+            Key=key,
+            UpdateExpression="SET x = :x",
+            ExpressionAttributeValues={":x": {"N": "3"}},
+            ReturnValues="ALL_NEW",
+        ),
     ]
     for n in range(5):
         c.put_item(TableName="p", Item={"pk": {"S": "q"}, "sk": {"S": str(n)}})
     answers += [
         c.query(TableName="p", KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "q"}}, Limit=2),
-        c.query(TableName="p", KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "q"}}, Select="COUNT"),
-        c.transact_write_items(TransactItems=[{"Put": {"TableName": "p", "Item": {"pk": {"S": "t"}, "sk": {"S": "1"}}}}]),
+        c.query(
+            TableName="p",
+            KeyConditionExpression="pk = :p",
+            ExpressionAttributeValues={":p": {"S": "q"}},
+            Select="COUNT",
+        ),
+        c.transact_write_items(
+            TransactItems=[{"Put": {"TableName": "p", "Item": {"pk": {"S": "t"}, "sk": {"S": "1"}}}}]
+        ),
         c.delete_item(TableName="p", Key=key, ReturnValues="ALL_OLD"),
         c.batch_write_item(RequestItems={"p": [{"PutRequest": {"Item": {"pk": {"S": "w"}, "sk": {"S": "1"}}}}]}),
         c.scan(TableName="p", Limit=3),

@@ -37,7 +37,12 @@ def test_ccp_evidence_must_fall_within_the_three_years_before_the_application():
     with pytest.raises(RuleViolation) as refused:
         check_ccp_evidence("RMA", [item(end=date(2023, 1, 1))], application_date=date(2026, 1, 1), rules=RULES)
     assert refused.value.code == "ACTIVITY_OUTSIDE_WINDOW"
-    assert check_ccp_evidence("RMA", [item(end=date(2023, 1, 2))], application_date=date(2026, 1, 1), rules=RULES).counted_points == 30
+    assert (
+        check_ccp_evidence(
+            "RMA", [item(end=date(2023, 1, 2))], application_date=date(2026, 1, 1), rules=RULES
+        ).counted_points
+        == 30
+    )
 
 
 def test_ccp_evidence_must_meet_the_current_requirement_after_caps():
@@ -49,9 +54,19 @@ def test_ccp_evidence_must_meet_the_current_requirement_after_caps():
 def test_employment_claims_need_a_verification_document():
     work = dict(category=Category.EMPLOYMENT, points="4", start=date(2019, 1, 1), end=date(2020, 12, 31))
     with pytest.raises(RuleViolation) as refused:
-        check_ccp_evidence("RMA", [item(**work), item(points="30", end=date(2020, 6, 1))], application_date=date(2021, 6, 1), rules=RULES)
+        check_ccp_evidence(
+            "RMA",
+            [item(**work), item(points="30", end=date(2020, 6, 1))],
+            application_date=date(2021, 6, 1),
+            rules=RULES,
+        )
     assert refused.value.code == "EMPLOYMENT_DOCUMENT_REQUIRED"
-    accepted = check_ccp_evidence("RMA", [item(**work, document=True), item(points="30", end=date(2020, 6, 1))], application_date=date(2021, 6, 1), rules=RULES)
+    accepted = check_ccp_evidence(
+        "RMA",
+        [item(**work, document=True), item(points="30", end=date(2020, 6, 1))],
+        application_date=date(2021, 6, 1),
+        rules=RULES,
+    )
     assert accepted.met and accepted.counted_points == Decimal("30") + Decimal("4")
 
 

@@ -51,8 +51,16 @@ def test_no_rules_before_the_first_version():
 def test_shipped_defaults_match_the_rule_book():
     rules = default_rule_book().in_force_on(date(2026, 1, 1))
     assert {c: (r.required_points, r.annual_fee) for c, r in rules.credentials.items()} == {
-        "RMA": (30, 50), "CMAS": (30, 50), "RDA": (30, 50), "CMLA": (30, 50), "AHI": (30, 30),
-        "RPT": (24, 50), "MLS": (45, 90), "MLT": (45, 90), "CLC": (45, 90), "MDT": (36, 90),
+        "RMA": (30, 50),
+        "CMAS": (30, 50),
+        "RDA": (30, 50),
+        "CMLA": (30, 50),
+        "AHI": (30, 30),
+        "RPT": (24, 50),
+        "MLS": (45, 90),
+        "MLT": (45, 90),
+        "CLC": (45, 90),
+        "MDT": (36, 90),
     }
     assert rules.employment_cutoff == date(2020, 12, 31)
     assert rules.grandfathered_if_certified_before == date(2006, 1, 1)

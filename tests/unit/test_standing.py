@@ -21,8 +21,14 @@ def book_with_later_version(effective_from: str, **changes):
 
 
 def lapsed_credential(**overrides):
-    values = {"member_id": "M1", "code": "RMA", "certified_on": date(2020, 5, 10), "grandfathered": False,
-              "cycle_start": date(2023, 5, 10), "cycle_end": date(2026, 5, 9)}
+    values = {
+        "member_id": "M1",
+        "code": "RMA",
+        "certified_on": date(2020, 5, 10),
+        "grandfathered": False,
+        "cycle_start": date(2023, 5, 10),
+        "cycle_end": date(2026, 5, 9),
+    }
     return CredentialRecord(**(values | overrides))
 
 
@@ -35,15 +41,27 @@ def test_the_lapse_threshold_is_the_one_of_the_cycles_rule_version_not_todays():
 
 def test_a_stored_must_recertify_answers_only_from_its_day():
     book = book_with_later_version("2099-01-01")
-    credential = lapsed_credential(cycle_end=date(2027, 5, 9), recertification_required=True, recertification_required_on=date(2026, 2, 1))
+    credential = lapsed_credential(
+        cycle_end=date(2027, 5, 9), recertification_required=True, recertification_required_on=date(2026, 2, 1)
+    )
     assert credential_status(credential, [], date(2026, 1, 31), book).status == "active"
     assert credential_status(credential, [], date(2026, 2, 1), book).status == "must_recertify"
 
 
 def invoice(**overrides):
-    values = {"member_id": "M1", "invoice_id": "RMA-20250720", "credential": "RMA", "anniversary": date(2025, 7, 20), "amount": 50,
-              "issued_on": date(2025, 7, 1), "due_date": date(2025, 7, 31), "state": "paid", "closes_cycle": False,
-              "cycle_start": date(2024, 7, 20), "paid_on": date(2025, 8, 10)}
+    values = {
+        "member_id": "M1",
+        "invoice_id": "RMA-20250720",
+        "credential": "RMA",
+        "anniversary": date(2025, 7, 20),
+        "amount": 50,
+        "issued_on": date(2025, 7, 1),
+        "due_date": date(2025, 7, 31),
+        "state": "paid",
+        "closes_cycle": False,
+        "cycle_start": date(2024, 7, 20),
+        "paid_on": date(2025, 8, 10),
+    }
     return InvoiceRecord(**(values | overrides))
 
 
@@ -54,7 +72,9 @@ def test_a_paid_invoice_was_unpaid_on_the_days_before_its_payment(day, state):
 
 def test_the_lapse_dates_count_the_next_fee_not_yet_invoiced():
     book = book_with_later_version("2099-01-01")
-    credential = lapsed_credential(certified_on=date(2024, 7, 20), cycle_start=date(2024, 7, 20), cycle_end=date(2027, 7, 19))
+    credential = lapsed_credential(
+        certified_on=date(2024, 7, 20), cycle_start=date(2024, 7, 20), cycle_end=date(2027, 7, 19)
+    )
     paid = invoice(paid_on=date(2025, 7, 15))
     dates = credential_lapse_dates(credential, [paid], date(2025, 8, 1), book)
     assert (dates.inactive_on, dates.must_recertify_on) == (date(2026, 8, 1), date(2029, 7, 31))

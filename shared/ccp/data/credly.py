@@ -35,7 +35,17 @@ class CredlyClient:
         self._config = config
         self._auth = "Basic " + base64.b64encode(f"{config.token}:".encode()).decode()
 
-    def issue(self, *, credential: str, earner_id: str, email: str, first_name: str, last_name: str, issued_at: str, expires_at: str) -> str:
+    def issue(
+        self,
+        *,
+        credential: str,
+        earner_id: str,
+        email: str,
+        first_name: str,
+        last_name: str,
+        issued_at: str,
+        expires_at: str,
+    ) -> str:
         existing = self.find(earner_id)
         if existing:
             return existing
@@ -61,14 +71,18 @@ class CredlyClient:
         if existing:
             return existing
         body = {
-            "badge_template_id": self._config.badge_templates[credential], "issued_at": issued_at, "expires_at": expires_at,
+            "badge_template_id": self._config.badge_templates[credential],
+            "issued_at": issued_at,
+            "expires_at": expires_at,
             "issuer_earner_id": earner_id,
         }
         return str(self._call("POST", f"badges/{badge_id}/replace", body)["data"]["id"])
 
     def revoke(self, badge_id: str, reason: str) -> None:
         try:
-            self._call("PUT", f"badges/{badge_id}/revoke", {"reason": reason, "suppress_revoke_notification_email": False})
+            self._call(
+                "PUT", f"badges/{badge_id}/revoke", {"reason": reason, "suppress_revoke_notification_email": False}
+            )
         except CredlyRejected as rejected:
             if rejected.status not in (404, 422):  # already revoked or gone: the goal is reached
                 raise
@@ -76,7 +90,9 @@ class CredlyClient:
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         url = f"{self._config.base_url.rstrip('/')}/v1/organizations/{self._config.organization_id}/{path}"
         request = urllib.request.Request(
-            url, method=method, data=json.dumps(body).encode() if body is not None else None,
+            url,
+            method=method,
+            data=json.dumps(body).encode() if body is not None else None,
             headers={"Authorization": self._auth, "Accept": "application/json", "Content-Type": "application/json"},
         )
         try:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
@@ -39,7 +40,8 @@ def run_once(
     )
 
     @idempotent_function(  # type: ignore[untyped-decorator]  # Powertools' decorator is untyped
-        data_keyword_argument="request", persistence_store=persistence, config=_CONFIG)
+        data_keyword_argument="request", persistence_store=persistence, config=_CONFIG
+    )
     def _create(request: dict[str, Any]) -> dict[str, Any]:
         return create()
 
@@ -49,6 +51,8 @@ def run_once(
         created: dict[str, Any] = _create(request={"key": key, "body": body})
         return created
     except IdempotencyValidationError as error:
-        raise RuleViolation("This Idempotency-Key was used with a different body.", code="IDEMPOTENCY_KEY_REUSED") from error
+        raise RuleViolation(
+            "This Idempotency-Key was used with a different body.", code="IDEMPOTENCY_KEY_REUSED"
+        ) from error
     except IdempotencyAlreadyInProgressError as error:
         raise Conflict("A request with this Idempotency-Key is in progress.", code="REQUEST_IN_PROGRESS") from error

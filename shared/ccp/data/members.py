@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
@@ -52,7 +53,9 @@ def versioned_put(table_name: str, item: dict[str, Any], expected_version: int) 
 
 def credential_put(table_name: str, before: CredentialRecord, after: CredentialRecord) -> dict[str, Any]:
     """Replace a credential if nobody changed it since `before` was read."""
-    return versioned_put(table_name, credential_item(after.model_copy(update={"version": before.version + 1})), before.version)
+    return versioned_put(
+        table_name, credential_item(after.model_copy(update={"version": before.version + 1})), before.version
+    )
 
 
 class StaleWrite(Exception):
@@ -63,7 +66,8 @@ class StaleWrite(Exception):
 def _read_version(version: int) -> dict[str, Any]:
     """The condition that the stored activity is still the version that was read."""
     return {
-        "ConditionExpression": "attribute_exists(pk) AND (#version = :read" + (" OR attribute_not_exists(#version))" if version == 0 else ")"),
+        "ConditionExpression": "attribute_exists(pk) AND (#version = :read"
+        + (" OR attribute_not_exists(#version))" if version == 0 else ")"),
         "ExpressionAttributeNames": {"#version": "version"},
         "ExpressionAttributeValues": {":read": version},
     }
@@ -138,7 +142,9 @@ class TotalsWrite:
                 {
                     "Update": {
                         "TableName": table_name,
-                        "Key": keys.invoice_key(invoice.member_id, invoice.credential, invoice.anniversary, invoice.application_id),
+                        "Key": keys.invoice_key(
+                            invoice.member_id, invoice.credential, invoice.anniversary, invoice.application_id
+                        ),
                         "UpdateExpression": "SET available_on = :available, gsi3pk = :gsi3pk, gsi3sk = :gsi3sk",
                         "ConditionExpression": "#state = :locked",
                         "ExpressionAttributeNames": {"#state": "state"},
@@ -157,7 +163,9 @@ class TotalsWrite:
                 {
                     "Update": {
                         "TableName": table_name,
-                        "Key": keys.invoice_key(invoice.member_id, invoice.credential, invoice.anniversary, invoice.application_id),
+                        "Key": keys.invoice_key(
+                            invoice.member_id, invoice.credential, invoice.anniversary, invoice.application_id
+                        ),
                         # Off the unlock list too, so no "payable" notice goes out for it.
                         "UpdateExpression": "SET #state = :locked REMOVE available_on, gsi3pk, gsi3sk",
                         "ConditionExpression": "#state IN (:locked, :open)",
@@ -213,15 +221,16 @@ class MemberRepository:
     def activities(self, member_id: str) -> list[ActivityRecord]:
         items = query_all(
             self._table,
-            KeyConditionExpression=Key("pk").eq(keys.member_pk(member_id)) & Key("sk").begins_with(keys.ACTIVITY_PREFIX),
+            KeyConditionExpression=Key("pk").eq(keys.member_pk(member_id))
+            & Key("sk").begins_with(keys.ACTIVITY_PREFIX),
         )
         return [ActivityRecord.model_validate(i) for i in items]
 
     def activity(self, member_id: str, activity_id: str) -> ActivityRecord:
         with translated_errors():
-            item = self._table.get_item(
-                Key={"pk": keys.member_pk(member_id), "sk": keys.activity_sk(activity_id)}
-            ).get("Item")
+            item = self._table.get_item(Key={"pk": keys.member_pk(member_id), "sk": keys.activity_sk(activity_id)}).get(
+                "Item"
+            )
         if item is None:
             raise NotFound(f"No CE activity {activity_id}.", code="ACTIVITY_NOT_FOUND")
         return ActivityRecord.model_validate(item)
@@ -240,16 +249,21 @@ class MemberRepository:
             items.append(self._put(self._credential_item(credential)))
         self._transact(items, roles=["member"] + ["credential"] * len(credentials))
 
-    def bulk_load(
-        self, members: list[tuple[MemberRecord, list[CredentialRecord], list[ActivityRecord]]]
-    ) -> None:
+    def bulk_load(self, members: list[tuple[MemberRecord, list[CredentialRecord], list[ActivityRecord]]]) -> None:
         """Batch-write members that do not exist yet (seeding, migration from the old portal).
 
         Not transactional and not conditional: only for loading into an empty key space.
         """
         with translated_errors(), self._table.batch_writer() as batch:
             for member, credentials, activities in members:
-                batch.put_item(Item={"pk": keys.member_pk(member.member_id), "sk": keys.PROFILE_SK, "entity": "member", **to_item(member)})
+                batch.put_item(
+                    Item={
+                        "pk": keys.member_pk(member.member_id),
+                        "sk": keys.PROFILE_SK,
+                        "entity": "member",
+                        **to_item(member),
+                    }
+                )
                 for credential in credentials:
                     batch.put_item(Item=self._credential_item(credential))
                 for activity in activities:
@@ -263,14 +277,18 @@ class MemberRepository:
         with translated_errors():
             if badge_id is None:
                 self._table.update_item(
-                    Key=key, UpdateExpression="REMOVE badge_id SET version = version + :one",
-                    ConditionExpression="attribute_exists(pk)", ExpressionAttributeValues={":one": 1},
+                    Key=key,
+                    UpdateExpression="REMOVE badge_id SET version = version + :one",
+                    ConditionExpression="attribute_exists(pk)",
+                    ExpressionAttributeValues={":one": 1},
                 )
             else:
                 # The version moves too, so a concurrent whole-item write of the credential retries
                 # with the badge rather than dropping it.
                 self._table.update_item(
-                    Key=key, UpdateExpression="SET badge_id = :badge, version = version + :one", ConditionExpression="attribute_exists(pk)",
+                    Key=key,
+                    UpdateExpression="SET badge_id = :badge, version = version + :one",
+                    ConditionExpression="attribute_exists(pk)",
                     ExpressionAttributeValues={":badge": badge_id, ":one": 1},
                 )
 

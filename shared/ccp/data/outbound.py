@@ -64,7 +64,9 @@ class MailBatchStore:
         self._client = client or boto3.client("s3", config=JOB_BOTO_CONFIG)
 
     def put(self, key: str, body: bytes, content_type: str) -> str:
-        self._client.put_object(Bucket=self._bucket, Key=key, Body=body, ContentType=content_type, ServerSideEncryption="AES256")
+        self._client.put_object(
+            Bucket=self._bucket, Key=key, Body=body, ContentType=content_type, ServerSideEncryption="AES256"
+        )
         return f"s3://{self._bucket}/{key}"
 
     def get(self, key: str) -> bytes:
@@ -96,7 +98,14 @@ class EventPublisher:
 
     def publish(self, detail_type: str, detail: dict[str, Any]) -> None:
         response = self._client.put_events(
-            Entries=[{"Source": self._source, "DetailType": detail_type, "Detail": json.dumps(detail, default=str), "EventBusName": self._bus}]
+            Entries=[
+                {
+                    "Source": self._source,
+                    "DetailType": detail_type,
+                    "Detail": json.dumps(detail, default=str),
+                    "EventBusName": self._bus,
+                }
+            ]
         )
         if response.get("FailedEntryCount"):
             raise RuntimeError(f"event {detail_type} was not accepted")

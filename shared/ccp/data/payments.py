@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -130,13 +130,17 @@ class StripeProcessor:
             "cancel_url": request.cancel_url,
         }
         try:
-            session = self._client().v1.checkout.sessions.create(params=params, options={"idempotency_key": request.idempotency_key})
+            session = self._client().v1.checkout.sessions.create(
+                params=params, options={"idempotency_key": request.idempotency_key}
+            )
         except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as error:
             raise ProcessorUnavailable("The payment processor could not be reached; try again shortly.") from error
         except stripe.StripeError as error:
             raise CcpError("The payment processor refused to start the checkout.") from error
         return CheckoutSession(
-            checkout_id=session.id, checkout_url=session.url, expires_at=datetime.fromtimestamp(session.expires_at, tz=timezone.utc)
+            checkout_id=session.id,
+            checkout_url=session.url,
+            expires_at=datetime.fromtimestamp(session.expires_at, tz=UTC),
         )
 
     def verify(self, payload: str, signature: str | None) -> dict[str, Any]:
@@ -173,7 +177,7 @@ def processor_event(event: dict[str, Any]) -> ProcessorEvent:
             reference=str(obj.get("payment_intent") or obj.get("id")),
             amount=major_units(int(obj.get("amount_total") or 0)),
             currency=str(obj.get("currency") or "").lower(),
-            paid_at=datetime.fromtimestamp(int(event.get("created") or 0), tz=timezone.utc),
+            paid_at=datetime.fromtimestamp(int(event.get("created") or 0), tz=UTC),
         )
     if kind == "charge.refunded":
         return ProcessorRefund(

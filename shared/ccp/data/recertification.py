@@ -39,34 +39,58 @@ class RecertificationRepository:
 
     def create_application(self, application: ApplicationRecord, fee: InvoiceRecord) -> None:
         items = [
-            {"Put": {"TableName": self._name, "Item": application_item(application), "ConditionExpression": "attribute_not_exists(pk)"}},
-            {"Put": {"TableName": self._name, "Item": invoice_item(fee), "ConditionExpression": "attribute_not_exists(pk)"}},
+            {
+                "Put": {
+                    "TableName": self._name,
+                    "Item": application_item(application),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self._name,
+                    "Item": invoice_item(fee),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
         ]
         if self._transact(items):
             raise Conflict("This application already exists.", code="APPLICATION_EXISTS")
 
     def application(self, member_id: str, application_id: str) -> ApplicationRecord:
         with translated_errors():
-            item = self._table.get_item(Key={"pk": keys.member_pk(member_id), "sk": keys.application_sk(application_id)}).get("Item")
+            item = self._table.get_item(
+                Key={"pk": keys.member_pk(member_id), "sk": keys.application_sk(application_id)}
+            ).get("Item")
         if item is None:
             raise NotFound(f"No application {application_id}.", code="APPLICATION_NOT_FOUND")
         return ApplicationRecord.model_validate(item)
 
     def applications(self, member_id: str) -> list[ApplicationRecord]:
-        items = query_all(self._table, KeyConditionExpression=Key("pk").eq(keys.member_pk(member_id)) & Key("sk").begins_with("APP#"))
+        items = query_all(
+            self._table, KeyConditionExpression=Key("pk").eq(keys.member_pk(member_id)) & Key("sk").begins_with("APP#")
+        )
         return [ApplicationRecord.model_validate(i) for i in items]
 
     def review_queue(self, state: str) -> list[ApplicationRecord]:
         items = query_all(self._table, IndexName="gsi3", KeyConditionExpression=Key("gsi3pk").eq(f"RECERT#{state}"))
         return [ApplicationRecord.model_validate(i) for i in items]
 
-    def save_application(self, before: ApplicationRecord, after: ApplicationRecord, credential: tuple[CredentialRecord, CredentialRecord] | None = None, void: list[InvoiceRecord] = ()) -> None:
+    def save_application(
+        self,
+        before: ApplicationRecord,
+        after: ApplicationRecord,
+        credential: tuple[CredentialRecord, CredentialRecord] | None = None,
+        void: list[InvoiceRecord] = (),
+    ) -> None:
         """The application's new state, and (on reinstatement) the credential and voided invoices, together."""
         items = [application_put(self._name, before, after)]
         if credential is not None:
             items.append(credential_put(self._name, *credential))
         for invoice in void:
-            items.append({"Put": {"TableName": self._name, "Item": invoice_item(invoice.model_copy(update={"state": "void"}))}})
+            items.append(
+                {"Put": {"TableName": self._name, "Item": invoice_item(invoice.model_copy(update={"state": "void"}))}}
+            )
         if self._transact(items):
             raise StaleWrite()
 
@@ -75,13 +99,20 @@ class RecertificationRepository:
     def put_document(self, document: DocumentRecord) -> None:
         with translated_errors():
             self._table.put_item(
-                Item={"pk": keys.member_pk(document.member_id), "sk": keys.document_sk(document.document_id), "entity": "document", **to_item(document)},
+                Item={
+                    "pk": keys.member_pk(document.member_id),
+                    "sk": keys.document_sk(document.document_id),
+                    "entity": "document",
+                    **to_item(document),
+                },
                 ConditionExpression="attribute_not_exists(pk)",
             )
 
     def document(self, member_id: str, document_id: str) -> DocumentRecord | None:
         with translated_errors():
-            item = self._table.get_item(Key={"pk": keys.member_pk(member_id), "sk": keys.document_sk(document_id)}).get("Item")
+            item = self._table.get_item(Key={"pk": keys.member_pk(member_id), "sk": keys.document_sk(document_id)}).get(
+                "Item"
+            )
         return DocumentRecord.model_validate(item) if item else None
 
     # ---- audits --------------------------------------------------------------------------
@@ -98,10 +129,15 @@ class RecertificationRepository:
         return self.audit_run(year)
 
     def put_audit(self, audit: AuditRecord) -> bool:
-        return conditionally(self._table.put_item, Item=self._audit_item(audit), ConditionExpression="attribute_not_exists(pk)")
+        return conditionally(
+            self._table.put_item, Item=self._audit_item(audit), ConditionExpression="attribute_not_exists(pk)"
+        )
 
     def audits_of(self, member_id: str) -> list[AuditRecord]:
-        items = query_all(self._table, KeyConditionExpression=Key("pk").eq(keys.member_pk(member_id)) & Key("sk").begins_with("AUDIT#"))
+        items = query_all(
+            self._table,
+            KeyConditionExpression=Key("pk").eq(keys.member_pk(member_id)) & Key("sk").begins_with("AUDIT#"),
+        )
         return [AuditRecord.model_validate(i) for i in items]
 
     def audits_of_year(self, year: int) -> list[AuditRecord]:
@@ -113,8 +149,17 @@ class RecertificationRepository:
         items = query_all(self._table, IndexName="gsi3", KeyConditionExpression=Key("gsi3pk").eq(partition))
         return [AuditRecord.model_validate(i) for i in items]
 
-    def save_audit(self, before: AuditRecord, after: AuditRecord, credential: tuple[CredentialRecord, CredentialRecord] | None = None) -> None:
-        items = [versioned_put(self._name, self._audit_item(after.model_copy(update={"version": before.version + 1})), before.version)]
+    def save_audit(
+        self,
+        before: AuditRecord,
+        after: AuditRecord,
+        credential: tuple[CredentialRecord, CredentialRecord] | None = None,
+    ) -> None:
+        items = [
+            versioned_put(
+                self._name, self._audit_item(after.model_copy(update={"version": before.version + 1})), before.version
+            )
+        ]
         if credential is not None:
             items.append(credential_put(self._name, *credential))
         if self._transact(items):
@@ -122,8 +167,11 @@ class RecertificationRepository:
 
     def _audit_item(self, audit: AuditRecord) -> dict[str, Any]:
         item = {
-            "pk": keys.member_pk(audit.member_id), "sk": keys.audit_sk(audit.year, audit.credential), "entity": "audit",
-            **keys.audit_year_keys(audit.year, audit.member_id, audit.credential), **to_item(audit),
+            "pk": keys.member_pk(audit.member_id),
+            "sk": keys.audit_sk(audit.year, audit.credential),
+            "entity": "audit",
+            **keys.audit_year_keys(audit.year, audit.member_id, audit.credential),
+            **to_item(audit),
         }
         if audit.state == "open":
             item.update(keys.audit_deadline_keys(audit.deadline, audit.member_id, audit.credential))
@@ -162,7 +210,9 @@ class DocumentStore:
         )
 
     def download_url(self, key: str, expires_in: int = 300) -> str:
-        return self._client.generate_presigned_url("get_object", Params={"Bucket": self._bucket, "Key": key}, ExpiresIn=expires_in)
+        return self._client.generate_presigned_url(
+            "get_object", Params={"Bucket": self._bucket, "Key": key}, ExpiresIn=expires_in
+        )
 
     def uploaded(self, key: str) -> bool:
         try:

@@ -222,7 +222,9 @@ class ApplicationRecord(LazyModel):
     application_id: str
     credential: str
     path: Literal["ccp", "exam"]
-    state: Literal["awaiting_payment", "submitted", "staff_review", "exam_authorized", "rejected", "reinstated", "exam_failed"]
+    state: Literal[
+        "awaiting_payment", "submitted", "staff_review", "exam_authorized", "rejected", "reinstated", "exam_failed"
+    ]
     felony_conviction: bool
     activities: list[dict[str, Any]] = []
     document_ids: list[str] = []

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Iterator
+from typing import Any
 
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
@@ -38,15 +39,24 @@ class CycleArchive:
 
 
 def application_item(application: ApplicationRecord) -> dict[str, Any]:
-    item = {"pk": keys.member_pk(application.member_id), "sk": keys.application_sk(application.application_id), "entity": "application", **to_item(application)}
+    item = {
+        "pk": keys.member_pk(application.member_id),
+        "sk": keys.application_sk(application.application_id),
+        "entity": "application",
+        **to_item(application),
+    }
     if application.state in ("submitted", "staff_review", "exam_authorized"):
-        item.update(keys.review_queue_keys(application.state, application.member_id, application.created_at.isoformat()))
+        item.update(
+            keys.review_queue_keys(application.state, application.member_id, application.created_at.isoformat())
+        )
     return item
 
 
 def application_put(table_name: str, before: ApplicationRecord, after: ApplicationRecord) -> dict[str, Any]:
     """Replace an application if nobody changed it since `before` was read."""
-    return versioned_put(table_name, application_item(after.model_copy(update={"version": before.version + 1})), before.version)
+    return versioned_put(
+        table_name, application_item(after.model_copy(update={"version": before.version + 1})), before.version
+    )
 
 
 def invoice_item(invoice: InvoiceRecord) -> dict[str, Any]:
@@ -66,7 +76,12 @@ def invoice_key(invoice: InvoiceRecord) -> dict[str, str]:
 
 
 def payment_item(payment: PaymentRecord) -> dict[str, Any]:
-    return {"pk": keys.member_pk(payment.member_id), "sk": keys.payment_sk(payment.processor_reference), "entity": "payment", **to_item(payment)}
+    return {
+        "pk": keys.member_pk(payment.member_id),
+        "sk": keys.payment_sk(payment.processor_reference),
+        "entity": "payment",
+        **to_item(payment),
+    }
 
 
 @dataclass(frozen=True)
@@ -99,7 +114,9 @@ class RenewalRepository:
             response = self._table.query(**kwargs)
         return Page(items=response.get("Items", []), next_key=response.get("LastEvaluatedKey"))
 
-    def pages(self, index: str, partition: str, sort_prefix: str | None = None, size: int = 200) -> Iterator[list[dict[str, Any]]]:
+    def pages(
+        self, index: str, partition: str, sort_prefix: str | None = None, size: int = 200
+    ) -> Iterator[list[dict[str, Any]]]:
         """Every page of an index partition, in order."""
         start = None
         while True:
@@ -131,7 +148,9 @@ class RenewalRepository:
         closing invoice is payable is decided from the credential's `met_on` at read time too
         (ccp.standing), so nothing depends on the two writes landing together.
         """
-        issued = conditionally(self._table.put_item, Item=invoice_item(invoice), ConditionExpression="attribute_not_exists(pk)")
+        issued = conditionally(
+            self._table.put_item, Item=invoice_item(invoice), ConditionExpression="attribute_not_exists(pk)"
+        )
         stored = invoice if issued else self.invoice(invoice.member_id, invoice.credential, invoice.anniversary)
         if stored.closes_cycle and credential.closing_invoice_id != stored.invoice_id:
             with translated_errors():
@@ -189,7 +208,10 @@ class RenewalRepository:
                 "Update": {
                     "TableName": self._name,
                     "Key": invoice_key(invoice),
-                    "UpdateExpression": "SET #state = :paid, paid_on = :paid_on, payment_id = :payment REMOVE gsi2pk, gsi2sk, gsi3pk, gsi3sk",
+                    "UpdateExpression": (
+                        "SET #state = :paid, paid_on = :paid_on, payment_id = :payment "
+                        "REMOVE gsi2pk, gsi2sk, gsi3pk, gsi3sk"
+                    ),
                     "ConditionExpression": "#state IN (:open, :locked, :refunded)",
                     "ExpressionAttributeNames": {"#state": "state"},
                     "ExpressionAttributeValues": {
@@ -202,12 +224,24 @@ class RenewalRepository:
                     },
                 }
             },
-            {"Put": {"TableName": self._name, "Item": payment_item(payment), "ConditionExpression": "attribute_not_exists(pk)"}},
+            {
+                "Put": {
+                    "TableName": self._name,
+                    "Item": payment_item(payment),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
             {
                 "Put": {
                     "TableName": self._name,
                     "Item": self._reference_item(
-                        PaymentReference(payment.processor_reference, "paid", payment.member_id, payment.invoice_id, payment.payment_id)
+                        PaymentReference(
+                            payment.processor_reference,
+                            "paid",
+                            payment.member_id,
+                            payment.invoice_id,
+                            payment.payment_id,
+                        )
                     ),
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
@@ -215,7 +249,15 @@ class RenewalRepository:
         ]
         roles = ["invoice", "payment", "reference"]
         if archive is not None:
-            items.append({"Put": {"TableName": self._name, "Item": self._archive_item(archive), "ConditionExpression": "attribute_not_exists(pk)"}})
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self._name,
+                        "Item": self._archive_item(archive),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            )
             roles.append("archive")
         if credential_after is not None:
             items.append(credential_put(self._name, credential_before, credential_after))
@@ -238,11 +280,15 @@ class RenewalRepository:
             ).get("Item")
         if item is None:
             return None
-        return PaymentReference(reference, item["state"], item.get("member_id"), item.get("invoice_id"), item.get("payment_id"))
+        return PaymentReference(
+            reference, item["state"], item.get("member_id"), item.get("invoice_id"), item.get("payment_id")
+        )
 
     def payment(self, member_id: str, reference: str) -> PaymentRecord | None:
         with translated_errors():
-            item = self._table.get_item(Key={"pk": keys.member_pk(member_id), "sk": keys.payment_sk(reference)}, ConsistentRead=True).get("Item")
+            item = self._table.get_item(
+                Key={"pk": keys.member_pk(member_id), "sk": keys.payment_sk(reference)}, ConsistentRead=True
+            ).get("Item")
         return PaymentRecord.model_validate(item) if item else None
 
     def refund(
@@ -255,7 +301,11 @@ class RenewalRepository:
         """The money went back: the invoice is unpaid again (listed by its due date again, so notices and
         the status sweep see it), the payment and its reference say so, and the status follows. One
         transaction; conditional on the invoice still being paid by this payment."""
-        due = keys.due_keys(invoice.member_id, invoice.credential, invoice.due_date) if invoice.purpose == "renewal" else {}
+        due = (
+            keys.due_keys(invoice.member_id, invoice.credential, invoice.due_date)
+            if invoice.purpose == "renewal"
+            else {}
+        )
         sets = ["#state = :refunded"] + [f"{name} = :{name}" for name in due]
         items: list[dict[str, Any]] = [
             {
@@ -266,7 +316,10 @@ class RenewalRepository:
                     "ConditionExpression": "#state = :paid AND payment_id = :payment",
                     "ExpressionAttributeNames": {"#state": "state"},
                     "ExpressionAttributeValues": {
-                        ":refunded": "refunded", ":paid": "paid", ":payment": refunded.payment_id, **{f":{k}": v for k, v in due.items()},
+                        ":refunded": "refunded",
+                        ":paid": "paid",
+                        ":payment": refunded.payment_id,
+                        **{f":{k}": v for k, v in due.items()},
                     },
                 }
             },
@@ -282,7 +335,10 @@ class RenewalRepository:
             {
                 "Update": {
                     "TableName": self._name,
-                    "Key": {"pk": keys.payment_reference_pk(refunded.processor_reference), "sk": keys.PAYMENT_REFERENCE_SK},
+                    "Key": {
+                        "pk": keys.payment_reference_pk(refunded.processor_reference),
+                        "sk": keys.PAYMENT_REFERENCE_SK,
+                    },
                     "UpdateExpression": "SET #state = :refunded",
                     "ExpressionAttributeNames": {"#state": "state"},
                     "ExpressionAttributeValues": {":refunded": "refunded"},
@@ -311,26 +367,41 @@ class RenewalRepository:
     def park_payment(self, parked: ParkedPayment) -> bool:
         """Keep a processor event for staff; False when this event was parked already."""
         item = {
-            "pk": keys.processor_event_pk(parked.event_id), "sk": keys.processor_event_pk(parked.event_id), "entity": "parked_payment",
-            **keys.parked_payment_keys(parked.received_at.isoformat(), parked.event_id), **to_item(parked),
+            "pk": keys.processor_event_pk(parked.event_id),
+            "sk": keys.processor_event_pk(parked.event_id),
+            "entity": "parked_payment",
+            **keys.parked_payment_keys(parked.received_at.isoformat(), parked.event_id),
+            **to_item(parked),
         }
         return conditionally(self._table.put_item, Item=item, ConditionExpression="attribute_not_exists(pk)")
 
     def parked_payments(self, limit: int = 100) -> list[ParkedPayment]:
         with translated_errors():
             response = self._table.query(
-                IndexName="gsi2", KeyConditionExpression=Key("gsi2pk").eq(keys.PARKED_PAYMENTS), ScanIndexForward=False, Limit=limit
+                IndexName="gsi2",
+                KeyConditionExpression=Key("gsi2pk").eq(keys.PARKED_PAYMENTS),
+                ScanIndexForward=False,
+                Limit=limit,
             )
         return [ParkedPayment.model_validate(item) for item in response.get("Items", [])]
 
     def payments_of(self, member_id: str) -> list[PaymentRecord]:
-        items = query_all(self._table, KeyConditionExpression=Key("pk").eq(keys.member_pk(member_id)) & Key("sk").begins_with(keys.payment_sk("")), ConsistentRead=True)
+        items = query_all(
+            self._table,
+            KeyConditionExpression=Key("pk").eq(keys.member_pk(member_id)) & Key("sk").begins_with(keys.payment_sk("")),
+            ConsistentRead=True,
+        )
         return [PaymentRecord.model_validate(item) for item in items]
 
     def _reference_item(self, reference: PaymentReference) -> dict[str, Any]:
         item = {
-            "pk": keys.payment_reference_pk(reference.reference), "sk": keys.PAYMENT_REFERENCE_SK, "entity": "payment_reference",
-            "state": reference.state, "member_id": reference.member_id, "invoice_id": reference.invoice_id, "payment_id": reference.payment_id,
+            "pk": keys.payment_reference_pk(reference.reference),
+            "sk": keys.PAYMENT_REFERENCE_SK,
+            "entity": "payment_reference",
+            "state": reference.state,
+            "member_id": reference.member_id,
+            "invoice_id": reference.invoice_id,
+            "payment_id": reference.payment_id,
         }
         return {k: v for k, v in item.items() if v is not None}
 
@@ -376,7 +447,9 @@ class RenewalRepository:
 
     def record_failure(self, claim: NoticeClaim, error: str, *, park: bool) -> None:
         """A failed send stays claimed (retried next run) or, after too many attempts, is parked."""
-        failed = claim.model_copy(update={"attempts": claim.attempts + 1, "last_error": error[:500], "state": "parked" if park else "claimed"})
+        failed = claim.model_copy(
+            update={"attempts": claim.attempts + 1, "last_error": error[:500], "state": "parked" if park else "claimed"}
+        )
         item = self._claim_item(failed)
         if park:
             item.pop("gsi3pk"), item.pop("gsi3sk")
@@ -436,5 +509,9 @@ class RenewalRepository:
             if error_code(error) != "TransactionCanceledException":
                 raise
             reasons = error.response.get("CancellationReasons", [])
-            failed = {role for role, reason in zip(roles, reasons, strict=False) if reason.get("Code") == "ConditionalCheckFailed"}
+            failed = {
+                role
+                for role, reason in zip(roles, reasons, strict=False)
+                if reason.get("Code") == "ConditionalCheckFailed"
+            }
             return failed or {"unknown"}

@@ -7,7 +7,7 @@ Year arithmetic on 29 February lands on 28 February (python-dateutil's relatived
 from __future__ import annotations
 
 import calendar
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
@@ -21,7 +21,7 @@ BUSINESS_TZ = ZoneInfo("America/Chicago")
 def business_date(moment: datetime) -> date:
     """The business date of a timestamp (naive timestamps are taken as UTC)."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(BUSINESS_TZ).date()
 
 

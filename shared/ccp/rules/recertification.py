@@ -71,11 +71,14 @@ def check_ccp_evidence(code: str, evidence: list[EvidenceItem], *, application_d
         check_claim(item.claim, attested=True, today=application_date, rules=rules)
         if item.claim.end_date < window.start:
             raise RuleViolation(
-                f"Activities must be completed on or after {window.start.isoformat()} (3 years before the application).",
+                f"Activities must be completed on or after {window.start.isoformat()} "
+                "(3 years before the application).",
                 code="ACTIVITY_OUTSIDE_WINDOW",
             )
         if item.claim.category == Category.EMPLOYMENT and not item.has_document:
-            raise RuleViolation("Employment claims need an employment verification document.", code="EMPLOYMENT_DOCUMENT_REQUIRED")
+            raise RuleViolation(
+                "Employment claims need an employment verification document.", code="EMPLOYMENT_DOCUMENT_REQUIRED"
+            )
         counted.append((item.claim, eligible_points(item.claim, window, rules)))
     progress = progress_of(totals_of(counted), credential=code, grandfathered=False, rules=rules)
     if not progress.met:

@@ -66,7 +66,9 @@ class RuleSet(_Frozen):
     audit_response_days: int
     recertification_fees: dict[str, Decimal]
     recertification_fee_due_days: int
-    fee_currency: str = Field(pattern=r"^[a-z]{3}$", description="ISO 4217 code, lower case (as the processor writes it)")
+    fee_currency: str = Field(
+        pattern=r"^[a-z]{3}$", description="ISO 4217 code, lower case (as the processor writes it)"
+    )
 
     def canonical_code(self, code: str) -> str:
         """`MT` is the old name of `MLS`; unknown codes are a rule violation."""
