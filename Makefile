@@ -2,14 +2,16 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml shared/requirements.txt | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements/dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test install lint clean bench proof
+.PHONY: run test install lint check unit lock clean bench proof
 
-$(STAMP): pyproject.toml shared/requirements.txt
+# Exactly the locked versions (hashes checked), then the project itself without resolving anything.
+$(STAMP): pyproject.toml requirements/dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements/dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -30,6 +32,23 @@ proof: install
 
 lint: install
 	$(BIN)/cfn-lint infra/template.yaml
+
+## Static checks: ruff (lint and format), mypy (strict on the rules layer, shared/ccp).
+check: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy shared/ccp functions
+
+## The pure unit tests alone, in seconds: moto is made unimportable, so none of them can lean on it.
+unit: install
+	$(BIN)/python -c "import sys, pytest; sys.modules['moto'] = None; sys.exit(pytest.main(['-q', 'tests/unit']))"
+
+## Renew the locks: the layer's for the functions' runtime and architecture, and development's within it.
+lock: install
+	$(BIN)/uv pip compile shared/requirements.in --python-version 3.11 --python-platform aarch64-manylinux2014 \
+		--only-binary :all: --generate-hashes --custom-compile-command "make lock" -o shared/requirements.txt -q
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 -c shared/requirements.txt \
+		--generate-hashes --custom-compile-command "make lock" -o requirements/dev.txt -q
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) .ccp-local .pytest_cache

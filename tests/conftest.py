@@ -15,21 +15,6 @@ os.environ["POWERTOOLS_SERVICE_NAME"] = "tests"
 os.environ["POWERTOOLS_DEV"] = "false"
 
 
-@pytest.fixture
-def aws():
-    from moto import mock_aws
-
-    with mock_aws():
-        yield
-
-
-# Embedded DynamoDB as the local stack runs it: atomic conditional writes, item-level transactions
-# with ClientRequestToken, index queries that cost their partition, fast JSON answers (ccp_local.embedded).
-from ccp_local.embedded import embedded_dynamodb  # noqa: E402
-
-embedded_dynamodb()
-
-
 # ---- PII canaries ------------------------------------------------------------------------
 # Names, emails and addresses the tests give members. None may appear in any log line: the
 # captured logs and output of every test, and the local stack's function logs.

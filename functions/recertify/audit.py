@@ -132,7 +132,7 @@ class AuditService:
         """Members who rolled over in `year`, from the archived cycles, in a stable order."""
         entries = {}
         for shard in range(keys.index_shards()):
-            for items in self._renewals.pages("gsi2", keys.dated_partition("ROLLOVER", str(year), shard), size=500):
+            for items in self._renewals.cycles_rolled_over_in(year, shard):
                 for item in items:
                     entries[(item["member_id"], item["code"])] = {
                         "member_id": item["member_id"],
@@ -186,8 +186,7 @@ class AuditService:
         failed = 0
         for month in (add_months(today.replace(day=1), -1), today.replace(day=1)):
             for shard in range(keys.index_shards()):
-                partition = keys.dated_partition("AUDIT_DUE", f"{month:%Y-%m}", shard)
-                for audit in self._repo.open_audits(partition):
+                for audit in self._repo.open_audits_due_in(month, shard):
                     if audit.state == "open" and audit.deadline < today:
                         decision = Decision(by="system", at=moment, action="failed", note="no proof by the deadline")
                         self._close(audit.audit_id, passed=False, decision=decision, today=today)
@@ -205,7 +204,7 @@ class AuditService:
             credential_change = None
             if not passed:
                 state = self._members.member_state(audit.member_id)
-                credential = state.credential(audit.credential)
+                credential = state.held(audit.credential)
                 lapsed = credential.model_copy(
                     update={
                         "status": "must_recertify",

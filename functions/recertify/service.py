@@ -290,7 +290,7 @@ class RecertificationService:
 
     def _reinstate(self, before: ApplicationRecord, after: ApplicationRecord, day: date) -> ApplicationRecord:
         state = self._members.member_state(before.member_id)
-        credential = state.credential(before.credential)
+        credential = state.held(before.credential)
         new = reinstated(credential, day, self._rule_book)
         unpaid = [i for i in state.invoices_of(credential.code) if i.purpose == "renewal" and i.state in UNPAID_STATES]
         done = after.model_copy(update={"state": "reinstated", "reinstated_on": day})

@@ -28,16 +28,18 @@ class CeActivityIn(ActivityFieldsIn):
 
 class CeActivityPatch(Request):
     """A correction: any of the activity's facts, attested again. A fact left out stays as it
-    was; none can be set to null (only `provider` is optional, and null clears it)."""
+    was; none can be set to null (only `provider` is optional, and null clears it).
 
-    category: Category = None
-    title: str = Field(default=None, min_length=1, max_length=200)
+    The None defaults mean "left out": typed without None, an explicit null is refused."""
+
+    category: Category = None  # type: ignore[assignment]
+    title: str = Field(default=None, min_length=1, max_length=200)  # type: ignore[assignment]
     provider: str | None = Field(default=None, max_length=200)
-    points: PointsIn = None
-    start_date: date = None
-    end_date: date = None
+    points: PointsIn = None  # type: ignore[assignment]
+    start_date: date = None  # type: ignore[assignment]
+    end_date: date = None  # type: ignore[assignment]
     attested: StrictBool
-    reason: str = Field(
+    reason: str = Field(  # type: ignore[assignment]
         default=None,
         min_length=1,
         max_length=500,

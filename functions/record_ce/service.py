@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -27,6 +28,7 @@ from ccp.errors import Conflict, NotFound, RuleViolation
 from ccp.rules.ce import (
     ZERO,
     ActivityClaim,
+    CycleTotals,
     Progress,
     check_claim,
     duplicate_key,
@@ -155,7 +157,8 @@ class CeService:
         for request, activity_requests in requests:
             state = self._new_member_state(request, today=today, now=now)
             held = {c.code: c for c in state.credentials}
-            activities, seen = [], set()
+            activities: list[ActivityRecord] = []
+            seen: set[str] = set()
             for number, activity_request in enumerate(activity_requests):
                 activity, writes = self._evaluate(
                     state.profile.member_id,
@@ -269,7 +272,7 @@ class CeService:
         now: datetime,
         source: str,
         activity_id: str,
-        invoices: list[InvoiceRecord] = (),
+        invoices: Sequence[InvoiceRecord] = (),
     ) -> tuple[RecordedActivity, list[TotalsWrite]]:
         """The activity as the rules judge it, and each claimed credential's new totals."""
         codes = self._claimed_codes(request.credentials, held, today)
@@ -417,7 +420,7 @@ class CeService:
         sections = []
         for code in codes:
             record = held[code]
-            start = record.cycle_start if cycle_day in (None, "current") else cycle_day
+            start = cycle_day if isinstance(cycle_day, date) else record.cycle_start
             rules = self._rule_book.in_force_on(start)
             chosen = [a for a in activities if a.cycle_start.get(code) == start]
             totals = totals_of([(a.claim, a.eligible[code]) for a in chosen])
@@ -434,12 +437,12 @@ class CeService:
 
     # ---- helpers -------------------------------------------------------------------------
 
-    def _progress(self, credential: CredentialRecord, totals) -> Progress:
+    def _progress(self, credential: CredentialRecord, totals: CycleTotals) -> Progress:
         rules = self._rule_book.in_force_on(credential.cycle_start)
         return progress_of(totals, credential=credential.code, grandfathered=credential.grandfathered, rules=rules)
 
     def _totals_write(
-        self, credential: CredentialRecord, totals, today: date, invoices: list[InvoiceRecord] = ()
+        self, credential: CredentialRecord, totals: CycleTotals, today: date, invoices: Sequence[InvoiceRecord] = ()
     ) -> tuple[TotalsWrite, Progress]:
         after = self._progress(credential, totals)
         met_on = next_met_on(credential.met_on, after, grandfathered=credential.grandfathered, today=today)

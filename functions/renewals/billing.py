@@ -26,6 +26,7 @@ from ccp.data.payments import (
 )
 from ccp.data.recertification import RecertificationRepository
 from ccp.data.records import (
+    ApplicationRecord,
     CredentialRecord,
     InvoiceRecord,
     MemberState,
@@ -173,6 +174,8 @@ class BillingService:
             # Attempts: a refunded invoice paid again gets a new session, as does a new day.
             idempotency_key=f"checkout:{invoice_id}:{member_id}:{today.isoformat()}:{invoice.state}",
         )
+        if self._processor is None:  # wiring: only the API's billing service takes payments online
+            raise RuntimeError("this billing service has no payment processor")
         return self._processor.create_checkout(request)
 
     def on_processor_event(self, event: ProcessorEvent, *, received_at: datetime) -> EventOutcome:
@@ -256,7 +259,8 @@ class BillingService:
                 if self._renewals.refunded_before_recorded(event.reference):
                     return EventOutcome("refunded", "before the payment was recorded: it will pay nothing")
                 raise StaleWrite()  # the payment was recorded meanwhile: read it and refund it
-            if reference.state == "refunded":
+            # A reference without its member is the mark a refund left before its payment came.
+            if reference.state == "refunded" or reference.member_id is None:
                 return EventOutcome("already_refunded")
             payment = self._renewals.payment(reference.member_id, event.reference)
             state = self._members.member_state(reference.member_id)
@@ -349,7 +353,7 @@ class BillingService:
         def attempt() -> PaymentResult:
             state = self._members.member_state(member_id)
             invoice = self._invoice(state, invoice_id)
-            credential = state.credential(invoice.credential)
+            credential = state.held(invoice.credential)
             refusal = self._refusal(state, invoice, today)
             if refusal:
                 raise Conflict(REFUSALS[refusal], code=refusal)
@@ -376,7 +380,7 @@ class BillingService:
             else:
                 (after, archive), application = self._after_payment(credential, invoices, today), None
             self._renewals.pay(invoice, payment, credential, after, archive, application, paid_on=today)
-            if archive is not None:
+            if archive is not None and after is not None:
                 self._announce_roll_over(archive.credential, after)
             self._send_receipt(state, paid, payment)
             return PaymentResult(
@@ -409,8 +413,10 @@ class BillingService:
         except CcpError:  # the payment is committed; a receipt claim left behind is sent by the next daily run
             logger.exception("receipt not sent", extra={"invoice_id": invoice.invoice_id})
 
-    def _application_paid(self, invoice: InvoiceRecord):
+    def _application_paid(self, invoice: InvoiceRecord) -> tuple[ApplicationRecord, ApplicationRecord]:
         """Paying the fee submits the application (to staff review when a felony was declared)."""
+        if self._applications is None or invoice.application_id is None:
+            raise RuntimeError("a recertification fee needs its application and the applications' repository")
         before = self._applications.application(invoice.member_id, invoice.application_id)
         after = before.model_copy(update={"state": "staff_review" if before.felony_conviction else "submitted"})
         return before, after

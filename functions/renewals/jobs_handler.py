@@ -4,6 +4,7 @@ replayed, and each is safe to run twice or twice at once (the notice ledger deci
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from functools import lru_cache
 
 from aws_lambda_powertools import Logger, Metrics
@@ -18,7 +19,7 @@ from ccp.data.outbound import EventPublisher, MailBatchStore, Mailer, WorkQueue
 from ccp.data.renewals import RenewalRepository
 from ccp.errors import InvalidEvent
 from ccp.jobs import scheduled_moment
-from ccp.notices import NoticeSender
+from ccp.notices import NoticeSender, Outbox
 from ccp.rules.versions import default_rule_book
 from ccp.settings import (
     EventSettings,
@@ -94,12 +95,14 @@ def renewal_worker(event: dict, context: LambdaContext) -> dict:
     Besides `batchItemFailures` (all Lambda reads), the answer carries each unit's summary.
     """
     records = event.get("Records", [])
-    outboxes = {}
+    outboxes: dict[datetime, Outbox] = {}
 
     def work(record: SQSRecord) -> dict:
         unit = WorkUnit.from_message(json.loads(record.body))
         # One outbox per run (moment) for the whole batch: full SES bulk groups, one print batch.
-        outbox = outboxes.setdefault(unit.run_time, _run().worker_outbox(unit))
+        if unit.run_time not in outboxes:
+            outboxes[unit.run_time] = _run().worker_outbox(unit)
+        outbox = outboxes[unit.run_time]
         return _run().work(unit, outbox).as_dict()
 
     with processor(records=records, handler=work, lambda_context=context):

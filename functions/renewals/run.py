@@ -16,8 +16,8 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from ccp.data import keys
-from ccp.data.records import CredentialRecord, InvoiceRecord, NoticeClaim
-from ccp.data.renewals import RenewalRepository
+from ccp.data.records import Contact, CredentialRecord, InvoiceRecord, NoticeClaim
+from ccp.data.renewals import Page, RenewalRepository
 from ccp.notices import (
     STALE_CLAIM_AFTER,
     Notice,
@@ -163,7 +163,7 @@ class RenewalRun:
         run's (or the next run's) heal units take it over and send it. Returns how many."""
         stale_claimed_at = (moment - STALE_CLAIM_AFTER - timedelta(seconds=1)).isoformat()
         requeued = 0
-        for items in self._repo.pages("gsi2", "PARKED", size=PAGE_SIZE):  # parked notices, oldest first
+        for items in self._repo.parked_notices():
             for item in items:
                 requeued += self._repo.requeue_parked(NoticeClaim.model_validate(item), claimed_at=stale_claimed_at)
         return requeued
@@ -196,8 +196,7 @@ class RenewalRun:
             return self._heal(unit, outbox, limit)
         work = unit.work
         today = business_date(unit.run_time)
-        index, partition, prefix = self._partition_of(work, unit.shard)
-        page = self._repo.page(index, partition, prefix, unit.start_key, limit)
+        page = self._page_of(work, unit.shard, unit.start_key, limit)
         summary = RunSummary(day=today, items_read=len(page.items), units_done=1)
         notices: list[Notice] = []
         for item in page.items:
@@ -213,12 +212,12 @@ class RenewalRun:
 
     # ---- what each kind reads and says ---------------------------------------------------
 
-    def _partition_of(self, work: NoticeWork, shard: int) -> tuple[str, str, str | None]:
+    def _page_of(self, work: NoticeWork, shard: int, start_key: dict[str, Any] | None, limit: int) -> Page:
         if work.kind in (NoticeKind.RENEWAL_DUE, NoticeKind.RENEWAL_UPCOMING):
-            return "gsi1", keys.anniversary_partition(work.month.month, shard), None
+            return self._repo.anniversaries_page(work.month.month, shard, start_key, limit)
         if work.kind == NoticeKind.PAST_DUE:
-            return "gsi2", keys.dated_partition("DUE", f"{work.month:%Y-%m}", shard), None
-        return "gsi2", keys.dated_partition("CYCLE_END", f"{work.month:%Y-%m}", shard), None
+            return self._repo.unpaid_invoices_page(work.month, shard, start_key, limit)
+        return self._repo.unmet_cycles_page(work.month, shard, start_key, limit)
 
     def _notice_for(self, work: NoticeWork, item: dict[str, Any], today: date, summary: RunSummary) -> Notice | None:
         if work.kind == NoticeKind.PAST_DUE:
@@ -290,7 +289,7 @@ class RenewalRun:
     def _upcoming(self, work: NoticeWork, credential: CredentialRecord, anniversary: date) -> Notice:
         rules = self._rule_book.in_force_on(anniversary)
         closes = closes_cycle(credential.cycle, anniversary)
-        data = self._base(work.run_day or work.month, credential.code, credential.contact.name) | {
+        data = self._base(work.run_day or work.month, credential.code, _name(credential.contact)) | {
             "anniversary": anniversary.isoformat(),
             "amount": money(rules.credential(credential.code).annual_fee),
             "due_date": due_date_for(anniversary).isoformat(),
@@ -299,7 +298,7 @@ class RenewalRun:
         return Notice(credential.member_id, credential.code, work.kind, work.period, data, credential.contact)
 
     def _due(self, work: NoticeWork, credential: CredentialRecord, invoice: InvoiceRecord) -> Notice:
-        data = self._base(work.run_day or work.month, credential.code, credential.contact.name) | {
+        data = self._base(work.run_day or work.month, credential.code, _name(credential.contact)) | {
             "anniversary": invoice.anniversary.isoformat(),
             "amount": money(invoice.amount),
             "due_date": invoice.due_date.isoformat(),
@@ -317,10 +316,8 @@ class RenewalRun:
             suppress_reason=paid,
         )
 
-    def _past_due(self, work: NoticeWork, invoice: InvoiceRecord) -> Notice | None:
-        if invoice.contact is None:
-            return None
-        data = self._base(work.run_day or work.month, invoice.credential, invoice.contact.name) | {
+    def _past_due(self, work: NoticeWork, invoice: InvoiceRecord) -> Notice:
+        data = self._base(work.run_day or work.month, invoice.credential, _name(invoice.contact)) | {
             "anniversary": invoice.anniversary.isoformat(),
             "amount": money(invoice.amount),
             "due_date": invoice.due_date.isoformat(),
@@ -335,7 +332,7 @@ class RenewalRun:
         missing = self._missing(credential)
         if missing == 0:
             return None
-        data = self._base(work.run_day or work.month, credential.code, credential.contact.name) | {
+        data = self._base(work.run_day or work.month, credential.code, _name(credential.contact)) | {
             "cycle_end": credential.cycle_end.isoformat(),
             "missing_points": str(missing),
             "months_before": str(work.months_before),
@@ -369,3 +366,7 @@ def _page_tag(start_key: dict[str, Any] | None) -> str:
     if not start_key:
         return "p0"
     return "p" + hashlib.sha256(json.dumps(start_key, sort_keys=True, default=str).encode()).hexdigest()[:10]
+
+
+def _name(contact: Contact | None) -> str:
+    return contact.name if contact is not None else ""

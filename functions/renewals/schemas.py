@@ -1,7 +1,8 @@
 """Bodies of the billing API (API.md: invoices and payments)."""
 
 from datetime import date, datetime
-from typing import Literal
+from decimal import Decimal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import ConfigDict, Field
 
@@ -31,7 +32,10 @@ class InvoiceList(LazyModel):
     invoices: list[InvoiceOut]
 
 
-AmountIn = json_number(gt=0)
+if TYPE_CHECKING:
+    AmountIn = Decimal
+else:
+    AmountIn = json_number(gt=0)
 
 
 class OfflinePaymentIn(LazyModel):

@@ -74,7 +74,7 @@ class InvoiceUnlock:
             months.insert(0, add_months(today.replace(day=1), -1))
         for month in months:
             for shard in range(self._shards):
-                for items in self._repo.pages("gsi3", keys.dated_partition("UNLOCK", f"{month:%Y-%m}", shard)):
+                for items in self._repo.invoices_unlocking_in(month, shard):
                     summary.items_read += len(items)
                     for item in items:
                         invoice = InvoiceRecord.model_validate(item)
@@ -140,13 +140,14 @@ class StatusSweep:
         lapse_starts = {today - relativedelta(years=v.lapse_years_to_recertify) for v in self._rule_book.versions}
         for deadline in sorted({yesterday} | lapse_starts | {d - timedelta(days=1) for d in lapse_starts}):
             # Invoices fall due on the last day of a month; cycles end on any day.
-            kinds = ("DUE", "CYCLE_END") if (deadline + timedelta(days=1)).day == 1 else ("CYCLE_END",)
-            for kind in kinds:
-                for shard in range(self._shards):
-                    partition = keys.dated_partition(kind, f"{deadline:%Y-%m}", shard)
-                    for items in self._repo.pages("gsi2", partition, keys.day_prefix(deadline)):
-                        summary.items_read += len(items)
-                        candidates |= {(i["member_id"], i.get("credential") or i["code"]) for i in items}
+            month_end = (deadline + timedelta(days=1)).day == 1
+            for shard in range(self._shards):
+                lists = [self._repo.unmet_cycles_ending_on(deadline, shard)]
+                if month_end:
+                    lists.append(self._repo.unpaid_invoices_due_on(deadline, shard))
+                for items in (page for pages in lists for page in pages):
+                    summary.items_read += len(items)
+                    candidates |= {(i["member_id"], i.get("credential") or i["code"]) for i in items}
         notices, unsettled = [], 0
         for member_id, code in sorted(candidates):
             try:

@@ -6,7 +6,7 @@ import binascii
 import json
 import math
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -100,10 +100,11 @@ def json_number(**bounds: float) -> Any:
     """A decimal that arrives as a finite JSON number (never a string), documented as exactly that.
     Rules with their own codes (at most two decimals, a points cap, the invoice amount) stay in the rules."""
     schema = {"type": "number", **{_SCHEMA_BOUNDS[name]: bound for name, bound in bounds.items()}}
-    return Annotated[Decimal, BeforeValidator(_finite_json_number), Field(**bounds), WithJsonSchema(schema)]
+    limits = Field(**bounds)  # type: ignore[call-overload]  # the bounds are gt/ge/lt/le, as _SCHEMA_BOUNDS names them
+    return Annotated[Decimal, BeforeValidator(_finite_json_number), limits, WithJsonSchema(schema)]
 
 
-def error_response(error: CcpError) -> Response:
+def error_response(error: CcpError) -> Response[str]:
     headers = {"Allow": ", ".join(error.allow)} if isinstance(error, MethodNotAllowed) else None
     return Response(status_code=error.http_status, content_type=JSON, body=json.dumps(error.to_body()), headers=headers)
 
@@ -148,25 +149,26 @@ def resolve(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) ->
             "body": json.dumps(error.to_body()),
             "isBase64Encoded": False,
         }
-    app.append_context(caller=caller)
-    return app.resolve(event, context)
+    app.append_context(caller=caller)  # type: ignore[no-untyped-call]  # Powertools leaves it unannotated
+    answer: dict[str, Any] = app.resolve(event, context)
+    return answer
 
 
 def install_boundary(app: APIGatewayRestResolver, logger: Logger) -> None:
     """Error mapping by type for one API function (access control is in `resolve`)."""
 
     @app.exception_handler(CcpError)
-    def _ccp_error(error: CcpError) -> Response:
+    def _ccp_error(error: CcpError) -> Response[str]:
         if error.http_status >= 500:
             logger.warning("request failed", extra={"code": error.code})
         return error_response(error)
 
     @app.exception_handler(RequestValidationError)
-    def _invalid_request(error: RequestValidationError) -> Response:
+    def _invalid_request(error: RequestValidationError) -> Response[str]:
         return error_response(_validation_error(error))
 
     @app.not_found
-    def _no_route(error: NotFoundError) -> Response:
+    def _no_route(error: NotFoundError) -> Response[str]:
         # The template sends every other method on a known path here (ANY), so the path exists.
         allow = _methods_for(app, app.current_event.path)
         if allow:
@@ -174,7 +176,7 @@ def install_boundary(app: APIGatewayRestResolver, logger: Logger) -> None:
         return error_response(NotFound("No such route.", code="ROUTE_NOT_FOUND"))
 
     @app.exception_handler(Exception)
-    def _unexpected(error: Exception) -> Response:
+    def _unexpected(error: Exception) -> Response[str]:
         logger.exception("unexpected error")
         return error_response(CcpError("Something went wrong on our side."))
 
@@ -220,7 +222,8 @@ def _readable_json(text: str) -> None:
 
 
 def current_caller(app: APIGatewayRestResolver) -> Caller:
-    return app.context["caller"]
+    caller: Caller = app.context["caller"]
+    return caller
 
 
 def request_moment(app: APIGatewayRestResolver) -> datetime:
@@ -229,7 +232,7 @@ def request_moment(app: APIGatewayRestResolver) -> datetime:
     return datetime.fromtimestamp(epoch_ms / 1000, tz=UTC)
 
 
-def request_today(app: APIGatewayRestResolver):
+def request_today(app: APIGatewayRestResolver) -> date:
     return business_date(request_moment(app))
 
 

@@ -17,13 +17,16 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ccp.data.outbound import SES_BULK_LIMIT, Delivery
-from ccp.data.records import Contact, NoticeClaim
+from ccp.data.records import Address, Contact, NoticeClaim
 from ccp.data.renewals import RenewalRepository
 from ccp.errors import Retryable
 from ccp.pdf_text import latin1
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 STALE_CLAIM_AFTER = timedelta(minutes=15)
 MAX_ATTEMPTS = 5
@@ -48,15 +51,15 @@ class Notice:
     kind: str
     period: str
     data: dict[str, str]
-    contact: Contact
+    contact: Contact | None  # None on a record written before contacts were copied onto it
     postal: bool = True  # some notices (invoice payable) go by email only
     suppress_reason: str | None = None  # e.g. already paid: neither channel
 
 
 @dataclass
 class SendTally:
-    sent: Counter = field(default_factory=Counter)  # (kind, channel) -> n
-    suppressed: Counter = field(default_factory=Counter)  # (kind, reason) -> n
+    sent: Counter[tuple[str, str]] = field(default_factory=Counter)  # (kind, channel) -> n
+    suppressed: Counter[tuple[str, str]] = field(default_factory=Counter)  # (kind, reason) -> n
     already_claimed: int = 0
     failed: int = 0
     parked: int = 0
@@ -144,7 +147,16 @@ class Outbox:
 
     LETTERS_PER_BATCH = 2000
 
-    def __init__(self, ledger, mailer, batches, prefix, common, moment: datetime, batch_name: str):
+    def __init__(
+        self,
+        ledger: RenewalRepository,
+        mailer: MailerPort,
+        batches: BatchStorePort,
+        prefix: str,
+        common: dict[str, str],
+        moment: datetime,
+        batch_name: str,
+    ):
         self._ledger, self._mailer, self._batches = ledger, mailer, batches
         self._prefix, self._common = prefix, common
         self._moment = moment
@@ -163,9 +175,13 @@ class Outbox:
             if notice.suppress_reason:
                 self.tally.suppressed[(notice.kind, notice.suppress_reason)] += 1
                 continue
+            contact = notice.contact
+            if contact is None:  # counted, never a crash that loses the rest of the run's notices
+                self.tally.suppressed[(notice.kind, "no_contact")] += 1
+                continue
             for channel, reason in (
-                ("email", email_suppression(notice.contact)),
-                ("postal", postal_suppression(notice.contact) if notice.postal else "email_only"),
+                ("email", email_suppression(contact)),
+                ("postal", postal_suppression(contact) if notice.postal else "email_only"),
             ):
                 if reason:
                     if reason != "email_only":
@@ -180,7 +196,7 @@ class Outbox:
                     claimed_at=claimed_at,
                     template=self._prefix + notice.kind,
                     data=self._common | notice.data,
-                    contact=notice.contact,
+                    contact=contact,
                 )
                 if self._ledger.claim(claim, stale_before=stale_before):
                     self.add_claimed([claim])
@@ -210,7 +226,7 @@ class Outbox:
         group, self._emails[template] = self._emails[template], []
         if not group:
             return
-        deliveries = self._mailer.send_bulk(template, [(c.contact.email, c.data) for c in group])
+        deliveries = self._mailer.send_bulk(template, [(_email_address(c), c.data) for c in group])
         self.tally.ses_requests += 1
         delivered = [c for c, d in zip(group, deliveries, strict=False) if d.ok]
         self._record_sent(delivered)
@@ -279,7 +295,7 @@ class Outbox:
         pdf = FPDF(format="Letter")
         pdf.set_auto_page_break(auto=True, margin=20)
         for number, claim in enumerate(letters, start=1):
-            address = claim.contact.mailing_address
+            address = _mailing_address(claim)
             writer.writerow(
                 [
                     number,
@@ -310,8 +326,21 @@ def render(text: str, data: dict[str, str]) -> str:
     return _VARIABLE.sub(lambda m: str(data.get(m.group(1), "")), text)
 
 
-def _letter_page(pdf, claim: NoticeClaim, subject: str, body: str) -> None:
+def _email_address(claim: NoticeClaim) -> str:
+    if claim.contact.email is None:  # email_suppression keeps members without an address out of every group
+        raise ValueError(f"email {claim.kind} has no address")
+    return claim.contact.email
+
+
+def _mailing_address(claim: NoticeClaim) -> Address:
     address = claim.contact.mailing_address
+    if address is None:  # postal_suppression keeps letters without an address out of every batch
+        raise ValueError(f"letter {claim.kind} has no mailing address")
+    return address
+
+
+def _letter_page(pdf: FPDF, claim: NoticeClaim, subject: str, body: str) -> None:
+    address = _mailing_address(claim)
     pdf.add_page()
     pdf.set_font("Helvetica", size=11)
     lines = [

@@ -2,6 +2,8 @@
 never set a server-owned field (status, counted points, ...)."""
 
 from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from pydantic import ConfigDict, Field
 
@@ -9,7 +11,10 @@ from ccp.api import json_number
 from ccp.model import LazyModel
 from ccp.rules.versions import Category
 
-PointsIn = json_number()
+if TYPE_CHECKING:
+    PointsIn = Decimal
+else:
+    PointsIn = json_number()
 
 
 class Request(LazyModel):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from ccp.data.records import CredentialRecord, InvoiceRecord
-from ccp.rules.renewals import UNPAID_STATES, anniversary_in, due_date_for, state_on
+from ccp.rules.renewals import UNPAID_STATES, InvoiceState, anniversary_in, due_date_for, state_on
 from ccp.rules.status import (
     LapseDates,
     StatusFacts,
@@ -19,7 +19,7 @@ from ccp.rules.status import (
 from ccp.rules.versions import RuleBook
 
 
-def invoice_state(invoice: InvoiceRecord, today: date, credential: CredentialRecord | None = None) -> str:
+def invoice_state(invoice: InvoiceRecord, today: date, credential: CredentialRecord | None = None) -> InvoiceState:
     """The invoice's state on `today`. A locked end-of-cycle invoice is open from the day after the
     credential's requirement was met, whether or not the unlock job has run yet. Asked for a day
     before its payment, a paid invoice was still unpaid (a later event never rewrites an earlier day)."""

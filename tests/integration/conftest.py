@@ -5,6 +5,7 @@ import pytest
 
 from ccp_local.events import FakeLambdaContext, api_event, member_claims, staff_claims
 from tests.support.aws import TABLE_NAME, create_table
+from tests.support.embedded_aws import aws  # noqa: F401  (and embedded DynamoDB installed)
 
 
 @pytest.fixture

@@ -87,6 +87,25 @@ def conditionally(write: Callable[..., Any], **request: Any) -> bool:
         raise
 
 
+def transact(client: Any, items: list[dict[str, Any]], roles: list[str]) -> set[str]:
+    """One transaction (TransactWriteItems), the only helper that runs them. `roles` names each item's
+    part ("credential", "invoice", ...): the answer is the set of roles whose condition failed, empty
+    when the transaction went through (a cancellation for another reason, a conflict with a concurrent
+    transaction, answers {"conflict"}). Throttles become `Retryable`; other errors pass through."""
+    try:
+        with translated_errors():
+            client.transact_write_items(TransactItems=items)
+        return set()
+    except ClientError as error:
+        if error_code(error) != "TransactionCanceledException":
+            raise
+        reasons = error.response.get("CancellationReasons", [])
+        failed = {
+            role for role, reason in zip(roles, reasons, strict=False) if reason.get("Code") == "ConditionalCheckFailed"
+        }
+        return failed or {"conflict"}
+
+
 def query_all(table_resource: Any, **kwargs: Any) -> list[dict[str, Any]]:
     """All pages of a query."""
     items: list[dict[str, Any]] = []

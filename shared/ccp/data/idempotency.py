@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 
+from ccp.data import keys
 from ccp.data.dynamo import low_level_client
 from ccp.errors import Conflict, RuleViolation
 from ccp.settings import table_settings
@@ -35,7 +36,7 @@ def run_once(
         table_name=table_settings().table_name,
         key_attr="pk",
         sort_key_attr="sk",
-        static_pk_value=f"IDEMPOTENCY#{scope}",
+        static_pk_value=keys.idempotency_pk(scope),
         boto3_client=low_level_client(),
     )
 

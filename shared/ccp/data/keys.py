@@ -21,6 +21,8 @@ Layout (see docs/data-model.md for the access patterns):
     DUE#<YYYY-MM>#<shard>                <DD>#<member_id>#<code>   unpaid invoice, by due date
     ROLLOVER#<YYYY>#<shard>              <MM-DD>#<member_id>#<code> archived cycle, by roll-over date
     PARKED_PAYMENTS                      <received_at>#<event_id>  processor event parked for staff
+    PARKED                               <claimed_at>#<member_id>  notice parked after failed sends
+    AUDITS#<YYYY>                        <member_id>#<code>        the year's audits
     GSI3 (sparse work lists):
     UNLOCK#<YYYY-MM>#<shard>             <DD>#<member_id>#<code>   locked invoice that becomes payable that day
     CLAIMED#<shard>                      <claimed_at>#<member_id>  notice claimed and not yet sent
@@ -97,8 +99,12 @@ def invoice_key(member_id: str, code: str, anniversary: date, application_id: st
     return {"pk": member_pk(member_id), "sk": invoice_sk(code, anniversary, application_id)}
 
 
+APPLICATION_PREFIX = "APP#"
+AUDIT_PREFIX = "AUDIT#"
+
+
 def application_sk(application_id: str) -> str:
-    return f"APP#{application_id}"
+    return f"{APPLICATION_PREFIX}{application_id}"
 
 
 def document_sk(document_id: str) -> str:
@@ -106,16 +112,24 @@ def document_sk(document_id: str) -> str:
 
 
 def audit_sk(year: int, code: str) -> str:
-    return f"AUDIT#{year}#{code}"
+    return f"{AUDIT_PREFIX}{year}#{code}"
+
+
+def review_queue_partition(state: str) -> str:
+    return f"RECERT#{state}"
 
 
 def review_queue_keys(state: str, member_id: str, created_at: str) -> dict[str, str]:
     """Applications waiting for staff, by state (a sparse, small list)."""
-    return {"gsi3pk": f"RECERT#{state}", "gsi3sk": f"{created_at}#{member_id}"}
+    return {"gsi3pk": review_queue_partition(state), "gsi3sk": f"{created_at}#{member_id}"}
+
+
+def audit_year_partition(year: int) -> str:
+    return f"AUDITS#{year}"
 
 
 def audit_year_keys(year: int, member_id: str, code: str) -> dict[str, str]:
-    return {"gsi2pk": f"AUDITS#{year}", "gsi2sk": f"{member_id}#{code}"}
+    return {"gsi2pk": audit_year_partition(year), "gsi2sk": f"{member_id}#{code}"}
 
 
 def audit_deadline_keys(deadline: date, member_id: str, code: str) -> dict[str, str]:
@@ -142,6 +156,21 @@ def processor_event_pk(event_id: str) -> str:
 
 
 PARKED_PAYMENTS = "PARKED_PAYMENTS"
+PARKED_NOTICES = "PARKED"
+
+
+def parked_notice_keys(claimed_at: str, member_id: str) -> dict[str, str]:
+    """Notices whose send failed for good, for staff to re-drive (a small list, oldest first)."""
+    return {"gsi2pk": PARKED_NOTICES, "gsi2sk": f"{claimed_at}#{member_id}"}
+
+
+def claimed_partition(shard: int) -> str:
+    return f"CLAIMED#{shard:02d}"
+
+
+def idempotency_pk(scope: str) -> str:
+    """Powertools Idempotency's records of one API operation (it writes their sort keys itself)."""
+    return f"IDEMPOTENCY#{scope}"
 
 
 def parked_payment_keys(received_at: str, event_id: str) -> dict[str, str]:
@@ -188,7 +217,7 @@ def unlock_keys(member_id: str, code: str, available_on: date) -> dict[str, str]
 
 
 def claimed_keys(member_id: str, claimed_at: str) -> dict[str, str]:
-    return {"gsi3pk": f"CLAIMED#{shard_of(member_id):02d}", "gsi3sk": f"{claimed_at}#{member_id}"}
+    return {"gsi3pk": claimed_partition(shard_of(member_id)), "gsi3sk": f"{claimed_at}#{member_id}"}
 
 
 def day_prefix(day: date) -> str:

@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from boto3.dynamodb.conditions import Key
-from botocore.exceptions import ClientError
 
 from ccp.data import keys
-from ccp.data.dynamo import error_code, query_all, translated_errors
+from ccp.data.dynamo import query_all, transact, translated_errors
 from ccp.data.records import (
     ActivityRecord,
     CredentialRecord,
@@ -135,9 +134,10 @@ class TotalsWrite:
                 }
             }
         ]
-        if self.unlock_invoice is not None and self.unlock_invoice.available_on is not None:
-            invoice = self.unlock_invoice
-            unlock = keys.unlock_keys(invoice.member_id, invoice.credential, invoice.available_on)
+        invoice = self.unlock_invoice
+        available_on = invoice.available_on if invoice is not None else None
+        if invoice is not None and available_on is not None:
+            unlock = keys.unlock_keys(invoice.member_id, invoice.credential, available_on)
             items.append(
                 {
                     "Update": {
@@ -149,7 +149,7 @@ class TotalsWrite:
                         "ConditionExpression": "#state = :locked",
                         "ExpressionAttributeNames": {"#state": "state"},
                         "ExpressionAttributeValues": {
-                            ":available": invoice.available_on.isoformat(),
+                            ":available": available_on.isoformat(),
                             ":gsi3pk": unlock["gsi3pk"],
                             ":gsi3sk": unlock["gsi3sk"],
                             ":locked": "locked",
@@ -354,7 +354,9 @@ class MemberRepository:
             }
         )
 
-    def _with_totals(self, items: list, roles: list, totals: list[TotalsWrite]) -> tuple[list, list]:
+    def _with_totals(
+        self, items: list[dict[str, Any]], roles: list[str], totals: list[TotalsWrite]
+    ) -> tuple[list[dict[str, Any]], list[str]]:
         for write in totals:
             for item in write.items(self._name):
                 items.append(item)
@@ -368,22 +370,14 @@ class MemberRepository:
         return {"Delete": {"TableName": self._name, "Key": {"pk": pk, "sk": sk}, **(condition or {})}}
 
     def _transact(self, items: list[dict[str, Any]], roles: list[str]) -> None:
-        try:
-            with translated_errors():
-                self._client.transact_write_items(TransactItems=items)
-        except ClientError as error:
-            if error_code(error) != "TransactionCanceledException":
-                raise
-            failed = {
-                role
-                for role, reason in zip(roles, error.response.get("CancellationReasons", []), strict=False)
-                if reason.get("Code") == "ConditionalCheckFailed"
-            }
-            if "duplicate" in failed:
-                raise Conflict("This activity is already recorded.", code="DUPLICATE_ACTIVITY") from error
-            if "member" in failed or "credential" in failed:
-                raise Conflict("This member already exists.", code="MEMBER_EXISTS") from error
-            if failed & {"activity", "totals"}:
-                # Changed or removed since it was read: the caller re-reads (and then finds it gone, or retries).
-                raise StaleWrite() from error
-            raise Conflict("The change conflicts with another one; try again.", code="WRITE_CONFLICT") from error
+        failed = transact(self._client, items, roles)
+        if not failed:
+            return
+        if "duplicate" in failed:
+            raise Conflict("This activity is already recorded.", code="DUPLICATE_ACTIVITY")
+        if "member" in failed or "credential" in failed:
+            raise Conflict("This member already exists.", code="MEMBER_EXISTS")
+        if failed & {"activity", "totals"}:
+            # Changed or removed since it was read: the caller re-reads (and then finds it gone, or retries).
+            raise StaleWrite()
+        raise Conflict("The change conflicts with another one; try again.", code="WRITE_CONFLICT")

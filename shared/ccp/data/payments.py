@@ -84,7 +84,8 @@ ProcessorEvent = ProcessorPayment | ProcessorRefund | IgnoredEvent
 def _secret(name: str) -> dict[str, str]:
     from aws_lambda_powertools.utilities import parameters
 
-    return parameters.get_secret(name, transform="json", max_age=SECRET_MAX_AGE_SECONDS)  # type: ignore[return-value]
+    secret: dict[str, str] = parameters.get_secret(name, transform="json", max_age=SECRET_MAX_AGE_SECONDS)
+    return secret
 
 
 def minor_units(amount: Decimal) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 import boto3
@@ -12,8 +14,8 @@ from ccp.data import keys
 from ccp.data.dynamo import (
     JOB_BOTO_CONFIG,
     conditionally,
-    error_code,
     query_all,
+    transact,
     translated_errors,
 )
 from ccp.data.members import StaleWrite, credential_put, versioned_put
@@ -26,7 +28,7 @@ from ccp.data.records import (
     to_item,
 )
 from ccp.data.renewals import application_item, application_put, invoice_item
-from ccp.errors import Conflict, NotFound
+from ccp.errors import Conflict, NotFound, Retryable
 
 
 class RecertificationRepository:
@@ -54,7 +56,7 @@ class RecertificationRepository:
                 }
             },
         ]
-        if self._transact(items):
+        if transact(self._client, items, ["application", "fee"]):
             raise Conflict("This application already exists.", code="APPLICATION_EXISTS")
 
     def application(self, member_id: str, application_id: str) -> ApplicationRecord:
@@ -68,12 +70,16 @@ class RecertificationRepository:
 
     def applications(self, member_id: str) -> list[ApplicationRecord]:
         items = query_all(
-            self._table, KeyConditionExpression=Key("pk").eq(keys.member_pk(member_id)) & Key("sk").begins_with("APP#")
+            self._table,
+            KeyConditionExpression=Key("pk").eq(keys.member_pk(member_id))
+            & Key("sk").begins_with(keys.APPLICATION_PREFIX),
         )
         return [ApplicationRecord.model_validate(i) for i in items]
 
     def review_queue(self, state: str) -> list[ApplicationRecord]:
-        items = query_all(self._table, IndexName="gsi3", KeyConditionExpression=Key("gsi3pk").eq(f"RECERT#{state}"))
+        items = query_all(
+            self._table, IndexName="gsi3", KeyConditionExpression=Key("gsi3pk").eq(keys.review_queue_partition(state))
+        )
         return [ApplicationRecord.model_validate(i) for i in items]
 
     def save_application(
@@ -81,7 +87,7 @@ class RecertificationRepository:
         before: ApplicationRecord,
         after: ApplicationRecord,
         credential: tuple[CredentialRecord, CredentialRecord] | None = None,
-        void: list[InvoiceRecord] = (),
+        void: Sequence[InvoiceRecord] = (),
     ) -> None:
         """The application's new state, and (on reinstatement) the credential and voided invoices, together."""
         items = [application_put(self._name, before, after)]
@@ -91,7 +97,7 @@ class RecertificationRepository:
             items.append(
                 {"Put": {"TableName": self._name, "Item": invoice_item(invoice.model_copy(update={"state": "void"}))}}
             )
-        if self._transact(items):
+        if transact(self._client, items, roles=[""] * len(items)):  # any failure: re-read and retry
             raise StaleWrite()
 
     # ---- documents -----------------------------------------------------------------------
@@ -119,14 +125,19 @@ class RecertificationRepository:
 
     def audit_run(self, year: int) -> dict[str, Any] | None:
         with translated_errors():
-            return self._table.get_item(Key={"pk": keys.AUDIT_RUN_PK, "sk": str(year)}, ConsistentRead=True).get("Item")
+            answer = self._table.get_item(Key={"pk": keys.AUDIT_RUN_PK, "sk": str(year)}, ConsistentRead=True)
+        run: dict[str, Any] | None = answer.get("Item")
+        return run
 
     def record_audit_run(self, year: int, run: dict[str, Any]) -> dict[str, Any]:
         """The year's draw, recorded once; a second run gets the first one's seed and snapshot."""
         item = {"pk": keys.AUDIT_RUN_PK, "sk": str(year), "entity": "audit_run", **run}
         if conditionally(self._table.put_item, Item=item, ConditionExpression="attribute_not_exists(pk)"):
             return run
-        return self.audit_run(year)
+        first = self.audit_run(year)
+        if first is None:  # the put failed because the item exists: it cannot be gone
+            raise Retryable(f"the audit run of {year} was neither written nor found")
+        return first
 
     def put_audit(self, audit: AuditRecord) -> bool:
         return conditionally(
@@ -136,16 +147,19 @@ class RecertificationRepository:
     def audits_of(self, member_id: str) -> list[AuditRecord]:
         items = query_all(
             self._table,
-            KeyConditionExpression=Key("pk").eq(keys.member_pk(member_id)) & Key("sk").begins_with("AUDIT#"),
+            KeyConditionExpression=Key("pk").eq(keys.member_pk(member_id)) & Key("sk").begins_with(keys.AUDIT_PREFIX),
         )
         return [AuditRecord.model_validate(i) for i in items]
 
     def audits_of_year(self, year: int) -> list[AuditRecord]:
-        items = query_all(self._table, IndexName="gsi2", KeyConditionExpression=Key("gsi2pk").eq(f"AUDITS#{year}"))
+        items = query_all(
+            self._table, IndexName="gsi2", KeyConditionExpression=Key("gsi2pk").eq(keys.audit_year_partition(year))
+        )
         return [AuditRecord.model_validate(i) for i in items]
 
-    def open_audits(self, partition: str) -> list[AuditRecord]:
-        """Open audits listed under an AUDIT_DUE month partition (closed ones leave the index)."""
+    def open_audits_due_in(self, month: date, shard: int) -> list[AuditRecord]:
+        """Open audits whose deadline falls in `month`, one shard (closed ones leave the index)."""
+        partition = keys.dated_partition("AUDIT_DUE", f"{month:%Y-%m}", shard)
         items = query_all(self._table, IndexName="gsi3", KeyConditionExpression=Key("gsi3pk").eq(partition))
         return [AuditRecord.model_validate(i) for i in items]
 
@@ -162,7 +176,7 @@ class RecertificationRepository:
         ]
         if credential is not None:
             items.append(credential_put(self._name, *credential))
-        if self._transact(items):
+        if transact(self._client, items, roles=[""] * len(items)):  # any failure: re-read and retry
             raise StaleWrite()
 
     def _audit_item(self, audit: AuditRecord) -> dict[str, Any]:
@@ -177,17 +191,6 @@ class RecertificationRepository:
             item.update(keys.audit_deadline_keys(audit.deadline, audit.member_id, audit.credential))
         return item
 
-    def _transact(self, items: list[dict[str, Any]]) -> bool:
-        """True when a condition failed."""
-        try:
-            with translated_errors():
-                self._client.transact_write_items(TransactItems=items)
-            return False
-        except ClientError as error:
-            if error_code(error) == "TransactionCanceledException":
-                return True
-            raise
-
 
 class DocumentStore:
     """Private, encrypted uploads through presigned POSTs whose policy limits type and size."""
@@ -197,7 +200,7 @@ class DocumentStore:
         self._client = client or boto3.client("s3", config=JOB_BOTO_CONFIG)
 
     def upload_form(self, key: str, content_type: str, max_bytes: int, expires_in: int = 900) -> dict[str, Any]:
-        return self._client.generate_presigned_post(
+        form: dict[str, Any] = self._client.generate_presigned_post(
             Bucket=self._bucket,
             Key=key,
             Fields={"Content-Type": content_type, "x-amz-server-side-encryption": "AES256"},
@@ -208,10 +211,13 @@ class DocumentStore:
             ],
             ExpiresIn=expires_in,
         )
+        return form
 
     def download_url(self, key: str, expires_in: int = 300) -> str:
-        return self._client.generate_presigned_url(
-            "get_object", Params={"Bucket": self._bucket, "Key": key}, ExpiresIn=expires_in
+        return str(
+            self._client.generate_presigned_url(
+                "get_object", Params={"Bucket": self._bucket, "Key": key}, ExpiresIn=expires_in
+            )
         )
 
     def uploaded(self, key: str) -> bool:

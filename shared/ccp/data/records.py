@@ -6,9 +6,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ccp.errors import RuleViolation
 from ccp.model import LazyModel
 from ccp.rules.ce import ActivityClaim, CycleTotals
 from ccp.rules.dates import Cycle
+from ccp.rules.renewals import InvoiceState
 from ccp.rules.versions import Category
 
 CredentialStatus = Literal["active", "inactive", "must_recertify"]
@@ -149,7 +151,7 @@ class InvoiceRecord(LazyModel):
     issued_on: date
     due_date: date
     # `refunded`: paid, then the money went back (a refund or a lost dispute): unpaid again, payable again.
-    state: Literal["locked", "open", "paid", "void", "refunded"]
+    state: InvoiceState
     closes_cycle: bool
     cycle_start: date
     currency: str = "usd"
@@ -274,6 +276,13 @@ class MemberState(LazyModel):
 
     def credential(self, code: str) -> CredentialRecord | None:
         return next((c for c in self.credentials if c.code == code), None)
+
+    def held(self, code: str) -> CredentialRecord:
+        """A credential the member must hold (an invoice's, an application's)."""
+        credential = self.credential(code)
+        if credential is None:
+            raise RuleViolation(f"The member does not hold {code}.", code="CREDENTIAL_NOT_HELD")
+        return credential
 
     def invoices_of(self, code: str) -> list[InvoiceRecord]:
         return [i for i in self.invoices if i.credential == code]

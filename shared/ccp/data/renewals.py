@@ -8,10 +8,9 @@ from datetime import date
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
-from botocore.exceptions import ClientError
 
 from ccp.data import keys
-from ccp.data.dynamo import conditionally, error_code, query_all, translated_errors
+from ccp.data.dynamo import conditionally, query_all, transact, translated_errors
 from ccp.data.members import StaleWrite, credential_put, versioned_put
 from ccp.data.records import (
     ApplicationRecord,
@@ -101,9 +100,43 @@ class RenewalRepository:
         self._client = table.meta.client
         self._name = table.name
 
-    # ---- paged reads of the indexes ------------------------------------------------------
+    # ---- the date-keyed work lists (docs/data-model.md): one named read each ----------------
 
-    def page(self, index: str, partition: str, sort_prefix: str | None, start_key: dict | None, limit: int) -> Page:
+    def anniversaries_page(self, month: int, shard: int, start_key: dict[str, Any] | None, limit: int) -> Page:
+        """Credentials whose anniversary falls in `month` (1-12), one shard: renewal notices."""
+        return self._page("gsi1", keys.anniversary_partition(month, shard), None, start_key, limit)
+
+    def unpaid_invoices_page(self, month: date, shard: int, start_key: dict[str, Any] | None, limit: int) -> Page:
+        """Unpaid invoices falling due in `month`, one shard: past-due notices."""
+        return self._page("gsi2", keys.dated_partition("DUE", f"{month:%Y-%m}", shard), None, start_key, limit)
+
+    def unmet_cycles_page(self, month: date, shard: int, start_key: dict[str, Any] | None, limit: int) -> Page:
+        """Credentials whose open cycle ends in `month` with its requirement unmet, one shard: reminders."""
+        return self._page("gsi2", keys.dated_partition("CYCLE_END", f"{month:%Y-%m}", shard), None, start_key, limit)
+
+    def unpaid_invoices_due_on(self, day: date, shard: int) -> Iterator[list[dict[str, Any]]]:
+        """Unpaid invoices due on `day`, one shard: the status sweep."""
+        return self._pages("gsi2", keys.dated_partition("DUE", f"{day:%Y-%m}", shard), keys.day_prefix(day))
+
+    def unmet_cycles_ending_on(self, day: date, shard: int) -> Iterator[list[dict[str, Any]]]:
+        """Unmet cycles ending on `day`, one shard: the status sweep."""
+        return self._pages("gsi2", keys.dated_partition("CYCLE_END", f"{day:%Y-%m}", shard), keys.day_prefix(day))
+
+    def invoices_unlocking_in(self, month: date, shard: int) -> Iterator[list[dict[str, Any]]]:
+        """Locked invoices that become payable in `month`, one shard: the unlock job."""
+        return self._pages("gsi3", keys.dated_partition("UNLOCK", f"{month:%Y-%m}", shard))
+
+    def cycles_rolled_over_in(self, year: int, shard: int) -> Iterator[list[dict[str, Any]]]:
+        """Cycles archived (rolled over) in `year`, one shard: the January audit draw."""
+        return self._pages("gsi2", keys.dated_partition("ROLLOVER", str(year), shard), size=500)
+
+    def parked_notices(self) -> Iterator[list[dict[str, Any]]]:
+        """Notices parked after failed sends, oldest first: staff re-drive them."""
+        return self._pages("gsi2", keys.PARKED_NOTICES)
+
+    def _page(
+        self, index: str, partition: str, sort_prefix: str | None, start_key: dict[str, Any] | None, limit: int
+    ) -> Page:
         condition = Key(f"{index}pk").eq(partition)
         if sort_prefix:
             condition &= Key(f"{index}sk").begins_with(sort_prefix)
@@ -114,23 +147,23 @@ class RenewalRepository:
             response = self._table.query(**kwargs)
         return Page(items=response.get("Items", []), next_key=response.get("LastEvaluatedKey"))
 
-    def pages(
+    def _pages(
         self, index: str, partition: str, sort_prefix: str | None = None, size: int = 200
     ) -> Iterator[list[dict[str, Any]]]:
         """Every page of an index partition, in order."""
         start = None
         while True:
-            page = self.page(index, partition, sort_prefix, start, size)
+            page = self._page(index, partition, sort_prefix, start, size)
             yield page.items
             if not page.next_key:
                 return
             start = page.next_key
 
-    def stale_claims(self, shard: int, stale_before: str, start_key: dict | None, limit: int) -> Page:
+    def stale_claims(self, shard: int, stale_before: str, start_key: dict[str, Any] | None, limit: int) -> Page:
         """Claims not marked sent, claimed before `stale_before` (crashed or failed runs)."""
         kwargs: dict[str, Any] = {
             "IndexName": "gsi3",
-            "KeyConditionExpression": Key("gsi3pk").eq(f"CLAIMED#{shard:02d}") & Key("gsi3sk").lt(stale_before),
+            "KeyConditionExpression": Key("gsi3pk").eq(keys.claimed_partition(shard)) & Key("gsi3sk").lt(stale_before),
             "Limit": limit,
         }
         if start_key:
@@ -265,7 +298,7 @@ class RenewalRepository:
         if application is not None:
             items.append(application_put(self._name, *application))
             roles.append("application")
-        failed = self._transact(items, roles)
+        failed = transact(self._client, items, roles)
         if failed & {"payment", "reference"}:
             raise Conflict("This payment reference was already recorded.", code="DUPLICATE_PAYMENT")
         if "invoice" in failed:
@@ -349,7 +382,7 @@ class RenewalRepository:
         if credential_before is not None and credential_after is not None:
             items.append(credential_put(self._name, credential_before, credential_after))
             roles.append("credential")
-        failed = self._transact(items, roles)
+        failed = transact(self._client, items, roles)
         if failed & {"invoice", "payment"}:
             raise Conflict("This payment is no longer the one that pays the invoice.", code="PAYMENT_NOT_CURRENT")
         if failed:
@@ -409,7 +442,7 @@ class RenewalRepository:
 
     def replace_credential(self, before: CredentialRecord, after: CredentialRecord) -> None:
         """Write a credential's new state if nobody changed it since `before` was read."""
-        if self._transact([credential_put(self._name, before, after)], ["credential"]):
+        if transact(self._client, [credential_put(self._name, before, after)], ["credential"]):
             raise StaleWrite()
 
     # ---- the notice ledger ---------------------------------------------------------------
@@ -453,7 +486,7 @@ class RenewalRepository:
         item = self._claim_item(failed)
         if park:
             item.pop("gsi3pk"), item.pop("gsi3sk")
-            item.update({"gsi2pk": "PARKED", "gsi2sk": f"{claim.claimed_at}#{claim.member_id}"})
+            item.update(keys.parked_notice_keys(claim.claimed_at, claim.member_id))
         with translated_errors():
             self._table.put_item(Item=item)
 
@@ -498,20 +531,3 @@ class RenewalRepository:
             "contact": to_item(c.contact) if c.contact else None,
         }
         return {k: v for k, v in item.items() if v is not None}
-
-    def _transact(self, items: list[dict[str, Any]], roles: list[str]) -> set[str]:
-        """Run a transaction; the roles whose condition failed (empty when it went through)."""
-        try:
-            with translated_errors():
-                self._client.transact_write_items(TransactItems=items)
-            return set()
-        except ClientError as error:
-            if error_code(error) != "TransactionCanceledException":
-                raise
-            reasons = error.response.get("CancellationReasons", [])
-            failed = {
-                role
-                for role, reason in zip(roles, reasons, strict=False)
-                if reason.get("Code") == "ConditionalCheckFailed"
-            }
-            return failed or {"unknown"}
