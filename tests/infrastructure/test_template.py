@@ -141,16 +141,44 @@ def test_function_policies_name_actions_and_resources(spec):
     figures.add("least privilege", "function policies held to the allowlist")
 
 
+def _requirement_name(requirement: str) -> str:
+    return re.split(r"[\[<>=~!; ]", requirement.strip(), maxsplit=1)[0].lower().replace("_", "-")
+
+
+def _pins(lock: Path) -> dict[str, str]:
+    """name -> version of a lock written by `make lock` (uv pip compile)."""
+    pins = {}
+    for line in lock.read_text().splitlines():
+        if line and not line[0].isspace() and not line.startswith("#") and "==" in line:
+            name, version = line.split(" ")[0].split(";")[0].split("==")
+            pins[_requirement_name(name)] = version
+    return pins
+
+
 def test_the_layer_ships_the_runtime_dependencies_of_the_project():
     declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     layer = [
-        line.strip()
-        for line in (ROOT / "shared" / "requirements.txt").read_text().splitlines()
-        if line.strip() and not line.startswith("#")
+        line.split("#")[0].strip()
+        for line in (ROOT / "shared" / "requirements.in").read_text().splitlines()
+        if line.split("#")[0].strip()
     ]
-    name = lambda requirement: re.split(r"[\[<>=~! ]", requirement, maxsplit=1)[0].lower()  # noqa: E731
     # boto3 comes with the Lambda runtime.
-    assert {name(d) for d in declared} - {"boto3"} == {name(r) for r in layer}
+    assert {_requirement_name(d) for d in declared} - {"boto3"} == {_requirement_name(r) for r in layer}
+
+
+def test_the_tests_run_the_versions_the_layer_ships():
+    """The layer's lock (python3.11 arm64) and development's pin every shared package alike, so the
+    tests run what is deployed; both are pinned to the last digit with hashes."""
+    layer = _pins(ROOT / "shared" / "requirements.txt")
+    development = _pins(ROOT / "requirements" / "dev.txt")
+    assert {"aws-lambda-powertools", "pydantic", "pydantic-core", "fpdf2", "pillow", "stripe"} <= set(layer)
+    assert {name: version for name, version in layer.items() if development.get(name) != version} == {}
+    for lock in (ROOT / "shared" / "requirements.txt", ROOT / "requirements" / "dev.txt"):
+        lines = lock.read_text().splitlines()
+        pinned = [n for n, line in enumerate(lines) if line and not line[0].isspace() and "==" in line]
+        assert pinned, lock
+        unhashed = [lines[n] for n in pinned if not lines[n + 1].strip().startswith("--hash=sha256:")]
+        assert unhashed == [], f"{lock.name}: pins without a hash"
 
 
 def test_cfn_lint_is_clean_on_the_template_and_on_its_translated_form(tmp_path):
