@@ -1,4 +1,4 @@
-"""The annual CCP audit (RULES.md §6): a reproducible draw from a stored population snapshot and
+"""The annual CCP audit (docs/rules.md §6): a reproducible draw from a stored population snapshot and
 seed, notices, proof uploads, staff decisions, and failure on a missed deadline."""
 
 from __future__ import annotations
@@ -167,7 +167,7 @@ class AuditService:
         if passed:
             audit = self._audit(audit_id)
             if not any(self._uploaded(audit.member_id, d) for d in audit.document_ids):
-                # An upload form alone is not a document (RULES.md §7).
+                # An upload form alone is not a document (docs/rules.md §7).
                 raise Conflict("No proof is uploaded for this audit yet; it cannot pass.", code="NO_UPLOADED_DOCUMENT")
         return self._close(
             audit_id,

@@ -8,18 +8,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ccp.errors import InvalidEvent
 from ccp.jobs import scheduled_moment
-from ccp.settings import (
-    DocumentSettings,
-    EventSettings,
-    IndexSettings,
-    NoticeSettings,
-    ObservabilitySettings,
-    TableSettings,
-)
 from recertify.wiring import audits
 
 logger = Logger()
-SETTINGS = (TableSettings, IndexSettings, ObservabilitySettings, EventSettings, DocumentSettings, NoticeSettings)
 metrics = Metrics()
 
 

@@ -1,4 +1,4 @@
-"""Credly badges, driven by events through a queue (RULES.md §7): issued or renewed on
+"""Credly badges, driven by events through a queue (docs/rules.md §7): issued or renewed on
 reinstatement and at every roll-over (expiry = cycle end), revoked on must_recertify.
 
 Status changes never wait for Credly: they publish an event and are done. This worker retries
@@ -27,13 +27,9 @@ from ccp.data.dynamo import table
 from ccp.data.members import MemberRepository
 from ccp.settings import (
     BadgeSettings,
-    IndexSettings,
-    ObservabilitySettings,
-    TableSettings,
 )
 
 logger = Logger()
-SETTINGS = (TableSettings, IndexSettings, ObservabilitySettings, BadgeSettings)
 processor = BatchProcessor(event_type=EventType.SQS)
 
 

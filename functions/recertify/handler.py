@@ -1,4 +1,4 @@
-"""Recertification, documents and audits (API.md member and staff routes)."""
+"""Recertification, documents and audits (docs/api.md member and staff routes)."""
 
 from __future__ import annotations
 
@@ -25,14 +25,6 @@ from ccp.api import (
 )
 from ccp.rules.ce import ActivityClaim
 from ccp.rules.recertification import RecertPath
-from ccp.settings import (
-    DocumentSettings,
-    EventSettings,
-    IndexSettings,
-    NoticeSettings,
-    ObservabilitySettings,
-    TableSettings,
-)
 from recertify.schemas import (
     APPLICATION_ID_PATTERN,
     AUDIT_ID_PATTERN,
@@ -60,7 +52,6 @@ from recertify.service import (
 from recertify.wiring import audits, service
 
 logger = Logger()
-SETTINGS = (TableSettings, IndexSettings, ObservabilitySettings, EventSettings, DocumentSettings, NoticeSettings)
 metrics = Metrics()
 app = APIGatewayRestResolver(enable_validation=True)
 install_boundary(app, logger)

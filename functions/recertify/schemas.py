@@ -1,4 +1,4 @@
-"""Bodies of the recertification, documents and audit routes (API.md)."""
+"""Bodies of the recertification, documents and audit routes (docs/api.md)."""
 
 from datetime import date, datetime
 from typing import Literal
@@ -12,7 +12,6 @@ from ccp.schemas import ActivityFieldsIn, Request
 APPLICATION_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}\.[0-9A-F]{8}$"
 AUDIT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}\.\d{4}\.[A-Z]{2,8}$"
 DOCUMENT_ID_PATTERN = r"^D[0-9A-F]{12}$"
-DocumentId = Field(pattern=DOCUMENT_ID_PATTERN)
 
 
 class EvidenceActivityIn(ActivityFieldsIn):

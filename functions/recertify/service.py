@@ -1,4 +1,4 @@
-"""Recertification (RULES.md §7): options, applications and their fee, staff decisions, exam
+"""Recertification (docs/rules.md §7): options, applications and their fee, staff decisions, exam
 results, reinstatement; and the documents members upload as proof."""
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from ccp.data.records import (
 )
 from ccp.errors import Conflict, Forbidden, NotFound, RuleViolation
 from ccp.rules.ce import ActivityClaim
-from ccp.rules.dates import cycle_starting
 from ccp.rules.recertification import (
     EvidenceItem,
     Options,
@@ -30,8 +29,8 @@ from ccp.rules.recertification import (
     options_for,
 )
 from ccp.rules.renewals import UNPAID_STATES
+from ccp.rules.standing import credential_status, reinstated
 from ccp.rules.versions import RuleBook
-from ccp.standing import credential_status
 
 logger = Logger(child=True)
 OPEN_STATES = ("awaiting_payment", "submitted", "staff_review", "exam_authorized")
@@ -67,7 +66,7 @@ class StaffMember:
     member_id: str | None = None
 
     def ensure_not_own(self, member_id: str) -> None:
-        """Nobody decides their own case (RULES.md §7)."""
+        """Nobody decides their own case (docs/rules.md §7)."""
         if self.member_id is not None and self.member_id == member_id:
             raise Forbidden("Staff cannot decide their own case; another staff member must.", code="OWN_CASE")
 
@@ -78,28 +77,6 @@ def member_of(compound_id: str) -> str:
     if not member_id or not rest:
         raise NotFound("No such record.", code="NOT_FOUND")
     return member_id
-
-
-def reinstated(credential: CredentialRecord, day: date, rules_book: RuleBook) -> CredentialRecord:
-    """A new cycle from the reinstatement day; grandfathering is lost (RULES.md §1)."""
-    cycle = cycle_starting(day, rules_book.in_force_on(day).cycle_years)
-    return credential.model_copy(
-        update={
-            "cycle_start": cycle.start,
-            "cycle_end": cycle.end,
-            "anniversary_anchor": day,
-            "recorded": {},
-            "eligible": {},
-            "met_on": None,
-            "status": "active",
-            "status_since": day,
-            "recertification_required": False,
-            "recertification_required_on": None,
-            "lapsed_since": None,
-            "grandfathered": False,
-            "closing_invoice_id": None,
-        }
-    )
 
 
 class RecertificationService:
@@ -145,7 +122,7 @@ class RecertificationService:
         rules = self._rule_book.in_force_on(today)
         counted = None
         if request.path == RecertPath.CCP:
-            if not known:  # supporting documentation, really stored (RULES.md §7)
+            if not known:  # supporting documentation, really stored (docs/rules.md §7)
                 raise RuleViolation(
                     "A CCP application carries at least one uploaded supporting document.", code="DOCUMENT_REQUIRED"
                 )

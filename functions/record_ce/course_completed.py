@@ -19,12 +19,10 @@ from ccp.model import LazyModel
 from ccp.rules.ce import ActivityClaim
 from ccp.rules.dates import business_date
 from ccp.rules.versions import Category
-from ccp.settings import IndexSettings, ObservabilitySettings, TableSettings
 from record_ce.service import ActivityRequest, course_activity_id
 from record_ce.service import default_service as service
 
 logger = Logger()
-SETTINGS = (TableSettings, IndexSettings, ObservabilitySettings)
 
 COURSE_PROVIDER = "AMT online courses"
 

@@ -1,7 +1,8 @@
-"""CE recording API (API.md, member routes and POST /staff/members).
+"""CE recording API (docs/api.md, member routes and POST /staff/members).
 
 Each route: validated input (Powertools + pydantic) -> one service call -> response schema.
-Errors are mapped by type in `ccp.api.install_boundary`; access is checked there too.
+Access is checked in `ccp.api.resolve` (before validation); errors are mapped by type in
+`ccp.api.install_boundary`.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ from ccp.api import (
 )
 from ccp.rules.ce import ActivityClaim
 from ccp.rules.status import worst
-from ccp.settings import IndexSettings, ObservabilitySettings, TableSettings
 from record_ce import transcript as render
 from record_ce.schemas import (
     ACTIVITY_ID_PATTERN,
@@ -59,7 +59,6 @@ from record_ce.service import (
 from record_ce.service import default_service as service
 
 logger = Logger()
-SETTINGS = (TableSettings, IndexSettings, ObservabilitySettings)
 metrics = Metrics()
 app = APIGatewayRestResolver(enable_validation=True)
 install_boundary(app, logger)

@@ -1,4 +1,4 @@
-"""Request and response bodies of the CE recording API (API.md). Requests refuse unknown
+"""Request and response bodies of the CE recording API (docs/api.md). Requests refuse unknown
 fields, so a client can never set a server-owned field (status, counted points, ...)."""
 
 from datetime import date

@@ -10,7 +10,7 @@ import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 
@@ -39,9 +39,9 @@ from ccp.rules.ce import (
     totals_of,
 )
 from ccp.rules.dates import Cycle, cycle_containing, cycle_starting
+from ccp.rules.standing import closing_invoice_change, credential_lapse_dates, credential_status
 from ccp.rules.status import LapseDates
 from ccp.rules.versions import RuleBook, default_rule_book
-from ccp.standing import credential_lapse_dates, credential_status
 
 
 @dataclass(frozen=True)
@@ -449,19 +449,8 @@ class CeService:
         updated = credential.model_copy(
             update={"recorded": totals.recorded, "eligible": totals.eligible, "met_on": met_on}
         )
-        unlock = relock = None
         closing = next((i for i in invoices if i.invoice_id == credential.closing_invoice_id), None)
-        if met_on is not None and credential.met_on is None and closing is not None and closing.state == "locked":
-            # The end-of-cycle invoice, if issued and locked, becomes payable the day after (RULES.md §4).
-            unlock = closing.model_copy(update={"available_on": met_on + timedelta(days=1)})
-        if (
-            met_on is None
-            and credential.met_on is not None
-            and closing is not None
-            and closing.state in ("locked", "open")
-        ):
-            # Points removed below the requirement: the unpaid closing invoice is locked again (§3).
-            relock = closing
+        unlock, relock = closing_invoice_change(credential, met_on, closing)
         return TotalsWrite(updated, unlock, relock), after
 
     def _held_credentials(self, member_id: str) -> dict[str, CredentialRecord]:
@@ -510,7 +499,7 @@ class CeService:
     @staticmethod
     def _ensure_open(activity: ActivityRecord, held: dict[str, CredentialRecord]) -> None:
         """Entries change only while their cycle is open. An audit is always of a cycle that rolled
-        over, so an audited cycle's entries are frozen by this same rule (RULES.md §3, §6)."""
+        over, so an audited cycle's entries are frozen by this same rule (docs/rules.md §3, §6)."""
         for code in activity.credentials:
             credential = held.get(code)
             if credential is None or credential.cycle_start != activity.cycle_start[code]:

@@ -1,6 +1,6 @@
 """Invoices and payments; roll-over into the next cycle when the last fee of a compliant cycle is paid.
 
-Money counts only once it has moved (RULES.md §4): the processor confirms it with a signed event
+Money counts only once it has moved (docs/rules.md §4): the processor confirms it with a signed event
 (`on_processor_event`), or staff record an offline payment (`record_offline_payment`). A member
 starts a checkout at the processor and never marks anything paid themselves.
 """
@@ -36,10 +36,10 @@ from ccp.data.records import (
 )
 from ccp.data.renewals import CycleArchive, RenewalRepository
 from ccp.errors import CcpError, Conflict, NotFound, RuleViolation
-from ccp.rules.dates import business_date, cycle_starting
-from ccp.rules.renewals import CycleInvoice, payment_refusal, ready_to_roll_over
+from ccp.rules.dates import business_date
+from ccp.rules.renewals import payment_refusal
+from ccp.rules.standing import after_payment, credential_status, invoice_state
 from ccp.rules.versions import RuleBook
-from ccp.standing import credential_status, invoice_state
 
 logger = Logger(child=True)
 
@@ -100,22 +100,6 @@ def payment_id_for(member_id: str, processor_reference: str) -> str:
 def offline_reference(member_id: str, method: str, reference: str) -> str:
     """Cheque numbers repeat across banks and payers: an offline reference is unique per member and method."""
     return f"offline:{member_id}:{method}:{reference}"
-
-
-def rolled_over(credential: CredentialRecord, today: date, rule_book: RuleBook) -> CredentialRecord:
-    """The credential in its next cycle: totals reset, nothing met yet."""
-    rules = rule_book.in_force_on(credential.cycle.next_start)
-    cycle = cycle_starting(credential.cycle.next_start, rules.cycle_years)
-    return credential.model_copy(
-        update={
-            "cycle_start": cycle.start,
-            "cycle_end": cycle.end,
-            "recorded": {},
-            "eligible": {},
-            "met_on": None,
-            "closing_invoice_id": None,
-        }
-    )
 
 
 class BillingService:
@@ -425,21 +409,8 @@ class BillingService:
         self, credential: CredentialRecord, invoices: list[InvoiceRecord], today: date
     ) -> tuple[CredentialRecord | None, CycleArchive | None]:
         """The credential's new state, if the payment changes it (roll-over, status), and the archived cycle."""
-        mine = [i for i in invoices if i.credential == credential.code]
-        cycle_invoices = [CycleInvoice(i.anniversary, invoice_state(i, today, credential)) for i in mine]
-        updated, archive = credential, None
-        if ready_to_roll_over(
-            credential.cycle,
-            met=credential.met_on is not None,
-            grandfathered=credential.grandfathered,
-            invoices=cycle_invoices,
-        ):
-            archive = CycleArchive(credential=credential, rolled_over_on=today)
-            updated = rolled_over(credential, today, self._rule_book)
-        verdict = credential_status(updated, mine, today, self._rule_book)
-        if verdict.status != credential.status:
-            updated = updated.model_copy(update={"status": verdict.status, "status_since": today})
-        return (updated if updated is not credential else None), archive
+        updated, rolls_over = after_payment(credential, invoices, today, self._rule_book)
+        return updated, (CycleArchive(credential=credential, rolled_over_on=today) if rolls_over else None)
 
     def _announce_roll_over(self, old: CredentialRecord, new: CredentialRecord) -> None:
         detail = {

@@ -27,14 +27,6 @@ from ccp.api import (
     request_today,
     resolve,
 )
-from ccp.settings import (
-    EventSettings,
-    IndexSettings,
-    NoticeSettings,
-    ObservabilitySettings,
-    PaymentSettings,
-    TableSettings,
-)
 from renewals import receipts
 from renewals.billing_wiring import portal_url, service
 from renewals.schemas import (
@@ -48,7 +40,6 @@ from renewals.schemas import (
 )
 
 logger = Logger()
-SETTINGS = (TableSettings, IndexSettings, ObservabilitySettings, EventSettings, NoticeSettings, PaymentSettings)
 metrics = Metrics()
 app = APIGatewayRestResolver(enable_validation=True)
 install_boundary(app, logger)

@@ -23,17 +23,13 @@ from ccp.notices import NoticeSender, Outbox
 from ccp.rules.versions import default_rule_book
 from ccp.settings import (
     EventSettings,
-    IndexSettings,
     NoticeSettings,
-    ObservabilitySettings,
-    TableSettings,
     WorkQueueSettings,
 )
 from renewals.run import RenewalRun, WorkUnit
 from renewals.standing_jobs import InvoiceUnlock, StatusSweep
 
 logger = Logger()
-SETTINGS = (TableSettings, IndexSettings, ObservabilitySettings, NoticeSettings, WorkQueueSettings, EventSettings)
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)
 

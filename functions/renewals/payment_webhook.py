@@ -12,19 +12,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ccp.api import documented, install_boundary, request_moment, resolve
 from ccp.data.payments import processor_event
-from ccp.settings import (
-    EventSettings,
-    IndexSettings,
-    NoticeSettings,
-    ObservabilitySettings,
-    PaymentSettings,
-    TableSettings,
-)
 from renewals.billing_wiring import processor, service
 from renewals.schemas import WebhookReceived
 
 logger = Logger()
-SETTINGS = (TableSettings, IndexSettings, ObservabilitySettings, EventSettings, NoticeSettings, PaymentSettings)
 metrics = Metrics()
 app = APIGatewayRestResolver(enable_validation=True)
 install_boundary(app, logger)

@@ -1,4 +1,4 @@
-"""The daily renewal run: issue anniversary invoices and send the notices due (RULES.md §4).
+"""The daily renewal run: issue anniversary invoices and send the notices due (docs/rules.md §4).
 
 Work is cut into units: one notice kind, one month, one index shard, from a start key. A
 scheduled run does units itself up to an item budget and hands the rest, and every unit's
@@ -27,18 +27,16 @@ from ccp.notices import (
     money,
 )
 from ccp.rules.ce import progress_of
-from ccp.rules.dates import business_date, cycle_containing
+from ccp.rules.dates import business_date
 from ccp.rules.renewals import (
     NoticeKind,
     NoticeWork,
     anniversary_in,
     closes_cycle,
     due_date_for,
-    invoice_id_for,
-    issue_date_for,
-    lock_for,
     notice_work_on,
 )
+from ccp.rules.standing import renewal_invoice
 from ccp.rules.versions import RuleBook
 
 PAGE_SIZE = 100
@@ -233,37 +231,11 @@ class RenewalRun:
             return None  # no fee for the certification itself or before the open cycle
         if work.kind == NoticeKind.RENEWAL_UPCOMING:
             return self._upcoming(work, credential, anniversary)
-        invoice, issued = self._repo.issue_invoice(self._new_invoice(credential, anniversary), credential)
+        invoice, issued = self._repo.issue_invoice(
+            renewal_invoice(credential, anniversary, self._rule_book), credential
+        )
         summary.invoices_issued += int(issued)
         return self._due(work, credential, invoice)
-
-    def _new_invoice(self, credential: CredentialRecord, anniversary: date) -> InvoiceRecord:
-        rules = self._rule_book.in_force_on(anniversary)
-        cycle = (
-            credential.cycle
-            if credential.cycle.start < anniversary <= credential.cycle.next_start
-            else cycle_containing(credential.cycle_start, anniversary - timedelta(days=1), rules.cycle_years)
-        )
-        closes = closes_cycle(cycle, anniversary) and cycle.start == credential.cycle_start
-        issued_on = issue_date_for(anniversary)
-        lock = lock_for(
-            closes=closes, grandfathered=credential.grandfathered, met_on=credential.met_on, issued_on=issued_on
-        )
-        return InvoiceRecord(
-            member_id=credential.member_id,
-            invoice_id=invoice_id_for(credential.code, anniversary),
-            credential=credential.code,
-            anniversary=anniversary,
-            amount=rules.credential(credential.code).annual_fee,
-            currency=rules.fee_currency,
-            issued_on=issued_on,
-            due_date=due_date_for(anniversary),
-            state="locked" if lock.locked else "open",
-            closes_cycle=closes,
-            cycle_start=cycle.start,
-            available_on=lock.available_on,
-            contact=credential.contact,
-        )
 
     def _base(self, day: date, credential_code: str, name: str) -> dict[str, str]:
         rules = self._rule_book.in_force_on(day)  # the version in force then, never a future one

@@ -1,4 +1,4 @@
-"""Bodies of the billing API (API.md: invoices and payments)."""
+"""Bodies of the billing API (docs/api.md: invoices and payments)."""
 
 from datetime import date, datetime
 from decimal import Decimal

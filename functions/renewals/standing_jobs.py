@@ -19,8 +19,8 @@ from ccp.errors import Retryable
 from ccp.notices import Notice, NoticeSender, SendTally
 from ccp.rules.dates import add_months, business_date
 from ccp.rules.renewals import NoticeKind
+from ccp.rules.standing import credential_status
 from ccp.rules.versions import RuleBook
-from ccp.standing import credential_status
 
 logger = Logger(child=True)
 

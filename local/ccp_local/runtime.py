@@ -166,7 +166,6 @@ def function_environment(
         "CCP_LOCAL_HANDLER": configuration.get("Handler", spec.handler),
         # No X-Ray daemon locally.
         "POWERTOOLS_TRACE_DISABLED": "true",
-        "CCP_LOCAL": "1",
     }
     env.update({k: str(v) for k, v in configuration.get("Environment", {}).get("Variables", {}).items()})
     return env

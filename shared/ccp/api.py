@@ -51,7 +51,7 @@ class ErrorDetail(LazyModel):
 
 
 class ErrorOut(LazyModel):
-    """Every error answer: `{"error": {"code", "message", "details"}}` (API.md conventions)."""
+    """Every error answer: `{"error": {"code", "message", "details"}}` (docs/api.md conventions)."""
 
     error: ErrorDetail
 

@@ -2,7 +2,7 @@
 
 Services raise these; each boundary (API handler, scheduled handler, local gateway) maps them
 to its own answer *by type* and never by message text. `code` is the machine-readable rule
-code of API.md (`COMPLETED_BEFORE_CYCLE`, `INVOICE_LOCKED`, ...).
+code of docs/api.md (`COMPLETED_BEFORE_CYCLE`, `INVOICE_LOCKED`, ...).
 """
 
 from __future__ import annotations

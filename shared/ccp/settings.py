@@ -1,7 +1,7 @@
 """Function settings: environment variables parsed into models once per process.
 
-Each function module lists the settings models it needs in `SETTINGS`; an infrastructure test
-holds the template's environment variables to those lists.
+An infrastructure test finds every model a function's code reads (`X.from_env()`) and holds the
+template's environment variables to them.
 """
 
 import os

@@ -1,4 +1,4 @@
-"""Every bad input gets the API.md error body, a 4xx and a machine-readable code; never a 5xx."""
+"""Every bad input gets the docs/api.md error body, a 4xx and a machine-readable code; never a 5xx."""
 
 import pytest
 

@@ -25,7 +25,7 @@ def test_the_version_in_force_is_the_latest_one_started():
     assert book.in_force_on(date(2030, 1, 1)).version == "2030.1"
 
 
-def test_a_later_rule_version_does_not_change_an_earlier_cycle():
+def test_a_cycle_is_judged_by_the_version_in_force_on_its_start_date_not_a_later_one():
     book = book_with_a_2030_version()
     totals = CycleTotals()
     # A cycle is judged by the version in force on its start date.

@@ -9,8 +9,16 @@ import pytest
 
 from ccp.data.records import CredentialRecord, InvoiceRecord
 from ccp.errors import RuleViolation
-from ccp.rules.versions import rule_book_from
-from ccp.standing import credential_lapse_dates, credential_status, invoice_state
+from ccp.rules.standing import (
+    after_payment,
+    closing_invoice_change,
+    credential_lapse_dates,
+    credential_status,
+    invoice_state,
+    reinstated,
+    renewal_invoice,
+)
+from ccp.rules.versions import default_rule_book, rule_book_from
 
 
 def book_with_later_version(effective_from: str, **changes):
@@ -92,3 +100,103 @@ def test_a_version_not_yet_in_force_is_not_used_to_read_a_credential_code():
     with pytest.raises(RuleViolation) as refused:
         CeService(Held(), book).activities("M1", credential="RM", cycle=None, today=date(2026, 6, 1))
     assert refused.value.code == "UNKNOWN_CREDENTIAL"
+
+
+# ---- transitions: the records a service writes --------------------------------------------------
+
+BOOK = default_rule_book()
+
+
+def current_credential(**overrides):
+    """Certified 2023-05-10, in its first cycle (2023-05-10 .. 2026-05-09)."""
+    values = {
+        "member_id": "M1",
+        "code": "RMA",
+        "certified_on": date(2023, 5, 10),
+        "grandfathered": False,
+        "cycle_start": date(2023, 5, 10),
+        "cycle_end": date(2026, 5, 9),
+    }
+    return CredentialRecord(**(values | overrides))
+
+
+def test_the_renewal_that_starts_the_next_cycle_is_issued_locked_until_the_points_are_met():
+    closing = renewal_invoice(current_credential(), date(2026, 5, 10), BOOK)
+    assert (closing.state, closing.closes_cycle, closing.available_on) == ("locked", True, None)
+    assert (closing.issued_on, closing.due_date, closing.amount) == (date(2026, 5, 1), date(2026, 5, 31), 50)
+    mid_cycle = renewal_invoice(current_credential(), date(2025, 5, 10), BOOK)
+    assert (mid_cycle.state, mid_cycle.closes_cycle, mid_cycle.cycle_start) == ("open", False, date(2023, 5, 10))
+    met = renewal_invoice(current_credential(met_on=date(2026, 5, 14)), date(2026, 5, 10), BOOK)
+    assert (met.state, met.available_on) == ("locked", date(2026, 5, 15))
+    met_before = renewal_invoice(current_credential(met_on=date(2026, 2, 1)), date(2026, 5, 10), BOOK)
+    assert (met_before.state, met_before.available_on) == ("open", date(2026, 5, 1))
+
+
+def test_meeting_the_requirement_unlocks_the_closing_invoice_and_losing_it_locks_it_again():
+    closing = renewal_invoice(current_credential(), date(2026, 5, 10), BOOK)
+    unlock, relock = closing_invoice_change(current_credential(), date(2026, 5, 20), closing)
+    assert relock is None and unlock is not None and unlock.available_on == date(2026, 5, 21)
+    was_met = current_credential(met_on=date(2026, 5, 20))
+    opened = closing.model_copy(update={"state": "open"})
+    assert closing_invoice_change(was_met, None, opened) == (None, opened)
+    assert closing_invoice_change(was_met, None, opened.model_copy(update={"state": "paid"})) == (None, None)
+    assert closing_invoice_change(was_met, date(2026, 5, 20), opened) == (None, None)  # still met: nothing moves
+    assert closing_invoice_change(current_credential(), date(2026, 5, 20), None) == (None, None)
+
+
+def test_paying_the_closing_fee_of_a_met_cycle_rolls_it_over_with_fresh_totals():
+    credential = current_credential(
+        met_on=date(2026, 4, 1), recorded={"professional_education": 31}, eligible={"professional_education": 31}
+    )
+    fees = [
+        renewal_invoice(credential, date(a, 5, 10), BOOK).model_copy(update={"state": "paid", "paid_on": date(a, 5, 2)})
+        for a in (2024, 2025, 2026)
+    ]
+    after, rolled = after_payment(credential, fees, date(2026, 5, 2), BOOK)
+    assert rolled and after is not None
+    assert (after.cycle_start, after.cycle_end, after.met_on, after.recorded) == (
+        date(2026, 5, 10),
+        date(2029, 5, 9),
+        None,
+        {},
+    )
+    unpaid_earlier = [fees[0].model_copy(update={"state": "open", "paid_on": None}), *fees[1:]]
+    # An earlier fee of the cycle still unpaid: no roll-over, and the member is inactive on that day.
+    held, rolled = after_payment(credential, unpaid_earlier, date(2026, 5, 2), BOOK)
+    assert not rolled and held is not None
+    assert (held.cycle_start, held.status) == (date(2023, 5, 10), "inactive")
+
+
+def test_paying_a_missed_fee_makes_an_inactive_member_active_again_without_a_roll_over():
+    credential = current_credential(status="inactive", status_since=date(2024, 6, 1))
+    late = renewal_invoice(credential, date(2024, 5, 10), BOOK).model_copy(
+        update={"state": "paid", "paid_on": date(2024, 7, 1)}
+    )
+    after, rolled = after_payment(credential, [late], date(2024, 7, 1), BOOK)
+    assert not rolled and after is not None
+    assert (after.status, after.status_since, after.cycle_start) == ("active", date(2024, 7, 1), date(2023, 5, 10))
+
+
+def test_reinstatement_starts_a_new_cycle_on_its_day_and_loses_grandfathering():
+    lapsed = current_credential(
+        grandfathered=True,
+        status="must_recertify",
+        recertification_required=True,
+        recertification_required_on=date(2027, 1, 1),
+        lapsed_since=date(2024, 5, 31),
+        met_on=date(2025, 1, 1),
+    )
+    new = reinstated(lapsed, date(2027, 3, 15), BOOK)
+    assert (new.cycle_start, new.cycle_end, new.anniversary_anchor) == (
+        date(2027, 3, 15),
+        date(2030, 3, 14),
+        date(2027, 3, 15),
+    )
+    assert (new.status, new.grandfathered, new.recertification_required, new.lapsed_since, new.met_on) == (
+        "active",
+        False,
+        False,
+        None,
+        None,
+    )
+    assert credential_status(new, [], date(2027, 3, 15), BOOK).status == "active"

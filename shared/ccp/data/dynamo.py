@@ -1,4 +1,5 @@
-"""DynamoDB access: clients, error translation. The only module that imports boto3."""
+"""DynamoDB access: clients, error translation, the one transaction helper. Only the data layer
+(`ccp.data`) imports boto3; services and rules reach AWS through its repositories."""
 
 from __future__ import annotations
 

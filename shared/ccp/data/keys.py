@@ -53,10 +53,6 @@ def member_pk(member_id: str) -> str:
     return f"{MEMBER}{member_id}"
 
 
-def member_id_of(pk: str) -> str:
-    return pk.removeprefix(MEMBER)
-
-
 def credential_sk(code: str) -> str:
     return f"{CREDENTIAL_PREFIX}{code}"
 

@@ -94,7 +94,7 @@ class TotalsWrite:
 
     credential: CredentialRecord
     unlock_invoice: InvoiceRecord | None = None
-    # The end-of-cycle invoice, unpaid, that a removal of points locks again (RULES.md §3: re-lock).
+    # The end-of-cycle invoice, unpaid, that a removal of points locks again (docs/rules.md §3: re-lock).
     relock_invoice: InvoiceRecord | None = None
 
     def items(self, table_name: str) -> list[dict[str, Any]]:

@@ -179,7 +179,7 @@ class RenewalRepository:
 
         Two idempotent writes rather than a transaction: a re-run repeats the second. Whether a
         closing invoice is payable is decided from the credential's `met_on` at read time too
-        (ccp.standing), so nothing depends on the two writes landing together.
+        (ccp.rules.standing), so nothing depends on the two writes landing together.
         """
         issued = conditionally(
             self._table.put_item, Item=invoice_item(invoice), ConditionExpression="attribute_not_exists(pk)"

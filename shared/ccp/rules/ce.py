@@ -1,4 +1,4 @@
-"""Which CE counts, and how much (RULES.md §2-3).
+"""Which CE counts, and how much (docs/rules.md §2-3).
 
 Everything here is a function of the activity, the cycle, the rule version and "today":
 nothing reads the clock or the store. The data layer keeps, per credential cycle, the points
@@ -94,7 +94,7 @@ def duplicate_key(credential: str, claim: ActivityClaim) -> str:
     """The identity of an activity for the duplicate rule: (credential, category, title, end date).
 
     Titles are compared case- and spacing-insensitively, so a member's manual copy of an
-    auto-recorded course is caught; the provider is left out on purpose (RULES.md §3): a changed or
+    auto-recorded course is caught; the provider is left out on purpose (docs/rules.md §3): a changed or
     missing provider never lets one course count twice.
     """
 

@@ -1,6 +1,6 @@
 """Calendar arithmetic of the program, in the body's business time zone.
 
-Cycles (RULES.md §2): end = start + 3 years - 1 day; the next cycle starts the day after.
+Cycles (docs/rules.md §2): end = start + 3 years - 1 day; the next cycle starts the day after.
 Year arithmetic on 29 February lands on 28 February (python-dateutil's relativedelta does so).
 """
 

@@ -1,4 +1,4 @@
-"""Who may recertify, by which path, and whether a CCP application's evidence suffices (RULES.md §7).
+"""Who may recertify, by which path, and whether a CCP application's evidence suffices (docs/rules.md §7).
 
 Judged by the rule version in force on the application date (current criteria).
 """

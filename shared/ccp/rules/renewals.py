@@ -1,4 +1,4 @@
-"""Annual fees, the end-of-cycle lock, the notice cadence and roll-over (RULES.md §2, §4).
+"""Annual fees, the end-of-cycle lock, the notice cadence and roll-over (docs/rules.md §2, §4).
 
 Pure functions of dates and records' facts.
 """
@@ -37,14 +37,6 @@ def anniversary_in(anchor: date, year: int, month: int) -> date | None:
 
 def invoice_id_for(code: str, anniversary: date) -> str:
     return f"{code}-{anniversary:%Y%m%d}"
-
-
-def parse_invoice_id(invoice_id: str) -> tuple[str, date] | None:
-    code, _, stamp = invoice_id.partition("-")
-    try:
-        return code, date(int(stamp[:4]), int(stamp[4:6]), int(stamp[6:8]))
-    except (ValueError, IndexError):
-        return None
 
 
 def due_date_for(anniversary: date) -> date:

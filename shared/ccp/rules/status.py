@@ -1,4 +1,4 @@
-"""Member status as a pure function of the records' facts and a date (RULES.md §5)."""
+"""Member status as a pure function of the records' facts and a date (docs/rules.md §5)."""
 
 from __future__ import annotations
 
@@ -63,9 +63,10 @@ def lapse_dates(facts: StatusFacts, next_due_date: date | None, rules: RuleSet) 
     deadlines = list(facts.unpaid_due_dates) + ([next_due_date] if next_due_date else [])
     if not facts.grandfathered and not facts.requirement_met:
         deadlines.append(facts.cycle_end)
-    if facts.must_recertify_from is not None:
-        return LapseDates(None, facts.must_recertify_from)
-    if not deadlines:
-        return LapseDates(None, None)
-    first = min(deadlines)
-    return LapseDates(first + timedelta(days=1), add_years(first, rules.lapse_years_to_recertify))
+    first = min(deadlines) if deadlines else None
+    # Recertification is required from a recorded day (a failed audit), or once the first missed
+    # deadline is old enough, whichever comes first: the same two ways status_on judges it.
+    recertify = [facts.must_recertify_from] if facts.must_recertify_from is not None else []
+    if first is not None:
+        recertify.append(add_years(first, rules.lapse_years_to_recertify))
+    return LapseDates(first + timedelta(days=1) if first else None, min(recertify) if recertify else None)

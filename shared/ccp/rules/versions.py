@@ -2,7 +2,7 @@
 
 A cycle is judged by the version in force on its start date, so a later version never changes
 the outcome of an earlier cycle. Recertification eligibility is judged by the version in force
-on the application date (RULES.md §7: current criteria).
+on the application date (docs/rules.md §7: current criteria).
 """
 
 from __future__ import annotations
