@@ -21,10 +21,11 @@ install: $(STAMP)
 run: install
 	$(BIN)/ccp-local up
 
-## Everything CI runs: template lint, then unit, integration, infrastructure and system tests.
+## Everything CI runs: template lint, then unit, integration, infrastructure, proof and system tests,
+## on two workers (a test module stays on one worker, with its module-wide stacks).
 test: install
 	$(BIN)/cfn-lint infra/template.yaml
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadscope
 
 ## The proof suites alone (access, mass assignment, fuzzing, faults, PII, least privilege): one table of figures.
 proof: install

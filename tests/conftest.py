@@ -50,8 +50,24 @@ def pytest_runtest_logreport(report):
                 _pii_found.append(f"{report.nodeid} [{section}]: {canary!r}")
 
 
+def _is_worker(config) -> bool:
+    return hasattr(config, "workerinput")  # a pytest-xdist worker of a parallel run
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """A parallel run: each worker's figures join the controller's table."""
+    exported = getattr(node, "workeroutput", {}).get("figures")
+    if exported:
+        figures.merge(exported)
+
+
 def pytest_sessionfinish(session, exitstatus):
     from pathlib import Path
+
+    if _is_worker(session.config):
+        session.config.workeroutput["figures"] = figures.export()
+        return  # the controller sees every report (with its captured sections) and scans the logs
 
     logs = Path(__file__).resolve().parents[1] / ".ccp-local" / "logs"
     for log in logs.glob("*.log") if logs.exists() else []:

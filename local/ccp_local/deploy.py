@@ -39,6 +39,7 @@ class Deployment:
 
 
 def _zip_dir(folder: Path) -> bytes:
+    """The folder as a deployment zip (our bytecode left out, as `sam build` leaves it)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(folder.rglob("*")):
@@ -72,11 +73,19 @@ def _upload_code(sam: dict[str, Any], template_dir: Path, s3: Any) -> dict[str, 
     return sam
 
 
+# The SAM transform of one template, kept for the process: it depends only on the template and the
+# region, and the test suites deploy the same template into a fresh embedded AWS for every test.
+_TRANSFORMED: dict[str, dict[str, Any]] = {}
+
+
 def translate(sam: dict[str, Any], template_dir: Path, *, s3: Any, iam: Any, region: str) -> dict[str, Any]:
     with_code = _upload_code(sam, template_dir, s3)
-    cfn = transform(with_code, {"AWS::Region": region}, ManagedPolicyLoader(iam))
-    cfn["Resources"] = {k: v for k, v in cfn["Resources"].items() if v["Type"] not in SKIPPED_TYPES}
-    return cfn
+    key = json.dumps([with_code, region], sort_keys=True, default=str)
+    if key not in _TRANSFORMED:
+        cfn = transform(with_code, {"AWS::Region": region}, ManagedPolicyLoader(iam))
+        cfn["Resources"] = {k: v for k, v in cfn["Resources"].items() if v["Type"] not in SKIPPED_TYPES}
+        _TRANSFORMED[key] = cfn
+    return copy.deepcopy(_TRANSFORMED[key])
 
 
 class _Resolver:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 FIGURES: dict[str, dict[str, Any]] = {}
+ADDED: set[tuple[str, str]] = set()  # figures that are counts (summed across test workers)
 
 
 def record(suite: str, figure: str, value: Any) -> None:
@@ -12,7 +13,24 @@ def record(suite: str, figure: str, value: Any) -> None:
 
 
 def add(suite: str, figure: str, amount: int = 1) -> None:
+    ADDED.add((suite, figure))
     record(suite, figure, FIGURES.get(suite, {}).get(figure, 0) + amount)
+
+
+def export() -> dict[str, Any]:
+    """A worker's figures, for the controller of a parallel run (pytest-xdist)."""
+    return {"figures": FIGURES, "added": sorted(ADDED)}
+
+
+def merge(exported: dict[str, Any]) -> None:
+    """A worker's figures into this process's: counts are summed, other values taken as they are."""
+    added = {tuple(pair) for pair in exported["added"]}
+    for suite, figures in exported["figures"].items():
+        for figure, value in figures.items():
+            if (suite, figure) in added:
+                add(suite, figure, value)
+            else:
+                record(suite, figure, value)
 
 
 def table() -> str:
