@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements/dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test install lint check unit lock clean bench proof
+.PHONY: run test install lint check unit lock build deploy clean bench proof
 
 # Exactly the locked versions (hashes checked), then the project itself without resolving anything.
 $(STAMP): pyproject.toml requirements/dev.txt
@@ -50,9 +50,31 @@ lock: install
 		--only-binary :all: --generate-hashes --custom-compile-command "make lock" -o shared/requirements.txt -q
 	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 -c shared/requirements.txt \
 		--generate-hashes --custom-compile-command "make lock" -o requirements/dev.txt -q
+	$(BIN)/uv pip compile requirements/sam.in --universal --python-version 3.11 \
+		--generate-hashes --custom-compile-command "make lock" -o requirements/sam.txt -q
+
+## The deployable artifact: `sam build` (no container: it fetches the layer's locked wheels for
+## python3.11 arm64 from PyPI) and `sam validate --lint`. SAM CLI lives in its own venv.
+SAM_VENV := .venv-sam
+SAM := AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
+$(SAM_VENV)/.installed: requirements/sam.txt
+	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --require-hashes -r requirements/sam.txt
+	touch $@
+
+build: $(SAM_VENV)/.installed
+	$(SAM) validate --lint --template-file infra/template.yaml
+	$(SAM) build --template-file infra/template.yaml --base-dir infra --build-dir .aws-sam/build
+	@du -sh .aws-sam/build/RulesLayer | sed 's/^/layer (unzipped): /'
+
+## Deploy to the AWS account of your credentials (samconfig.toml names the stack and its parameters;
+## STAGE=prod picks that environment's section). See the README, "Deploying to AWS".
+STAGE ?= dev
+deploy: build
+	$(SAM) deploy --config-file $(CURDIR)/samconfig.toml --config-env $(STAGE) --template-file .aws-sam/build/template.yaml
 
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) .ccp-local .pytest_cache
+	rm -rf $(VENV) $(BENCH_VENV) $(SAM_VENV) .aws-sam .ccp-local .pytest_cache
 
 ## Benchmarks (not part of the tests): prints a table of ratios and writes bench/results.md.
 MEMBERS ?= 100000

@@ -19,6 +19,7 @@ from ccp.api import (
     documented,
     install_boundary,
     once_per_key,
+    portal_cors,
     request_moment,
     request_today,
     resolve,
@@ -53,7 +54,7 @@ from recertify.wiring import audits, service
 
 logger = Logger()
 metrics = Metrics()
-app = APIGatewayRestResolver(enable_validation=True)
+app = APIGatewayRestResolver(enable_validation=True, cors=portal_cors())
 install_boundary(app, logger)
 
 MemberId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]

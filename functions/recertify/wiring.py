@@ -26,7 +26,7 @@ def sender() -> NoticeSender:
     notices = NoticeSettings.from_env()
     return NoticeSender(
         RenewalRepository(table()),
-        Mailer(notices.sender_email),
+        Mailer(notices.sender_email, notices.email_configuration_set),
         MailBatchStore(notices.mail_batch_bucket),
         notices.email_template_prefix,
         common={"portal_url": notices.portal_url},

@@ -26,6 +26,7 @@ from ccp.api import (
     install_boundary,
     negotiated_format,
     once_per_key,
+    portal_cors,
     request_moment,
     request_today,
     resolve,
@@ -60,7 +61,7 @@ from record_ce.service import default_service as service
 
 logger = Logger()
 metrics = Metrics()
-app = APIGatewayRestResolver(enable_validation=True)
+app = APIGatewayRestResolver(enable_validation=True, cors=portal_cors())
 install_boundary(app, logger)
 
 MemberId = Annotated[str, Path(pattern=MEMBER_ID_PATTERN)]
@@ -83,7 +84,9 @@ def get_member(member_id: MemberId) -> MemberOut:
         for c in view.state.credentials
     ]
     return MemberOut(
-        **profile.model_dump(include={"member_id", "first_name", "last_name", "email", "mailing_address"}),
+        **profile.model_dump(
+            include={"member_id", "first_name", "last_name", "email", "email_status", "mailing_address"}
+        ),
         name=f"{profile.first_name} {profile.last_name}",
         status=worst([c.status for c in credentials]),
         credentials=credentials,

@@ -87,6 +87,9 @@ class MemberOut(LazyModel):
     last_name: str
     name: str
     email: str
+    email_status: Literal["ok", "unconfirmed", "bounced", "complained"] = Field(
+        description="bounced or complained: SES reported the address, notices go by post only"
+    )
     mailing_address: Address | None
     status: str
     credentials: list[CredentialOut]

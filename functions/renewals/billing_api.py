@@ -23,6 +23,7 @@ from ccp.api import (
     install_boundary,
     negotiated_format,
     once_per_key,
+    portal_cors,
     request_moment,
     request_today,
     resolve,
@@ -41,7 +42,7 @@ from renewals.schemas import (
 
 logger = Logger()
 metrics = Metrics()
-app = APIGatewayRestResolver(enable_validation=True)
+app = APIGatewayRestResolver(enable_validation=True, cors=portal_cors())
 install_boundary(app, logger)
 
 MemberId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]

@@ -27,7 +27,7 @@ def service() -> BillingService:
     notices = NoticeSettings.from_env()
     sender = NoticeSender(
         RenewalRepository(table()),
-        Mailer(notices.sender_email),
+        Mailer(notices.sender_email, notices.email_configuration_set),
         MailBatchStore(notices.mail_batch_bucket),
         notices.email_template_prefix,
         common={"portal_url": notices.portal_url},

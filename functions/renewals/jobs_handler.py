@@ -39,7 +39,7 @@ def _sender() -> NoticeSender:
     settings = NoticeSettings.from_env()
     return NoticeSender(
         RenewalRepository(table(for_jobs=True)),
-        Mailer(settings.sender_email),
+        Mailer(settings.sender_email, settings.email_configuration_set),
         MailBatchStore(settings.mail_batch_bucket),
         settings.email_template_prefix,
         common={"portal_url": settings.portal_url},
@@ -65,6 +65,10 @@ def _count(summary: dict) -> None:
         for channel, n in channels.items():
             if not channel.startswith("suppressed"):
                 metrics.add_metric(name=f"Notices.{kind}.{channel}", unit=MetricUnit.Count, value=n)
+    # Parked notices wait for staff (the ParkedNoticesAlarm); 0 is published too, so the alarm sees runs.
+    nested = summary.get("tally")
+    tally = nested if isinstance(nested, dict) else summary
+    metrics.add_metric(name="NoticesParked", unit=MetricUnit.Count, value=tally.get("parked", 0))
 
 
 @logger.inject_lambda_context
@@ -106,6 +110,8 @@ def renewal_worker(event: dict, context: LambdaContext) -> dict:
     summaries = [result for status, result, _ in outcomes if status == "success"]
     # What was sent is the outboxes' to tell (a failed send stays claimed and the next run re-sends it).
     summaries += [outbox.flush().as_dict() for outbox in outboxes.values()]
+    for summary in summaries:
+        _count(summary)
     return {**processor.response(), "summaries": summaries}
 
 
@@ -114,6 +120,7 @@ def renewal_worker(event: dict, context: LambdaContext) -> dict:
 def invoice_unlock(event: dict, context: LambdaContext) -> dict:
     summary = InvoiceUnlock(RenewalRepository(table(for_jobs=True)), _sender()).run(_moment(event)).as_dict()
     metrics.add_metric(name="InvoicesUnlocked", unit=MetricUnit.Count, value=summary["invoices_unlocked"])
+    _count(summary)
     return summary
 
 
@@ -131,4 +138,5 @@ def status_sweep(event: dict, context: LambdaContext) -> dict:
     summary = sweep.run(_moment(event)).as_dict()
     for status, n in summary["status_changes"].items():
         metrics.add_metric(name=f"StatusChanges.{status}", unit=MetricUnit.Count, value=n)
+    _count(summary)
     return summary

@@ -25,6 +25,13 @@ from ccp_local import template as tpl
 
 ARTIFACT_BUCKET = "ccp-local-artifacts"
 STACK_NAME = "ccp-local"
+# The template's parameters as the local stack sets them (the others keep their defaults). WAF and
+# the API Gateway logging role are AWS account features with nothing to do locally.
+LOCAL_PARAMETERS = {
+    "SenderEmail": "notices@ccp.localhost",
+    "EnableWaf": "false",
+    "CreateApiGatewayLoggingRole": "false",
+}
 # Resources the local stack plays itself: the gateway serves the API's stage, and the local
 # runtime polls SQS event sources (moto would try to run the function in Docker).
 SKIPPED_TYPES = {"AWS::ApiGateway::Deployment", "AWS::ApiGateway::Stage", "AWS::Lambda::EventSourceMapping"}
@@ -83,7 +90,15 @@ def translate(sam: dict[str, Any], template_dir: Path, *, s3: Any, iam: Any, reg
     key = json.dumps([with_code, region], sort_keys=True, default=str)
     if key not in _TRANSFORMED:
         cfn = transform(with_code, {"AWS::Region": region}, ManagedPolicyLoader(iam))
-        cfn["Resources"] = {k: v for k, v in cfn["Resources"].items() if v["Type"] not in SKIPPED_TYPES}
+        skipped = {k for k, v in cfn["Resources"].items() if v["Type"] in SKIPPED_TYPES}
+        cfn["Resources"] = {k: v for k, v in cfn["Resources"].items() if k not in skipped}
+        for resource in cfn["Resources"].values():  # nothing waits for what is not made locally
+            depends = resource.get("DependsOn")
+            if depends:
+                kept = [d for d in ([depends] if isinstance(depends, str) else depends) if d not in skipped]
+                resource["DependsOn"] = kept
+                if not kept:
+                    del resource["DependsOn"]
         _TRANSFORMED[key] = cfn
     return copy.deepcopy(_TRANSFORMED[key])
 
@@ -97,11 +112,30 @@ class _Resolver:
             "AWS::Region": region,
             "AWS::AccountId": "123456789012",
             "AWS::StackName": STACK_NAME,
+            "AWS::Partition": "aws",
         }
         for name, parameter in cfn.get("Parameters", {}).items():
-            if "Default" in parameter:
+            if name in LOCAL_PARAMETERS:
+                self.values[name] = LOCAL_PARAMETERS[name]
+            elif "Default" in parameter:
                 self.values[name] = str(parameter["Default"])
         self.arns: dict[str, str] = {}
+        self.conditions = {name: self.holds(c) for name, c in cfn.get("Conditions", {}).items()}
+
+    def holds(self, condition: Any) -> bool:
+        """A template condition over parameters (Fn::Equals, Fn::Not, Fn::And, Fn::Or)."""
+        ((fn, arg),) = condition.items()
+        if fn == "Fn::Equals":
+            return bool(self(arg[0]) == self(arg[1]))
+        if fn == "Fn::Not":
+            return not self.holds(arg[0])
+        if fn == "Fn::And":
+            return all(self.holds(c) for c in arg)
+        if fn == "Fn::Or":
+            return any(self.holds(c) for c in arg)
+        if fn == "Condition":
+            return self.holds({"Fn::Equals": [True, True]}) if arg not in self.conditions else self.conditions[arg]
+        raise ValueError(f"condition {fn} is not supported locally")
 
     def __call__(self, value: Any) -> Any:
         if isinstance(value, dict) and len(value) == 1:
@@ -133,9 +167,16 @@ def _provision_unsupported(cfn: dict[str, Any], session: Any, region: str) -> di
     idp = session.client("cognito-idp")
     ses = session.client("ses")
     resolve = _Resolver(cfn, region)
+    # Resources whose condition does not hold are not made (moto's CloudFormation drops its own).
+    cfn["Resources"] = {
+        k: v for k, v in cfn["Resources"].items() if "Condition" not in v or resolve.conditions[v["Condition"]]
+    }
     by_type = lambda t: {k: v for k, v in cfn["Resources"].items() if v["Type"] == t}  # noqa: E731
     for logical, resource in by_type("AWS::Cognito::UserPool").items():
         props = resolve(resource["Properties"])
+        # No authenticator app locally: staff sign in to the local stack with a password alone (an
+        # infrastructure test holds the template's staff pool to MFA required).
+        props["MfaConfiguration"] = "OFF"
         pool = idp.create_user_pool(
             PoolName=props["UserPoolName"],
             **{
@@ -178,6 +219,10 @@ def _provision_unsupported(cfn: dict[str, Any], session: Any, region: str) -> di
         identity = resolve(resource["Properties"])["EmailIdentity"]
         ses.verify_email_identity(EmailAddress=identity)
         resolve.values[logical] = identity
+    for logical, resource in by_type("AWS::SES::ConfigurationSet").items():
+        name = resolve(resource["Properties"])["Name"]
+        ses.create_configuration_set(ConfigurationSet={"Name": name})
+        resolve.values[logical] = name
     for logical, resource in by_type("AWS::SecretsManager::Secret").items():
         props = resolve(resource["Properties"])
         created = session.client("secretsmanager").create_secret(
@@ -196,7 +241,8 @@ def _provision_unsupported(cfn: dict[str, Any], session: Any, region: str) -> di
     # ${Param}; intrinsics naming stack resources stay for moto's CloudFormation.
     cfn["Resources"] = resolve(cfn["Resources"])
     cfn["Outputs"] = resolve(cfn.get("Outputs", {}))
-    return {k: resolve.values[k] for k in provisioned}
+    # SES event destinations are not made locally (bounces never happen there): they have no id.
+    return {k: resolve.values[k] for k in provisioned if k in resolve.values}
 
 
 def deploy(
@@ -211,6 +257,11 @@ def deploy(
     cloudformation.create_stack(
         StackName=stack_name,
         TemplateBody=json.dumps(cfn),
+        Parameters=[
+            {"ParameterKey": k, "ParameterValue": v}
+            for k, v in LOCAL_PARAMETERS.items()
+            if k in cfn.get("Parameters", {})
+        ],
         Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
     )
     _wait(cloudformation, stack_name)

@@ -45,23 +45,31 @@ class Timing:
 
 
 class TokenVerifier:
-    def __init__(self, jwks_url: str, issuer: str, audience: str):
-        self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True)
-        self._issuer = issuer
-        self._audience = audience
+    """The Cognito authorizer of the template: an ID token of any of its user pools (members' and
+    staff's), each pool with its own keys, issuer and app client."""
+
+    def __init__(self, pools: list[tuple[str, str, str]]):
+        # (jwks_url, issuer, audience) per pool
+        self._pools = {
+            issuer: (jwt.PyJWKClient(jwks_url, cache_keys=True), audience) for jwks_url, issuer, audience in pools
+        }
 
     def claims(self, authorization: str | None) -> dict[str, Any] | None:
         if not authorization:
             return None
         token = authorization.removeprefix("Bearer ").strip()
         try:
-            key = self._jwks.get_signing_key_from_jwt(token)
+            issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
+            if issuer not in self._pools:
+                return None
+            keys, audience = self._pools[issuer]
+            key = keys.get_signing_key_from_jwt(token)
             claims = jwt.decode(
                 token,
                 key.key,
                 algorithms=["RS256"],
-                audience=self._audience,
-                issuer=self._issuer,
+                audience=audience,
+                issuer=issuer,
                 options={"require": ["exp", "iss", "aud"]},
             )
         except (jwt.PyJWTError, jwt.PyJWKClientError, ValueError):

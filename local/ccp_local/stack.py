@@ -102,11 +102,16 @@ class LocalStack:
                 for logical, configuration in self.deployment.functions.items()
             }
         )
-        pool_id = self.deployment.physical_ids["UserPool"]
+        ids = self.deployment.physical_ids
         verifier = TokenVerifier(
-            jwks_url=f"{self.aws_endpoint}/{pool_id}/.well-known/jwks.json",
-            issuer=f"https://cognito-idp.{REGION}.amazonaws.com/{pool_id}",
-            audience=self.deployment.physical_ids["UserPoolClient"],
+            [
+                (
+                    f"{self.aws_endpoint}/{ids[pool]}/.well-known/jwks.json",
+                    f"https://cognito-idp.{REGION}.amazonaws.com/{ids[pool]}",
+                    ids[client],
+                )
+                for pool, client in (("UserPool", "UserPoolClient"), ("StaffUserPool", "StaffUserPoolClient"))
+            ]
         )
         from ccp_local.moto_events import route_lambda_targets
 
@@ -165,6 +170,7 @@ class LocalStack:
             "aws_endpoint": self.aws_endpoint,
             "table": self.table_name,
             "user_pool_id": self.deployment.physical_ids["UserPool"],
+            "staff_user_pool_id": self.deployment.physical_ids["StaffUserPool"],
             "payments_url": self.stripe.url,
             "pid": os.getpid(),
         }
@@ -173,10 +179,10 @@ class LocalStack:
     # ---- identities -----------------------------------------------------------------------
 
     def token(self, *, member_id: str | None = None, staff: bool = False) -> str:
-        """An ID token from the stack's user pool, creating the local user on first use."""
+        """An ID token from the stack's members' pool, or its staff pool, creating the local user on first use."""
         idp = boto3.client("cognito-idp", region_name=REGION)
-        pool = self.deployment.physical_ids["UserPool"]
-        client = self.deployment.physical_ids["UserPoolClient"]
+        pool = self.deployment.physical_ids["StaffUserPool" if staff else "UserPool"]
+        client = self.deployment.physical_ids["StaffUserPoolClient" if staff else "UserPoolClient"]
         username = STAFF_USER if staff else f"{member_id.lower()}@members.ccp.local"
         try:
             idp.admin_get_user(UserPoolId=pool, Username=username)

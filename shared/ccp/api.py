@@ -5,6 +5,7 @@ import base64
 import binascii
 import json
 import math
+import os
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -13,6 +14,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler.api_gateway import (
     APIGatewayRestResolver,
+    CORSConfig,
     Response,
 )
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
@@ -102,6 +104,19 @@ def json_number(**bounds: float) -> Any:
     schema = {"type": "number", **{_SCHEMA_BOUNDS[name]: bound for name, bound in bounds.items()}}
     limits = Field(**bounds)  # type: ignore[call-overload]  # the bounds are gt/ge/lt/le, as _SCHEMA_BOUNDS names them
     return Annotated[Decimal, BeforeValidator(_finite_json_number), limits, WithJsonSchema(schema)]
+
+
+def portal_cors() -> CORSConfig | None:
+    """CORS for the portal's origin only (PORTAL_ORIGIN, set by the template), None without one."""
+    origin = os.environ.get("PORTAL_ORIGIN")
+    if not origin:
+        return None
+    return CORSConfig(
+        allow_origin=origin,
+        allow_headers=["Authorization", "Content-Type", "Accept", "Idempotency-Key"],
+        max_age=600,
+        allow_credentials=False,
+    )
 
 
 def error_response(error: CcpError) -> Response[str]:

@@ -34,7 +34,7 @@ RECORD_SENT_TRIES = 6
 
 
 class MailerPort(Protocol):
-    def send_bulk(self, template: str, messages: list[tuple[str, dict[str, str]]]) -> list[Delivery]: ...
+    def send_bulk(self, template: str, messages: list[tuple[str, dict[str, str], str]]) -> list[Delivery]: ...
     def template_text(self, template: str) -> dict[str, str]: ...
 
 
@@ -112,6 +112,8 @@ def email_suppression(contact: Contact) -> str | None:
         return "deceased"
     if not contact.email:
         return "no_email"
+    if contact.email_status in ("bounced", "complained"):  # SES said so: the post only from now on
+        return contact.email_status
     return None
 
 
@@ -226,7 +228,7 @@ class Outbox:
         group, self._emails[template] = self._emails[template], []
         if not group:
             return
-        deliveries = self._mailer.send_bulk(template, [(_email_address(c), c.data) for c in group])
+        deliveries = self._mailer.send_bulk(template, [(_email_address(c), c.data, c.member_id) for c in group])
         self.tally.ses_requests += 1
         delivered = [c for c, d in zip(group, deliveries, strict=False) if d.ok]
         self._record_sent(delivered)

@@ -51,6 +51,7 @@ def index_settings() -> IndexSettings:
 
 class NoticeSettings(EnvSettings):
     sender_email: str = Field(alias="SENDER_EMAIL")
+    email_configuration_set: str | None = Field(default=None, alias="EMAIL_CONFIGURATION_SET")
     email_template_prefix: str = Field(alias="EMAIL_TEMPLATE_PREFIX")
     mail_batch_bucket: str = Field(alias="MAIL_BATCH_BUCKET")
     portal_url: str = Field(alias="PORTAL_URL")

@@ -156,8 +156,8 @@ def test_ses_requests_per_email_are_bulk(stack):
 def test_a_failed_send_is_retried_by_the_next_run_and_nothing_is_lost(stack):
     new_member(stack)
     ses = boto3.client("ses")
-    template = ses.get_template(TemplateName="ccp-dev-renewal_due")["Template"]
-    ses.delete_template(TemplateName="ccp-dev-renewal_due")
+    template = ses.get_template(TemplateName="ccp-local-renewal_due")["Template"]
+    ses.delete_template(TemplateName="ccp-local-renewal_due")
     failed = stack.job("renewal_notices", chicago("2026-04-01T06:00"))
     assert failed["failed_sends"] == 2  # the email and the letter (printed with the same template)
     assert emails_to(stack, "ann@example.org", "renewal_due") == []
@@ -182,7 +182,7 @@ def test_a_crash_between_claim_and_send_is_healed_by_the_next_run(stack):
         period="2026-04",
         channel="email",
         claimed_at=chicago("2026-04-01T06:00").isoformat(),
-        template="ccp-dev-renewal_due",
+        template="ccp-local-renewal_due",
         data={
             "name": "Ann Bee",
             "credential": "RMA",

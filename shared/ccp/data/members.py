@@ -271,6 +271,41 @@ class MemberRepository:
                     for code, key in activity.dedup_keys.items():
                         batch.put_item(Item=self._dedup_put(activity, code, key)["Put"]["Item"])
 
+    def mark_email(self, member_id: str, email: str, status: str) -> int:
+        """Mark an address SES reported (bounced, complained) on the member's profile and on every
+        copy of their contact that notices read (credentials, invoices), in one transaction; only
+        where the address is still the one reported. How many items changed (0: none holds it)."""
+        items = query_all(
+            self._table,
+            KeyConditionExpression=Key("pk").eq(keys.member_pk(member_id)) & Key("sk").begins_with(keys.STATE_PREFIX),
+        )
+        writes: list[dict[str, Any]] = []
+        for item in items:
+            key = {"pk": item["pk"], "sk": item["sk"]}
+            if item["sk"] == keys.PROFILE_SK and item.get("email") == email:
+                expression, condition = "SET email_status = :status", "email = :email"
+            elif (item.get("contact") or {}).get("email") == email:
+                # Credentials are written whole under their version: move it, so a concurrent write retries.
+                bump = ", version = version + :one" if item["sk"].startswith(keys.CREDENTIAL_PREFIX) else ""
+                expression, condition = f"SET contact.email_status = :status{bump}", "contact.email = :email"
+            else:
+                continue
+            values = {":status": status, ":email": email} | ({":one": 1} if "version" in expression else {})
+            writes.append(
+                {
+                    "Update": {
+                        "TableName": self._name,
+                        "Key": key,
+                        "UpdateExpression": expression,
+                        "ConditionExpression": condition,
+                        "ExpressionAttributeValues": values,
+                    }
+                }
+            )
+        if writes and transact(self._client, writes, ["contact"] * len(writes)):
+            raise StaleWrite()  # an address changed meanwhile: read again
+        return len(writes)
+
     def set_badge(self, member_id: str, code: str, badge_id: str | None) -> None:
         """Remember the Credly badge of the current cycle."""
         key = {"pk": keys.member_pk(member_id), "sk": keys.credential_sk(code)}

@@ -16,6 +16,7 @@ from ccp.data.dynamo import JOB_BOTO_CONFIG
 
 # SES allows 50 destinations in one SendBulkTemplatedEmail call.
 SES_BULK_LIMIT = 50
+MEMBER_TAG = "member_id"  # the SES message tag that names the member a message went to
 
 
 @dataclass(frozen=True)
@@ -25,27 +26,37 @@ class Delivery:
 
 
 class Mailer:
-    def __init__(self, sender: str, client: Any | None = None):
+    def __init__(self, sender: str, configuration_set: str | None = None, client: Any | None = None):
         self._sender = sender
+        self._configuration_set = configuration_set  # bounces and complaints are published from it
         self._client = client or boto3.client("ses", config=JOB_BOTO_CONFIG)
         self._templates: dict[str, dict[str, str]] = {}
 
-    def send_bulk(self, template: str, messages: list[tuple[str, dict[str, str]]]) -> list[Delivery]:
-        """One SES request for up to 50 recipients of one template; one Delivery per message."""
+    def send_bulk(self, template: str, messages: list[tuple[str, dict[str, str], str]]) -> list[Delivery]:
+        """One SES request for up to 50 recipients of one template (address, template data, member id);
+        one Delivery per message. Each message is tagged with its member, so a bounce or complaint
+        SES reports later names the member without a lookup by address."""
         if not messages:
             return []
         if len(messages) > SES_BULK_LIMIT:
             raise ValueError("at most 50 messages per bulk send")
+        request: dict[str, Any] = {
+            "Source": self._sender,
+            "Template": template,
+            "DefaultTemplateData": "{}",
+            "Destinations": [
+                {
+                    "Destination": {"ToAddresses": [to]},
+                    "ReplacementTemplateData": json.dumps(data),
+                    "ReplacementTags": [{"Name": MEMBER_TAG, "Value": member_id}],
+                }
+                for to, data, member_id in messages
+            ],
+        }
+        if self._configuration_set:
+            request["ConfigurationSetName"] = self._configuration_set
         try:
-            response = self._client.send_bulk_templated_email(
-                Source=self._sender,
-                Template=template,
-                DefaultTemplateData="{}",
-                Destinations=[
-                    {"Destination": {"ToAddresses": [to]}, "ReplacementTemplateData": json.dumps(data)}
-                    for to, data in messages
-                ],
-            )
+            response = self._client.send_bulk_templated_email(**request)
         except (ClientError, BotoCoreError) as error:
             return [Delivery(False, _describe(error))] * len(messages)
         return [_delivery(status) for status in response.get("Status", [])]

@@ -27,11 +27,15 @@ class Address(LazyModel):
     country: str = Field(default="US", min_length=2, max_length=2)
 
 
+EmailStatus = Literal["ok", "unconfirmed", "bounced", "complained"]
+
+
 class MemberRecord(LazyModel):
     member_id: str
     first_name: str
     last_name: str
     email: str
+    email_status: EmailStatus = "ok"
     mailing_address: Address | None = None
     mail_opt_out: bool = False
     deceased: bool = False
@@ -42,6 +46,7 @@ class MemberRecord(LazyModel):
         return Contact(
             name=f"{self.first_name} {self.last_name}",
             email=self.email,
+            email_status=self.email_status,
             mailing_address=self.mailing_address,
             mail_opt_out=self.mail_opt_out,
             deceased=self.deceased,
@@ -53,6 +58,7 @@ class Contact(LazyModel):
 
     name: str
     email: str | None = None
+    email_status: EmailStatus = "ok"
     mailing_address: Address | None = None
     mail_opt_out: bool = False
     deceased: bool = False

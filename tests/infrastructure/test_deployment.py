@@ -1,0 +1,266 @@
+"""What an operator needs on day one, held in the template: gateway errors that stay JSON, CORS for
+the portal only, SES with bounce handling and stack-unique names, logs with retention and access
+logs without personal data, alarms, protected user pools with MFA for staff, per-client throttling,
+queue timeouts, TLS-only buckets with lifecycle rules, and a samconfig that deploys it."""
+
+import json
+import re
+import tomllib
+
+import pytest
+
+from ccp_local import template as tpl
+
+ROOT = tpl.ROOT
+TEMPLATE = tpl.load()
+RESOURCES = TEMPLATE["Resources"]
+PARAMETERS = TEMPLATE["Parameters"]
+FUNCTIONS = tpl.resources(TEMPLATE, "AWS::Serverless::Function")
+API = RESOURCES["CcpApi"]["Properties"]
+
+
+def of_type(type_name: str) -> dict:
+    return tpl.resources(TEMPLATE, type_name)
+
+
+def ref(value) -> str | None:
+    return value.get("Ref") if isinstance(value, dict) else None
+
+
+def getatt(value) -> str | None:
+    return value["Fn::GetAtt"][0] if isinstance(value, dict) and "Fn::GetAtt" in value else None
+
+
+# ---- API Gateway's own answers ---------------------------------------------------------------
+
+
+def render_gateway_response(template: str, message: str) -> str:
+    """As API Gateway renders a gateway response: $context.error.messageString is the message with
+    its quotes (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-mapping-template-reference.html)."""
+    return template.replace("$context.error.messageString", f'"{message}"')
+
+
+@pytest.mark.parametrize("name", sorted(API["GatewayResponses"]))
+def test_every_gateway_response_is_the_api_error_body_in_valid_json_with_the_portals_origin(name):
+    response = API["GatewayResponses"][name]
+    body = json.loads(
+        render_gateway_response(response["ResponseTemplates"]["application/json"], "Invalid request body")
+    )
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "details"}
+    assert re.fullmatch(r"[A-Z_]+", body["error"]["code"])
+    assert response["ResponseParameters"]["Headers"]["Access-Control-Allow-Origin"] == {"Fn::Sub": "'${PortalOrigin}'"}
+
+
+def test_the_api_allows_the_portal_origin_only_and_preflights_need_no_token():
+    cors = API["Cors"]
+    assert cors["AllowOrigin"] == {"Fn::Sub": "'${PortalOrigin}'"}
+    assert "*" not in json.dumps(cors)
+    assert API["Auth"]["AddDefaultAuthorizerToCorsPreflight"] is False
+    assert re.fullmatch(r"\^https\?://\[\^/\]\+\$", PARAMETERS["PortalOrigin"]["AllowedPattern"])
+    for name in ("PORTAL_ORIGIN",):
+        assert ref(TEMPLATE["Globals"]["Function"]["Environment"]["Variables"][name]) == "PortalOrigin"
+
+
+def test_the_api_handlers_answer_cors_for_the_portal_origin(monkeypatch):
+    import importlib
+
+    from ccp.api import portal_cors
+
+    monkeypatch.setenv("PORTAL_ORIGIN", "https://portal.example.org")
+    cors = portal_cors()
+    assert cors is not None
+    headers = cors.to_dict("https://portal.example.org")
+    assert headers["Access-Control-Allow-Origin"] == "https://portal.example.org"
+    assert "Access-Control-Allow-Origin" not in cors.to_dict("https://evil.example.org")
+    for module in ("record_ce.handler", "renewals.billing_api", "recertify.handler"):
+        assert "portal_cors()" in importlib.util.find_spec(module).loader.get_source(module)
+
+
+def test_both_user_pools_reach_the_api_through_one_authorizer():
+    arns = API["Auth"]["Authorizers"]["CognitoAuthorizer"]["UserPoolArn"]
+    assert {getatt(a) for a in arns} == {"UserPool", "StaffUserPool"}
+
+
+# ---- identity ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("pool", ["UserPool", "StaffUserPool"])
+def test_user_pools_survive_a_deleted_or_replaced_stack(pool):
+    resource = RESOURCES[pool]
+    assert resource["DeletionPolicy"] == "Retain" and resource["UpdateReplacePolicy"] == "Retain"
+    assert resource["Properties"]["DeletionProtection"] == "ACTIVE"
+    assert resource["Properties"]["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+
+
+def test_staff_sign_in_with_a_second_factor_and_only_the_staff_pool_has_the_staff_group():
+    staff = RESOURCES["StaffUserPool"]["Properties"]
+    assert staff["MfaConfiguration"] == "ON" and staff["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
+    groups = of_type("AWS::Cognito::UserPoolGroup")
+    assert {ref(g["Properties"]["UserPoolId"]) for g in groups.values()} == {"StaffUserPool"}
+
+
+# ---- email ---------------------------------------------------------------------------------------
+
+
+def test_the_sender_has_no_placeholder_and_its_identity_is_made_only_when_asked():
+    assert "Default" not in PARAMETERS["SenderEmail"]
+    assert RESOURCES["SenderIdentity"]["Condition"] == "CreatesSenderIdentity"
+    assert TEMPLATE["Conditions"]["CreatesSenderIdentity"] == {"Fn::Equals": [{"Ref": "CreateSenderIdentity"}, "true"]}
+
+
+def test_bounces_and_complaints_reach_the_function_that_marks_the_address():
+    destination = RESOURCES["EmailFeedbackDestination"]["Properties"]
+    assert ref(destination["ConfigurationSetName"]) == "EmailConfigurationSet"
+    assert set(destination["EventDestination"]["MatchingEventTypes"]) == {"bounce", "complaint"}
+    topic = ref(destination["EventDestination"]["SnsDestination"]["TopicARN"])
+    events = FUNCTIONS["EmailFeedbackFunction"]["Properties"]["Events"]
+    assert [ref(e["Properties"]["Topic"]) for e in events.values() if e["Type"] == "SNS"] == [topic]
+    # Every send goes through the configuration set.
+    assert ref(TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]["EMAIL_CONFIGURATION_SET"]) == (
+        "EmailConfigurationSet"
+    )
+
+
+def test_email_templates_are_named_after_the_stack_so_two_stacks_never_share_one():
+    for resource in of_type("AWS::SES::Template").values():
+        assert resource["Properties"]["Template"]["TemplateName"]["Fn::Sub"].startswith("${AWS::StackName}-")
+    for spec in tpl.functions():
+        if "EMAIL_TEMPLATE_PREFIX" in spec.environment:
+            assert spec.environment["EMAIL_TEMPLATE_PREFIX"] == {"Fn::Sub": "${AWS::StackName}-"}
+
+
+# ---- logs ---------------------------------------------------------------------------------------
+
+
+def test_every_function_logs_to_a_group_with_retention():
+    logging = TEMPLATE["Globals"]["Function"]["LoggingConfig"]
+    assert ref(logging["LogGroup"]) == "FunctionLogs"
+    for name in ("FunctionLogs", "ApiAccessLogs"):
+        assert ref(RESOURCES[name]["Properties"]["RetentionInDays"]) == "LogRetentionDays"
+    assert not any("LoggingConfig" in f["Properties"] for f in FUNCTIONS.values())  # none opts out
+
+
+def test_api_access_logs_record_who_did_what_without_personal_data():
+    setting = API["AccessLogSetting"]
+    assert getatt(setting["DestinationArn"]) == "ApiAccessLogs"
+    fields = json.loads(setting["Format"])
+    assert fields["caller"] == "$context.authorizer.claims.sub"  # a pseudonymous id, not a name or email
+    assert {"requestId", "time", "method", "route", "status"} <= set(fields)
+    personal = ("sourceIp", "email", "name", "userAgent", "$context.path", "requestOverride", "body")
+    assert not [f for f in fields.values() for word in personal if word in f]
+
+
+# ---- alarms -------------------------------------------------------------------------------------
+
+
+def alarm_metrics(alarm: dict) -> list[dict]:
+    props = alarm["Properties"]
+    if "Metrics" in props:
+        return [m["MetricStat"]["Metric"] for m in props["Metrics"] if "MetricStat" in m]
+    return [
+        {"Namespace": props["Namespace"], "MetricName": props["MetricName"], "Dimensions": props.get("Dimensions", [])}
+    ]
+
+
+ALARMS = of_type("AWS::CloudWatch::Alarm")
+WATCHED = [m for alarm in ALARMS.values() for m in alarm_metrics(alarm)]
+
+
+def test_every_alarm_tells_the_alarm_topic_and_its_email():
+    for alarm in ALARMS.values():
+        assert [ref(a) for a in alarm["Properties"]["AlarmActions"]] == ["AlarmTopic"]
+    subscription = RESOURCES["AlarmTopic"]["Properties"]["Subscription"]["Fn::If"]
+    assert subscription[0] == "HasAlarmEmail" and ref(subscription[1][0]["Endpoint"]) == "AlarmEmail"
+
+
+@pytest.mark.parametrize("metric", ["Errors", "Throttles"])
+def test_errors_and_throttles_of_every_function_are_watched(metric):
+    watched = {ref(m["Dimensions"][0]["Value"]) for m in WATCHED if m["MetricName"] == metric}
+    assert watched == set(FUNCTIONS)
+
+
+def test_every_dead_letter_queue_is_watched():
+    dead_letter = {
+        getatt(q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"])
+        for q in of_type("AWS::SQS::Queue").values()
+        if "RedrivePolicy" in q["Properties"]
+    }
+    for function in FUNCTIONS.values():
+        for event in function["Properties"].get("Events", {}).values():
+            if "DeadLetterConfig" in event["Properties"]:
+                dead_letter.add(getatt(event["Properties"]["DeadLetterConfig"]["Arn"]))
+    watched = {
+        getatt(m["Dimensions"][0]["Value"]) for m in WATCHED if m["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    }
+    assert dead_letter and watched == dead_letter
+
+
+def test_the_api_5xx_rate_and_parked_notices_are_watched():
+    assert any(m["Namespace"] == "AWS/ApiGateway" and m["MetricName"] == "5XXError" for m in WATCHED)
+    parked = next(m for m in WATCHED if m["MetricName"] == "NoticesParked")
+    variables = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
+    assert parked["Namespace"] == variables["POWERTOOLS_METRICS_NAMESPACE"]
+    service = FUNCTIONS["RenewalNoticesFunction"]["Properties"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"]
+    assert parked["Dimensions"] == [{"Name": "service", "Value": service}]
+    source = (ROOT / "functions" / "renewals" / "jobs_handler.py").read_text()
+    assert 'name="NoticesParked"' in source
+
+
+# ---- throttling, queues, buckets ---------------------------------------------------------------
+
+
+def test_one_client_cannot_use_the_whole_stage_a_waf_rate_rule_per_ip():
+    acl = RESOURCES["ApiWebAcl"]
+    rule = acl["Properties"]["Rules"][0]
+    assert rule["Statement"]["RateBasedStatement"]["AggregateKeyType"] == "IP"
+    assert ref(rule["Statement"]["RateBasedStatement"]["Limit"]) == "WafRateLimit"
+    association = RESOURCES["ApiWebAclAssociation"]
+    assert acl["Condition"] == association["Condition"] == "WafEnabled"
+    assert "${CcpApi}/stages/v1" in association["Properties"]["ResourceArn"]["Fn::Sub"]
+
+
+def test_every_queue_hides_a_message_for_six_times_its_functions_timeout():
+    default = TEMPLATE["Globals"]["Function"]["Timeout"]
+    for source in tpl.queue_sources():
+        timeout = FUNCTIONS[source.function]["Properties"].get("Timeout", default)
+        visibility = RESOURCES[source.queue]["Properties"]["VisibilityTimeout"]
+        assert visibility >= 6 * timeout, (source.queue, visibility, timeout)
+
+
+@pytest.mark.parametrize("bucket", sorted(of_type("AWS::S3::Bucket")))
+def test_every_bucket_refuses_plain_http_and_expires_what_it_keeps_by_prefix(bucket):
+    policies = [p for p in of_type("AWS::S3::BucketPolicy").values() if ref(p["Properties"]["Bucket"]) == bucket]
+    statements = [s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    assert any(
+        s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in statements
+    )
+    rules = RESOURCES[bucket]["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert any(r.get("Prefix") and r.get("ExpirationInDays") for r in rules)
+    assert any("AbortIncompleteMultipartUpload" in r for r in rules)
+
+
+# ---- deploying -------------------------------------------------------------------------------
+
+
+def test_samconfig_deploys_each_stage_with_the_templates_parameters():
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    for stage in ("dev", "prod"):
+        deploy = config[stage]["deploy"]["parameters"]
+        assert deploy["capabilities"] == "CAPABILITY_IAM CAPABILITY_AUTO_EXPAND"
+        given = dict(re.findall(r'(\w+)="([^"]*)"', deploy["parameter_overrides"]))
+        assert set(given) <= set(PARAMETERS), set(given) - set(PARAMETERS)
+        assert {"Stage", "SenderEmail", "PortalOrigin", "AlarmEmail", "EnableWaf"} <= set(given)
+        assert given["Stage"] == stage
+
+
+def test_the_outputs_name_what_an_operator_sets_up_next():
+    assert {
+        "ApiUrl",
+        "PortalUrl",
+        "UserPoolId",
+        "StaffUserPoolId",
+        "PaymentsSecretArn",
+        "CredlySecretArn",
+        "PaymentWebhookUrl",
+        "AlarmTopicArn",
+    } <= set(TEMPLATE["Outputs"])
