@@ -59,7 +59,7 @@ SAM_VENV := .venv-sam
 SAM := AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 $(SAM_VENV)/.installed: requirements/sam.txt
 	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/python -m pip install --quiet --require-hashes -r requirements/sam.txt
+	$(SAM_VENV)/bin/python -m pip install --quiet --require-hashes --no-deps -r requirements/sam.txt
 	touch $@
 
 build: $(SAM_VENV)/.installed

@@ -28,9 +28,11 @@ from ccp.errors import Conflict, NotFound, RuleViolation
 from ccp.rules.ce import (
     ZERO,
     ActivityClaim,
+    CountedRow,
     CycleTotals,
     Progress,
     check_claim,
+    counted_by_activity,
     duplicate_key,
     eligible_points,
     is_grandfathered,
@@ -41,7 +43,7 @@ from ccp.rules.ce import (
 from ccp.rules.dates import Cycle, cycle_containing, cycle_starting
 from ccp.rules.standing import closing_invoice_change, credential_lapse_dates, credential_status
 from ccp.rules.status import LapseDates
-from ccp.rules.versions import RuleBook, default_rule_book
+from ccp.rules.versions import Category, RuleBook, default_rule_book
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,13 @@ class TranscriptSection:
     credential: str
     cycle: Cycle
     progress: Progress
-    activities: list[ActivityRecord]
+    activities: list[ActivityRecord]  # earliest first: the order a category's cap fills in
+    category_labels: dict[Category, str]  # as members know them (the cycle's rule version)
+
+    @property
+    def counted(self) -> list[CountedRow]:
+        """Each activity's part of `progress`, in the same order as `activities`."""
+        return counted_by_activity([(a.claim, a.eligible[self.credential]) for a in self.activities], self.progress)
 
 
 @dataclass(frozen=True)
@@ -431,6 +439,7 @@ class CeService:
                     cycle=cycle_starting(start, rules.cycle_years),
                     progress=progress,
                     activities=sorted(chosen, key=lambda a: (a.end_date, a.activity_id)),
+                    category_labels={category: rule.label for category, rule in rules.categories.items()},
                 )
             )
         return Transcript(member=state.profile, generated_on=today, sections=sections)

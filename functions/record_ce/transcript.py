@@ -7,7 +7,7 @@ import io
 from typing import Any
 
 from ccp.api import points_json
-from ccp.pdf_text import latin1
+from ccp.documents import day, finished, heading, line, new_document, points, table
 from record_ce.service import Transcript
 
 CSV_COLUMNS = [
@@ -22,7 +22,20 @@ CSV_COLUMNS = [
     "end_date",
     "points",
     "eligible_points",
+    "counted_points",
+    "not_counted_points",
+    "not_counted_reason",
 ]
+
+# Why part of an activity is earned but not counted, in the words the documents use.
+REASONS = {
+    "employment_cutoff": "employment after the cut-off date",
+    "category_cap": "over the category's cap",
+}
+
+
+def _reason(reasons: tuple[str, ...]) -> str:
+    return "; ".join(REASONS[r] for r in reasons)
 
 
 def as_json(transcript: Transcript) -> dict[str, Any]:
@@ -40,6 +53,15 @@ def as_json(transcript: Transcript) -> dict[str, Any]:
                 "recorded_points": points_json(s.progress.recorded_points),
                 "counted_points": points_json(s.progress.counted_points),
                 "remaining_points": points_json(s.progress.remaining_points),
+                "by_category": {
+                    category.value: {
+                        "label": s.category_labels[category],
+                        "recorded": points_json(row.recorded),
+                        "counted": points_json(row.counted),
+                        "cap": points_json(row.cap) if row.cap is not None else None,
+                    }
+                    for category, row in s.progress.by_category.items()
+                },
                 "activities": [
                     {
                         "activity_id": a.activity_id,
@@ -50,8 +72,11 @@ def as_json(transcript: Transcript) -> dict[str, Any]:
                         "end_date": a.end_date.isoformat(),
                         "points": points_json(a.points),
                         "eligible_points": points_json(a.eligible[s.credential]),
+                        "counted_points": points_json(counted.counted),
+                        "not_counted_points": points_json(counted.not_counted),
+                        "not_counted_reason": _reason(counted.reasons) or None,
                     }
-                    for a in s.activities
+                    for a, counted in zip(s.activities, s.counted, strict=True)
                 ],
             }
             for s in transcript.sections
@@ -64,7 +89,7 @@ def as_csv(transcript: Transcript) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for s in transcript.sections:
-        for a in s.activities:
+        for a, counted in zip(s.activities, s.counted, strict=True):
             writer.writerow(
                 [
                     s.credential,
@@ -78,6 +103,9 @@ def as_csv(transcript: Transcript) -> str:
                     a.end_date,
                     a.points,
                     a.eligible[s.credential],
+                    counted.counted,
+                    counted.not_counted,
+                    _reason(counted.reasons),
                 ]
             )
     return out.getvalue()
@@ -89,60 +117,49 @@ def _safe_cell(text: str) -> str:
 
 
 def as_pdf(transcript: Transcript) -> bytes:
-    from fpdf import (
-        FPDF,  # imported when a PDF is asked for: it would double every cold start
-    )
-
     member = transcript.member
-    pdf = FPDF(format="Letter")
-    pdf.set_auto_page_break(auto=True, margin=15)
-    pdf.add_page()
-    pdf.set_font("Helvetica", "B", 16)
-    pdf.cell(0, 10, "Continuing Education Transcript", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", size=10)
-    pdf.cell(
-        0,
-        6,
-        latin1(f"{member.first_name} {member.last_name}  (member {member.member_id})"),
-        new_x="LMARGIN",
-        new_y="NEXT",
+    name = f"{member.first_name} {member.last_name}"
+    document = new_document(
+        "Continuing Education Transcript", transcript.generated_on, footer_note=f"Member {member.member_id}"
     )
-    pdf.cell(0, 6, f"Generated {transcript.generated_on.isoformat()}", new_x="LMARGIN", new_y="NEXT")
+    document.add_page()
+    line(document, name, size=14, bold=True)
+    line(document, f"Member {member.member_id}")
     for s in transcript.sections:
-        pdf.ln(4)
-        pdf.set_font("Helvetica", "B", 12)
-        pdf.cell(
-            0,
-            8,
-            f"{s.credential}: CCP cycle {s.cycle.start.isoformat()} to {s.cycle.end.isoformat()}",
-            new_x="LMARGIN",
-            new_y="NEXT",
-        )
-        pdf.set_font("Helvetica", size=10)
         p = s.progress
-        pdf.cell(
-            0,
-            6,
-            f"Required {p.required_points}   Recorded {p.recorded_points}   Counted {p.counted_points}   "
-            f"Remaining {p.remaining_points}",
-            new_x="LMARGIN",
-            new_y="NEXT",
+        document.ln(4)
+        heading(document, f"{s.credential}: CCP cycle {day(s.cycle.start)} to {day(s.cycle.end)}")
+        line(
+            document,
+            f"Required {points(p.required_points)}  ·  Recorded {points(p.recorded_points)}  ·  "
+            f"Counted {points(p.counted_points)}  ·  Remaining {points(p.remaining_points)}",
         )
+        if p.recorded_points > p.counted_points:
+            line(document, f"Earned, not counted: {points(p.recorded_points - p.counted_points)} (see the rows below).")
         if not s.activities:
-            pdf.cell(0, 6, "No activities recorded in this cycle.", new_x="LMARGIN", new_y="NEXT")
+            line(document, "No activities recorded in this cycle.")
             continue
-        with pdf.table(col_widths=(22, 22, 34, 70, 16, 16), text_align="LEFT", line_height=5) as table:
-            table.row(["Start", "End", "Category", "Title / provider", "Points", "Counted"])
-            for a in s.activities:
-                title = a.title if not a.provider else f"{a.title} / {a.provider}"
-                table.row(
-                    [
-                        a.start_date.isoformat(),
-                        a.end_date.isoformat(),
-                        a.category.value.replace("_", " "),
-                        latin1(title),
-                        str(a.points),
-                        str(a.eligible[s.credential]),
-                    ]
-                )
-    return bytes(pdf.output())
+        rows = [["Completed", "Category", "Activity", "Points", "Counted", "Earned, not counted"]]
+        for a, counted in zip(s.activities, s.counted, strict=True):
+            title = a.title if not a.provider else f"{a.title} ({a.provider})"
+            not_counted = f"{points(counted.not_counted)}: {_reason(counted.reasons)}" if counted.not_counted else ""
+            rows.append(
+                [
+                    day(a.end_date),
+                    s.category_labels[a.category],
+                    title,
+                    points(a.points),
+                    points(counted.counted),
+                    not_counted,
+                ]
+            )
+        rows.append(["", "", "Total", points(p.recorded_points), points(p.counted_points), ""])
+        table(document, rows, (22, 34, 62, 18, 18, 42))
+        document.ln(2)
+        summary = [["Category", "Recorded", "Counted", "Cap per cycle"]]
+        for category, row in p.by_category.items():
+            if row.recorded or row.counted:
+                cap = points(row.cap) if row.cap is not None else "none"
+                summary.append([s.category_labels[category], points(row.recorded), points(row.counted), cap])
+        table(document, summary, (70, 30, 30, 40))
+    return finished(document)

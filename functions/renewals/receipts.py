@@ -8,8 +8,9 @@ from typing import Any, Literal
 
 from ccp.api import points_json
 from ccp.data.records import InvoiceRecord, MemberState, PaymentRecord
-from ccp.notices import Notice, NoticeSender, money
-from ccp.pdf_text import latin1
+from ccp.documents import day, finished, line, money, new_document, table
+from ccp.notices import Notice, NoticeSender
+from ccp.rules.dates import business_date
 
 ReceiptFormat = Literal["json", "pdf"]
 METHOD_LABELS = {"card": "Card (online, through the payment processor)", "check": "Check", "money_order": "Money order"}
@@ -76,30 +77,21 @@ def _shown_reference(payment: PaymentRecord) -> str:
 
 
 def as_pdf(state: MemberState, invoice: InvoiceRecord, payment: PaymentRecord, *, generated_at: datetime) -> bytes:
-    from fpdf import FPDF  # imported when a PDF is asked for
-
     receipt = as_json(state, invoice, payment)
-    pdf = FPDF(format="Letter")
-    pdf.set_auto_page_break(auto=True, margin=15)
-    pdf.add_page()
-    pdf.set_font("Helvetica", "B", 16)
-    pdf.cell(0, 10, "Certification Continuation Program: Receipt", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", size=10)
-    pdf.cell(0, 6, f"Issued {generated_at.date().isoformat()}", new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(4)
+    document = new_document("Receipt", business_date(generated_at), footer_note=f"Receipt {receipt['receipt_number']}")
+    document.add_page()
+    line(document, f"Receipt {receipt['receipt_number']}", size=14, bold=True)
+    document.ln(2)
     rows = [
-        ("Receipt number", receipt["receipt_number"]),
-        ("Received from", f"{receipt['name']} (member {receipt['member_id']})"),
-        ("For", receipt["description"]),
-        ("Invoice", receipt["invoice_id"]),
-        ("Amount", f"{money(payment.amount)} {payment.currency.upper()}"),
-        ("Paid on", receipt["paid_on"] or ""),
-        ("Method", METHOD_LABELS[payment.method]),
-        ("Reference", receipt["reference"]),
+        ["Received from", f"{receipt['name']} (member {receipt['member_id']})"],
+        ["For", receipt["description"]],
+        ["Invoice", receipt["invoice_id"]],
+        ["Amount", f"{money(payment.amount, payment.currency)} {payment.currency.upper()}"],
+        ["Paid on", day(invoice.paid_on)],
+        ["Method", METHOD_LABELS[payment.method]],
+        ["Reference", str(receipt["reference"])],
     ]
-    with pdf.table(col_widths=(40, 140), text_align="LEFT", line_height=6, first_row_as_headings=False) as table:
-        for label, value in rows:
-            table.row([label, latin1(str(value))])
-    pdf.ln(6)
-    pdf.cell(0, 6, "Thank you. Keep this receipt for your records.", new_x="LMARGIN", new_y="NEXT")
-    return bytes(pdf.output())
+    table(document, rows, (40, 140), headings=False)
+    document.ln(6)
+    line(document, "Thank you. Keep this receipt for your records.")
+    return finished(document)

@@ -18,13 +18,13 @@ from typing import Any, Protocol
 from ccp.data import keys
 from ccp.data.records import Contact, CredentialRecord, InvoiceRecord, NoticeClaim
 from ccp.data.renewals import Page, RenewalRepository
+from ccp.documents import money
 from ccp.notices import (
     STALE_CLAIM_AFTER,
     Notice,
     NoticeSender,
     Outbox,
     SendTally,
-    money,
 )
 from ccp.rules.ce import progress_of
 from ccp.rules.dates import business_date

@@ -16,14 +16,14 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ccp.data.outbound import SES_BULK_LIMIT, Delivery
 from ccp.data.records import Address, Contact, NoticeClaim
 from ccp.data.renewals import RenewalRepository
+from ccp.documents import heading, line, new_document
 from ccp.errors import Retryable
-from ccp.pdf_text import latin1
+from ccp.rules.dates import business_date
 
 if TYPE_CHECKING:
     from fpdf import FPDF
@@ -89,11 +89,6 @@ class SendTally:
             "ses_requests": self.ses_requests,
             "postal_batches": self.batches,
         }
-
-
-def money(amount: Decimal) -> str:
-    """Amounts as notices and documents print them: $1,234.50."""
-    return f"${amount:,.2f}"
 
 
 def postal_suppression(contact: Contact) -> str | None:
@@ -274,8 +269,6 @@ class Outbox:
         self.tally.parked += int(park)
 
     def _write_batch(self, letters: list[NoticeClaim], batch_name: str) -> str:
-        from fpdf import FPDF  # only runs that print letters pay for it
-
         manifest = io.StringIO()
         writer = csv.writer(manifest, lineterminator="\r\n")
         writer.writerow(
@@ -294,8 +287,9 @@ class Outbox:
                 "country",
             ]
         )
-        pdf = FPDF(format="Letter")
-        pdf.set_auto_page_break(auto=True, margin=20)
+        pdf = new_document(
+            "Notice", business_date(self._moment), footer_note=f"Print batch {batch_name.rsplit('/', 1)[-1]}"
+        )
         for number, claim in enumerate(letters, start=1):
             address = _mailing_address(claim)
             writer.writerow(
@@ -344,7 +338,6 @@ def _mailing_address(claim: NoticeClaim) -> Address:
 def _letter_page(pdf: FPDF, claim: NoticeClaim, subject: str, body: str) -> None:
     address = _mailing_address(claim)
     pdf.add_page()
-    pdf.set_font("Helvetica", size=11)
     lines = [
         claim.contact.name,
         address.line1,
@@ -352,11 +345,10 @@ def _letter_page(pdf: FPDF, claim: NoticeClaim, subject: str, body: str) -> None
         f"{address.city}, {address.state} {address.postal_code}",
         address.country,
     ]
-    for line in filter(None, lines):
-        pdf.cell(0, 6, latin1(line), new_x="LMARGIN", new_y="NEXT")
+    for text in filter(None, lines):
+        line(pdf, text, size=11)
     pdf.ln(10)
-    pdf.set_font("Helvetica", "B", 12)
-    pdf.multi_cell(0, 7, latin1(subject), new_x="LMARGIN", new_y="NEXT")
+    heading(pdf, subject)
     pdf.ln(3)
-    pdf.set_font("Helvetica", size=11)
-    pdf.multi_cell(0, 6, latin1(body), new_x="LMARGIN", new_y="NEXT")
+    line(pdf, body, size=11)
+    line(pdf, f"Member {claim.member_id}  ·  {claim.credential}", size=8)

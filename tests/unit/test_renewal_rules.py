@@ -214,3 +214,35 @@ def test_no_category_counts_more_than_its_cap_and_the_total_counted_adds_up(elig
             assert row.counted <= required * share
     assert progress.counted_points == sum(row.counted for row in progress.by_category.values())
     assert progress.remaining_points == max(Decimal(0), required - progress.counted_points)
+
+
+@given(
+    activities=st.lists(
+        st.tuples(
+            st.sampled_from(list(Category)),
+            st.decimals(min_value=Decimal("0.25"), max_value=20, places=2),
+            st.decimals(min_value=0, max_value=1, places=2),  # the share that is eligible
+        ),
+        max_size=25,
+    ),
+    credential=st.sampled_from(sorted(RULES.credentials)),
+)
+def test_each_activitys_counted_part_adds_up_to_the_cycles_progress_category_by_category(activities, credential):
+    from ccp.rules.ce import ActivityClaim, counted_by_activity, totals_of
+
+    claims = [
+        (
+            ActivityClaim(category=c, title=f"t{n}", points=p, start_date=date(2025, 1, 1), end_date=date(2025, 1, 1)),
+            (p * share).quantize(Decimal("0.01")),
+        )
+        for n, (c, p, share) in enumerate(activities)
+    ]
+    progress = progress_of(totals_of(claims), credential=credential, grandfathered=False, rules=RULES)
+    rows = counted_by_activity(claims, progress)
+    for category, row in progress.by_category.items():
+        mine = [r for (claim, _), r in zip(claims, rows, strict=True) if claim.category == category]
+        assert sum((r.counted for r in mine), Decimal(0)) == row.counted
+    for (claim, eligible), row in zip(claims, rows, strict=True):
+        assert row.counted + row.not_counted == claim.points
+        assert ("employment_cutoff" in row.reasons) == (eligible < claim.points)
+        assert ("category_cap" in row.reasons) == (row.counted < eligible)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
+from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_DOWN, Decimal
 
@@ -173,6 +174,33 @@ def progress_of(totals: CycleTotals, *, credential: str, grandfathered: bool, ru
         remaining_points=max(ZERO, required - counted),
         by_category=by_category,
     )
+
+
+@dataclass(frozen=True)
+class CountedRow:
+    """What one activity counts toward its cycle, and why the rest does not."""
+
+    counted: Decimal
+    not_counted: Decimal
+    reasons: tuple[str, ...]  # "employment_cutoff" (days after the cut-off), "category_cap"
+
+
+def counted_by_activity(activities: list[tuple[ActivityClaim, Decimal]], progress: Progress) -> list[CountedRow]:
+    """How much of each activity (claim, eligible points) counts, taken in the order given: a
+    category's cap fills in that order, earliest first. The rows add up to `progress`, category by
+    category and in total, when they are the activities its totals were made from."""
+    left = {category: row.cap for category, row in progress.by_category.items()}
+    rows = []
+    for claim, eligible in activities:
+        reasons = ["employment_cutoff"] if eligible < claim.points else []
+        cap_left = left.get(claim.category)
+        counted = eligible if cap_left is None else max(ZERO, min(eligible, cap_left))
+        if cap_left is not None:
+            left[claim.category] = cap_left - counted
+        if counted < eligible:
+            reasons.append("category_cap")
+        rows.append(CountedRow(counted=counted, not_counted=claim.points - counted, reasons=tuple(reasons)))
+    return rows
 
 
 def is_grandfathered(certified_on: date, rules: RuleSet) -> bool:
