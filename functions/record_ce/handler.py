@@ -49,6 +49,8 @@ from record_ce.schemas import (
     NewMemberIn,
     ProgressOut,
     TranscriptFormat,
+    VerificationOut,
+    VerifiedCredentialOut,
 )
 from record_ce.service import (
     ActivityRequest,
@@ -90,6 +92,21 @@ def get_member(member_id: MemberId) -> MemberOut:
         name=f"{profile.first_name} {profile.last_name}",
         status=worst([c.status for c in credentials]),
         credentials=credentials,
+    )
+
+
+@app.get(
+    "/verify/<member_id>",
+    responses=documented(200, "The credential's standing today.", 404),
+    description="Public (no token), for employers: the member's name and each credential's status; "
+    "nothing personal beyond the name. Throttled per client.",
+)
+def verify_credential(member_id: MemberId) -> VerificationOut:
+    found = service().verification(member_id, request_today(app))
+    return VerificationOut(
+        member_id=found.member_id,
+        name=found.name,
+        credentials=[VerifiedCredentialOut(**vars(c)) for c in found.credentials],
     )
 
 

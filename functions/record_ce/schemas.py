@@ -95,6 +95,24 @@ class MemberOut(LazyModel):
     credentials: list[CredentialOut]
 
 
+class VerifiedCredentialOut(LazyModel):
+    code: str
+    name: str
+    certified_on: date
+    status: Literal["active", "inactive", "lapsed"]
+    valid_through: date | None = Field(
+        description="active: the last day it stays active if nothing more is paid or recorded; null otherwise"
+    )
+
+
+class VerificationOut(LazyModel):
+    """Public: the name and each credential's standing, nothing else (no email, address or points)."""
+
+    member_id: str
+    name: str
+    credentials: list[VerifiedCredentialOut]
+
+
 class CategoryProgressOut(LazyModel):
     recorded: Points
     counted: Points

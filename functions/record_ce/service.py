@@ -10,7 +10,7 @@ import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 
@@ -98,6 +98,22 @@ class CredentialProgress:
     met_on: date | None
     status: str
     lapse: LapseDates
+
+
+@dataclass(frozen=True)
+class VerifiedCredential:
+    code: str
+    name: str
+    certified_on: date
+    status: str  # active | inactive | lapsed
+    valid_through: date | None  # active: the last day before a fee or a cycle falls due unpaid or unmet
+
+
+@dataclass(frozen=True)
+class Verification:
+    member_id: str
+    name: str
+    credentials: list[VerifiedCredential]
 
 
 @dataclass(frozen=True)
@@ -418,6 +434,27 @@ class CeService:
             )
             for c in state.credentials
         ]
+
+    def verification(self, member_id: str, today: date) -> Verification:
+        """What an employer may know on `today`: the name and each credential's standing (public)."""
+        state = self._members.member_state(member_id)
+        credentials = []
+        for c in state.credentials:
+            status = credential_status(c, state.invoices_of(c.code), today, self._rule_book).status
+            lapse = credential_lapse_dates(c, state.invoices_of(c.code), today, self._rule_book)
+            credentials.append(
+                VerifiedCredential(
+                    code=c.code,
+                    name=self._rule_book.in_force_on(today).credential(c.code).name,
+                    certified_on=c.certified_on,
+                    status={"must_recertify": "lapsed"}.get(status, status),
+                    valid_through=(
+                        lapse.inactive_on - timedelta(days=1) if status == "active" and lapse.inactive_on else None
+                    ),
+                )
+            )
+        profile = state.profile
+        return Verification(profile.member_id, f"{profile.first_name} {profile.last_name}", credentials)
 
     def transcript(self, member_id: str, *, credential: str | None, cycle: str | None, today: date) -> Transcript:
         state = self._members.member_state(member_id)

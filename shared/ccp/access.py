@@ -58,6 +58,8 @@ ACCESS_RULES: list[tuple[str, Callable[[Caller, dict[str, str]], bool]]] = [
     ("/members/{member_id}", _own_member_or_staff),
     ("/staff/", staff_only),
     ("/webhooks/", public),
+    # Employers check a credential without an account: the answer holds nothing personal but the name.
+    ("/verify/", public),
 ]
 
 

@@ -211,9 +211,13 @@ def test_the_api_5xx_rate_and_parked_notices_are_watched():
 
 def test_one_client_cannot_use_the_whole_stage_a_waf_rate_rule_per_ip():
     acl = RESOURCES["ApiWebAcl"]
-    rule = acl["Properties"]["Rules"][0]
+    verify, rule = acl["Properties"]["Rules"]
     assert rule["Statement"]["RateBasedStatement"]["AggregateKeyType"] == "IP"
     assert ref(rule["Statement"]["RateBasedStatement"]["Limit"]) == "WafRateLimit"
+    # Public verification: a far lower limit per client, so nobody walks the member ids.
+    scoped = verify["Statement"]["RateBasedStatement"]
+    assert scoped["AggregateKeyType"] == "IP" and scoped["Limit"] <= 100
+    assert scoped["ScopeDownStatement"]["ByteMatchStatement"]["SearchString"] == "/verify/"
     association = RESOURCES["ApiWebAclAssociation"]
     assert acl["Condition"] == association["Condition"] == "WafEnabled"
     assert "${CcpApi}/stages/v1" in association["Properties"]["ResourceArn"]["Fn::Sub"]

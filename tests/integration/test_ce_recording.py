@@ -173,3 +173,28 @@ def test_a_bad_body_sent_to_someone_elses_records_is_403_not_a_schema_error(memb
         body={"nonsense": True},
     )
     assert response["statusCode"] == 403
+
+
+def test_anyone_can_verify_a_credential_and_learns_nothing_personal_beyond_the_name(api, new_member):
+    member_id, _ = new_member()  # RMA certified 2025-03-10
+
+    def verify(who: str, when: str) -> dict:
+        return api.call("GET", "/verify/{member_id}", f"/verify/{who}", claims=None, at=at(when))
+
+    answer = verify(member_id, "2025-06-01T12:00:00")
+    assert answer["statusCode"] == 200, answer
+    assert answer["json"] == {
+        "member_id": member_id,
+        "name": "Pat Lee",
+        "credentials": [
+            {
+                "code": "RMA",
+                "name": "Registered Medical Assistant",
+                "certified_on": "2025-03-10",
+                "status": "active",
+                "valid_through": "2026-03-31",  # the next fee falls due on 31 March 2026
+            }
+        ],
+    }
+    unknown = verify("MNOSUCH", "2025-06-01T12:00:00")
+    assert (unknown["statusCode"], unknown["json"]["error"]["code"]) == (404, "MEMBER_NOT_FOUND")

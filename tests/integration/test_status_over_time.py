@@ -6,7 +6,7 @@ import pytest
 
 from ccp.rules.dates import BUSINESS_TZ
 from ccp_local.inprocess import deployed_stack, reset_cached_dependencies
-from tests.integration.renewal_helpers import chicago, emails_to, new_member
+from tests.integration.renewal_helpers import RECORD_CE, chicago, emails_to, new_member
 
 DAILY = [("invoice_unlock", time(0, 5)), ("renewal_notices", time(6, 0)), ("status_sweep", time(6, 30))]
 
@@ -114,3 +114,25 @@ def test_a_sweep_that_loses_every_race_fails_loudly_and_a_rerun_settles_it(stack
     assert emails_to(stack, "late@example.org", "status_changed") == []
     assert stack.job("status_sweep", chicago("2025-08-01T06:30"))["status_changes"] == {"inactive": 1}
     assert len(emails_to(stack, "late@example.org", "status_changed")) == 1
+
+
+def test_public_verification_follows_the_status_and_calls_must_recertify_lapsed(stack):
+    member = new_member(stack)
+    for day in ("2026-04-01", "2026-05-01"):
+        stack.job("renewal_notices", chicago(f"{day}T06:00"))
+
+    def verified(when: str) -> dict:
+        answer = stack.api(RECORD_CE, "GET", "/verify/{member_id}", f"/verify/{member.member_id}", at=chicago(when))
+        assert answer["statusCode"] == 200, answer
+        return answer["json"]["credentials"][0]
+
+    # The cycle (2023-04-15 .. 2026-04-14) ends with its points unmet: that is the first deadline.
+    assert verified("2026-04-14T12:00") | {"certified_on": None} == {
+        "code": "RMA",
+        "name": "Registered Medical Assistant",
+        "certified_on": None,
+        "status": "active",
+        "valid_through": "2026-04-14",
+    }
+    assert (verified("2026-04-15T12:00")["status"], verified("2026-04-15T12:00")["valid_through"]) == ("inactive", None)
+    assert verified("2029-04-15T12:00")["status"] == "lapsed"

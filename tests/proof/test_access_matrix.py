@@ -60,7 +60,8 @@ def call(stack, route, claims):
 
 MEMBER_ROUTES = [r for r in ROUTES if r.path.startswith("/members/{member_id}")]
 STAFF_ROUTES = [r for r in ROUTES if rule_for(r.path) is staff_only]  # /staff/... and offline payments
-PUBLIC_ROUTES = [r for r in ROUTES if rule_for(r.path) is public]  # the processor's webhook: signed, not signed in
+# The processor's webhook (signed, not signed in) and public verification (nothing personal but a name).
+PUBLIC_ROUTES = [r for r in ROUTES if rule_for(r.path) is public]
 
 
 def route_id(route):
@@ -89,7 +90,7 @@ def test_no_token_is_401_before_any_data_access(stack, route):
 
 
 @pytest.mark.parametrize("signature", ["", "t=1700000000,v1=" + "0" * 64], ids=["unsigned", "wrongly signed"])
-@pytest.mark.parametrize("route", [r for r in PUBLIC_ROUTES if r.method == "POST"], ids=route_id)
+@pytest.mark.parametrize("route", [r for r in PUBLIC_ROUTES if r.path.startswith("/webhooks/")], ids=route_id)
 def test_a_public_webhook_refuses_an_unproven_body_before_any_data_access(stack, route, signature):
     from ccp_local.stripe_fake import completed_event
 
@@ -120,7 +121,7 @@ def test_a_public_webhook_refuses_an_unproven_body_before_any_data_access(stack,
 
 def test_every_route_is_in_the_matrix():
     assert {route_id(r) for r in ROUTES} == {route_id(r) for r in MEMBER_ROUTES + STAFF_ROUTES + PUBLIC_ROUTES}
-    assert {r.path for r in PUBLIC_ROUTES} == {"/webhooks/payments"}
+    assert {r.path for r in PUBLIC_ROUTES} == {"/webhooks/payments", "/verify/{member_id}"}
 
 
 def test_staff_pass_the_access_check_on_every_route(stack):
