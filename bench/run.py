@@ -7,8 +7,6 @@ ratios within one run hold) and writes the same table to bench/results.md.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import os
 import platform
@@ -244,6 +242,29 @@ def _stack_rss_mb(pid: int) -> float:
     return sum(int(size) for size in sizes) / 1024
 
 
+def _locust_figures(entries: list[dict]) -> dict[str, float]:
+    """Requests, failures, p50/p95 and rate of Locust's final statistics entries (one name, or all)."""
+    requests = sum(e["num_requests"] for e in entries)
+    times = sorted((int(ms), n) for e in entries for ms, n in e["response_times"].items())
+
+    def quantile(share: float) -> float:
+        seen = 0
+        for ms, n in times:
+            seen += n
+            if seen >= share * requests:
+                return float(ms)
+        return 0.0
+
+    span = max(e["last_request_timestamp"] for e in entries) - min(e["start_time"] for e in entries)
+    return {
+        "requests": requests,
+        "failures": sum(e["num_failures"] for e in entries),
+        "p50": quantile(0.5),
+        "p95": quantile(0.95),
+        "rate": requests / span if span > 0 else 0.0,
+    }
+
+
 def _percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
@@ -351,10 +372,11 @@ def p5_p6(
                 (created, requests.get(f"{base}/_local/token?member_id={created}", timeout=30).json()["id_token"])
             )
 
-        def locust(mix: str, per_user: int, label: str) -> dict[str, dict[str, str]]:
-            """One headless Locust run (bounded: `per_user` requests for each of the clients, and a time limit)."""
-            prefix = Path(scratch) / label
-            subprocess.run(
+        def locust(mix: str, per_user: int, label: str) -> dict[str, dict[str, float]]:
+            """One headless Locust run (bounded: `per_user` requests for each of the clients, and a time
+            limit), its final statistics as Locust prints them at exit (`--json`; the CSV files are
+            written every few seconds and can miss the last requests)."""
+            finished = subprocess.run(
                 [
                     str(LOCUST),
                     "-f",
@@ -370,8 +392,7 @@ def p5_p6(
                     "15m",
                     "--stop-timeout",
                     "30",
-                    "--csv",
-                    str(prefix),
+                    "--json",
                     "--only-summary",
                     "--loglevel",
                     "WARNING",
@@ -386,9 +407,17 @@ def p5_p6(
                 capture_output=True,
                 text=True,
             )
-            summary = (Path(f"{prefix}_stats.csv")).read_text(encoding="utf-8")
-            LOCUST_SUMMARIES.append(f"{label}:\n{summary}")
-            return {row["Name"]: row for row in csv.DictReader(io.StringIO(summary))}
+            entries = json.loads(finished.stdout)
+            stats = {e["name"]: _locust_figures([e]) for e in entries} | {"Aggregated": _locust_figures(entries)}
+            LOCUST_SUMMARIES.append(
+                f"{label}:\n"
+                + "\n".join(
+                    f"  {name:<16} {f['requests']:>6,.0f} requests  {f['failures']:>3,.0f} failures  "
+                    f"p50 {f['p50']:>5,.0f} ms  p95 {f['p95']:>5,.0f} ms  {f['rate']:>6.1f} req/s"
+                    for name, f in stats.items()
+                )
+            )
+            return stats
 
         with tempfile.TemporaryDirectory() as scratch:
             members_file = Path(scratch) / "members.json"
@@ -398,8 +427,8 @@ def p5_p6(
             rows.append(
                 (
                     "P5",
-                    f"Locust, {clients} users, {int(burst['Aggregated']['Request Count']):,} records: requests/s",
-                    f"{float(burst['Aggregated']['Requests/s']):.1f}",
+                    f"Locust, {clients} users, {burst['Aggregated']['requests']:,.0f} records: requests/s",
+                    f"{burst['Aggregated']['rate']:.1f}",
                     "≥ 50",
                 )
             )
@@ -410,9 +439,9 @@ def p5_p6(
             halves.append(locust("mixed", mixed // 2 // clients, "mixed-second-half"))
             after_mb = _stack_rss_mb(process.pid)
         runs = [burst, *halves]
-        calls = sum(int(half["Aggregated"]["Request Count"]) for half in halves)
-        rate = statistics.mean(float(half["Aggregated"]["Requests/s"]) for half in halves)
-        errors = sum(int(run["Aggregated"]["Failure Count"]) for run in runs)
+        calls = sum(int(half["Aggregated"]["requests"]) for half in halves)
+        rate = statistics.mean(half["Aggregated"]["rate"] for half in halves)
+        errors = sum(int(run["Aggregated"]["failures"]) for run in runs)
         listed = session.get(f"{base}/members/{demo}/ce-activities", headers=auth, timeout=60).json()["activities"]
         stored = sum(1 for a in listed if a["title"].startswith("Bench course"))
         answered_201 = sequential + 1  # the sequential records with their warm-up above
@@ -421,7 +450,7 @@ def p5_p6(
                 f"{base}/members/{member_id}/ce-activities", headers={"Authorization": f"Bearer {token}"}, timeout=60
             )
             stored += sum(1 for a in own.json()["activities"] if a["title"].startswith("Client course"))
-        answered_201 += sum(int(run["record"]["Request Count"]) - int(run["record"]["Failure Count"]) for run in runs)
+        answered_201 += sum(int(run["record"]["requests"] - run["record"]["failures"]) for run in runs)
         rows.append(
             (
                 "P5",

@@ -234,7 +234,7 @@ def serve_api(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:
         def log_message(self, format: str, *args: Any) -> None:  # request lines stay out of the console
             pass
 
-    return _start(ThreadingHTTPServer((host, port), Handler))
+    return _start(_Server((host, port), Handler))
 
 
 def serve_lambda(runtime: LocalRuntime, host: str, port: int, region: str = "us-east-1") -> ThreadingHTTPServer:
@@ -341,6 +341,12 @@ def serve_lambda(runtime: LocalRuntime, host: str, port: int, region: str = "us-
 def _invoke_quietly(function: Any, event: Any) -> None:
     with contextlib.suppress(InvokeError):  # logged by the worker
         function.invoke(event)
+
+
+class _Server(ThreadingHTTPServer):
+    # socketserver listens with a backlog of 5: sixteen clients connecting at once (a load test, a
+    # portal page's parallel requests) had one reset by the kernel. Keep-alive clients connect once.
+    request_queue_size = 128
 
 
 def _start(server: ThreadingHTTPServer) -> ThreadingHTTPServer:

@@ -12,8 +12,11 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ccp import freeze_imported
 from ccp.errors import Retryable
 from ccp.settings import table_settings
+
+freeze_imported()  # boto3's objects too (see ccp.freeze_imported)
 
 # Bounded retries and timeouts: an API caller hears about a throttle within seconds,
 # never after the SDK's long default back-off.
