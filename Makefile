@@ -22,10 +22,11 @@ run: install
 	$(BIN)/ccp-local up
 
 ## Everything CI runs: template lint, then unit, integration, infrastructure, proof and system tests,
-## on two workers (a test module stays on one worker, with its module-wide stacks).
+## on three workers for two cores (the system and fuzzing suites wait on their stacks; a test module
+## stays on one worker, with its module-wide stacks).
 test: install
 	$(BIN)/cfn-lint infra/template.yaml
-	$(BIN)/python -m pytest -n 2 --dist loadscope
+	$(BIN)/python -m pytest -n 3 --dist loadscope
 
 ## The proof suites alone (access, mass assignment, fuzzing, faults, PII, least privilege): one table of figures.
 proof: install

@@ -50,6 +50,20 @@ def pytest_runtest_logreport(report):
                 _pii_found.append(f"{report.nodeid} [{section}]: {canary!r}")
 
 
+# The longest modules start first: on parallel workers the run then ends with short ones, not with
+# one worker alone on a 2-minute module.
+LONGEST_FIRST = ("test_totals_properties", "test_fuzzing", "test_faults", "test_status_over_time", "test_local_stack")
+
+
+def pytest_collection_modifyitems(config, items):
+    def rank(item) -> int:
+        return next(
+            (n for n, name in enumerate(LONGEST_FIRST) if f"/{name}.py" in f"/{item.nodeid}"), len(LONGEST_FIRST)
+        )
+
+    items.sort(key=rank)  # stable: the rest keep their order
+
+
 def _is_worker(config) -> bool:
     return hasattr(config, "workerinput")  # a pytest-xdist worker of a parallel run
 

@@ -109,15 +109,7 @@ BOOK = default_rule_book()
 
 def current_credential(**overrides):
     """Certified 2023-05-10, in its first cycle (2023-05-10 .. 2026-05-09)."""
-    values = {
-        "member_id": "M1",
-        "code": "RMA",
-        "certified_on": date(2023, 5, 10),
-        "grandfathered": False,
-        "cycle_start": date(2023, 5, 10),
-        "cycle_end": date(2026, 5, 9),
-    }
-    return CredentialRecord(**(values | overrides))
+    return lapsed_credential(**({"certified_on": date(2023, 5, 10)} | overrides))
 
 
 def test_the_renewal_that_starts_the_next_cycle_is_issued_locked_until_the_points_are_met():
