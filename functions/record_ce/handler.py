@@ -45,7 +45,9 @@ from record_ce.schemas import (
     CeActivityPatch,
     CredentialOut,
     MemberCreated,
+    MemberFound,
     MemberOut,
+    MemberSearch,
     NewMemberIn,
     ProgressOut,
     TranscriptFormat,
@@ -222,6 +224,16 @@ def transcript(
             200, "text/csv; charset=utf-8", render.as_csv(result), headers={"Content-Disposition": disposition}
         )
     return Response(200, "application/json", render.as_json(result))
+
+
+@app.get("/staff/members", responses=documented(200, "The members found (at most `limit`).", 422))
+def find_members(
+    q: Annotated[
+        str, Query(min_length=1, max_length=200, description="a member id, an email, or the start of a last name")
+    ],
+    limit: Annotated[int, Query(ge=1, le=50)] = 20,
+) -> MemberSearch:
+    return MemberSearch(members=[MemberFound(**m) for m in service().find_members(q, limit)])
 
 
 @app.post("/staff/members", responses=documented(201, "Created.", *WITH_BODY, 409))

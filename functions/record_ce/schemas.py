@@ -155,4 +155,15 @@ class MemberCreated(LazyModel):
     member_id: str
 
 
+class MemberFound(LazyModel):
+    member_id: str
+    first_name: str
+    last_name: str
+    email: str
+
+
+class MemberSearch(LazyModel):
+    members: list[MemberFound]
+
+
 TranscriptFormat = Literal["json", "csv", "pdf"]

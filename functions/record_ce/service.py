@@ -7,6 +7,7 @@ or event's time), so every use case can be replayed for any date.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 
+from ccp.data import keys
 from ccp.data.members import MemberRepository, TotalsWrite, retry_on_stale
 from ccp.data.records import (
     ActivityRecord,
@@ -141,6 +143,9 @@ class Transcript:
     member: MemberRecord
     generated_on: date
     sections: list[TranscriptSection]
+
+
+MEMBER_ID = re.compile(r"[Mm][0-9A-Fa-f]{10}")
 
 
 def new_member_id() -> str:
@@ -434,6 +439,24 @@ class CeService:
             )
             for c in state.credentials
         ]
+
+    def find_members(self, query: str, limit: int) -> list[dict[str, str]]:
+        """Staff search: a member id, an email address, or the start of a last name (two letters or
+        more), through the search index (never a Scan)."""
+        text = query.strip()
+        if MEMBER_ID.fullmatch(text):
+            try:
+                p = self._members.member_state(text.upper()).profile
+            except NotFound:
+                return []
+            return [{"member_id": p.member_id, "first_name": p.first_name, "last_name": p.last_name, "email": p.email}]
+        if "@" in text:
+            return self._members.members_with_email(text, limit)
+        if len(keys.name_key(text)) < 2:
+            raise RuleViolation(
+                "Search by member id, email, or at least two letters of a last name.", code="QUERY_TOO_SHORT"
+            )
+        return self._members.members_named(text, limit)
 
     def verification(self, member_id: str, today: date) -> Verification:
         """What an employer may know on `today`: the name and each credential's standing (public)."""

@@ -12,7 +12,7 @@ def test_the_template_deploys_into_embedded_aws_with_table_settings_applied():
         dynamodb = boto3.client("dynamodb", region_name="us-east-1")
         table = deployment.physical_ids["CcpTable"]
         description = dynamodb.describe_table(TableName=table)["Table"]
-        assert sorted(i["IndexName"] for i in description["GlobalSecondaryIndexes"]) == ["gsi1", "gsi2", "gsi3"]
+        assert sorted(i["IndexName"] for i in description["GlobalSecondaryIndexes"]) == ["gsi1", "gsi2", "gsi3", "gsi4"]
         assert dynamodb.describe_time_to_live(TableName=table)["TimeToLiveDescription"]["AttributeName"] == "expiration"
         backups = dynamodb.describe_continuous_backups(TableName=table)["ContinuousBackupsDescription"]
         assert backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"

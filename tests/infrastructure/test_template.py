@@ -120,7 +120,7 @@ def test_key_attributes_in_the_template_are_the_ones_the_key_builders_write():
 
     props = TEMPLATE["Resources"]["CcpTable"]["Properties"]
     names = {a["AttributeName"] for a in props["AttributeDefinitions"]}
-    assert names == {"pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk"}
+    assert names == {"pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk", "gsi4pk", "gsi4sk"}
     from datetime import date
 
     day = date(2020, 5, 4)
@@ -128,10 +128,12 @@ def test_key_attributes_in_the_template_are_the_ones_the_key_builders_write():
         set(keys.anniversary_gsi_keys("M1", "RMA", day))
         | set(keys.due_keys("M1", "RMA", day))
         | set(keys.unlock_keys("M1", "RMA", day))
+        | set(keys.name_search_keys("Lee", "Pat", "M1"))
+        | set(keys.email_search_keys("pat@example.org", "M1"))
     )
     assert written == names - {"pk", "sk"}
     indexes = {i["IndexName"]: {k["AttributeName"] for k in i["KeySchema"]} for i in props["GlobalSecondaryIndexes"]}
-    assert indexes == {"gsi1": {"gsi1pk", "gsi1sk"}, "gsi2": {"gsi2pk", "gsi2sk"}, "gsi3": {"gsi3pk", "gsi3sk"}}
+    assert indexes == {f"gsi{n}": {f"gsi{n}pk", f"gsi{n}sk"} for n in (1, 2, 3, 4)}
 
 
 def policy_statements(resource):

@@ -78,3 +78,40 @@ def test_creating_a_member_twice_with_one_idempotency_key_creates_one(api):
     first = api.call("POST", "/staff/members", body=body, claims=staff_claims(), headers=headers)
     second = api.call("POST", "/staff/members", body=body, claims=staff_claims(), headers=headers)
     assert first["json"]["member_id"] == second["json"]["member_id"]
+
+
+def test_staff_find_members_by_id_email_or_the_start_of_a_last_name_with_one_query_each(api, new_member):
+    from urllib.parse import urlencode
+
+    from ccp.data.dynamo import table
+    from ccp_local.counting import counted_requests
+
+    santos, _ = new_member(first_name="Rosa", last_name="Santos", email="Rosa.Santos@Example.org")
+    sanchez, _ = new_member(first_name="Luis", last_name="Sánchez", email="luis@example.org")
+    oneil, _ = new_member(first_name="Aoife", last_name="O'Neil", email="aoife@example.org")
+
+    def search(q, **more):
+        path = "/staff/members?" + urlencode({"q": q, **more})
+        return api.call("GET", "/staff/members", path, claims=staff_claims())
+
+    def found(q, **more):
+        response = search(q, **more)
+        assert response["statusCode"] == 200, response
+        return [m["member_id"] for m in response["json"]["members"]]
+
+    with counted_requests(table().meta.client) as counts:
+        assert found("san") == [sanchez, santos]  # accents folded, ordered by name
+    assert dict(counts) == {"Query": 1}
+    assert found("Santo") == [santos]
+    assert found("oneil") == found("O'N") == [oneil]
+    assert found(" rosa.santos@EXAMPLE.org ") == [santos]  # an email, case folded
+    assert found(santos.lower()) == [santos]
+    assert found("MFFFFFFFFFF") == [] and found("nobody@example.org") == [] and found("zz") == []
+    assert found("sa", limit=1) == [sanchez]
+    too_short = search("s")
+    assert (too_short["statusCode"], too_short["json"]["error"]["code"]) == (422, "QUERY_TOO_SHORT")
+    assert search("santos")["json"] == {
+        "members": [
+            {"member_id": santos, "first_name": "Rosa", "last_name": "Santos", "email": "rosa.santos@example.org"}
+        ]
+    }

@@ -13,6 +13,7 @@ Layout (see docs/data-model.md for the access patterns):
     PROCESSOR_EVENT#<id> PROCESSOR_EVENT           a processor event parked for staff
     MEMBER#<id>        CYCLE#<code>#<start>        cycle (a rolled-over cycle, archived with its totals)
     MEMBER#<id>        NOTICE#<code>#<kind>#<period>#<channel>   notice claim (the notice ledger)
+    MEMBER#<id>        SEARCH#EMAIL                email entry (lists the member under their email on GSI4)
 
     GSI1 (anniversary index, on credential items):
     ANNIV#<MM>#<shard>                   <DD>#<member_id>#<code>
@@ -23,6 +24,9 @@ Layout (see docs/data-model.md for the access patterns):
     PARKED_PAYMENTS                      <received_at>#<event_id>  processor event parked for staff
     PARKED                               <claimed_at>#<member_id>  notice parked after failed sends
     AUDITS#<YYYY>                        <member_id>#<code>        the year's audits
+    GSI4 (staff search):
+    NAME#<first 2 letters>               <last name>#<first name>#<member_id>   member profile
+    EMAIL#<email>                        <member_id>                            the member's email entry
     GSI3 (sparse work lists):
     UNLOCK#<YYYY-MM>#<shard>             <DD>#<member_id>#<code>   locked invoice that becomes payable that day
     CLAIMED#<shard>                      <claimed_at>#<member_id>  notice claimed and not yet sent
@@ -218,3 +222,36 @@ def claimed_keys(member_id: str, claimed_at: str) -> dict[str, str]:
 
 def day_prefix(day: date) -> str:
     return f"{day:%d}#"
+
+
+SEARCH_EMAIL_SK = "SEARCH#EMAIL"
+
+
+def searchable(text: str) -> str:
+    """A name or email as staff search for it: case and accents folded, spaces and punctuation
+    dropped from names (O'Neil, Müller-Lüdenscheidt, de la Cruz)."""
+    import unicodedata
+
+    folded = unicodedata.normalize("NFKD", text.strip().casefold())
+    return "".join(c for c in folded if not unicodedata.combining(c))
+
+
+def name_key(text: str) -> str:
+    return "".join(c for c in searchable(text) if c.isalnum())
+
+
+def name_partition(last_name_prefix: str) -> str:
+    """Names are listed under their first two letters (a search needs at least two)."""
+    return f"NAME#{name_key(last_name_prefix)[:2].ljust(2, '_')}"
+
+
+def name_search_keys(last_name: str, first_name: str, member_id: str) -> dict[str, str]:
+    return {"gsi4pk": name_partition(last_name), "gsi4sk": f"{name_key(last_name)}#{name_key(first_name)}#{member_id}"}
+
+
+def email_partition(email: str) -> str:
+    return f"EMAIL#{searchable(email)}"
+
+
+def email_search_keys(email: str, member_id: str) -> dict[str, str]:
+    return {"gsi4pk": email_partition(email), "gsi4sk": member_id}

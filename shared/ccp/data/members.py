@@ -238,16 +238,50 @@ class MemberRepository:
     # ---- writes --------------------------------------------------------------------------
 
     def create_member(self, member: MemberRecord, credentials: list[CredentialRecord]) -> None:
-        profile = {
-            "pk": keys.member_pk(member.member_id),
-            "sk": keys.PROFILE_SK,
-            "entity": "member",
-            **to_item(member),
-        }
-        items = [self._put(profile)]
+        items = [self._put(item) for item in self._profile_items(member)]
         for credential in credentials:
             items.append(self._put(self._credential_item(credential)))
-        self._transact(items, roles=["member"] + ["credential"] * len(credentials))
+        self._transact(items, roles=["member", "member"] + ["credential"] * len(credentials))
+
+    @staticmethod
+    def _profile_items(member: MemberRecord) -> list[dict[str, Any]]:
+        """The profile (listed by last name on the search index) and the member's email entry."""
+        pk = keys.member_pk(member.member_id)
+        names = {"member_id": member.member_id, "first_name": member.first_name, "last_name": member.last_name}
+        return [
+            {
+                "pk": pk,
+                "sk": keys.PROFILE_SK,
+                "entity": "member",
+                **to_item(member),
+                **keys.name_search_keys(member.last_name, member.first_name, member.member_id),
+            },
+            {
+                "pk": pk,
+                "sk": keys.SEARCH_EMAIL_SK,
+                "entity": "member_email",
+                **names,
+                "email": member.email,
+                **keys.email_search_keys(member.email, member.member_id),
+            },
+        ]
+
+    # ---- staff search (GSI4) -------------------------------------------------------------------
+
+    def members_named(self, last_name_prefix: str, limit: int) -> list[dict[str, str]]:
+        """Members whose last name starts with the prefix (at least two letters), by name."""
+        condition = Key("gsi4pk").eq(keys.name_partition(last_name_prefix)) & Key("gsi4sk").begins_with(
+            keys.name_key(last_name_prefix)
+        )
+        with translated_errors():
+            found = self._table.query(IndexName="gsi4", KeyConditionExpression=condition, Limit=limit)
+        return [_listed(i) for i in found.get("Items", [])]
+
+    def members_with_email(self, email: str, limit: int) -> list[dict[str, str]]:
+        condition = Key("gsi4pk").eq(keys.email_partition(email))
+        with translated_errors():
+            found = self._table.query(IndexName="gsi4", KeyConditionExpression=condition, Limit=limit)
+        return [_listed(i) for i in found.get("Items", [])]
 
     def bulk_load(self, members: list[tuple[MemberRecord, list[CredentialRecord], list[ActivityRecord]]]) -> None:
         """Batch-write members that do not exist yet (seeding, migration from the old portal).
@@ -256,14 +290,8 @@ class MemberRepository:
         """
         with translated_errors(), self._table.batch_writer() as batch:
             for member, credentials, activities in members:
-                batch.put_item(
-                    Item={
-                        "pk": keys.member_pk(member.member_id),
-                        "sk": keys.PROFILE_SK,
-                        "entity": "member",
-                        **to_item(member),
-                    }
-                )
+                for item in self._profile_items(member):
+                    batch.put_item(Item=item)
                 for credential in credentials:
                     batch.put_item(Item=self._credential_item(credential))
                 for activity in activities:
@@ -416,3 +444,8 @@ class MemberRepository:
             # Changed or removed since it was read: the caller re-reads (and then finds it gone, or retries).
             raise StaleWrite()
         raise Conflict("The change conflicts with another one; try again.", code="WRITE_CONFLICT")
+
+
+def _listed(item: dict[str, Any]) -> dict[str, str]:
+    """A search result: who the member is, nothing more (staff open the record for the rest)."""
+    return {name: str(item[name]) for name in ("member_id", "first_name", "last_name", "email")}
