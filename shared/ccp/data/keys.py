@@ -34,6 +34,7 @@ Layout (see docs/data-model.md for the access patterns):
 
 from __future__ import annotations
 
+import unicodedata
 import zlib
 from datetime import date
 
@@ -230,8 +231,6 @@ SEARCH_EMAIL_SK = "SEARCH#EMAIL"
 def searchable(text: str) -> str:
     """A name or email as staff search for it: case and accents folded, spaces and punctuation
     dropped from names (O'Neil, Müller-Lüdenscheidt, de la Cruz)."""
-    import unicodedata
-
     folded = unicodedata.normalize("NFKD", text.strip().casefold())
     return "".join(c for c in folded if not unicodedata.combining(c))
 
