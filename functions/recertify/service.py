@@ -4,9 +4,8 @@ results, reinstatement; and the documents members upload as proof."""
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from aws_lambda_powertools import Logger
 
@@ -42,14 +41,12 @@ class EventsPort(Protocol):
     def publish(self, detail_type: str, detail: dict) -> None: ...
 
 
-@dataclass(frozen=True)
-class EvidenceActivity:
+class EvidenceActivity(NamedTuple):
     claim: ActivityClaim
     document_ids: list[str]
 
 
-@dataclass(frozen=True)
-class Application:
+class Application(NamedTuple):
     credential: str
     path: RecertPath
     felony_conviction: bool
@@ -58,8 +55,7 @@ class Application:
     attested: bool
 
 
-@dataclass(frozen=True)
-class StaffMember:
+class StaffMember(NamedTuple):
     """Who decides: the staff user, and the member id their login also carries (staff may be members)."""
 
     subject: str

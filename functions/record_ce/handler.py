@@ -108,7 +108,7 @@ def verify_credential(member_id: MemberId) -> VerificationOut:
     return VerificationOut(
         member_id=found.member_id,
         name=found.name,
-        credentials=[VerifiedCredentialOut(**vars(c)) for c in found.credentials],
+        credentials=[VerifiedCredentialOut(**c._asdict()) for c in found.credentials],
     )
 
 

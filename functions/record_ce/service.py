@@ -10,10 +10,10 @@ import hashlib
 import re
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
+from typing import NamedTuple
 
 from ccp.data import keys
 from ccp.data.members import MemberRepository, TotalsWrite, retry_on_stale
@@ -48,15 +48,13 @@ from ccp.rules.status import LapseDates
 from ccp.rules.versions import Category, RuleBook, default_rule_book
 
 
-@dataclass(frozen=True)
-class NewCredential:
+class NewCredential(NamedTuple):
     code: str
     certified_on: date
     grandfathered: bool | None = None
 
 
-@dataclass(frozen=True)
-class NewMember:
+class NewMember(NamedTuple):
     first_name: str
     last_name: str
     email: str
@@ -65,8 +63,7 @@ class NewMember:
     mail_opt_out: bool = False
 
 
-@dataclass(frozen=True)
-class Editor:
+class Editor(NamedTuple):
     """Who changes a record: staff may change the body's own records, with a reason kept in the history."""
 
     subject: str
@@ -74,15 +71,13 @@ class Editor:
     reason: str | None = None
 
 
-@dataclass(frozen=True)
-class ActivityRequest:
+class ActivityRequest(NamedTuple):
     credentials: list[str]
     claim: ActivityClaim
     attested: bool
 
 
-@dataclass(frozen=True)
-class RecordedActivity:
+class RecordedActivity(NamedTuple):
     activity: ActivityRecord
     counted_by_credential: dict[str, Decimal]
 
@@ -92,8 +87,7 @@ class RecordedActivity:
         return min(self.counted_by_credential.values(), default=ZERO)
 
 
-@dataclass(frozen=True)
-class CredentialProgress:
+class CredentialProgress(NamedTuple):
     credential: CredentialRecord
     cycle: Cycle
     progress: Progress
@@ -102,8 +96,7 @@ class CredentialProgress:
     lapse: LapseDates
 
 
-@dataclass(frozen=True)
-class VerifiedCredential:
+class VerifiedCredential(NamedTuple):
     code: str
     name: str
     certified_on: date
@@ -111,21 +104,18 @@ class VerifiedCredential:
     valid_through: date | None  # active: the last day before a fee or a cycle falls due unpaid or unmet
 
 
-@dataclass(frozen=True)
-class Verification:
+class Verification(NamedTuple):
     member_id: str
     name: str
     credentials: list[VerifiedCredential]
 
 
-@dataclass(frozen=True)
-class MemberView:
+class MemberView(NamedTuple):
     state: MemberState
     statuses: dict[str, str]  # per credential, on the day asked
 
 
-@dataclass(frozen=True)
-class TranscriptSection:
+class TranscriptSection(NamedTuple):
     credential: str
     cycle: Cycle
     progress: Progress
@@ -138,8 +128,7 @@ class TranscriptSection:
         return counted_by_activity([(a.claim, a.eligible[self.credential]) for a in self.activities], self.progress)
 
 
-@dataclass(frozen=True)
-class Transcript:
+class Transcript(NamedTuple):
     member: MemberRecord
     generated_on: date
     sections: list[TranscriptSection]

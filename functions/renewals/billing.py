@@ -8,10 +8,9 @@ starts a checkout at the processor and never marks anything paid themselves.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from aws_lambda_powertools import Logger
 
@@ -56,29 +55,25 @@ class ReceiptsPort(Protocol):
     def send_receipt(self, state: MemberState, invoice: InvoiceRecord, payment: PaymentRecord) -> None: ...
 
 
-@dataclass(frozen=True)
-class InvoiceView:
+class InvoiceView(NamedTuple):
     invoice: InvoiceRecord
     state: str  # on the request's day
 
 
-@dataclass(frozen=True)
-class PaymentResult:
+class PaymentResult(NamedTuple):
     payment: PaymentRecord
     invoice: InvoiceRecord
     rolled_over: bool
     credential: CredentialRecord
 
 
-@dataclass(frozen=True)
-class Receipt:
+class Receipt(NamedTuple):
     state: MemberState
     invoice: InvoiceRecord
     payment: PaymentRecord
 
 
-@dataclass(frozen=True)
-class EventOutcome:
+class EventOutcome(NamedTuple):
     """What a processor event did: recorded, already_recorded, refunded, already_refunded, parked, ignored."""
 
     outcome: str

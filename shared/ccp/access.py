@@ -7,16 +7,14 @@ matches none is refused for everybody, so a new route cannot be reachable by acc
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ccp.errors import Forbidden, Unauthorized
 
 STAFF_GROUP = "staff"
 
 
-@dataclass(frozen=True)
-class Caller:
+class Caller(NamedTuple):
     member_id: str | None
     is_staff: bool
     subject: str = "unknown"  # the token's subject: who did it, for decision history

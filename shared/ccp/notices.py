@@ -16,7 +16,7 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from ccp.data.outbound import SES_BULK_LIMIT, Delivery
 from ccp.data.records import Address, Contact, NoticeClaim
@@ -42,8 +42,7 @@ class BatchStorePort(Protocol):
     def put(self, key: str, body: bytes, content_type: str) -> str: ...
 
 
-@dataclass(frozen=True)
-class Notice:
+class Notice(NamedTuple):
     """One notice to one member about one credential, on the channels their contact allows."""
 
     member_id: str

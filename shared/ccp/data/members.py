@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from boto3.dynamodb.conditions import Key
 
@@ -83,8 +82,7 @@ def retry_on_stale(attempt: Callable[[], T], *, attempts: int = 4) -> T:
     raise Retryable("Too many simultaneous changes to this member; try again.")
 
 
-@dataclass(frozen=True)
-class TotalsWrite:
+class TotalsWrite(NamedTuple):
     """New running totals for one credential, written only if nobody changed it since it was read.
 
     Keeps the sparse indexes in step in the same transaction: an unmet cycle stays listed under its

@@ -6,8 +6,7 @@ Thin adapters so services take them as parameters and tests can count or fail th
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
@@ -19,8 +18,7 @@ SES_BULK_LIMIT = 50
 MEMBER_TAG = "member_id"  # the SES message tag that names the member a message went to
 
 
-@dataclass(frozen=True)
-class Delivery:
+class Delivery(NamedTuple):
     ok: bool
     error: str | None = None
 

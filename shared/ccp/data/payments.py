@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from ccp.errors import BadRequest, CcpError, Retryable
 
@@ -28,8 +28,7 @@ class ProcessorUnavailable(Retryable):
     default_code = "PROCESSOR_UNAVAILABLE"
 
 
-@dataclass(frozen=True)
-class CheckoutRequest:
+class CheckoutRequest(NamedTuple):
     member_id: str
     invoice_id: str
     description: str
@@ -40,8 +39,7 @@ class CheckoutRequest:
     idempotency_key: str
 
 
-@dataclass(frozen=True)
-class CheckoutSession:
+class CheckoutSession(NamedTuple):
     checkout_id: str
     checkout_url: str
     expires_at: datetime

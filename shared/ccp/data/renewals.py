@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from boto3.dynamodb.conditions import Key
 
@@ -25,14 +24,12 @@ from ccp.errors import Conflict
 from ccp.rules.renewals import UNPAID_STATES
 
 
-@dataclass(frozen=True)
-class Page:
+class Page(NamedTuple):
     items: list[dict[str, Any]]
     next_key: dict[str, Any] | None
 
 
-@dataclass(frozen=True)
-class CycleArchive:
+class CycleArchive(NamedTuple):
     credential: CredentialRecord  # as it was at the end of the cycle
     rolled_over_on: date
 
@@ -83,8 +80,7 @@ def payment_item(payment: PaymentRecord) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
-class PaymentReference:
+class PaymentReference(NamedTuple):
     """Who used a payment reference, and whether the money is still with us."""
 
     reference: str

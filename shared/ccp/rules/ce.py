@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_DOWN, Decimal
+from typing import NamedTuple
 
 from pydantic import ConfigDict
 
@@ -176,8 +176,7 @@ def progress_of(totals: CycleTotals, *, credential: str, grandfathered: bool, ru
     )
 
 
-@dataclass(frozen=True)
-class CountedRow:
+class CountedRow(NamedTuple):
     """What one activity counts toward its cycle, and why the rest does not."""
 
     counted: Decimal

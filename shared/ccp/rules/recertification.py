@@ -5,9 +5,9 @@ Judged by the rule version in force on the application date (current criteria).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import NamedTuple
 
 from ccp.errors import RuleViolation
 from ccp.rules.ce import (
@@ -27,15 +27,13 @@ class RecertPath(StrEnum):
     EXAM = "exam"
 
 
-@dataclass(frozen=True)
-class ClosedPath:
+class ClosedPath(NamedTuple):
     path: RecertPath
     code: str
     reason: str
 
 
-@dataclass(frozen=True)
-class Options:
+class Options(NamedTuple):
     open: list[RecertPath]
     closed: list[ClosedPath]
 
@@ -51,8 +49,7 @@ def options_for(*, status: str, lapsed_since: date | None, today: date, rules: R
     return Options([RecertPath.CCP, RecertPath.EXAM], [])
 
 
-@dataclass(frozen=True)
-class EvidenceItem:
+class EvidenceItem(NamedTuple):
     claim: ActivityClaim
     has_document: bool
 

@@ -6,10 +6,9 @@ Pure functions of dates and records' facts.
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from ccp.rules.dates import Cycle, add_months, month_end, month_start
 from ccp.rules.versions import RuleSet
@@ -58,8 +57,7 @@ def belongs_to_cycle(cycle: Cycle, anniversary: date) -> bool:
     return cycle.start < anniversary <= cycle.next_start
 
 
-@dataclass(frozen=True)
-class Lock:
+class Lock(NamedTuple):
     locked: bool
     available_on: date | None
 
@@ -81,8 +79,7 @@ def state_on(state: InvoiceState, available_on: date | None, today: date) -> Inv
     return state
 
 
-@dataclass(frozen=True)
-class NoticeWork:
+class NoticeWork(NamedTuple):
     """One kind of notice a daily run sends: for the anniversaries (or cycle ends, or due dates) of a month."""
 
     kind: NoticeKind
@@ -110,8 +107,7 @@ def notice_work_on(day: date, rules: RuleSet) -> list[NoticeWork]:
     return work
 
 
-@dataclass(frozen=True)
-class CycleInvoice:
+class CycleInvoice(NamedTuple):
     anniversary: date
     state: InvoiceState
 

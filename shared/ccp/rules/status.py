@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from ccp.rules.dates import add_years, years_between
 from ccp.rules.versions import RuleSet
@@ -13,8 +12,7 @@ Status = Literal["active", "inactive", "must_recertify"]
 SEVERITY: dict[str, int] = {"active": 0, "inactive": 1, "must_recertify": 2}
 
 
-@dataclass(frozen=True)
-class StatusFacts:
+class StatusFacts(NamedTuple):
     cycle_end: date
     requirement_met: bool
     grandfathered: bool
@@ -24,8 +22,7 @@ class StatusFacts:
     must_recertify_from: date | None = None
 
 
-@dataclass(frozen=True)
-class StatusVerdict:
+class StatusVerdict(NamedTuple):
     status: Status
     lapsed_since: date | None  # the first missed deadline
 
@@ -48,8 +45,7 @@ def worst(statuses: list[str]) -> str:
     return max(statuses, key=SEVERITY.__getitem__, default="active")
 
 
-@dataclass(frozen=True)
-class LapseDates:
+class LapseDates(NamedTuple):
     """What happens if the member does nothing more: the day they become (or became) inactive and
     the day they would have to recertify. None when nothing is due (a grandfathered member with every
     fee paid and none to come cannot lapse)."""
