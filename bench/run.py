@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 # Locust lives in its own venv (`make bench` makes it): its gevent must not meet the tests' interpreter.
 LOCUST = ROOT / ".venv-bench" / "bin" / "locust"
-LOCUST_SUMMARIES: list[str] = []  # each Locust run's own summary (CSV), appended to bench/results.md
+LOCUST_SUMMARIES: list[str] = []  # each Locust run's final summary, appended to bench/results.md
 sys.path[:0] = [str(ROOT / "functions"), str(ROOT / "shared"), str(ROOT / "local"), str(ROOT)]
 os.environ.update(
     AWS_DEFAULT_REGION="us-east-1",

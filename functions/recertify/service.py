@@ -298,11 +298,7 @@ class RecertificationService:
         return done
 
     def _credential(self, state, code: str, today: date) -> CredentialRecord:
-        canonical = self._rule_book.in_force_on(today).canonical_code(code)
-        credential = state.credential(canonical)
-        if credential is None:
-            raise RuleViolation(f"The member does not hold {canonical}.", code="CREDENTIAL_NOT_HELD")
-        return credential
+        return state.held(self._rule_book.in_force_on(today).canonical_code(code))
 
     def _options(self, credential: CredentialRecord, invoices: list[InvoiceRecord], today: date) -> Options:
         verdict = credential_status(credential, invoices, today, self._rule_book)

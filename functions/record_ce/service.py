@@ -434,11 +434,7 @@ class CeService:
         more), through the search index (never a Scan)."""
         text = query.strip()
         if MEMBER_ID.fullmatch(text):
-            try:
-                p = self._members.member_state(text.upper()).profile
-            except NotFound:
-                return []
-            return [{"member_id": p.member_id, "first_name": p.first_name, "last_name": p.last_name, "email": p.email}]
+            return self._members.member_with_id(text.upper())
         if "@" in text:
             return self._members.members_with_email(text, limit)
         if len(keys.name_key(text)) < 2:
@@ -450,9 +446,10 @@ class CeService:
     def verification(self, member_id: str, today: date) -> Verification:
         """What an employer may know on `today`: the name and each credential's standing (public)."""
         state = self._members.member_state(member_id)
+        statuses = self._statuses(state, today)
         credentials = []
         for c in state.credentials:
-            status = credential_status(c, state.invoices_of(c.code), today, self._rule_book).status
+            status = statuses[c.code]
             lapse = credential_lapse_dates(c, state.invoices_of(c.code), today, self._rule_book)
             credentials.append(
                 VerifiedCredential(

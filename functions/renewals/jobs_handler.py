@@ -66,9 +66,7 @@ def _count(summary: dict) -> None:
             if not channel.startswith("suppressed"):
                 metrics.add_metric(name=f"Notices.{kind}.{channel}", unit=MetricUnit.Count, value=n)
     # Parked notices wait for staff (the ParkedNoticesAlarm); 0 is published too, so the alarm sees runs.
-    nested = summary.get("tally")
-    tally = nested if isinstance(nested, dict) else summary
-    metrics.add_metric(name="NoticesParked", unit=MetricUnit.Count, value=tally.get("parked", 0))
+    metrics.add_metric(name="NoticesParked", unit=MetricUnit.Count, value=summary.get("parked", 0))
 
 
 @logger.inject_lambda_context

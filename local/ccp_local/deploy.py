@@ -120,7 +120,8 @@ class _Resolver:
             elif "Default" in parameter:
                 self.values[name] = str(parameter["Default"])
         self.arns: dict[str, str] = {}
-        self.conditions = {name: self.holds(c) for name, c in cfn.get("Conditions", {}).items()}
+        self._defined = cfn.get("Conditions", {})
+        self.conditions = {name: self.holds(c) for name, c in self._defined.items()}
 
     def holds(self, condition: Any) -> bool:
         """A template condition over parameters (Fn::Equals, Fn::Not, Fn::And, Fn::Or)."""
@@ -133,8 +134,8 @@ class _Resolver:
             return all(self.holds(c) for c in arg)
         if fn == "Fn::Or":
             return any(self.holds(c) for c in arg)
-        if fn == "Condition":
-            return self.holds({"Fn::Equals": [True, True]}) if arg not in self.conditions else self.conditions[arg]
+        if fn == "Condition":  # a condition naming another
+            return self.holds(self._defined[arg])
         raise ValueError(f"condition {fn} is not supported locally")
 
     def __call__(self, value: Any) -> Any:

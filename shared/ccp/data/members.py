@@ -275,6 +275,12 @@ class MemberRepository:
             found = self._table.query(IndexName="gsi4", KeyConditionExpression=condition, Limit=limit)
         return [_listed(i) for i in found.get("Items", [])]
 
+    def member_with_id(self, member_id: str) -> list[dict[str, str]]:
+        """The member of that id as a search lists it (one read of the profile), or nobody."""
+        with translated_errors():
+            item = self._table.get_item(Key={"pk": keys.member_pk(member_id), "sk": keys.PROFILE_SK}).get("Item")
+        return [_listed(item)] if item else []
+
     def members_with_email(self, email: str, limit: int) -> list[dict[str, str]]:
         condition = Key("gsi4pk").eq(keys.email_partition(email))
         with translated_errors():
