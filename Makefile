@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements/dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test install lint check unit lock build deploy clean bench proof
+.PHONY: run test install browser lint check unit lock build deploy clean bench proof
 
 # Exactly the locked versions (hashes checked), then the project itself without resolving anything.
 $(STAMP): pyproject.toml requirements/dev.txt
@@ -17,14 +17,22 @@ $(STAMP): pyproject.toml requirements/dev.txt
 
 install: $(STAMP)
 
+## Debian's Chromium for the portal's browser tests (Playwright drives it; its own download is not used).
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@test -x $(CHROMIUM) || { echo "Installing Debian's chromium ..."; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+	@$(CHROMIUM) --version
+
 ## Start the embedded stack (moto + the template's API on :3000 and Lambda on :3001), seed demo data.
 run: install
 	$(BIN)/ccp-local up
 
-## Everything CI runs: template lint, then unit, integration, infrastructure, proof and system tests,
-## on three workers for two cores (the system and fuzzing suites wait on their stacks; a test module
-## stays on one worker, with its module-wide stacks).
-test: install
+## Everything CI runs: template lint, then unit, integration, infrastructure, proof and system tests
+## (the portal's in Chromium), on three workers for two cores (the system and fuzzing suites wait on
+## their stacks; a test module stays on one worker, with its module-wide stacks).
+test: install browser
 	$(BIN)/cfn-lint infra/template.yaml
 	$(BIN)/python -m pytest -n 3 --dist loadscope
 

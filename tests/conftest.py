@@ -52,7 +52,14 @@ def pytest_runtest_logreport(report):
 
 # The longest modules start first: on parallel workers the run then ends with short ones, not with
 # one worker alone on a 2-minute module.
-LONGEST_FIRST = ("test_totals_properties", "test_fuzzing", "test_faults", "test_status_over_time", "test_local_stack")
+LONGEST_FIRST = (
+    "test_totals_properties",
+    "test_fuzzing",
+    "test_faults",
+    "test_status_over_time",
+    "test_local_stack",
+    "test_portal",
+)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -43,7 +43,10 @@ from record_ce.schemas import (
     CeActivityList,
     CeActivityOut,
     CeActivityPatch,
+    ContactOut,
+    ContactPatch,
     CredentialOut,
+    EmailConfirmationIn,
     MemberCreated,
     MemberFound,
     MemberOut,
@@ -89,12 +92,33 @@ def get_member(member_id: MemberId) -> MemberOut:
     ]
     return MemberOut(
         **profile.model_dump(
-            include={"member_id", "first_name", "last_name", "email", "email_status", "mailing_address"}
+            include={"member_id", "first_name", "last_name", "email", "email_status", "mailing_address", "mail_opt_out"}
         ),
         name=f"{profile.first_name} {profile.last_name}",
         status=worst([c.status for c in credentials]),
         credentials=credentials,
     )
+
+
+@app.patch("/members/<member_id>", responses=documented(200, "The contact details saved.", *WITH_BODY, 404))
+def update_contact(member_id: MemberId, body: Annotated[ContactPatch, Body()]) -> ContactOut:
+    from record_ce.contact import ContactChange, default_contact_service
+
+    sent = body.model_fields_set
+    change = ContactChange(given=frozenset(sent), **{k: getattr(body, k) for k in sent})
+    saved = default_contact_service().update(member_id, change, now=request_moment(app))
+    return ContactOut(**saved.model_dump(include=set(ContactOut.model_fields)))
+
+
+@app.post(
+    "/members/<member_id>/email-confirmation",
+    responses=documented(200, "The address is confirmed.", *WITH_BODY, 404, 409),
+)
+def confirm_email(member_id: MemberId, body: Annotated[EmailConfirmationIn, Body()]) -> ContactOut:
+    from record_ce.contact import default_contact_service
+
+    saved = default_contact_service().confirm_email(member_id, body.code, now=request_moment(app))
+    return ContactOut(**saved.model_dump(include=set(ContactOut.model_fields)))
 
 
 @app.get(
@@ -191,7 +215,10 @@ def progress(member_id: MemberId) -> list[ProgressOut]:
             recorded_points=p.progress.recorded_points,
             counted_points=p.progress.counted_points,
             remaining_points=p.progress.remaining_points,
-            by_category={k: CategoryProgressOut(**v.model_dump()) for k, v in p.progress.by_category.items()},
+            by_category={
+                k: CategoryProgressOut(**v.model_dump(), label=p.categories[k].label, guidance=p.categories[k].guidance)
+                for k, v in p.progress.by_category.items()
+            },
             met_on=p.met_on,
             status=p.status,
             inactive_on=p.lapse.inactive_on,
@@ -247,8 +274,10 @@ def create_member(body: Annotated[NewMemberIn, Body()]) -> Response[MemberCreate
             credentials=[NewCredential(**c.model_dump()) for c in body.credentials],
             mail_opt_out=body.mail_opt_out,
         )
+        from record_ce.contact import default_contact_service
+
         state = service().create_member(request, today=request_today(app), now=request_moment(app))
-        return {"member_id": state.profile.member_id}
+        return {"member_id": state.profile.member_id, "invited": default_contact_service().invite(state.profile)}
 
     result = once_per_key(app, "staff#members", body.model_dump(mode="json"), create)
     return Response(status_code=201, content_type="application/json", body=MemberCreated.model_validate(result))

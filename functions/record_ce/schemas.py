@@ -88,9 +88,11 @@ class MemberOut(LazyModel):
     name: str
     email: str
     email_status: Literal["ok", "unconfirmed", "bounced", "complained"] = Field(
-        description="bounced or complained: SES reported the address, notices go by post only"
+        description="unconfirmed: waiting for the code sent to it; bounced or complained: SES reported the address."
+        " Notices go by post only until it is ok"
     )
     mailing_address: Address | None
+    mail_opt_out: bool = Field(default=False, description="no postal notices, email only")
     status: str
     credentials: list[CredentialOut]
 
@@ -117,6 +119,8 @@ class CategoryProgressOut(LazyModel):
     recorded: Points
     counted: Points
     cap: Points | None
+    label: str = Field(default="", description="the category's name, as members know it")
+    guidance: str = Field(default="", description="how points are earned in it (the rule table's guidance)")
 
 
 class ProgressOut(LazyModel):
@@ -153,6 +157,28 @@ class NewMemberIn(Request):
 
 class MemberCreated(LazyModel):
     member_id: str
+    invited: bool = Field(
+        default=True, description="a login was made and Cognito emailed the invitation (false: it could not be made)"
+    )
+
+
+class ContactPatch(Request):
+    """The member's own contact details; a field left out stays as it is."""
+
+    email: str | None = Field(default=None, max_length=254, pattern=EMAIL_PATTERN)
+    mailing_address: Address | None = None
+    mail_opt_out: StrictBool | None = None
+
+
+class ContactOut(LazyModel):
+    email: str
+    email_status: Literal["ok", "unconfirmed", "bounced", "complained"]
+    mailing_address: Address | None
+    mail_opt_out: bool
+
+
+class EmailConfirmationIn(Request):
+    code: str = Field(min_length=6, max_length=6, pattern=r"^[0-9]{6}$")
 
 
 class MemberFound(LazyModel):

@@ -45,7 +45,7 @@ from ccp.rules.ce import (
 from ccp.rules.dates import Cycle, cycle_containing, cycle_starting
 from ccp.rules.standing import closing_invoice_change, credential_lapse_dates, credential_status
 from ccp.rules.status import LapseDates
-from ccp.rules.versions import Category, RuleBook, default_rule_book
+from ccp.rules.versions import Category, CategoryRule, RuleBook, default_rule_book
 
 
 class NewCredential(NamedTuple):
@@ -94,6 +94,7 @@ class CredentialProgress(NamedTuple):
     met_on: date | None
     status: str
     lapse: LapseDates
+    categories: dict[Category, CategoryRule]  # labels and guidance of the cycle's rule version
 
 
 class VerifiedCredential(NamedTuple):
@@ -425,6 +426,7 @@ class CeService:
                 met_on=c.met_on,
                 status=statuses[c.code],
                 lapse=credential_lapse_dates(c, state.invoices_of(c.code), today, self._rule_book),
+                categories=self._rule_book.in_force_on(c.cycle.start).categories,
             )
             for c in state.credentials
         ]

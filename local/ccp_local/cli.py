@@ -36,7 +36,7 @@ def _get(url: str) -> bytes:
 
 
 def cmd_up(args: argparse.Namespace) -> None:
-    from ccp_local.stack import LocalStack, StackConfig
+    from ccp_local.stack import LOCAL_PASSWORD, STAFF_USER, LocalStack, StackConfig
 
     print("Starting embedded AWS and deploying infra/template.yaml ...", flush=True)
     stack = LocalStack(StackConfig(api_port=args.port, lambda_port=args.lambda_port, aws_port=args.aws_port)).start()
@@ -44,9 +44,11 @@ def cmd_up(args: argparse.Namespace) -> None:
     if not args.no_seed:
         from ccp_local.seed import seed
 
-        demos = seed(stack.table_name, synthetic=args.demo_members)
+        demos = seed(stack.table_name, synthetic=args.demo_members, logins=stack.seed_logins)
+        stack.token(staff=True)  # makes the staff login
     print(f"""
 CCP local stack is up.
+  Member portal       {stack.api_url}/portal/    (public verification: {stack.api_url}/portal/verify)
   API                 {stack.api_url}            (routes of infra/template.yaml)
   Lambda invoke       {stack.lambda_url}            (aws lambda invoke --endpoint-url {stack.lambda_url} ...)
   Embedded AWS        {stack.aws_endpoint}      (moto; table {stack.table_name})
@@ -58,6 +60,9 @@ CCP local stack is up.
         print(f"Demo members ({len(demos)} named, {args.demo_members} more generated):")
         for demo in demos:
             print(f"  {demo.member_id}  {demo.name:<16} {demo.credentials:<9} {demo.note}")
+        print(f"""
+Portal logins: a member id (or the member's email, e.g. {demos[0].email}) and the password {LOCAL_PASSWORD}
+  (every seeded member has one); staff sign in as "{STAFF_USER}" with the same password.""")
         first = demos[0].member_id
         print(f"""
 Try it:

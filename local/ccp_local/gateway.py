@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import jwt
 
 from ccp_local.events import api_event, path_pattern
+from ccp_local.portal import PortalFiles
 from ccp_local.runtime import InvokeError, LocalRuntime
 from ccp_local.template import ApiRoute
 
@@ -94,6 +95,7 @@ class Gateway:
         runtime: LocalRuntime,
         verifier: TokenVerifier,
         local_routes: dict[tuple[str, str], Callable[[dict[str, list[str]]], tuple[int, str, bytes]]],
+        portal: PortalFiles | None = None,
     ):
         # API Gateway prefers literal segments over parameters, and a declared method over ANY.
         self._routes = sorted(
@@ -102,6 +104,7 @@ class Gateway:
         self._runtime = runtime
         self._verifier = verifier
         self._local_routes = local_routes
+        self._portal = portal
         self.timing = Timing()
 
     def _local_route(self, method: str, path: str) -> tuple[Any, dict[str, str]]:
@@ -125,6 +128,8 @@ class Gateway:
     ) -> tuple[int, dict[str, str], bytes]:
         started = time.perf_counter()
         split = urlsplit(raw_path)
+        if self._portal and method in ("GET", "HEAD") and self._portal.serves(split.path):
+            return self._portal.get(split.path)
         local, params = self._local_route(method, split.path)
         if local:
             status, content_type, payload = local({**parse_qs(split.query), **{k: [v] for k, v in params.items()}})

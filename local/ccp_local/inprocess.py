@@ -47,7 +47,13 @@ class DeployedStack:
         self.table_name = deployment.physical_ids["CcpTable"]
         self.bucket = deployment.physical_ids["MailBatchesBucket"]
         env = {}
-        for name in ("RenewalNoticesFunction", "RecertifyFunction", "BadgeWorkerFunction", "BillingFunction"):
+        for name in (
+            "RenewalNoticesFunction",
+            "RecertifyFunction",
+            "BadgeWorkerFunction",
+            "BillingFunction",
+            "RecordCeFunction",
+        ):
             env.update(deployment.functions[name]["Environment"]["Variables"])
         os.environ.update({k: str(v) for k, v in env.items()})
         self.queue_url = env["RENEWAL_QUEUE_URL"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -31,11 +32,18 @@ class DemoMember:
     name: str
     credentials: str
     note: str
+    email: str = ""
 
 
 def seed(
-    table_name: str, synthetic: int = 200, *, now: datetime | None = None, rng_seed: int = 2026
+    table_name: str,
+    synthetic: int = 200,
+    *,
+    now: datetime | None = None,
+    rng_seed: int = 2026,
+    logins: Callable[[list[tuple[str, str]]], None] | None = None,
 ) -> list[DemoMember]:
+    """Demo members; `logins` is given every (member id, email) seeded, to make their sign-ins."""
     # The service lives with its function (functions/record_ce), which the local stack puts on sys.path.
     from record_ce.service import ActivityRequest, CeService, NewCredential, NewMember
 
@@ -124,9 +132,18 @@ def seed(
     with tqdm(total=len(requests), desc="seeding demo members", unit="member", leave=False) as bar:
         for start in range(0, len(requests), BATCH):
             chunk = requests[start : start + BATCH]
-            states.extend(service.import_members(chunk, today=today, now=now))
+            loaded = service.import_members(chunk, today=today, now=now)
+            if logins:
+                logins([(state.profile.member_id, state.profile.email) for state in loaded])
+            states.extend(loaded)
             bar.update(len(chunk))
     return [
-        DemoMember(state.profile.member_id, f"{state.profile.first_name} {state.profile.last_name}", codes, note)
+        DemoMember(
+            state.profile.member_id,
+            f"{state.profile.first_name} {state.profile.last_name}",
+            codes,
+            note,
+            state.profile.email,
+        )
         for state, (_, _, (codes, note)) in zip(states, named, strict=False)
     ]

@@ -18,13 +18,14 @@ from ccp_local import template as tpl
 from ccp_local.credly_fake import FakeCredly
 from ccp_local.deploy import Deployment, deploy
 from ccp_local.gateway import Gateway, TokenVerifier, serve_api, serve_lambda
+from ccp_local.portal import PortalFiles, portal_config
 from ccp_local.queues import drain, start_pollers
 from ccp_local.runtime import LocalFunction, LocalRuntime, function_environment
 from ccp_local.stripe_fake import FakeStripe
 
 REGION = "us-east-1"
 LOCAL_PASSWORD = "Local-Passw0rd!"
-STAFF_USER = "staff@ccp.local"
+STAFF_USER = "staff"
 STATE_DIR = tpl.ROOT / ".ccp-local"
 
 
@@ -66,6 +67,9 @@ class LocalStack:
         self._moto = ThreadedMotoServer(ip_address=self.config.host, port=aws_port, verbose=False)
         self._moto.start()
         _ses_backend().sent_messages = _TimestampedMessages()
+        from ccp_local.moto_cognito import cognito_like_aws
+
+        cognito_like_aws(send_local_mail)  # invitations and reset codes reach the outbox
         self.aws_endpoint = f"http://{self.config.host}:{aws_port}"
         # This process talks to embedded AWS too (deploying, seeding, tokens, outbox).
         os.environ.update(
@@ -118,7 +122,16 @@ class LocalStack:
         # EventBridge rules that target a function (CourseCompleted) reach it through this runtime.
         route_lambda_targets(self.runtime.invoke)
         self.pollers = start_pollers(tpl.queue_sources(), self.deployment.physical_ids, self.runtime, REGION)
-        self.gateway = Gateway(tpl.api_routes(), self.runtime, verifier, self._local_routes())
+        portal = PortalFiles(
+            portal_config(
+                api_url="",  # the same origin
+                cognito_url=self.aws_endpoint,
+                region=REGION,
+                client_id=ids["UserPoolClient"],
+                staff_client_id=ids["StaffUserPoolClient"],
+            )
+        )
+        self.gateway = Gateway(tpl.api_routes(), self.runtime, verifier, self._local_routes(), portal)
         self._servers.append(serve_api(self.gateway, self.config.host, self.config.api_port))
         self.stripe.webhook_url = f"{self.api_url}/webhooks/payments"
         self._servers.append(serve_lambda(self.runtime, self.config.host, self.config.lambda_port))
@@ -183,19 +196,13 @@ class LocalStack:
         idp = boto3.client("cognito-idp", region_name=REGION)
         pool = self.deployment.physical_ids["StaffUserPool" if staff else "UserPool"]
         client = self.deployment.physical_ids["StaffUserPoolClient" if staff else "UserPoolClient"]
-        username = STAFF_USER if staff else f"{member_id.lower()}@members.ccp.local"
+        username = STAFF_USER if staff else member_id
         try:
             idp.admin_get_user(UserPoolId=pool, Username=username)
-        except idp.exceptions.UserNotFoundException:
-            attributes = [{"Name": "email", "Value": username}, {"Name": "email_verified", "Value": "true"}]
-            if member_id:
-                attributes.append({"Name": "custom:member_id", "Value": member_id})
-            idp.admin_create_user(
-                UserPoolId=pool, Username=username, UserAttributes=attributes, MessageAction="SUPPRESS"
-            )
+            # An invited member too: from now on they sign in with the local password.
             idp.admin_set_user_password(UserPoolId=pool, Username=username, Password=LOCAL_PASSWORD, Permanent=True)
-            if staff:
-                idp.admin_add_user_to_group(UserPoolId=pool, Username=username, GroupName="staff")
+        except idp.exceptions.UserNotFoundException:
+            local_login(idp, pool, username, "staff@ccp.localhost" if staff else None, staff=staff)
         auth = idp.admin_initiate_auth(
             UserPoolId=pool,
             ClientId=client,
@@ -203,6 +210,12 @@ class LocalStack:
             AuthParameters={"USERNAME": username, "PASSWORD": LOCAL_PASSWORD},
         )
         return auth["AuthenticationResult"]["IdToken"]
+
+    def seed_logins(self, members: list[tuple[str, str]]) -> None:
+        """Demo members sign in with their member id or email and the local password."""
+        idp = boto3.client("cognito-idp", region_name=REGION)
+        for member_id, email in members:
+            local_login(idp, self.deployment.physical_ids["UserPool"], member_id, email)
 
     # ---- queued work and print batches ----------------------------------------------------
 
@@ -390,6 +403,17 @@ def _local_error(code: str, message: str) -> bytes:
     return json.dumps({"error": {"code": code, "message": message, "details": []}}).encode()
 
 
+def local_login(idp: Any, pool: str, username: str, email: str | None, *, staff: bool = False) -> None:
+    """A login with the local password, as an imported member's (no invitation), or the staff user's."""
+    attributes = [{"Name": "email_verified", "Value": "true"}]
+    attributes += [{"Name": "email", "Value": email}] if email else []
+    attributes += [] if staff else [{"Name": "custom:member_id", "Value": username}]
+    idp.admin_create_user(UserPoolId=pool, Username=username, UserAttributes=attributes, MessageAction="SUPPRESS")
+    idp.admin_set_user_password(UserPoolId=pool, Username=username, Password=LOCAL_PASSWORD, Permanent=True)
+    if staff:
+        idp.admin_add_user_to_group(UserPoolId=pool, Username=username, GroupName="staff")
+
+
 def start_fake_stripe(deployment: Deployment) -> FakeStripe:
     """Locally, payments go to a stand-in for the processor; the template's secret is pointed at it."""
     from ccp_local.stripe_fake import API_KEY
@@ -435,6 +459,15 @@ def _ses_backend() -> Any:
     from moto.ses.models import ses_backends
 
     return ses_backends[DEFAULT_ACCOUNT_ID][REGION]
+
+
+def send_local_mail(to: str, subject: str, text: str) -> None:
+    """A message Cognito would email, put where SES's messages are (the outbox)."""
+    from types import SimpleNamespace
+
+    _ses_backend().sent_messages.append(
+        SimpleNamespace(destinations={"ToAddresses": [to]}, subject=subject, body=text, template=None)
+    )
 
 
 class _TimestampedMessages(list):

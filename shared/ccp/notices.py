@@ -108,6 +108,8 @@ def email_suppression(contact: Contact) -> str | None:
         return "no_email"
     if contact.email_status in ("bounced", "complained"):  # SES said so: the post only from now on
         return contact.email_status
+    if contact.email_status == "unconfirmed":  # a new address is used once the member confirms it
+        return "unconfirmed"
     return None
 
 

@@ -49,12 +49,20 @@ def index_settings() -> IndexSettings:
     return IndexSettings.from_env()
 
 
-class NoticeSettings(EnvSettings):
+class EmailSettings(EnvSettings):
     sender_email: str = Field(alias="SENDER_EMAIL")
     email_configuration_set: str | None = Field(default=None, alias="EMAIL_CONFIGURATION_SET")
     email_template_prefix: str = Field(alias="EMAIL_TEMPLATE_PREFIX")
-    mail_batch_bucket: str = Field(alias="MAIL_BATCH_BUCKET")
     portal_url: str = Field(alias="PORTAL_URL")
+
+
+class NoticeSettings(EmailSettings):
+    mail_batch_bucket: str = Field(alias="MAIL_BATCH_BUCKET")
+
+
+class LoginSettings(EnvSettings):
+    # The members' Cognito user pool: staff create a member's login with the member.
+    user_pool_id: str = Field(alias="USER_POOL_ID")
 
 
 class WorkQueueSettings(EnvSettings):

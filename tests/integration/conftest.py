@@ -4,7 +4,7 @@ import os
 import pytest
 
 from ccp_local.events import FakeLambdaContext, api_event, member_claims, staff_claims
-from tests.support.aws import TABLE_NAME, create_table
+from tests.support.aws import TABLE_NAME, create_table, member_logins_and_mail
 from tests.support.embedded_aws import aws  # noqa: F401  (and embedded DynamoDB installed)
 
 
@@ -14,7 +14,9 @@ def table(aws):
 
     os.environ["TABLE_NAME"] = TABLE_NAME
     reset_cached_dependencies()
-    yield create_table()
+    created = create_table()
+    member_logins_and_mail()  # creating a member makes their login
+    yield created
     reset_cached_dependencies()
 
 
@@ -34,6 +36,12 @@ class Api:
         if response["content_type"].startswith("application/json") and body:
             response["json"] = json.loads(body)
         return response
+
+
+@pytest.fixture
+def user_pool(table):
+    """The members' user pool (made with the table, as are the sender and the confirmation email)."""
+    return os.environ["USER_POOL_ID"]
 
 
 @pytest.fixture

@@ -137,7 +137,11 @@ def test_renewal_notices_can_be_invoked_for_any_date_and_show_in_the_outbox(stac
     assert summary["date"] == "2027-03-01" and summary["invoices_issued"] >= 1
     emails = requests.get(f"{stack['api']}/_local/outbox", timeout=30).json()
     mine = [e for e in emails if "rita.renew@example.org" in e["to"]]
-    assert [e["subject"] for e in mine] == ["Your RPT renewal invoice RPT-20270310 is due by 2027-03-31"]
+    # The invitation to her login when staff created her, then the renewal notice.
+    assert [e["subject"] for e in mine] == [
+        "Your Certification Continuation Program login",
+        "Your RPT renewal invoice RPT-20270310 is due by 2027-03-31",
+    ]
     assert any(path.endswith(".pdf") for path in summary["copied_batches"])
     outbox = cli("outbox", "--port", str(stack["api_port"]))
     assert "rita.renew@example.org" in outbox.stdout and "postal batch" in outbox.stdout

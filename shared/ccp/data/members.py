@@ -338,6 +338,68 @@ class MemberRepository:
             raise StaleWrite()  # an address changed meanwhile: read again
         return len(writes)
 
+    def profile(self, member_id: str) -> MemberRecord:
+        with translated_errors():
+            item = self._table.get_item(Key={"pk": keys.member_pk(member_id), "sk": keys.PROFILE_SK}).get("Item")
+        if item is None:
+            raise NotFound(f"No member {member_id}.", code="MEMBER_NOT_FOUND")
+        return MemberRecord.model_validate(item)
+
+    def update_contact(self, before: MemberRecord, after: MemberRecord) -> None:
+        """The member's new contact details, together: the profile (only if nobody changed it since
+        `before` was read), the email search entry, and the contact copy on every credential and
+        unpaid invoice the notice runs read. StaleWrite if anything moved meanwhile."""
+        items = query_all(
+            self._table,
+            KeyConditionExpression=Key("pk").eq(keys.member_pk(before.member_id))
+            & Key("sk").begins_with(keys.STATE_PREFIX),
+        )
+        profile, search_entry = self._profile_items(after)
+        writes = [
+            {
+                "Put": {
+                    "TableName": self._name,
+                    "Item": profile,
+                    "ConditionExpression": (
+                        "email = :email AND email_status = :status"
+                        " AND (#attempts = :attempts OR attribute_not_exists(#attempts))"
+                    ),
+                    "ExpressionAttributeNames": {"#attempts": "email_code_attempts"},
+                    "ExpressionAttributeValues": {
+                        ":email": before.email,
+                        ":status": before.email_status,
+                        ":attempts": before.email_code_attempts,
+                    },
+                }
+            }
+        ]
+        roles = ["member"]
+        if search_entry["gsi4pk"] != keys.email_search_keys(before.email, before.member_id)["gsi4pk"]:
+            writes.append({"Put": {"TableName": self._name, "Item": search_entry}})  # the same key, a new email
+            roles.append("member")
+        contact = to_item(after.contact)
+        for item in items:
+            if "contact" not in item or item.get("state") in ("paid", "void"):
+                continue
+            key = {"pk": item["pk"], "sk": item["sk"]}
+            if item["sk"].startswith(keys.CREDENTIAL_PREFIX):
+                # Credentials are written whole under their version: move it, so a concurrent write retries.
+                update = {
+                    "UpdateExpression": "SET contact = :contact, version = version + :one",
+                    "ConditionExpression": "version = :version",
+                    "ExpressionAttributeValues": {":contact": contact, ":one": 1, ":version": item["version"]},
+                }
+            else:
+                update = {
+                    "UpdateExpression": "SET contact = :contact",
+                    "ConditionExpression": "attribute_exists(pk)",
+                    "ExpressionAttributeValues": {":contact": contact},
+                }
+            writes.append({"Update": {"TableName": self._name, "Key": key, **update}})
+            roles.append("contact")
+        if transact(self._client, writes, roles):
+            raise StaleWrite()
+
     def set_badge(self, member_id: str, code: str, badge_id: str | None) -> None:
         """Remember the Credly badge of the current cycle."""
         key = {"pk": keys.member_pk(member_id), "sk": keys.credential_sk(code)}

@@ -40,6 +40,10 @@ class MemberRecord(LazyModel):
     mail_opt_out: bool = False
     deceased: bool = False
     created_at: datetime
+    # A new address waits for the code sent to it (a hash of it, never the code itself).
+    email_code_hash: str | None = None
+    email_code_expires_at: datetime | None = None
+    email_code_attempts: int = 0
 
     @property
     def contact(self) -> "Contact":

@@ -1,0 +1,155 @@
+"""A member's login and contact details: the invitation when staff create them, `PATCH /members/{id}`
+and the confirmation of a new email address.
+
+A new address is used for notices only once the member types the code sent to it: until then the
+profile shows it `unconfirmed` and notices go by post. Once confirmed it is also their sign-in alias.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+
+from botocore.exceptions import ClientError
+
+from ccp.data.members import MemberRepository, retry_on_stale
+from ccp.data.records import Address, MemberRecord
+from ccp.errors import CcpError, Conflict, RuleViolation
+
+if TYPE_CHECKING:
+    from ccp.notices import MailerPort
+
+CODE_VALID_FOR = timedelta(hours=24)
+MAX_CODE_ATTEMPTS = 5
+CONFIRMATION_TEMPLATE = "email-confirmation"
+
+
+class LoginsPort(Protocol):
+    def invite(self, member_id: str, email: str) -> bool: ...
+    def set_email(self, member_id: str, email: str) -> bool: ...
+
+
+class ContactChange(NamedTuple):
+    """Only the fields the member sent (`given`); None in `mailing_address` removes it."""
+
+    given: frozenset[str]
+    email: str | None = None
+    mailing_address: Address | None = None
+    mail_opt_out: bool | None = None
+
+
+class ContactService:
+    def __init__(
+        self,
+        members: MemberRepository,
+        mailer: MailerPort,
+        logins: LoginsPort,
+        *,
+        template_prefix: str,
+        portal_url: str,
+    ):
+        self._members = members
+        self._mailer = mailer
+        self._logins = logins
+        self._template = template_prefix + CONFIRMATION_TEMPLATE
+        self._portal_url = portal_url
+
+    def invite(self, member: MemberRecord) -> bool:
+        """A new member's login (Cognito emails the invitation). False if it could not be made now:
+        the member is saved already, and raising would make a retry create them twice."""
+        try:
+            return self._logins.invite(member.member_id, member.email)
+        except (CcpError, ClientError):
+            return False
+
+    def update(self, member_id: str, change: ContactChange, *, now: datetime) -> MemberRecord:
+        """Save the new details; a new (or re-sent) email address gets a code, sent to it."""
+        if not change.given:
+            raise RuleViolation("Send at least one of email, mailing_address, mail_opt_out.", code="NOTHING_TO_CHANGE")
+        code = f"{secrets.randbelow(10**6):06d}"
+
+        def attempt() -> tuple[MemberRecord, bool]:
+            before = self._members.profile(member_id)
+            # A null removes the mailing address; a null email or opt-out changes nothing.
+            fields: dict[str, Any] = {
+                k: getattr(change, k) for k in change.given if getattr(change, k) is not None or k == "mailing_address"
+            }
+            new_email = change.email is not None and (
+                change.email.lower() != before.email.lower() or before.email_status == "unconfirmed"
+            )
+            if new_email:
+                fields |= {
+                    "email_status": "unconfirmed",
+                    "email_code_hash": _code_hash(member_id, code),
+                    "email_code_expires_at": now + CODE_VALID_FOR,
+                    "email_code_attempts": 0,
+                }
+            else:
+                fields.pop("email", None)  # the same address: nothing to confirm, nothing changes
+            after = before.model_copy(update=fields)
+            self._members.update_contact(before, after)
+            return after, new_email
+
+        after, new_email = retry_on_stale(attempt)
+        if new_email:
+            # Sent after the write: a code that was never saved would confirm nothing. A failed send
+            # leaves the address unconfirmed; sending the same address again sends a new code.
+            data = {"name": f"{after.first_name} {after.last_name}", "code": code, "portal_url": self._portal_url}
+            self._mailer.send_bulk(self._template, [(after.email, data, member_id)])
+        return after
+
+    def confirm_email(self, member_id: str, code: str, *, now: datetime) -> MemberRecord:
+        def attempt() -> tuple[MemberRecord, bool]:
+            before = self._members.profile(member_id)
+            if before.email_status != "unconfirmed" or not before.email_code_hash:
+                raise Conflict("There is no new email address waiting for a code.", code="NO_EMAIL_TO_CONFIRM")
+            expires = before.email_code_expires_at
+            if before.email_code_attempts >= MAX_CODE_ATTEMPTS or expires is None or now > expires:
+                raise RuleViolation(
+                    "This code has expired. Save the email address again to get a new code.",
+                    code="CONFIRMATION_CODE_EXPIRED",
+                )
+            right = hmac.compare_digest(before.email_code_hash, _code_hash(member_id, code.strip()))
+            if right:
+                fields: dict[str, Any] = {
+                    "email_status": "ok",
+                    "email_code_hash": None,
+                    "email_code_expires_at": None,
+                    "email_code_attempts": 0,
+                }
+            else:
+                fields = {"email_code_attempts": before.email_code_attempts + 1}
+            after = before.model_copy(update=fields)
+            self._members.update_contact(before, after)
+            return after, right
+
+        after, right = retry_on_stale(attempt)
+        if not right:
+            raise RuleViolation("That code is not the one we sent.", code="CONFIRMATION_CODE_INVALID")
+        self._logins.set_email(member_id, after.email)
+        return after
+
+
+def _code_hash(member_id: str, code: str) -> str:
+    # Six digits are few: the member id in the hash and five attempts per code keep guessing useless.
+    return hashlib.sha256(f"{member_id}:{code}".encode()).hexdigest()
+
+
+def default_contact_service() -> ContactService:
+    """Built on the first contact change: SES and Cognito clients stay out of the CE API's cold start."""
+    from ccp.data.dynamo import table
+    from ccp.data.logins import MemberLogins
+    from ccp.data.outbound import Mailer
+    from ccp.settings import EmailSettings, LoginSettings
+
+    email = EmailSettings.from_env()
+    return ContactService(
+        MemberRepository(table()),
+        Mailer(email.sender_email, email.email_configuration_set),
+        MemberLogins(LoginSettings.from_env().user_pool_id),
+        template_prefix=email.email_template_prefix,
+        portal_url=email.portal_url,
+    )

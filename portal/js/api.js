@@ -1,0 +1,62 @@
+// The CCP API: JSON in and out, the bearer token, the error envelope as an ApiError.
+import { config } from "./config.js";
+import { idToken } from "./session.js";
+
+export class ApiError extends Error {
+  constructor(status, code, message, details = []) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.details = details;
+  }
+}
+
+let onSignedOut = () => {};
+export function whenSignedOut(callback) {
+  onSignedOut = callback;
+}
+
+export async function request(method, path, { body, accept = "application/json", idempotent = false, auth = true } = {}) {
+  const { api_url: base } = await config();
+  const headers = { Accept: accept };
+  if (auth) {
+    const token = await idToken();
+    if (!token) {
+      onSignedOut();
+      throw new ApiError(401, "UNAUTHORIZED", "Your session has ended. Sign in again.");
+    }
+    headers.Authorization = `Bearer ${token}`;
+  }
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (idempotent) headers["Idempotency-Key"] = crypto.randomUUID();
+  let response;
+  try {
+    response = await fetch(`${base || ""}${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, "NETWORK", "The service could not be reached. Check your connection and try again.");
+  }
+  if (response.status === 401 && auth) {
+    onSignedOut();
+  }
+  if (!response.ok) {
+    const payload = await response.json().catch(() => null);
+    const error = payload?.error || {};
+    throw new ApiError(
+      response.status,
+      error.code || "HTTP_" + response.status,
+      error.message || "Something went wrong. Try again.",
+      error.details || [],
+    );
+  }
+  if (accept !== "application/json") return response.blob();
+  return response.status === 204 ? null : response.json();
+}
+
+export const get = (path, options) => request("GET", path, options);
+export const post = (path, body, options = {}) => request("POST", path, { ...options, body });
+export const patch = (path, body, options = {}) => request("PATCH", path, { ...options, body });
+export const remove = (path, options) => request("DELETE", path, options);

@@ -1,0 +1,47 @@
+"""Members' sign-in (Cognito): the username is the member id, the email a verified alias, so a member
+signs in with either. Staff create the login with the member; Cognito emails the invitation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+
+from ccp.data.dynamo import translated_errors
+
+
+class MemberLogins:
+    def __init__(self, user_pool_id: str, client: Any | None = None):
+        self._pool = user_pool_id
+        self._client = client or boto3.client("cognito-idp")  # built on the first contact change or creation
+
+    def invite(self, member_id: str, email: str) -> bool:
+        """A login for the member, with Cognito's invitation (a temporary password) sent to the email."""
+        try:
+            with translated_errors():
+                self._client.admin_create_user(
+                    UserPoolId=self._pool,
+                    Username=member_id,
+                    UserAttributes=[
+                        {"Name": "email", "Value": email},
+                        {"Name": "email_verified", "Value": "true"},
+                        {"Name": "custom:member_id", "Value": member_id},
+                    ],
+                    DesiredDeliveryMediums=["EMAIL"],
+                )
+        except self._client.exceptions.UsernameExistsException:
+            return True  # invited before: a retried creation invites once
+        return True
+
+    def set_email(self, member_id: str, email: str) -> bool:
+        """The member signs in with the address they confirmed; False if they have no login."""
+        try:
+            with translated_errors():
+                self._client.admin_update_user_attributes(
+                    UserPoolId=self._pool,
+                    Username=member_id,
+                    UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
+                )
+        except self._client.exceptions.UserNotFoundException:
+            return False
+        return True

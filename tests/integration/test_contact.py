@@ -1,0 +1,175 @@
+"""A member's login and contact details: the invitation, a new email confirmed by the code sent to
+it, and every copy of the contact the notice runs read moved together."""
+
+import json
+from datetime import UTC, datetime
+from urllib.parse import quote
+
+import boto3
+from boto3.dynamodb.conditions import Key
+
+from ccp.data import keys
+from ccp.data.records import Contact
+from ccp.notices import email_suppression
+from ccp_local.events import member_claims, staff_claims
+from tests.support.aws import TABLE_NAME
+
+ADDRESS = {"line1": "1 Main St", "city": "Chicago", "state": "IL", "postal_code": "60601"}
+
+
+def sent_codes():
+    """(address, code) of every confirmation email SES took, in order."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    found = []
+    for message in ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages:
+        if getattr(message, "template", "").endswith("email-confirmation"):
+            for destination in message.destinations:
+                data = json.loads(destination["ReplacementTemplateData"])
+                found.append((destination["Destination"]["ToAddresses"][0], data["code"]))
+    return found
+
+
+def create(api, email="ann.bee@example.org"):
+    body = {
+        "first_name": "Ann",
+        "last_name": "Bee",
+        "email": email,
+        "mailing_address": ADDRESS,
+        "credentials": [{"code": "RMA", "certified_on": "2019-05-01"}, {"code": "RPT", "certified_on": "2020-02-01"}],
+    }
+    created = api.call("POST", "/staff/members", body=body, claims=staff_claims())
+    assert created["statusCode"] == 201, created
+    return created["json"]
+
+
+def patch(api, member_id, body):
+    return api.call(
+        "PATCH", "/members/{member_id}", f"/members/{member_id}", body=body, claims=member_claims(member_id)
+    )
+
+
+def confirm(api, member_id, code):
+    return api.call(
+        "POST",
+        "/members/{member_id}/email-confirmation",
+        f"/members/{member_id}/email-confirmation",
+        body={"code": code},
+        claims=member_claims(member_id),
+    )
+
+
+def contact_copies(member_id):
+    items = (
+        boto3.resource("dynamodb")
+        .Table(TABLE_NAME)
+        .query(
+            KeyConditionExpression=Key("pk").eq(keys.member_pk(member_id))
+            & Key("sk").begins_with(keys.CREDENTIAL_PREFIX)
+        )["Items"]
+    )
+    return [Contact.model_validate(i["contact"]) for i in items]
+
+
+def cognito_email(pool_id, member_id):
+    user = boto3.client("cognito-idp").admin_get_user(UserPoolId=pool_id, Username=member_id)
+    return {a["Name"]: a["Value"] for a in user["UserAttributes"]}
+
+
+def test_staff_creating_a_member_make_their_login_with_the_member_id_as_username(api, user_pool):
+    created = create(api)
+    assert created["invited"] is True
+    attributes = cognito_email(user_pool, created["member_id"])
+    assert attributes["custom:member_id"] == created["member_id"]
+    assert attributes["email"] == "ann.bee@example.org"
+    assert attributes["email_verified"] == "true"
+
+
+def test_a_new_email_waits_for_its_code_and_notices_go_by_post_meanwhile(api, user_pool):
+    member_id = create(api)["member_id"]
+    saved = patch(api, member_id, {"email": "ann@new.example.org", "mail_opt_out": True})
+    assert saved["statusCode"] == 200, saved
+    assert saved["json"]["email_status"] == "unconfirmed" and saved["json"]["mail_opt_out"] is True
+    assert sent_codes()[-1][0] == "ann@new.example.org"
+
+    # Every copy the notice runs read moved with the profile: the new address, not yet for email.
+    copies = contact_copies(member_id)
+    assert len(copies) == 2
+    assert {(c.email, c.email_status, c.mail_opt_out) for c in copies} == {("ann@new.example.org", "unconfirmed", True)}
+    assert email_suppression(copies[0]) == "unconfirmed"
+
+    # Staff search finds the new address and no longer the old one.
+    def search(text):
+        found = api.call("GET", "/staff/members", f"/staff/members?q={quote(text)}", claims=staff_claims())
+        return found["json"]["members"]
+
+    assert [m["member_id"] for m in search("ann@new.example.org")] == [member_id]
+    assert search("ann.bee@example.org") == []
+
+    # The sign-in email changes only once the member proves they read the new address.
+    assert cognito_email(user_pool, member_id)["email"] == "ann.bee@example.org"
+    wrong = confirm(api, member_id, "000000" if sent_codes()[-1][1] != "000000" else "111111")
+    assert wrong["statusCode"] == 422 and wrong["json"]["error"]["code"] == "CONFIRMATION_CODE_INVALID"
+    right = confirm(api, member_id, sent_codes()[-1][1])
+    assert right["statusCode"] == 200, right
+    assert right["json"]["email_status"] == "ok"
+    assert {c.email_status for c in contact_copies(member_id)} == {"ok"}
+    assert cognito_email(user_pool, member_id)["email"] == "ann@new.example.org"
+    again = confirm(api, member_id, sent_codes()[-1][1])
+    assert again["statusCode"] == 409 and again["json"]["error"]["code"] == "NO_EMAIL_TO_CONFIRM"
+
+
+def test_five_wrong_codes_spend_the_code_and_saving_the_address_again_sends_a_new_one(api):
+    member_id = create(api)["member_id"]
+    patch(api, member_id, {"email": "ann@new.example.org"})
+    first = sent_codes()[-1][1]
+    wrong = "000000" if first != "000000" else "111111"
+    answers = [confirm(api, member_id, wrong)["json"]["error"]["code"] for _ in range(5)]
+    assert answers == ["CONFIRMATION_CODE_INVALID"] * 5
+    assert confirm(api, member_id, first)["json"]["error"]["code"] == "CONFIRMATION_CODE_EXPIRED"
+
+    patch(api, member_id, {"email": "ann@new.example.org"})
+    second = sent_codes()[-1][1]
+    assert len(sent_codes()) == 2
+    assert confirm(api, member_id, second)["json"]["email_status"] == "ok"
+
+
+def test_a_code_expires_after_a_day(api):
+    member_id = create(api)["member_id"]
+    patch(api, member_id, {"email": "ann@new.example.org"})
+    late = api.call(
+        "POST",
+        "/members/{member_id}/email-confirmation",
+        f"/members/{member_id}/email-confirmation",
+        body={"code": sent_codes()[-1][1]},
+        claims=member_claims(member_id),
+        at=datetime(2030, 1, 1, tzinfo=UTC),
+    )
+    assert late["statusCode"] == 422 and late["json"]["error"]["code"] == "CONFIRMATION_CODE_EXPIRED"
+
+
+def test_an_address_change_alone_sends_no_code_and_a_member_changes_only_their_own(api):
+    member_id = create(api)["member_id"]
+    other = create(api, email="cy.dee@example.org")["member_id"]
+    moved = patch(api, member_id, {"mailing_address": {**ADDRESS, "line1": "9 Elm St"}, "email": "Ann.Bee@Example.org"})
+    assert moved["statusCode"] == 200
+    assert moved["json"]["email_status"] == "ok" and moved["json"]["mailing_address"]["line1"] == "9 Elm St"
+    assert sent_codes() == []
+    assert {c.mailing_address.line1 for c in contact_copies(member_id)} == {"9 Elm St"}
+
+    refused = [
+        patch(api, member_id, {}),
+        patch(api, member_id, {"email": "not-an-address"}),
+        patch(api, member_id, {"email_status": "ok"}),
+    ]
+    assert [r["statusCode"] for r in refused] == [422, 422, 422]
+    assert refused[0]["json"]["error"]["code"] == "NOTHING_TO_CHANGE"
+    foreign = api.call(
+        "PATCH",
+        "/members/{member_id}",
+        f"/members/{other}",
+        body={"mail_opt_out": True},
+        claims=member_claims(member_id),
+    )
+    assert foreign["statusCode"] == 403
