@@ -77,10 +77,13 @@ build: $(SAM_VENV)/.installed
 	@du -sh .aws-sam/build/RulesLayer | sed 's/^/layer (unzipped): /'
 
 ## Deploy to the AWS account of your credentials (samconfig.toml names the stack and its parameters;
-## STAGE=prod picks that environment's section). See the README, "Deploying to AWS".
+## STAGE=prod picks that environment's section), then publish portal/ to its bucket and CloudFront.
+## See the README, "Deploying to AWS".
 STAGE ?= dev
+STACK = $(shell sed -n '/^\[$(STAGE)\.deploy\.parameters\]/,/^\[/s/^stack_name = "\(.*\)"/\1/p' samconfig.toml)
 deploy: build
 	$(SAM) deploy --config-file $(CURDIR)/samconfig.toml --config-env $(STAGE) --template-file .aws-sam/build/template.yaml
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(SAM_VENV)/bin/python infra/publish_portal.py --stack $(STACK)
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) $(SAM_VENV) .aws-sam .ccp-local .pytest_cache

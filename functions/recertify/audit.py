@@ -16,7 +16,7 @@ from ccp.data.members import MemberRepository, retry_on_stale
 from ccp.data.recertification import RecertificationRepository
 from ccp.data.records import AuditRecord, Contact, Decision
 from ccp.data.renewals import RenewalRepository
-from ccp.errors import Conflict, NotFound
+from ccp.errors import Conflict, NotFound, RuleViolation
 from ccp.notices import Notice, NoticeSender
 from ccp.rules.dates import add_months, business_date
 from ccp.rules.versions import RuleBook
@@ -175,6 +175,33 @@ class AuditService:
             decision=Decision(by=staff.subject, at=now, action="passed" if passed else "failed", note=note),
             today=today,
         )
+
+    def extend_deadline(
+        self, audit_id: str, *, deadline: date, reason: str, staff: StaffMember, today: date, now: datetime
+    ) -> AuditRecord:
+        """A later deadline for an open audit (illness, a lost letter): the reason is kept with it."""
+        staff.ensure_not_own(member_of(audit_id))
+
+        def attempt() -> AuditRecord:
+            audit = self._audit(audit_id)
+            if audit.state != "open":
+                raise Conflict(f"This audit is already {audit.state}.", code="AUDIT_CLOSED")
+            if deadline <= max(audit.deadline, today):
+                raise RuleViolation(
+                    f"The new deadline must be after {max(audit.deadline, today).isoformat()}.",
+                    code="DEADLINE_NOT_LATER",
+                )
+            action = f"deadline moved from {audit.deadline.isoformat()} to {deadline.isoformat()}"
+            after = audit.model_copy(
+                update={
+                    "deadline": deadline,
+                    "decisions": [*audit.decisions, Decision(by=staff.subject, at=now, action=action, note=reason)],
+                }
+            )
+            self._repo.save_audit(audit, after)
+            return after
+
+        return retry_on_stale(attempt)
 
     def _uploaded(self, member_id: str, document_id: str) -> bool:
         document = self._repo.document(member_id, document_id)

@@ -37,6 +37,7 @@ from recertify.schemas import (
     AuditList,
     AuditOut,
     ClosedPathOut,
+    DeadlineIn,
     DocumentIn,
     DocumentLinkOut,
     DocumentOut,
@@ -222,6 +223,19 @@ def audit_decision(audit_id: AuditId, body: Annotated[AuditDecisionIn, Body()]) 
         now=request_moment(app),
     )
     return _audit_out(decided)
+
+
+@app.post("/staff/audits/<audit_id>/deadline", responses=documented(200, "The new deadline.", *WITH_BODY, 404, 409))
+def extend_audit_deadline(audit_id: AuditId, body: Annotated[DeadlineIn, Body()]) -> AuditOut:
+    extended = audits().extend_deadline(
+        audit_id,
+        deadline=body.deadline,
+        reason=body.reason,
+        staff=_staff(),
+        today=request_today(app),
+        now=request_moment(app),
+    )
+    return _audit_out(extended)
 
 
 def _staff() -> StaffMember:

@@ -123,6 +123,11 @@ class ExamResultIn(Request):
     exam_date: date
 
 
+class DeadlineIn(Request):
+    deadline: date = Field(description="the new deadline: later than the current one and than today")
+    reason: str = Field(min_length=3, max_length=2000)
+
+
 class AuditDecisionIn(Request):
     decision: Literal["passed", "failed"]
     note: str | None = Field(default=None, max_length=2000)

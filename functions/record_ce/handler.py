@@ -31,6 +31,7 @@ from ccp.api import (
     request_today,
     resolve,
 )
+from ccp.data.records import MemberState
 from ccp.rules.ce import ActivityClaim
 from ccp.rules.status import worst
 from record_ce import transcript as render
@@ -47,7 +48,9 @@ from record_ce.schemas import (
     ContactPatch,
     CredentialOut,
     EmailConfirmationIn,
+    HistoryEntryOut,
     MemberCreated,
+    MemberFileOut,
     MemberFound,
     MemberOut,
     MemberSearch,
@@ -83,12 +86,36 @@ TRANSCRIPT_CONTENT = {
 @app.get("/members/<member_id>", responses=documented(200, "The member and their credentials.", 404))
 def get_member(member_id: MemberId) -> MemberOut:
     view = service().member(member_id, request_today(app))
-    profile = view.state.profile
+    return _member_out(view.state, view.statuses)
+
+
+@app.get(
+    "/staff/members/<member_id>/record",
+    responses=documented(200, "Everything kept about the member, with the history of who changed what.", 404),
+)
+def member_record(member_id: MemberId) -> MemberFileOut:
+    found = service().member_file(member_id, request_today(app))
+    file = found.file
+    without_contact = {"contact", "dedup_keys"}
+    dump = lambda records: [r.model_dump(mode="json", exclude=without_contact) for r in records]  # noqa: E731
+    return MemberFileOut(
+        member=_member_out(file.state, found.statuses),
+        credentials=dump(file.state.credentials),
+        activities=dump(sorted(file.activities, key=lambda a: a.activity_id, reverse=True)),
+        invoices=dump(sorted(file.state.invoices, key=lambda i: i.due_date, reverse=True)),
+        payments=dump(file.payments),
+        notices=[n.model_dump(mode="json", exclude={"contact", "data"}) for n in file.notices],
+        applications=dump(file.applications),
+        audits=dump(file.audits),
+        history=[HistoryEntryOut(**h._asdict()) for h in found.history],
+    )
+
+
+def _member_out(state: MemberState, statuses: dict[str, str]) -> MemberOut:
+    profile = state.profile
     credentials = [
-        CredentialOut(
-            **c.model_dump(include=set(CredentialOut.model_fields) - {"status"}), status=view.statuses[c.code]
-        )
-        for c in view.state.credentials
+        CredentialOut(**c.model_dump(include=set(CredentialOut.model_fields) - {"status"}), status=statuses[c.code])
+        for c in state.credentials
     ]
     return MemberOut(
         **profile.model_dump(

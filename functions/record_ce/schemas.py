@@ -1,8 +1,8 @@
 """Request and response bodies of the CE recording API (docs/api.md). Requests refuse unknown
 fields, so a client can never set a server-owned field (status, counted points, ...)."""
 
-from datetime import date
-from typing import Literal
+from datetime import date, datetime
+from typing import Any, Literal
 
 from pydantic import Field, StrictBool
 
@@ -193,3 +193,24 @@ class MemberSearch(LazyModel):
 
 
 TranscriptFormat = Literal["json", "csv", "pdf"]
+
+
+class HistoryEntryOut(LazyModel):
+    at: datetime
+    by: str = Field(description="a staff user's subject, or member, course_platform, processor, system")
+    what: str
+    note: str | None
+
+
+class MemberFileOut(LazyModel):
+    """Everything kept about a member, for staff: each part as stored (contact copies left out)."""
+
+    member: MemberOut
+    credentials: list[dict[str, Any]]
+    activities: list[dict[str, Any]]
+    invoices: list[dict[str, Any]]
+    payments: list[dict[str, Any]]
+    notices: list[dict[str, Any]] = Field(description="the notice ledger: kind, channel, state, sent_at, last_error")
+    applications: list[dict[str, Any]]
+    audits: list[dict[str, Any]]
+    history: list[HistoryEntryOut] = Field(description="who changed what, newest first")

@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from ccp.data import keys
-from ccp.data.members import MemberRepository, TotalsWrite, retry_on_stale
+from ccp.data.members import MemberFile, MemberRepository, TotalsWrite, retry_on_stale
 from ccp.data.records import (
     ActivityRecord,
     Address,
@@ -114,6 +114,19 @@ class Verification(NamedTuple):
 class MemberView(NamedTuple):
     state: MemberState
     statuses: dict[str, str]  # per credential, on the day asked
+
+
+class HistoryEntry(NamedTuple):
+    at: datetime
+    by: str
+    what: str
+    note: str | None = None
+
+
+class MemberFileView(NamedTuple):
+    file: MemberFile
+    statuses: dict[str, str]
+    history: list[HistoryEntry]  # newest first
 
 
 class TranscriptSection(NamedTuple):
@@ -431,6 +444,11 @@ class CeService:
             for c in state.credentials
         ]
 
+    def member_file(self, member_id: str, today: date) -> MemberFileView:
+        """Everything kept about a member, for staff, with the history of who changed what (one query)."""
+        file = self._members.member_file(member_id)
+        return MemberFileView(file, self._statuses(file.state, today), sorted(_history(file), reverse=True))
+
     def find_members(self, query: str, limit: int) -> list[dict[str, str]]:
         """Staff search: a member id, an email address, or the start of a last name (two letters or
         more), through the search index (never a Scan)."""
@@ -577,6 +595,36 @@ class CeService:
         if day < self._rule_book.versions[0].effective_from or (today is not None and day > today):
             raise RuleViolation("No cycle of this member starts on that date.", code="INVALID_CYCLE")
         return day
+
+
+def _history(file: MemberFile) -> list[HistoryEntry]:
+    """Who did what to the member's records, and when: recordings, staff corrections, payments,
+    notices sent, voids and every decision on applications and audits."""
+    entries: list[HistoryEntry] = []
+    for a in file.activities:
+        entries.append(HistoryEntry(a.created_at, a.source, f"recorded CE {a.title!r} ({a.points} points)"))
+        entries += [HistoryEntry(d.at, d.by, f"{d.action} CE {a.title!r}", d.note) for d in a.history]
+    for p in file.payments:
+        entries.append(HistoryEntry(p.paid_at, p.recorded_by, f"payment {p.amount} ({p.method}) for {p.invoice_id}"))
+        if p.refunded_at:
+            entries.append(HistoryEntry(p.refunded_at, "processor", f"payment for {p.invoice_id} {p.refund_reason}"))
+    for i in file.state.invoices:
+        entries += [HistoryEntry(d.at, d.by, f"{d.action} invoice {i.invoice_id}", d.note) for d in i.history]
+    for n in file.notices:
+        if n.sent_at:
+            entries.append(
+                HistoryEntry(datetime.fromisoformat(n.sent_at), "system", f"{n.kind} notice sent by {n.channel}")
+            )
+        elif n.state == "parked":
+            claimed = datetime.fromisoformat(n.claimed_at)
+            entries.append(HistoryEntry(claimed, "system", f"{n.kind} notice by {n.channel} parked", n.last_error))
+    for app in file.applications:
+        entries += [
+            HistoryEntry(d.at, d.by, f"{d.action} application {app.application_id}", d.note) for d in app.decisions
+        ]
+    for audit in file.audits:
+        entries += [HistoryEntry(d.at, d.by, f"{d.action} audit {audit.audit_id}", d.note) for d in audit.decisions]
+    return entries
 
 
 @lru_cache(maxsize=1)

@@ -27,6 +27,7 @@ from ccp.data.recertification import RecertificationRepository
 from ccp.data.records import (
     ApplicationRecord,
     CredentialRecord,
+    Decision,
     InvoiceRecord,
     MemberState,
     ParkedPayment,
@@ -301,6 +302,21 @@ class BillingService:
             event_id=None,
             paid_at=now,
         )
+
+    # ---- staff corrections ---------------------------------------------------------------
+
+    def void(self, member_id: str, invoice_id: str, *, reason: str, staff: str, now: datetime) -> InvoiceRecord:
+        """Void an unpaid invoice (issued in error, a duplicate, a deceased member): it is no longer
+        due and no notice chases it. Who, when and why are kept on the invoice."""
+        invoice = self._invoice(self._members.member_state(member_id), invoice_id)
+        decision = Decision(by=staff, at=now, action="voided", note=reason)
+        if invoice.state in ("paid", "void") or not self._renewals.void_invoice(invoice, decision):
+            raise Conflict("Only an unpaid invoice can be voided.", code="INVOICE_NOT_OPEN")
+        return invoice.model_copy(update={"state": "void", "history": [*invoice.history, decision]})
+
+    def parked_payments(self, limit: int) -> list[ParkedPayment]:
+        """Processor events that moved money the program could not apply, newest first: for staff."""
+        return self._renewals.parked_payments(limit)
 
     # ---- receipts ------------------------------------------------------------------------
 

@@ -29,15 +29,22 @@ from ccp.api import (
     resolve,
 )
 from renewals import receipts
-from renewals.billing_wiring import portal_url, service
+from renewals.billing_wiring import parked_notices, portal_url, service
 from renewals.schemas import (
     INVOICE_ID_PATTERN,
     CheckoutOut,
     InvoiceList,
     InvoiceOut,
     OfflinePaymentIn,
+    ParkedNoticeList,
+    ParkedNoticeOut,
+    ParkedPaymentList,
+    ParkedPaymentOut,
     PaymentOut,
     ReceiptOut,
+    RedriveOut,
+    VoidedOut,
+    VoidIn,
 )
 
 logger = Logger()
@@ -124,6 +131,41 @@ def record_offline_payment(
         app, f"{member_id}#payments", {"invoice_id": invoice_id, **body.model_dump(mode="json")}, create
     )
     return Response(status_code=201, content_type=JSON, body=PaymentOut.model_validate(result))
+
+
+@app.post(
+    "/staff/members/<member_id>/invoices/<invoice_id>/void",
+    responses=documented(200, "Voided: no longer due, the reason kept.", *WITH_BODY, 404, 409),
+)
+def void_invoice(member_id: MemberId, invoice_id: InvoiceId, body: Annotated[VoidIn, Body()]) -> VoidedOut:
+    voided = service().void(
+        member_id, invoice_id, reason=body.reason, staff=current_caller(app).subject, now=request_moment(app)
+    )
+    return VoidedOut(invoice_id=voided.invoice_id, state="void", history=[h.model_dump() for h in voided.history])
+
+
+@app.get("/staff/payments/parked", responses=documented(200, "Parked processor events, newest first."))
+def parked_payments(limit: Annotated[int, Query(ge=1, le=200)] = 100) -> ParkedPaymentList:
+    return ParkedPaymentList(
+        payments=[
+            ParkedPaymentOut(**p.model_dump(exclude={"processor_reference"})) for p in service().parked_payments(limit)
+        ]
+    )
+
+
+@app.get("/staff/notices/parked", responses=documented(200, "Notices parked after failed sends, oldest first."))
+def parked_notice_list(limit: Annotated[int, Query(ge=1, le=500)] = 200) -> ParkedNoticeList:
+    return ParkedNoticeList(
+        notices=[
+            ParkedNoticeOut(**n.model_dump(include=set(ParkedNoticeOut.model_fields)), name=n.contact.name)
+            for n in parked_notices().waiting(limit)
+        ]
+    )
+
+
+@app.post("/staff/notices/redrive", responses=documented(200, "Put back and being sent.", 409))
+def redrive_notices() -> RedriveOut:
+    return RedriveOut(requeued=parked_notices().redrive(request_moment(app)))
 
 
 @app.get(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -25,6 +25,7 @@ from ccp.notices import (
     NoticeSender,
     Outbox,
     SendTally,
+    requeue_parked_notices,
 )
 from ccp.rules.ce import progress_of
 from ccp.rules.dates import business_date
@@ -157,14 +158,8 @@ class RenewalRun:
         return summary
 
     def redrive_parked(self, moment: datetime) -> int:
-        """Staff re-drive: every parked notice goes back to the claims as already stale, so this
-        run's (or the next run's) heal units take it over and send it. Returns how many."""
-        stale_claimed_at = (moment - STALE_CLAIM_AFTER - timedelta(seconds=1)).isoformat()
-        requeued = 0
-        for items in self._repo.parked_notices():
-            for item in items:
-                requeued += self._repo.requeue_parked(NoticeClaim.model_validate(item), claimed_at=stale_claimed_at)
-        return requeued
+        """Staff re-drive: parked notices go back to the claims; this run's heal units send them."""
+        return requeue_parked_notices(self._repo, moment)
 
     def worker_outbox(self, unit: WorkUnit) -> Outbox:
         """One outbox for a worker invocation's units (emails in full bulk groups, one print batch)."""

@@ -88,3 +88,59 @@ class ReceiptOut(LazyModel):
 class WebhookReceived(LazyModel):
     received: bool
     outcome: Literal["recorded", "already_recorded", "refunded", "already_refunded", "parked", "ignored"]
+
+
+class VoidIn(LazyModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=3, max_length=500, description="why: kept with the invoice")
+
+
+class HistoryOut(LazyModel):
+    by: str
+    at: datetime
+    action: str
+    note: str | None
+
+
+class VoidedOut(LazyModel):
+    invoice_id: str
+    state: Literal["void"]
+    history: list[HistoryOut]
+
+
+class ParkedPaymentOut(LazyModel):
+    event_id: str
+    event_type: str
+    reason: str
+    message: str
+    member_id: str | None
+    invoice_id: str | None
+    amount: Points | None
+    currency: str | None
+    received_at: datetime
+    state: str
+
+
+class ParkedPaymentList(LazyModel):
+    payments: list[ParkedPaymentOut]
+
+
+class ParkedNoticeOut(LazyModel):
+    member_id: str
+    name: str
+    credential: str
+    kind: str
+    period: str
+    channel: str
+    attempts: int
+    last_error: str | None
+    claimed_at: str
+
+
+class ParkedNoticeList(LazyModel):
+    notices: list[ParkedNoticeOut]
+
+
+class RedriveOut(LazyModel):
+    requeued: int = Field(description="parked notices put back; the daily notices run was started to send them")

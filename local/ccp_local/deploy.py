@@ -35,6 +35,8 @@ LOCAL_PARAMETERS = {
 # Resources the local stack plays itself: the gateway serves the API's stage, and the local
 # runtime polls SQS event sources (moto would try to run the function in Docker).
 SKIPPED_TYPES = {"AWS::ApiGateway::Deployment", "AWS::ApiGateway::Stage", "AWS::Lambda::EventSourceMapping"}
+# The gateway serves the portal's files too (at /portal/): no CDN locally, nor what names it.
+NOT_LOCAL_PREFIXES = ("AWS::CloudFront::",)
 
 
 @dataclass
@@ -43,6 +45,36 @@ class Deployment:
     outputs: dict[str, str]
     physical_ids: dict[str, str]  # logical id -> physical id
     functions: dict[str, dict[str, Any]] = field(default_factory=dict)  # logical id -> lambda configuration
+
+
+def _drop_not_local(cfn: dict[str, Any]) -> None:
+    """Resources with no local counterpart (the CDN), and the resources and outputs that name them."""
+    not_local = {k for k, v in cfn["Resources"].items() if v["Type"].startswith(NOT_LOCAL_PREFIXES)}
+    dropped = _naming(cfn["Resources"], not_local)
+    cfn["Resources"] = {k: v for k, v in cfn["Resources"].items() if k not in dropped}
+    cfn["Outputs"] = {k: v for k, v in cfn.get("Outputs", {}).items() if not _names_any(v, dropped)}
+
+
+def _names_any(value: Any, logical_ids: set[str]) -> bool:
+    """Whether a template value refers to any of the resources (Ref, GetAtt, or ${...} in a Sub)."""
+    text = json.dumps(value)
+    return any(
+        f'"Ref": "{name}"' in text
+        or f'"Fn::GetAtt": ["{name}"' in text
+        or f"${{{name}}}" in text
+        or f"${{{name}." in text
+        for name in logical_ids
+    )
+
+
+def _naming(resources: dict[str, Any], dropped: set[str]) -> set[str]:
+    """The dropped resources and, transitively, every resource that refers to one of them."""
+    dropped = set(dropped)
+    while True:
+        more = {k for k, v in resources.items() if k not in dropped and _names_any(v, dropped)}
+        if not more:
+            return dropped
+        dropped |= more
 
 
 def _zip_dir(folder: Path) -> bytes:
@@ -256,6 +288,7 @@ def deploy(
     session = boto3.session.Session(region_name=region)
     sam = tpl.load(template_path)
     cfn = translate(sam, template_path.parent, s3=session.client("s3"), iam=session.client("iam"), region=region)
+    _drop_not_local(cfn)
     provisioned = _provision_unsupported(cfn, session, region)
     cloudformation = session.client("cloudformation")
     cloudformation.create_stack(

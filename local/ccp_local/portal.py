@@ -39,10 +39,10 @@ class PortalFiles:
         self._root = root.resolve()
 
     def serves(self, path: str) -> bool:
-        return path == PREFIX or path.startswith(PREFIX + "/")
+        return path in ("/", PREFIX) or path.startswith(PREFIX + "/")
 
     def get(self, path: str) -> tuple[int, dict[str, str], bytes]:
-        if path == PREFIX:
+        if path in ("/", PREFIX):  # the site's root is the portal, as CloudFront's function answers
             return 301, {"Location": PREFIX + "/", "Content-Type": "text/plain"}, b""
         relative = path.removeprefix(PREFIX + "/")
         if relative == "config.json":

@@ -99,6 +99,8 @@ class LocalStack:
                     {
                         **function_environment(specs[logical], configuration, self.aws_endpoint, REGION),
                         **self._portal_override(configuration),
+                        # A function that starts another reaches this stack's Lambda endpoint (moto runs none).
+                        "AWS_ENDPOINT_URL_LAMBDA": self.lambda_url,
                     },
                     log_dir,
                     self.config.concurrency,
@@ -162,7 +164,7 @@ class LocalStack:
 
     def _portal_override(self, configuration: dict[str, Any]) -> dict[str, str]:
         variables = configuration.get("Environment", {}).get("Variables", {})
-        return {"PORTAL_URL": self.api_url} if "PORTAL_URL" in variables else {}
+        return {"PORTAL_URL": self.api_url} if "PORTAL_URL" in variables else {}  # the portal is at /portal/
 
     @property
     def api_url(self) -> str:

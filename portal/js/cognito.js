@@ -111,3 +111,20 @@ function outcome(answer, username) {
     username: answer.ChallengeParameters?.USERNAME || username,
   };
 }
+
+/** First sign-in of staff (MFA required): an authenticator app is set up with this secret. */
+export async function startMfaSetup(challenge) {
+  const answer = await call("AssociateSoftwareToken", { Session: challenge.session });
+  return { ...challenge, session: answer.Session, secret: answer.SecretCode };
+}
+
+export async function finishMfaSetup(setup, code, { staff = true } = {}) {
+  const verified = await call("VerifySoftwareToken", { Session: setup.session, UserCode: code, FriendlyDeviceName: "CCP" });
+  const answer = await call("RespondToAuthChallenge", {
+    ChallengeName: "MFA_SETUP",
+    ClientId: await clientId(staff),
+    Session: verified.Session,
+    ChallengeResponses: { USERNAME: setup.username },
+  });
+  return outcome(answer, setup.username);
+}

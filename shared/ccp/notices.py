@@ -90,6 +90,17 @@ class SendTally:
         }
 
 
+def requeue_parked_notices(ledger: RenewalRepository, moment: datetime) -> int:
+    """Staff re-drive: every parked notice goes back among the claims as already stale, so the next
+    daily run's heal units take it over and send it. Returns how many went back."""
+    stale_claimed_at = (moment - STALE_CLAIM_AFTER - timedelta(seconds=1)).isoformat()
+    requeued = 0
+    for items in ledger.parked_notices():
+        for item in items:
+            requeued += ledger.requeue_parked(NoticeClaim.model_validate(item), claimed_at=stale_claimed_at)
+    return requeued
+
+
 def postal_suppression(contact: Contact) -> str | None:
     if contact.deceased:
         return "deceased"

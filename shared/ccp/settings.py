@@ -60,6 +60,11 @@ class NoticeSettings(EmailSettings):
     mail_batch_bucket: str = Field(alias="MAIL_BATCH_BUCKET")
 
 
+class RedriveSettings(EnvSettings):
+    # The daily notices function: the staff console starts it after a re-drive, to send at once.
+    renewal_notices_function: str = Field(alias="RENEWAL_NOTICES_FUNCTION")
+
+
 class LoginSettings(EnvSettings):
     # The members' Cognito user pool: staff create a member's login with the member.
     user_pool_id: str = Field(alias="USER_POOL_ID")

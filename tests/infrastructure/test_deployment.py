@@ -239,8 +239,79 @@ def test_every_bucket_refuses_plain_http_and_expires_what_it_keeps_by_prefix(buc
         s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in statements
     )
     rules = RESOURCES[bucket]["Properties"]["LifecycleConfiguration"]["Rules"]
-    assert any(r.get("Prefix") and r.get("ExpirationInDays") for r in rules)
+    if bucket == "PortalBucket":  # its current files are the site: only replaced versions expire
+        assert all(r["Prefix"] == "portal/" and "ExpirationInDays" not in r for r in rules)
+        assert any(r.get("NoncurrentVersionExpiration") for r in rules)
+    else:
+        assert any(r.get("Prefix") and r.get("ExpirationInDays") for r in rules)
     assert any("AbortIncompleteMultipartUpload" in r for r in rules)
+
+
+# ---- the portal ------------------------------------------------------------------------------
+
+
+def test_the_portal_is_served_by_cloudfront_from_a_private_bucket_only_it_reads():
+    bucket = RESOURCES["PortalBucket"]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    policy = RESOURCES["PortalBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    reads = next(s for s in policy if s["Effect"] == "Allow")
+    assert reads["Principal"] == {"Service": "cloudfront.amazonaws.com"} and reads["Action"] == "s3:GetObject"
+    assert "${PortalDistribution}" in reads["Condition"]["StringEquals"]["AWS:SourceArn"]["Fn::Sub"]
+    config = RESOURCES["PortalDistribution"]["Properties"]["DistributionConfig"]
+    origin = config["Origins"][0]
+    assert getatt(origin["OriginAccessControlId"]) == "PortalOriginAccess"
+    assert getatt(origin["DomainName"]) == "PortalBucket"
+    behaviour = config["DefaultCacheBehavior"]
+    assert behaviour["ViewerProtocolPolicy"] == "redirect-to-https"
+    assert behaviour["AllowedMethods"] == ["GET", "HEAD"]
+    assert ref(behaviour["ResponseHeadersPolicyId"]) == "PortalHeaders"
+
+
+def test_cloudfront_maps_the_page_addresses_to_the_files_the_local_gateway_serves():
+    from ccp_local.portal import PAGES, PORTAL_DIR
+
+    code = RESOURCES["PortalPages"]["Properties"]["FunctionCode"]
+    mapped = json.loads(re.search(r"var PAGES = (\{.*?\});", code, re.S).group(1))
+    assert mapped == {f"/portal/{page}": f"/portal/{file}" for page, file in PAGES.items()}
+    assert all((PORTAL_DIR / file).is_file() for file in PAGES.values())
+
+
+def test_the_portal_runs_only_its_own_scripts_and_talks_only_to_the_api_cognito_and_s3():
+    headers = RESOURCES["PortalHeaders"]["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+    policy = headers["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"]
+    directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
+    assert directives["script-src"] == "'self'" and directives["default-src"] == "'self'"
+    assert "https://cognito-idp.${AWS::Region}.amazonaws.com" in directives["connect-src"]
+    assert directives["frame-ancestors"] == "'none'"
+    assert headers["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31536000
+
+
+def test_members_sign_in_from_the_portal_by_member_id_or_email():
+    pool = RESOURCES["UserPool"]["Properties"]
+    assert "UsernameAttributes" not in pool and pool["AliasAttributes"] == ["email"]
+    assert pool["UsernameConfiguration"] == {"CaseSensitive": False}
+    assert "{username}" in pool["AdminCreateUserConfig"]["InviteMessageTemplate"]["EmailMessage"]["Fn::Sub"]
+    assert "{####}" in pool["AdminCreateUserConfig"]["InviteMessageTemplate"]["EmailMessage"]["Fn::Sub"]
+    for client in ("UserPoolClient", "StaffUserPoolClient"):
+        flows = RESOURCES[client]["Properties"]["ExplicitAuthFlows"]
+        assert {"ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"} <= set(flows)
+        assert RESOURCES[client]["Properties"]["GenerateSecret"] is False  # a page keeps no secret
+
+
+def test_the_published_config_names_what_the_local_one_does():
+    import importlib.util
+
+    from ccp_local.portal import portal_config
+
+    spec = importlib.util.spec_from_file_location("publish_portal", ROOT / "infra" / "publish_portal.py")
+    publish = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(publish)
+    outputs = {"ApiUrl": "https://a.example/v1", "UserPoolClientId": "m", "StaffUserPoolClientId": "s"}
+    published = publish.config(outputs, "eu-west-1")
+    local = portal_config(api_url="", cognito_url="http://x", region="us-east-1", client_id="m", staff_client_id="s")
+    assert set(published) == set(local)
+    assert published["cognito_url"] == "https://cognito-idp.eu-west-1.amazonaws.com/"
+    assert {"PortalBucketName", "PortalDistributionId", "PortalDistributionUrl"} <= set(TEMPLATE["Outputs"])
 
 
 # ---- deploying -------------------------------------------------------------------------------

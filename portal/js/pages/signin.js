@@ -1,6 +1,8 @@
 // Sign-in: member id or email and password; an invited member's first sign-in (a new password);
 // "Forgot password" (a code by email, then a new password).
-import { answerMfa, confirmForgotPassword, forgotPassword, setNewPassword, signIn } from "../cognito.js";
+import {
+  answerMfa, confirmForgotPassword, finishMfaSetup, forgotPassword, setNewPassword, signIn, startMfaSetup,
+} from "../cognito.js";
 import * as session from "../session.js";
 import { busy, field, h, noticeBox, render } from "../ui.js";
 
@@ -40,6 +42,8 @@ async function finish(main, result, options) {
     showNewPassword(main, result, options);
   } else if (result.challenge === "SOFTWARE_TOKEN_MFA") {
     showMfa(main, result, options);
+  } else if (result.challenge === "MFA_SETUP") {
+    showMfaSetup(main, await startMfaSetup(result), options);
   } else {
     throw new Error("This sign-in needs a step the portal does not offer. Contact the program office.");
   }
@@ -76,6 +80,22 @@ function showMfa(main, challenge, options) {
     });
   });
   render(main, h("h1", {}, "Second step"), form);
+}
+
+function showMfaSetup(main, setup, options) {
+  const code = h("input", { inputmode: "numeric", autocomplete: "one-time-code", required: true, name: "code" });
+  const form = h("form", { class: "card narrow", "aria-label": "Set up your authenticator", novalidate: true },
+    h("p", {}, "Add an account in your authenticator app with this key (type it in; it is shown only now):"),
+    h("p", {}, h("code", { class: "secret" }, setup.secret.replace(/(.{4})/g, "$1 ").trim())),
+    field("Code the app shows", code),
+    h("button", { type: "submit" }, "Finish and sign in"));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy(form, async () => {
+      await finish(main, await finishMfaSetup(setup, code.value.trim(), { staff: options.staff }), options);
+    });
+  });
+  render(main, h("h1", {}, "Second factor"), form);
 }
 
 function showForgot(main, options) {

@@ -6,20 +6,26 @@ from collections.abc import Callable
 from typing import Any, NamedTuple, TypeVar
 
 from boto3.dynamodb.conditions import Key
+from pydantic import BaseModel
 
 from ccp.data import keys
 from ccp.data.dynamo import query_all, transact, translated_errors
 from ccp.data.records import (
     ActivityRecord,
+    ApplicationRecord,
+    AuditRecord,
     CredentialRecord,
     InvoiceRecord,
     MemberRecord,
     MemberState,
+    NoticeClaim,
+    PaymentRecord,
     to_item,
 )
 from ccp.errors import Conflict, NotFound, Retryable
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 
 def credential_item(credential: CredentialRecord) -> dict[str, Any]:
@@ -179,6 +185,17 @@ def listed_as_unmet(credential: CredentialRecord) -> bool:
     return not credential.grandfathered and credential.met_on is None
 
 
+class MemberFile(NamedTuple):
+    """Everything kept about one member (the staff console's record), from one partition."""
+
+    state: MemberState
+    activities: list[ActivityRecord]
+    payments: list[PaymentRecord]
+    notices: list[NoticeClaim]
+    applications: list[ApplicationRecord]
+    audits: list[AuditRecord]
+
+
 class MemberRepository:
     def __init__(self, table: Any):
         self._table = table
@@ -208,6 +225,35 @@ class MemberRepository:
             & Key("sk").begins_with(keys.CREDENTIAL_PREFIX),
         )
         return [CredentialRecord.model_validate(i) for i in items]
+
+    def member_file(self, member_id: str) -> MemberFile:
+        """The member's whole partition in one query (its pages): profile, credentials, invoices,
+        activities, payments, the notice ledger, applications and audits."""
+        items = query_all(self._table, KeyConditionExpression=Key("pk").eq(keys.member_pk(member_id)))
+        by_prefix: dict[str, list[dict[str, Any]]] = {}
+        for item in items:
+            prefix = next((p for p in _FILE_PARTS if item["sk"].startswith(p)), None)
+            if prefix:
+                by_prefix.setdefault(prefix, []).append(item)
+        profile = next((i for i in items if i["sk"] == keys.PROFILE_SK), None)
+        if profile is None:
+            raise NotFound(f"No member {member_id}.", code="MEMBER_NOT_FOUND")
+
+        def part(prefix: str, model: type[M]) -> list[M]:
+            return [model.model_validate(i) for i in by_prefix.get(prefix, [])]
+
+        return MemberFile(
+            state=MemberState(
+                profile=MemberRecord.model_validate(profile),
+                credentials=part(keys.CREDENTIAL_PREFIX, CredentialRecord),
+                invoices=part(keys.INVOICE_PREFIX, InvoiceRecord),
+            ),
+            activities=part(keys.ACTIVITY_PREFIX, ActivityRecord),
+            payments=part(keys.payment_sk(""), PaymentRecord),
+            notices=part(keys.NOTICE_PREFIX, NoticeClaim),
+            applications=part(keys.APPLICATION_PREFIX, ApplicationRecord),
+            audits=part(keys.AUDIT_PREFIX, AuditRecord),
+        )
 
     def member_exists(self, member_id: str) -> bool:
         with translated_errors():
@@ -510,6 +556,18 @@ class MemberRepository:
             # Changed or removed since it was read: the caller re-reads (and then finds it gone, or retries).
             raise StaleWrite()
         raise Conflict("The change conflicts with another one; try again.", code="WRITE_CONFLICT")
+
+
+# The parts of a member's partition the record shows (uniqueness guards and search entries are not).
+_FILE_PARTS = (
+    keys.CREDENTIAL_PREFIX,
+    keys.INVOICE_PREFIX,
+    keys.ACTIVITY_PREFIX,
+    keys.payment_sk(""),
+    keys.NOTICE_PREFIX,
+    keys.APPLICATION_PREFIX,
+    keys.AUDIT_PREFIX,
+)
 
 
 def _listed(item: dict[str, Any]) -> dict[str, str]:

@@ -6,6 +6,7 @@ Thin adapters so services take them as parameters and tests can count or fail th
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any, NamedTuple
 
 import boto3
@@ -118,6 +119,29 @@ class EventPublisher:
         )
         if response.get("FailedEntryCount"):
             raise RuntimeError(f"event {detail_type} was not accepted")
+
+
+class JobStarter:
+    """Starts a scheduled function now, as its schedule would (an asynchronous invocation with a
+    scheduled event for `moment`): the staff console's "send now" after a re-drive."""
+
+    def __init__(self, function_name: str, client: Any | None = None):
+        self._function = function_name
+        self._client = client or boto3.client("lambda", config=JOB_BOTO_CONFIG)
+
+    def start(self, moment: datetime) -> None:
+        event = {
+            "version": "0",
+            "id": f"staff-{moment.timestamp():.0f}",
+            "detail-type": "Scheduled Event",
+            "source": "ccp.staff",
+            "account": "",
+            "time": moment.isoformat().replace("+00:00", "Z"),
+            "region": "",
+            "resources": [],
+            "detail": {},
+        }
+        self._client.invoke(FunctionName=self._function, InvocationType="Event", Payload=json.dumps(event).encode())
 
 
 def _delivery(status: dict[str, Any]) -> Delivery:

@@ -172,6 +172,7 @@ class InvoiceRecord(LazyModel):
     # A renewal (annual fee) or a recertification application's fee.
     purpose: Literal["renewal", "recertification"] = "renewal"
     application_id: str | None = None
+    history: list[Decision] = []  # staff changes (a void), with their reasons
 
 
 PaymentMethod = Literal["card", "check", "money_order"]

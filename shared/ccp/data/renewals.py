@@ -14,6 +14,7 @@ from ccp.data.members import StaleWrite, credential_put, versioned_put
 from ccp.data.records import (
     ApplicationRecord,
     CredentialRecord,
+    Decision,
     InvoiceRecord,
     NoticeClaim,
     ParkedPayment,
@@ -301,6 +302,28 @@ class RenewalRepository:
             raise Conflict("This invoice is already paid.", code="INVOICE_ALREADY_PAID")
         if failed:
             raise StaleWrite()
+
+    def void_invoice(self, invoice: InvoiceRecord, decision: Decision) -> bool:
+        """Void an unpaid invoice, the decision kept in its history; it leaves the due lists. False
+        when it is no longer unpaid (paid or voided meanwhile)."""
+        return conditionally(
+            self._table.update_item,
+            Key=invoice_key(invoice),
+            UpdateExpression=(
+                "SET #state = :void, #history = list_append(if_not_exists(#history, :none), :decision) "
+                "REMOVE gsi2pk, gsi2sk, gsi3pk, gsi3sk"
+            ),
+            ConditionExpression="#state IN (:open, :locked, :refunded)",
+            ExpressionAttributeNames={"#state": "state", "#history": "history"},
+            ExpressionAttributeValues={
+                ":void": "void",
+                ":none": [],
+                ":decision": [to_item(decision)],
+                ":open": "open",
+                ":locked": "locked",
+                ":refunded": "refunded",
+            },
+        )
 
     def payment_reference(self, reference: str) -> PaymentReference | None:
         with translated_errors():

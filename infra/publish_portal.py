@@ -1,0 +1,82 @@
+"""Publish portal/ to the deployed stack's portal bucket (run by `make deploy` after `sam deploy`).
+
+The files go under `portal/` with their content types, then `portal/config.json` naming this stack's
+API and Cognito app clients (the local gateway serves the same file, made for the local stack), and
+CloudFront is told the pages changed. Only boto3 (SAM CLI's environment has it).
+
+    python infra/publish_portal.py --stack ccp-dev [--region us-east-1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import mimetypes
+import time
+from pathlib import Path
+
+import boto3
+
+PORTAL_DIR = Path(__file__).resolve().parents[1] / "portal"
+TYPES = {
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".html": "text/html; charset=utf-8",
+}
+
+
+def outputs(cloudformation, stack: str) -> dict[str, str]:
+    described = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
+    return {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+
+
+def config(found: dict[str, str], region: str) -> dict[str, str]:
+    return {
+        "api_url": found["ApiUrl"],
+        "cognito_url": f"https://cognito-idp.{region}.amazonaws.com/",
+        "region": region,
+        "client_id": found["UserPoolClientId"],
+        "staff_client_id": found["StaffUserPoolClientId"],
+    }
+
+
+def publish(stack: str, region: str) -> None:
+    session = boto3.session.Session(region_name=region)
+    found = outputs(session.client("cloudformation"), stack)
+    s3 = session.client("s3")
+    bucket = found["PortalBucketName"]
+    files = sorted(p for p in PORTAL_DIR.rglob("*") if p.is_file())
+    for file in files:
+        content_type = TYPES.get(file.suffix) or mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+        s3.upload_file(
+            str(file),
+            bucket,
+            f"portal/{file.relative_to(PORTAL_DIR).as_posix()}",
+            ExtraArgs={"ContentType": content_type, "CacheControl": "no-cache"},
+        )
+    s3.put_object(
+        Bucket=bucket,
+        Key="portal/config.json",
+        Body=json.dumps(config(found, region)).encode(),
+        ContentType="application/json",
+        CacheControl="no-store",
+    )
+    session.client("cloudfront").create_invalidation(
+        DistributionId=found["PortalDistributionId"],
+        InvalidationBatch={"Paths": {"Quantity": 1, "Items": ["/portal/*"]}, "CallerReference": str(time.time())},
+    )
+    print(
+        f"Portal published: {len(files)} files to s3://{bucket}/portal/; open {found['PortalDistributionUrl']}/portal/"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stack", required=True)
+    parser.add_argument("--region", default=None)
+    args = parser.parse_args()
+    publish(args.stack, args.region or boto3.session.Session().region_name or "us-east-1")
+
+
+if __name__ == "__main__":
+    main()

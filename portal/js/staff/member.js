@@ -1,0 +1,147 @@
+// A member's record: credentials, cycles, activities, invoices and payments, notices by channel,
+// applications, audits and badges, with the history of who changed what; and the staff actions on
+// them (a cheque that came by post, a void, a course-platform correction, a later audit deadline).
+import { patch, post, remove, get } from "../api.js";
+import { busy, day, field, h, money, noticeBox, points, render, statusBadge, table } from "../ui.js";
+
+export async function showMember(main, context) {
+  const memberId = context.arg;
+  const record = await get(`/staff/members/${encodeURIComponent(memberId)}/record`);
+  const m = record.member;
+  const base = `/members/${encodeURIComponent(memberId)}`;
+  const again = async (message) => {
+    await showMember(main, context);
+    main.querySelector("#record-result").replaceChildren(noticeBox(message));
+  };
+  const address = m.mailing_address
+    ? [m.mailing_address.line1, m.mailing_address.line2, `${m.mailing_address.city}, ${m.mailing_address.state} ${m.mailing_address.postal_code}`].filter(Boolean).join(", ")
+    : "none";
+  render(main,
+    h("h1", {}, m.name),
+    h("p", { class: "lead" }, `Member ID ${m.member_id} · overall `, statusBadge(m.status)),
+    h("div", { id: "record-result", "aria-live": "polite" }),
+    h("dl", { class: "facts card" },
+      h("dt", {}, "Email"), h("dd", {}, m.email, " ", statusBadge(m.email_status)),
+      h("dt", {}, "Mailing address"), h("dd", {}, address),
+      h("dt", {}, "Letters"), h("dd", {}, m.mail_opt_out ? "no (email only)" : "yes")),
+    section("Credentials", table("Credentials and their open cycles",
+      ["Credential", "Status", "Certified", "Cycle", "Requirement met", "Badge"],
+      record.credentials.map((c) => [
+        c.code, statusBadge(m.credentials.find((x) => x.code === c.code)?.status || c.status), day(c.certified_on),
+        h("span", {}, day(c.cycle_start), " to ", day(c.cycle_end)), day(c.met_on), c.badge_id || "—",
+      ]))),
+    section("Invoices", record.invoices.length ? table("Invoices, newest first",
+      ["Invoice", "Amount", "Due", "State", "Actions"],
+      record.invoices.map((i) => [
+        i.invoice_id, money(i.amount, i.currency), day(i.due_date), statusBadge(i.state),
+        ["open", "locked", "refunded"].includes(i.state) ? invoiceActions(base, memberId, i, again) : "—",
+      ])) : h("p", {}, "No invoices.")),
+    section("Payments", record.payments.length ? table("Payments",
+      ["Invoice", "Amount", "Method", "Paid", "Recorded by", "State"],
+      record.payments.map((p) => [p.invoice_id, money(p.amount, p.currency), p.method, day(p.paid_at.slice(0, 10)),
+        p.recorded_by, statusBadge(p.state)])) : h("p", {}, "No payments.")),
+    section("CE activities", record.activities.length ? table("Activities, newest first",
+      ["Activity", "Points", "Dates", "Source", "Actions"],
+      record.activities.map((a) => [
+        a.title, points(a.points), h("span", {}, day(a.start_date), " to ", day(a.end_date)), a.source.replace("_", " "),
+        a.source === "course_platform" ? activityActions(base, a, again) : "—",
+      ])) : h("p", {}, "No activities.")),
+    section("Notices", record.notices.length ? table("Notices by channel",
+      ["Notice", "Channel", "Period", "State", "Sent", "Last error"],
+      record.notices.map((n) => [n.kind.replace(/_/g, " "), n.channel, n.period, statusBadge(n.state),
+        n.sent_at ? day(n.sent_at.slice(0, 10)) : "—", n.last_error || "—"])) : h("p", {}, "No notices.")),
+    section("Applications", record.applications.length ? table("Recertification applications",
+      ["Application", "Credential", "Path", "State"],
+      record.applications.map((a) => [h("a", { href: `#/applications?state=${a.state}` }, a.application_id),
+        a.credential, a.path, statusBadge(a.state)])) : h("p", {}, "No applications.")),
+    section("Audits", record.audits.length ? table("Audits",
+      ["Audit", "State", "Deadline", "Documents", "Actions"],
+      record.audits.map((a) => [a.audit_id, statusBadge(a.state), day(a.deadline), String(a.document_ids.length),
+        a.state === "open" ? deadlineForm(a, again) : "—"])) : h("p", {}, "No audits.")),
+    section("History", record.history.length
+      ? h("ol", { class: "history" }, record.history.map((e) =>
+        h("li", {}, h("time", { datetime: e.at }, e.at.replace("T", " ").slice(0, 16)), ` · ${e.by} · ${e.what}`,
+          e.note ? ` (“${e.note}”)` : "")))
+      : h("p", {}, "Nothing yet.")),
+  );
+}
+
+function section(title, ...content) {
+  return h("section", { "aria-label": title }, h("h2", {}, title), ...content);
+}
+
+function action(summary, form) {
+  return h("details", { class: "action" }, h("summary", {}, summary), form);
+}
+
+function invoiceActions(base, memberId, invoice, again) {
+  const amount = h("input", { name: "amount", type: "number", step: "0.01", min: "0.01", value: invoice.amount });
+  const method = h("select", { name: "method" }, h("option", { value: "check" }, "Cheque"),
+    h("option", { value: "money_order" }, "Money order"));
+  const reference = h("input", { name: "reference", required: true });
+  const pay = h("form", { "aria-label": `Record a payment for ${invoice.invoice_id}`, novalidate: true },
+    field("Amount", amount), field("Method", method), field("Cheque or money order number", reference),
+    h("button", { type: "submit" }, "Record payment"));
+  pay.addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy(pay, async () => {
+      await post(`${base}/invoices/${encodeURIComponent(invoice.invoice_id)}/payments`,
+        { amount: Number(amount.value), method: method.value, reference: reference.value.trim() }, { idempotent: true });
+      await again(`Payment recorded for ${invoice.invoice_id}.`);
+    }, { amount, method, reference });
+  });
+  const reason = h("textarea", { name: "reason", rows: 2, required: true });
+  const voidForm = h("form", { "aria-label": `Void ${invoice.invoice_id}`, novalidate: true },
+    field("Reason", reason), h("button", { type: "submit", class: "danger" }, "Void invoice"));
+  voidForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy(voidForm, async () => {
+      await post(`/staff/members/${encodeURIComponent(memberId)}/invoices/${encodeURIComponent(invoice.invoice_id)}/void`,
+        { reason: reason.value.trim() });
+      await again(`Invoice ${invoice.invoice_id} voided.`);
+    }, { reason });
+  });
+  return h("div", {}, action("Record a cheque", pay), action("Void", voidForm));
+}
+
+function activityActions(base, activity, again) {
+  const path = `${base}/ce-activities/${encodeURIComponent(activity.activity_id)}`;
+  const pointsInput = h("input", { name: "points", type: "number", step: "0.01", value: activity.points });
+  const reason = h("textarea", { name: "reason", rows: 2, required: true });
+  const correct = h("form", { "aria-label": `Correct ${activity.title}`, novalidate: true },
+    field("Points", pointsInput), field("Reason", reason), h("button", { type: "submit" }, "Save correction"));
+  correct.addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy(correct, async () => {
+      await patch(path, { points: Number(pointsInput.value), attested: true, reason: reason.value.trim() });
+      await again(`Corrected "${activity.title}".`);
+    }, { points: pointsInput, reason });
+  });
+  const why = h("textarea", { name: "reason", rows: 2, required: true });
+  const drop = h("form", { "aria-label": `Remove ${activity.title}`, novalidate: true },
+    field("Reason", why), h("button", { type: "submit", class: "danger" }, "Remove activity"));
+  drop.addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy(drop, async () => {
+      await remove(`${path}?reason=${encodeURIComponent(why.value.trim())}`);
+      await again(`Removed "${activity.title}".`);
+    }, { reason: why });
+  });
+  return h("div", {}, action("Correct", correct), action("Remove", drop));
+}
+
+export function deadlineForm(audit, again) {
+  const deadline = h("input", { name: "deadline", type: "date", required: true });
+  const reason = h("textarea", { name: "reason", rows: 2, required: true });
+  const form = h("form", { "aria-label": `Extend the deadline of ${audit.audit_id}`, novalidate: true },
+    field("New deadline", deadline), field("Reason", reason), h("button", { type: "submit" }, "Extend deadline"));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy(form, async () => {
+      await post(`/staff/audits/${encodeURIComponent(audit.audit_id)}/deadline`,
+        { deadline: deadline.value, reason: reason.value.trim() });
+      await again(`The deadline of ${audit.audit_id} is now ${deadline.value}.`);
+    }, { deadline, reason });
+  });
+  return action("Extend deadline", form);
+}
