@@ -41,12 +41,12 @@ def chromium() -> Iterator[Any]:
 class Portal:
     """One browser context (its own cookies and session storage) on the portal of a running stack."""
 
-    def __init__(self, context: Any, api: str):
+    def __init__(self, context: Any, api: str, path: str = "portal/"):
         from playwright.sync_api import expect
 
         self.context = context
         self.page = context.new_page()
-        self.url = f"{api}/portal/"
+        self.url = f"{api}/{path}"
         self.expect = expect
         self.errors: list[str] = []
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
@@ -54,7 +54,13 @@ class Portal:
     @classmethod
     @contextmanager
     def open(
-        cls, browser: Any, api: str, *, local_time: str | None = None, viewport: dict[str, int] | None = None
+        cls,
+        browser: Any,
+        api: str,
+        *,
+        local_time: str | None = None,
+        viewport: dict[str, int] | None = None,
+        path: str = "portal/",
     ) -> Iterator[Portal]:
         options: dict[str, Any] = {"viewport": viewport or {"width": 1280, "height": 900}, "accept_downloads": True}
         if local_time:  # local time travel: every request the page makes carries the moment
@@ -62,7 +68,7 @@ class Portal:
         context = browser.new_context(**options)
         context.set_default_timeout(15_000)
         try:
-            portal = cls(context, api)
+            portal = cls(context, api, path)
             yield portal
             assert not portal.errors, f"script errors on the page: {portal.errors}"
         finally:

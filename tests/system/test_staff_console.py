@@ -1,0 +1,235 @@
+"""The staff console in a real browser (Debian's Chromium, Playwright) against `ccp-local up`: find
+a member and open their record, record a cheque and approve an application, re-drive notices parked
+by a real failed send, void an invoice; axe-core on every page."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import boto3
+import pytest
+import requests
+
+from tests.support.browser import Portal, chromium
+from tests.support.local_stack import cli, running_stack, token
+
+pytestmark = pytest.mark.system
+PASSWORD = "Local-Passw0rd!"
+SENDER = "notices@ccp.localhost"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    with running_stack(tmp_path_factory.mktemp("console") / "up.log", demo_members=3) as running:
+        running["aws"] = re.search(r"Embedded AWS\s+(\S+)", running["log"].read_text(errors="replace")).group(1)
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as launched:
+        yield launched
+
+
+def console(browser, stack, local_time=None):
+    return Portal.open(browser, stack["api"], local_time=local_time, path="portal/staff/")
+
+
+def staff_sign_in(portal):
+    page = portal.page
+    page.goto(portal.url)
+    page.get_by_label("Username or email").fill("staff")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    portal.expect(page.get_by_role("heading", level=1)).to_have_text("Find a member")
+    return page
+
+
+def create_member(stack, at, **body):
+    headers = {"Authorization": f"Bearer {token(stack)}", "X-Local-Time": at}
+    created = requests.post(f"{stack['api']}/staff/members", json=body, headers=headers, timeout=30)
+    assert created.status_code == 201, created.text
+    return created.json()["member_id"]
+
+
+def as_member(stack, member_id, at):
+    member = cli("token", "--member-id", member_id, "--port", str(stack["api_port"])).stdout.strip().splitlines()[-1]
+    return {"Authorization": f"Bearer {member}", "X-Local-Time": at}
+
+
+def find_and_open(portal, query, name):
+    page = portal.page
+    page.get_by_label("Member ID, email or last name").fill(query)
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("link", name=name).click()
+    portal.expect(page.get_by_role("heading", level=1)).to_have_text(name)
+    return page
+
+
+def test_staff_find_a_member_by_last_name_and_open_their_record(stack, browser):
+    with console(browser, stack) as portal:
+        page = staff_sign_in(portal)
+        portal.check_accessibility("console: find")
+        find_and_open(portal, "oka", "James Okafor")
+        credentials = page.get_by_role("region", name="Credentials")
+        portal.expect(credentials.get_by_role("row").filter(has_text="MLS")).to_contain_text("active")
+        portal.expect(credentials.get_by_role("row").filter(has_text="MLT")).to_be_visible()
+        portal.expect(page.get_by_role("region", name="CE activities")).to_contain_text("Molecular biology")
+        portal.expect(page.get_by_role("region", name="History")).to_contain_text("recorded CE 'Molecular biology")
+        portal.check_accessibility("console: member record")
+        for link, heading in (("Audits", re.compile("Audits of")), ("Parked payments", "Parked payments")):
+            page.get_by_role("navigation", name="Console").get_by_role("link", name=link, exact=True).click()
+            portal.expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+            portal.check_accessibility(f"console: {link}")
+
+
+def test_staff_record_a_cheque_for_the_fee_then_approve_the_application(stack, browser):
+    applied_at = "2028-06-01T15:00:00Z"
+    member_id = create_member(
+        stack,
+        "2022-06-01T15:00:00Z",
+        first_name="Lena",
+        last_name="Lapsed",
+        email="lena.lapsed@example.org",
+        credentials=[{"code": "RMA", "certified_on": "2019-05-10"}],
+    )
+    member = as_member(stack, member_id, applied_at)
+    base = f"{stack['api']}/members/{member_id}"
+    document = requests.post(
+        f"{base}/documents",
+        json={"purpose": "recertification", "content_type": "application/pdf", "filename": "c.pdf", "size_bytes": 20},
+        headers=member,
+        timeout=30,
+    ).json()
+    upload = document["upload"]
+    files = {"file": ("c.pdf", b"%PDF-1.4 proof", "application/pdf")}
+    assert requests.post(upload["url"], data=upload["fields"], files=files, timeout=30).ok
+    application = {
+        "credential": "RMA",
+        "path": "ccp",
+        "felony_conviction": False,
+        "attested": True,
+        "document_ids": [document["document_id"]],
+        "activities": [
+            {
+                "category": "formal_education",
+                "title": "Anatomy (2 semester credits)",
+                "points": 30,
+                "start_date": "2027-01-10",
+                "end_date": "2027-05-01",
+            }
+        ],
+    }
+    applied = requests.post(f"{base}/recertifications", json=application, headers=member, timeout=30).json()
+    assert applied["state"] == "awaiting_payment", applied
+
+    with console(browser, stack, local_time=applied_at) as portal:
+        page = staff_sign_in(portal)
+        find_and_open(portal, "lapsed", "Lena Lapsed")
+        fee = page.get_by_role("region", name="Invoices").get_by_role("row").filter(has_text=applied["fee_invoice_id"])
+        fee.get_by_text("Record a cheque").click()
+        form = fee.get_by_role("form", name=f"Record a payment for {applied['fee_invoice_id']}")
+        portal.expect(form.get_by_label("Amount")).to_have_value("75")
+        form.get_by_label("Cheque or money order number").fill("104233")
+        form.get_by_role("button", name="Record payment").click()
+        portal.expect(page.get_by_role("status")).to_contain_text(f"Payment recorded for {applied['fee_invoice_id']}")
+        portal.expect(page.get_by_role("region", name="Payments")).to_contain_text("check")
+
+        page.get_by_role("navigation", name="Console").get_by_role("link", name="Applications").click()
+        card = page.get_by_role("region", name=f"Application {applied['application_id']}")
+        portal.expect(card).to_contain_text("submitted")
+        portal.check_accessibility("console: applications")
+        card.get_by_label("Note").fill("transcript checked against the registrar")
+        card.get_by_role("button", name="Approve").click()
+        portal.expect(page.get_by_role("status")).to_contain_text(f"{applied['application_id']}: approved")
+
+        page.get_by_role("navigation", name="Console").get_by_role("link", name="Find a member").click()
+        find_and_open(portal, member_id, "Lena Lapsed")
+        portal.expect(page.get_by_role("region", name="Applications")).to_contain_text("reinstated")
+        history = page.get_by_role("region", name="History")
+        portal.expect(history).to_contain_text("transcript checked against the registrar")
+        portal.expect(history).to_contain_text(f"(check) for {applied['fee_invoice_id']}")
+
+
+def test_staff_re_drive_notices_parked_by_a_failed_send_and_void_an_invoice(stack, browser):
+    create_member(
+        stack,
+        "2026-12-01T15:00:00Z",
+        first_name="Nils",
+        last_name="Parker",
+        email="nils.parker@example.org",
+        credentials=[{"code": "RPT", "certified_on": "2025-04-10"}],
+    )
+    ses = boto3.client(
+        "ses",
+        endpoint_url=stack["aws"],
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+    ses.delete_identity(Identity=SENDER)  # every send fails now (SES refuses an unverified sender)
+    ports = ("--port", str(stack["api_port"]), "--lambda-port", str(stack["lambda_port"]))
+    for minute in range(0, 5 * 16, 16):  # five runs, each after the last one's claims went stale
+        ran = cli(
+            "invoke",
+            "RenewalNoticesFunction",
+            "--time",
+            f"2027-04-01T{12 + minute // 60}:{minute % 60:02d}:00Z",
+            *ports,
+        )
+        assert ran.returncode == 0, ran.stderr
+    ses.verify_email_identity(EmailAddress=SENDER)  # the cause fixed
+
+    with console(browser, stack, local_time="2027-04-01T14:00:00Z") as portal:
+        page = staff_sign_in(portal)
+        page.get_by_role("navigation", name="Console").get_by_role("link", name="Parked notices").click()
+        row = page.get_by_role("row").filter(has_text="Nils Parker")
+        portal.expect(row).to_contain_text("MessageRejected")
+        portal.expect(row).to_contain_text("renewal due")
+        portal.check_accessibility("console: parked notices")
+        page.get_by_role("button", name="Re-drive all parked notices").click()
+        portal.expect(page.get_by_role("status")).to_contain_text("put back and being sent now")
+        portal.expect(page.get_by_text("No notices are parked.")).to_be_visible()
+        assert wait_for_email(stack, "nils.parker@example.org", "RPT renewal invoice RPT-20270410")
+
+        page.get_by_role("navigation", name="Console").get_by_role("link", name="Find a member").click()
+        find_and_open(portal, "nils.parker@example.org", "Nils Parker")
+        portal.expect(page.get_by_role("region", name="Notices")).to_contain_text("sent")
+        invoice = page.get_by_role("region", name="Invoices").get_by_role("row").filter(has_text="RPT-20270410")
+        invoice.get_by_text("Void", exact=True).click()
+        invoice.get_by_label("Reason").fill("certification surrendered by letter of 2027-03-28")
+        invoice.get_by_role("button", name="Void invoice").click()
+        portal.expect(page.get_by_role("status")).to_contain_text("Invoice RPT-20270410 voided.")
+        portal.expect(page.get_by_role("region", name="Invoices")).to_contain_text("void")
+        portal.expect(page.get_by_role("region", name="History")).to_contain_text("surrendered by letter")
+
+
+def wait_for_email(stack, to, subject, seconds=30):
+    """The re-drive starts the daily run without waiting for it: its email arrives a moment later."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        emails = requests.get(f"{stack['api']}/_local/outbox", timeout=30).json()
+        if any(to in e["to"] and subject in (e["subject"] or "") for e in emails):
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def test_a_member_login_is_not_a_staff_login(stack, browser):
+    member_id = create_member(
+        stack,
+        "2026-12-01T15:00:00Z",
+        first_name="Mo",
+        last_name="Member",
+        email="mo.member@example.org",
+        credentials=[{"code": "RMA", "certified_on": "2024-01-10"}],
+    )
+    cli("token", "--member-id", member_id, "--port", str(stack["api_port"]))
+    with console(browser, stack) as portal:
+        page = portal.page
+        page.goto(portal.url)
+        page.get_by_label("Username or email").fill(member_id)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        portal.expect(page.get_by_role("alert")).to_contain_text("do not match")  # not in the staff pool
