@@ -5,10 +5,19 @@ import pytest
 
 from ccp_local.counting import counted_requests
 from ccp_local.events import staff_claims
+from ccp_local.inprocess import deployed_stack
 from tests.integration.renewal_helpers import chicago, new_member
-from tests.integration.test_recertification import audited, call, member_call, stack  # noqa: F401 (fixture)
+from tests.integration.test_recertification import audited, call, member_call
 
 RECORD_CE = "record_ce.handler.lambda_handler"
+
+
+@pytest.fixture
+def stack():
+    with deployed_stack() as deployed:
+        yield deployed
+
+
 BILLING = "renewals.billing_api.lambda_handler"
 
 
