@@ -29,6 +29,8 @@ RESETTABLE = [
     ("recertify.wiring", "service"),
     ("recertify.wiring", "audits"),
     ("recertify.badges", "_members"),
+    ("dashboard.handler", "figures"),
+    ("dashboard.figures_stream", "figures"),
 ]
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-STREAM_RECORDS = 1_000
+STREAM_RECORDS = 5_000
 
 
 def _untracked_new(cls: type, *args: Any, **kwargs: Any) -> Any:

@@ -21,6 +21,7 @@ from ccp_local.gateway import Gateway, TokenVerifier, serve_api, serve_lambda
 from ccp_local.portal import PortalFiles, portal_config
 from ccp_local.queues import drain, start_pollers
 from ccp_local.runtime import LocalFunction, LocalRuntime, function_environment
+from ccp_local.streams import start_stream_pollers
 from ccp_local.stripe_fake import FakeStripe
 
 REGION = "us-east-1"
@@ -124,6 +125,8 @@ class LocalStack:
         # EventBridge rules that target a function (CourseCompleted) reach it through this runtime.
         route_lambda_targets(self.runtime.invoke)
         self.pollers = start_pollers(tpl.queue_sources(), self.deployment.physical_ids, self.runtime, REGION)
+        # The table's stream feeds the dashboard's counters, as the template's DynamoDB event source does.
+        self.pollers += start_stream_pollers(tpl.stream_sources(), self.deployment.physical_ids, self.runtime, REGION)
         portal = PortalFiles(
             portal_config(
                 api_url="",  # the same origin

@@ -99,6 +99,15 @@ def table_definition(template: dict[str, Any] | None = None, logical_id: str = "
 
 
 @dataclass(frozen=True)
+class StreamSource:
+    """A DynamoDB stream event source of a function (the table's changes, in order)."""
+
+    function: str
+    table: str  # logical id of the table
+    batch_size: int
+
+
+@dataclass(frozen=True)
 class QueueSource:
     """An SQS event source of a function (what Lambda's event source mapping does)."""
 
@@ -125,3 +134,17 @@ def queue_sources(template: dict[str, Any] | None = None) -> list[QueueSource]:
                 )
             )
     return sources
+
+
+def stream_sources(template: dict[str, Any] | None = None) -> list[StreamSource]:
+    template = template or load()
+    return [
+        StreamSource(
+            function=fn_id,
+            table=event["Properties"]["Stream"]["Fn::GetAtt"][0],
+            batch_size=int(event["Properties"].get("BatchSize", 100)),
+        )
+        for fn_id, fn in resources(template, "AWS::Serverless::Function").items()
+        for event in fn["Properties"].get("Events", {}).values()
+        if event["Type"] == "DynamoDB"
+    ]

@@ -10,6 +10,7 @@ import { showApplications } from "./staff/applications.js";
 import { showAudits } from "./staff/audits.js";
 import { showNotices } from "./staff/notices.js";
 import { showPayments } from "./staff/payments.js";
+import { showDashboard } from "./staff/dashboard.js";
 
 const PAGES = {
   "": { title: "Find a member", show: showFind },
@@ -18,6 +19,7 @@ const PAGES = {
   audits: { title: "Audits", show: showAudits },
   notices: { title: "Parked notices", show: showNotices },
   payments: { title: "Parked payments", show: showPayments },
+  dashboard: { title: "At a glance", show: showDashboard },
 };
 
 const main = document.getElementById("main");

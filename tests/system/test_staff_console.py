@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 
 import boto3
 import pytest
@@ -233,3 +234,19 @@ def test_a_member_login_is_not_a_staff_login(stack, browser):
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Sign in").click()
         portal.expect(page.get_by_role("alert")).to_contain_text("do not match")  # not in the staff pool
+
+
+def test_staff_see_the_program_at_a_glance_and_download_its_figures(stack, browser):
+    with console(browser, stack) as portal:
+        page = staff_sign_in(portal)
+        page.get_by_role("navigation", name="Console").get_by_role("link", name="At a glance").click()
+        holders = page.get_by_role("region", name="Credential holders by status")
+        # The demo members counted from the table's stream as they were written (James holds two).
+        portal.expect(holders.get_by_role("row").filter(has_text="MLS")).to_contain_text("1")
+        portal.expect(holders.get_by_role("row").filter(has_text="MLT")).to_contain_text("1")
+        portal.expect(page.get_by_role("region", name="Cycles closing unmet")).to_be_visible()
+        portal.check_accessibility("console: at a glance")
+        with page.expect_download() as download:
+            page.get_by_role("button", name="Download CSV").click()
+        text = Path(download.value.path()).read_text()
+        assert text.startswith("figure,key,value") and "holders active,MLS," in text

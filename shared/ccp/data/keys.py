@@ -14,6 +14,8 @@ Layout (see docs/data-model.md for the access patterns):
     MEMBER#<id>        CYCLE#<code>#<start>        cycle (a rolled-over cycle, archived with its totals)
     MEMBER#<id>        NOTICE#<code>#<kind>#<period>#<channel>   notice claim (the notice ledger)
     MEMBER#<id>        SEARCH#EMAIL                email entry (lists the member under their email on GSI4)
+    FIGURES            <counter>                   a dashboard counter (ccp.figures), kept up from the stream
+    FIGURES#SEEN#<event id> SEEN                   a stream event already counted (expires after 2 days)
 
     GSI1 (anniversary index, on credential items):
     ANNIV#<MM>#<shard>                   <DD>#<member_id>#<code>
@@ -254,3 +256,14 @@ def email_partition(email: str) -> str:
 
 def email_search_keys(email: str, member_id: str) -> dict[str, str]:
     return {"gsi4pk": email_partition(email), "gsi4sk": member_id}
+
+
+FIGURES_PK = "FIGURES"
+
+
+def figure_key(name: str) -> dict[str, str]:
+    return {"pk": FIGURES_PK, "sk": name}
+
+
+def figures_seen_key(event_id: str) -> dict[str, str]:
+    return {"pk": f"{FIGURES_PK}#SEEN#{event_id}", "sk": "SEEN"}
