@@ -37,10 +37,30 @@ def console(browser, stack, local_time=None):
     return Portal.open(browser, stack["api"], local_time=local_time, path="portal/staff/")
 
 
-def staff_sign_in(portal):
+def staff_login(stack, username, member_id):
+    """A second staff user, who is also member `member_id` (the staff pool's custom:member_id)."""
+    idp = boto3.client(
+        "cognito-idp",
+        endpoint_url=stack["aws"],
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+    pool = next(p["Id"] for p in idp.list_user_pools(MaxResults=10)["UserPools"] if p["Name"].endswith("-staff"))
+    idp.admin_create_user(
+        UserPoolId=pool,
+        Username=username,
+        UserAttributes=[{"Name": "custom:member_id", "Value": member_id}],
+        MessageAction="SUPPRESS",
+    )
+    idp.admin_set_user_password(UserPoolId=pool, Username=username, Password=PASSWORD, Permanent=True)
+    idp.admin_add_user_to_group(UserPoolId=pool, Username=username, GroupName="staff")
+
+
+def staff_sign_in(portal, username="staff"):
     page = portal.page
     page.goto(portal.url)
-    page.get_by_label("Username or email").fill("staff")
+    page.get_by_label("Username or email").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     portal.expect(page.get_by_role("heading", level=1)).to_have_text("Find a member")
@@ -137,6 +157,17 @@ def test_staff_record_a_cheque_for_the_fee_then_approve_the_application(stack, b
         portal.expect(page.get_by_role("status")).to_contain_text(f"Payment recorded for {applied['fee_invoice_id']}")
         portal.expect(page.get_by_role("region", name="Payments")).to_contain_text("check")
 
+    # Lena also works for the body: her staff login names her member id, and her case is not hers to decide.
+    staff_login(stack, "lena.staff", member_id)
+    with console(browser, stack, local_time=applied_at) as portal:
+        page = staff_sign_in(portal, "lena.staff")
+        page.get_by_role("navigation", name="Console").get_by_role("link", name="Applications").click()
+        card = page.get_by_role("region", name=f"Application {applied['application_id']}")
+        card.get_by_role("button", name="Approve").click()
+        portal.expect(card.get_by_role("alert")).to_contain_text("cannot decide their own case")
+
+    with console(browser, stack, local_time=applied_at) as portal:
+        page = staff_sign_in(portal)
         page.get_by_role("navigation", name="Console").get_by_role("link", name="Applications").click()
         card = page.get_by_role("region", name=f"Application {applied['application_id']}")
         portal.expect(card).to_contain_text("submitted")
@@ -145,7 +176,8 @@ def test_staff_record_a_cheque_for_the_fee_then_approve_the_application(stack, b
         card.get_by_role("button", name="Approve").click()
         portal.expect(page.get_by_role("status")).to_contain_text(f"{applied['application_id']}: approved")
 
-        page.get_by_role("navigation", name="Console").get_by_role("link", name="Find a member").click()
+    with console(browser, stack, local_time=applied_at) as portal:
+        page = staff_sign_in(portal)
         find_and_open(portal, member_id, "Lena Lapsed")
         portal.expect(page.get_by_role("region", name="Applications")).to_contain_text("reinstated")
         history = page.get_by_role("region", name="History")
