@@ -15,8 +15,8 @@ PASSWORD = "Local-Passw0rd!"
 
 
 def main() -> None:
-    from tests.support.browser import Portal, chromium
-    from tests.support.local_stack import cli, demo_member, running_stack, token
+    from tests.support.browser import chromium
+    from tests.support.local_stack import cli, running_stack, token
 
     OUT.mkdir(exist_ok=True)
     log = ROOT / ".ccp-local" / "render-portal.log"
@@ -38,41 +38,78 @@ def main() -> None:
         cli("invoke", "RenewalNoticesFunction", "--time", "2027-06-01T12:00:00Z", *ports)
         cli("token", "--member-id", pat, "--port", str(stack["api_port"]))
 
-        with Portal.open(browser, stack["api"]) as portal:
-            page = portal.page
-            page.goto(portal.url)
-            page.screenshot(path=OUT / "sign-in.png")
-            portal.sign_in(demo_member(stack, "Maria Santos"), PASSWORD)
-            page.screenshot(path=OUT / "status.png", full_page=True)
-            portal.go("CE activities")
-            form = page.get_by_role("form", name="Record CE")
-            form.get_by_label("Title").fill("Phlebotomy safety webinar")
-            form.get_by_label("Points").fill("2")
-            form.get_by_label("Start date").fill("2026-11-20")
-            form.get_by_label("End date").fill("2026-11-20")
-            form.get_by_role("button", name="Record").click()
-            form.get_by_role("alert").wait_for()  # not attested: the API's refusal, shown in place
-            page.screenshot(path=OUT / "record-ce.png", full_page=True)
-            portal.go("Contact details")
-            page.screenshot(path=OUT / "contact.png", full_page=True)
-            page.goto(portal.url + "verify?id=" + demo_member(stack, "James Okafor"))
-            page.get_by_role("region", name="Verification result").wait_for()
-            page.screenshot(path=OUT / "verify.png", full_page=True)
-
-        with Portal.open(browser, stack["api"], local_time="2027-06-02T15:00:00Z") as portal:
-            portal.sign_in(pat, PASSWORD)
-            portal.go("Invoices")
-            portal.page.get_by_role("button", name="Pay", exact=True).first.wait_for()
-            portal.page.screenshot(path=OUT / "invoices.png", full_page=True)
-
-        with Portal.open(browser, stack["api"], viewport={"width": 390, "height": 844}) as portal:
-            portal.sign_in(demo_member(stack, "James Okafor"), PASSWORD)
-            portal.page.screenshot(path=OUT / "phone-status.png", full_page=True)
-            portal.go("CE activities")
-            portal.page.screenshot(path=OUT / "phone-record-ce.png", full_page=True)
+        member_pages(browser, stack, pat)
+        staff_pages(browser, stack)
+        phone_pages(browser, stack)
     for shot in sorted(OUT.glob("*.png")):
         print(shot.relative_to(ROOT))
     print(re.sub(r"\s+", " ", f"{len(list(OUT.glob('*.png')))} screenshots"))
+
+
+def member_pages(browser, stack, pat):
+    from tests.support.browser import Portal
+    from tests.support.local_stack import demo_member
+
+    with Portal.open(browser, stack["api"]) as portal:
+        page = portal.page
+        page.goto(portal.url)
+        page.screenshot(path=OUT / "sign-in.png")
+        portal.sign_in(demo_member(stack, "Maria Santos"), PASSWORD)
+        page.screenshot(path=OUT / "status.png", full_page=True)
+        portal.go("CE activities")
+        form = page.get_by_role("form", name="Record CE")
+        form.get_by_label("Title").fill("Phlebotomy safety webinar")
+        form.get_by_label("Points").fill("2")
+        form.get_by_label("Start date").fill("2026-11-20")
+        form.get_by_label("End date").fill("2026-11-20")
+        form.get_by_role("button", name="Record").click()
+        form.get_by_role("alert").wait_for()  # not attested: the API's refusal, shown in place
+        page.screenshot(path=OUT / "record-ce.png", full_page=True)
+        portal.go("Contact details")
+        page.screenshot(path=OUT / "contact.png", full_page=True)
+        page.goto(portal.url + "verify?id=" + demo_member(stack, "James Okafor"))
+        page.get_by_role("region", name="Verification result").wait_for()
+        page.screenshot(path=OUT / "verify.png", full_page=True)
+
+    with Portal.open(browser, stack["api"], local_time="2027-06-02T15:00:00Z") as portal:
+        portal.sign_in(pat, PASSWORD)
+        portal.go("Invoices")
+        portal.page.get_by_role("button", name="Pay", exact=True).first.wait_for()
+        portal.page.screenshot(path=OUT / "invoices.png", full_page=True)
+
+
+def staff_pages(browser, stack):
+    from tests.support.browser import Portal
+
+    with Portal.open(browser, stack["api"], path="portal/staff/", local_time="2027-06-02T15:00:00Z") as portal:
+        page = portal.page
+        page.goto(portal.url)
+        page.get_by_label("Username or email").fill("staff")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_label("Member ID, email or last name").fill("lee")
+        page.get_by_role("button", name="Search").click()
+        page.get_by_role("link", name="Pat Lee").first.wait_for()
+        page.screenshot(path=OUT / "staff-find.png", full_page=True)
+        page.get_by_role("link", name="Pat Lee").first.click()
+        page.get_by_role("region", name="History").wait_for()
+        page.get_by_text("Record a cheque").first.click()
+        page.screenshot(path=OUT / "staff-member.png", full_page=True)
+        nav = page.get_by_role("navigation", name="Console")
+        nav.get_by_role("link", name="At a glance").click()
+        page.get_by_role("region", name="Credential holders by status").wait_for()
+        page.screenshot(path=OUT / "staff-dashboard.png", full_page=True)
+
+
+def phone_pages(browser, stack):
+    from tests.support.browser import Portal
+    from tests.support.local_stack import demo_member
+
+    with Portal.open(browser, stack["api"], viewport={"width": 390, "height": 844}) as portal:
+        portal.sign_in(demo_member(stack, "James Okafor"), PASSWORD)
+        portal.page.screenshot(path=OUT / "phone-status.png", full_page=True)
+        portal.go("CE activities")
+        portal.page.screenshot(path=OUT / "phone-record-ce.png", full_page=True)
 
 
 if __name__ == "__main__":

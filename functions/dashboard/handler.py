@@ -37,7 +37,9 @@ def figures() -> FiguresRepository:
 
 @app.get("/staff/dashboard", responses=documented(200, "The figures, as JSON or CSV.", 422, content=CONTENT))
 def program_dashboard(
-    month: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="the renewals' month")] = None,
+    month: Annotated[
+        str | None, Query(pattern=r"^(19|20|21)\d{2}-(0[1-9]|1[0-2])$", description="the renewals' month")
+    ] = None,
     format: Annotated[Literal["json", "csv"] | None, Query(description="overrides the Accept header")] = None,
 ):
     today = request_today(app)

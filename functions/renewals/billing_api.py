@@ -29,7 +29,8 @@ from ccp.api import (
     resolve,
 )
 from renewals import receipts
-from renewals.billing_wiring import parked_notices, portal_url, service
+from renewals.billing_wiring import portal_url, service
+from renewals.parked import parked_notices
 from renewals.schemas import (
     INVOICE_ID_PATTERN,
     CheckoutOut,

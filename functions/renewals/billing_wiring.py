@@ -6,15 +6,14 @@ from functools import lru_cache
 
 from ccp.data.dynamo import table
 from ccp.data.members import MemberRepository
-from ccp.data.outbound import EventPublisher, JobStarter, MailBatchStore, Mailer
+from ccp.data.outbound import EventPublisher, MailBatchStore, Mailer
 from ccp.data.payments import StripeProcessor
 from ccp.data.recertification import RecertificationRepository
 from ccp.data.renewals import RenewalRepository
 from ccp.notices import NoticeSender
 from ccp.rules.versions import default_rule_book
-from ccp.settings import EventSettings, NoticeSettings, PaymentSettings, RedriveSettings
+from ccp.settings import EventSettings, NoticeSettings, PaymentSettings
 from renewals.billing import BillingService
-from renewals.parked import ParkedNotices
 from renewals.receipts import ReceiptNotices
 
 
@@ -43,11 +42,6 @@ def service() -> BillingService:
         processor=processor(),
         receipts=ReceiptNotices(sender),
     )
-
-
-@lru_cache(maxsize=1)
-def parked_notices() -> ParkedNotices:
-    return ParkedNotices(RenewalRepository(table()), JobStarter(RedriveSettings.from_env().renewal_notices_function))
 
 
 @lru_cache(maxsize=1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from itertools import islice
 from typing import Protocol
 
@@ -32,3 +33,13 @@ class ParkedNotices:
         if requeued:
             self._notices_job.start(moment)
         return requeued
+
+
+@lru_cache(maxsize=1)
+def parked_notices() -> ParkedNotices:
+    """For the billing API only (the payment webhook never re-drives, so it is not given the setting)."""
+    from ccp.data.dynamo import table
+    from ccp.data.outbound import JobStarter
+    from ccp.settings import RedriveSettings
+
+    return ParkedNotices(RenewalRepository(table()), JobStarter(RedriveSettings.from_env().renewal_notices_function))

@@ -22,7 +22,7 @@ RESETTABLE = [
     ("renewals.billing_wiring", "service"),
     ("renewals.billing_wiring", "processor"),
     ("renewals.billing_wiring", "portal_url"),
-    ("renewals.billing_wiring", "parked_notices"),
+    ("renewals.parked", "parked_notices"),
     ("renewals.jobs_handler", "_sender"),
     ("renewals.jobs_handler", "_run"),
     ("recertify.wiring", "sender"),

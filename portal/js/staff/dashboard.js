@@ -46,7 +46,7 @@ export async function showDashboard(main, context) {
         [[r.due, r.paid_on_time, r.paid_late, r.void, r.unpaid].map(String)])),
     h("section", { "aria-label": "Cycles closing unmet" },
       h("h2", {}, "Cycles closing in the next 90 days, still unmet"),
-      bars(view.unmet_cycles_ending.map((m) => [m.month, [m.cycles]]), ["unmet"]),
+      bars(view.unmet_cycles_ending.map((m) => [m.month, [m.cycles]]), ["unmet"], 2),
       table("Cycles ending each month with the requirement unmet", ["Month", "Cycles"],
         view.unmet_cycles_ending.map((m) => [m.month, String(m.cycles)]))),
     h("section", { "aria-label": "Audit outcomes" },
@@ -58,13 +58,13 @@ export async function showDashboard(main, context) {
 }
 
 /** Stacked horizontal bars (a picture of the table beside it: hidden from screen readers). */
-function bars(rows, series) {
+function bars(rows, series, firstColour = 0) {
   const largest = Math.max(1, ...rows.map(([, values]) => values.reduce((a, b) => a + b, 0)));
   return h("div", { class: "chart", "aria-hidden": "true" },
     rows.map(([label, values]) => h("div", { class: "chart-row" },
       h("span", { class: "chart-label" }, label),
       h("span", { class: "chart-bar" }, values.map((value, i) => value ? h("span", {
-        class: `chart-part part-${i}`, style: `width:${(100 * value) / largest}%`, title: `${series[i]}: ${value}`,
+        class: `chart-part part-${i + firstColour}`, style: `width:${(100 * value) / largest}%`, title: `${series[i]}: ${value}`,
       }) : null)))),
-    h("p", { class: "chart-key" }, series.map((name, i) => h("span", { class: `key part-${i}` }, name))));
+    h("p", { class: "chart-key" }, series.map((name, i) => h("span", { class: `key part-${i + firstColour}` }, name))));
 }
