@@ -271,7 +271,7 @@ def transcript(
     chosen = format or negotiated_format(app, ("pdf", "csv"))
     if chosen == "pdf":
         disposition = f'attachment; filename="transcript-{member_id}.pdf"'
-        return Response(200, "application/pdf", render.as_pdf(result), headers={"Content-Disposition": disposition})
+        return Response(200, "application/pdf", render.as_pdf(result, portal_url=_portal_url()), headers={"Content-Disposition": disposition})
     if chosen == "csv":
         disposition = f'attachment; filename="transcript-{member_id}.csv"'
         return Response(
@@ -308,6 +308,12 @@ def create_member(body: Annotated[NewMemberIn, Body()]) -> Response[MemberCreate
 
     result = once_per_key(app, "staff#members", body.model_dump(mode="json"), create)
     return Response(status_code=201, content_type="application/json", body=MemberCreated.model_validate(result))
+
+
+def _portal_url() -> str | None:
+    from ccp.settings import EmailSettings
+
+    return EmailSettings.from_env().portal_url
 
 
 def _source() -> str:

@@ -116,7 +116,9 @@ def _safe_cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def as_pdf(transcript: Transcript) -> bytes:
+def as_pdf(transcript: Transcript, portal_url: str | None = None) -> bytes:
+    """The printable transcript; with the portal's address, it says where anyone can verify the
+    member's credentials (the public page, no account needed)."""
     member = transcript.member
     name = f"{member.first_name} {member.last_name}"
     document = new_document(
@@ -125,6 +127,8 @@ def as_pdf(transcript: Transcript) -> bytes:
     document.add_page()
     line(document, name, size=14, bold=True)
     line(document, f"Member {member.member_id}")
+    if portal_url:
+        line(document, f"Verify this member's credentials at {verify_url(portal_url, member.member_id)}")
     for s in transcript.sections:
         p = s.progress
         document.ln(4)
@@ -163,3 +167,8 @@ def as_pdf(transcript: Transcript) -> bytes:
                 summary.append([s.category_labels[category], points(row.recorded), points(row.counted), cap])
         table(document, summary, (70, 30, 30, 40))
     return finished(document)
+
+
+def verify_url(portal_url: str, member_id: str) -> str:
+    """The public verification page for one member (the portal's /portal/verify)."""
+    return f"{portal_url.rstrip('/')}/portal/verify?id={member_id}"

@@ -105,6 +105,8 @@ def test_maria_santos_capped_authorship_row_shows_what_counts_and_why_the_rest_d
     assert "authorship" not in text
     assert "over the category's cap" in text and "Earned, not counted" in text
     assert BODY_NAME in text and "Continuing Education Transcript" in text and "Page 1 of " in text
+    # An employer handed the transcript can check the credentials themselves, on the public page.
+    assert f"/portal/verify?id={maria.member_id}" in text.replace("\n", "")
 
 
 def test_names_and_titles_in_any_script_print_as_typed(stack):
