@@ -271,7 +271,8 @@ def transcript(
     chosen = format or negotiated_format(app, ("pdf", "csv"))
     if chosen == "pdf":
         disposition = f'attachment; filename="transcript-{member_id}.pdf"'
-        return Response(200, "application/pdf", render.as_pdf(result, portal_url=_portal_url()), headers={"Content-Disposition": disposition})
+        pdf = render.as_pdf(result, portal_url=_portal_url())
+        return Response(200, "application/pdf", pdf, headers={"Content-Disposition": disposition})
     if chosen == "csv":
         disposition = f'attachment; filename="transcript-{member_id}.csv"'
         return Response(
