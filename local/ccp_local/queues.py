@@ -16,21 +16,18 @@ from ccp_local.template import QueueSource
 RETRY_AFTER_SECONDS = 1  # a failed message comes back this soon locally (Lambda: the visibility timeout)
 
 
-class QueuePoller:
-    def __init__(self, source: QueueSource, queue_url: str, queue_arn: str, runtime: LocalRuntime, region: str):
-        self.source = source
-        self.url = queue_url
-        self._arn = queue_arn
-        self._runtime = runtime
-        self._region = region
-        self._sqs = boto3.client("sqs", region_name=region)
+class Poller:
+    """An event source mapping run by a thread: what `drain` waits on (busy, pending) and the
+    function's answers meanwhile (take_results)."""
+
+    def __init__(self, name: str):
         self._stop = threading.Event()
         self.busy = False
         self.results: list[Any] = []
         self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._loop, daemon=True, name=f"poll-{source.function}")
+        self._thread = threading.Thread(target=self._loop, daemon=True, name=name)
 
-    def start(self) -> QueuePoller:
+    def start(self) -> Poller:
         self._thread.start()
         return self
 
@@ -42,6 +39,23 @@ class QueuePoller:
         with self._lock:
             results, self.results = self.results, []
         return results
+
+    def pending(self) -> int:
+        raise NotImplementedError
+
+    def _loop(self) -> None:
+        raise NotImplementedError
+
+
+class QueuePoller(Poller):
+    def __init__(self, source: QueueSource, queue_url: str, queue_arn: str, runtime: LocalRuntime, region: str):
+        self.source = source
+        self.url = queue_url
+        self._arn = queue_arn
+        self._runtime = runtime
+        self._region = region
+        self._sqs = boto3.client("sqs", region_name=region)
+        super().__init__(f"poll-{source.function}")
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -119,7 +133,7 @@ def start_pollers(
     return pollers
 
 
-def drain(pollers: list[QueuePoller], timeout: float = 900) -> list[Any]:
+def drain(pollers: list[Poller], timeout: float = 900) -> list[Any]:
     """Wait until every mapped queue is empty and no function is busy; the results meanwhile."""
     deadline = time.monotonic() + timeout
     quiet_since = None

@@ -4,50 +4,30 @@ time, retrying from the first record it reports failed."""
 
 from __future__ import annotations
 
-import threading
 import time
 from typing import Any
 
 import boto3
 
+from ccp_local.queues import Poller
 from ccp_local.runtime import InvokeError, LocalRuntime
 from ccp_local.template import StreamSource
 
 RETRIES = 3  # locally a batch that keeps failing is skipped after this many tries (Lambda: its DLQ)
 
 
-class StreamPoller:
-    """Duck-compatible with QueuePoller for `drain`: busy, pending(), take_results(), stop()."""
-
+class StreamPoller(Poller):
     def __init__(self, source: StreamSource, stream_arn: str, runtime: LocalRuntime, region: str):
         self.source = source
         self._arn = stream_arn
         self._runtime = runtime
-        self._region = region
         self._streams = boto3.client("dynamodbstreams", region_name=region)
-        self._stop = threading.Event()
         self._iterators: dict[str, str] = {}
         self._behind = True  # until a read finds nothing new
-        self.busy = False
-        self.results: list[Any] = []
-        self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._loop, daemon=True, name=f"stream-{source.function}")
-
-    def start(self) -> StreamPoller:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
+        super().__init__(f"stream-{source.function}")
 
     def pending(self) -> int:
         return int(self._behind)
-
-    def take_results(self) -> list[Any]:
-        with self._lock:
-            results, self.results = self.results, []
-        return results
 
     def _loop(self) -> None:
         while not self._stop.is_set():

@@ -37,15 +37,20 @@ def console(browser, stack, local_time=None):
     return Portal.open(browser, stack["api"], local_time=local_time, path="portal/staff/")
 
 
-def staff_login(stack, username, member_id):
-    """A second staff user, who is also member `member_id` (the staff pool's custom:member_id)."""
-    idp = boto3.client(
-        "cognito-idp",
+def embedded(stack, service):
+    """A client of the running stack's embedded AWS (what an operator's console would reach in AWS)."""
+    return boto3.client(
+        service,
         endpoint_url=stack["aws"],
         region_name="us-east-1",
         aws_access_key_id="local",
         aws_secret_access_key="local",
     )
+
+
+def staff_login(stack, username, member_id):
+    """A second staff user, who is also member `member_id` (the staff pool's custom:member_id)."""
+    idp = embedded(stack, "cognito-idp")
     pool = next(p["Id"] for p in idp.list_user_pools(MaxResults=10)["UserPools"] if p["Name"].endswith("-staff"))
     idp.admin_create_user(
         UserPoolId=pool,
@@ -194,13 +199,7 @@ def test_staff_re_drive_notices_parked_by_a_failed_send_and_void_an_invoice(stac
         email="nils.parker@example.org",
         credentials=[{"code": "RPT", "certified_on": "2025-04-10"}],
     )
-    ses = boto3.client(
-        "ses",
-        endpoint_url=stack["aws"],
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
+    ses = embedded(stack, "ses")
     ses.delete_identity(Identity=SENDER)  # every send fails now (SES refuses an unverified sender)
     ports = ("--port", str(stack["api_port"]), "--lambda-port", str(stack["lambda_port"]))
     for minute in range(0, 5 * 16, 16):  # five runs, each after the last one's claims went stale
