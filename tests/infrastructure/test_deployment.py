@@ -189,6 +189,9 @@ def test_every_dead_letter_queue_is_watched():
         for event in function["Properties"].get("Events", {}).values():
             if "DeadLetterConfig" in event["Properties"]:
                 dead_letter.add(getatt(event["Properties"]["DeadLetterConfig"]["Arn"]))
+            on_failure = event["Properties"].get("DestinationConfig", {}).get("OnFailure")
+            if on_failure:  # a stream's records that failed every retry
+                dead_letter.add(getatt(on_failure["Destination"]))
     watched = {
         getatt(m["Dimensions"][0]["Value"]) for m in WATCHED if m["MetricName"] == "ApproximateNumberOfMessagesVisible"
     }

@@ -299,3 +299,20 @@ def test_the_keyboard_alone_signs_in_and_reaches_every_page(stack, portal):
 
 def remaining(region) -> float:
     return float(region.locator(".remaining").inner_text())
+
+
+def test_an_expiring_session_is_refreshed_with_cognito_and_sign_out_ends_it(stack, portal):
+    page = portal.sign_in(demo_member(stack, "Maria Santos"), PASSWORD)
+    before = page.evaluate("JSON.parse(sessionStorage.getItem('ccp.session'))")
+    # The ID token is about to expire: the next request refreshes it first (REFRESH_TOKEN_AUTH).
+    page.evaluate(
+        "(s) => sessionStorage.setItem('ccp.session', JSON.stringify({...s, expiresAt: Date.now() / 1000}))", before
+    )
+    portal.go("Invoices")
+    portal.expect(page.get_by_role("heading", level=2, name="Invoices")).to_be_visible()
+    after = page.evaluate("JSON.parse(sessionStorage.getItem('ccp.session'))")
+    assert after["idToken"] != before["idToken"] and after["expiresAt"] > before["expiresAt"] - 1
+    assert after["refreshToken"] == before["refreshToken"]
+    page.get_by_role("button", name="Sign out").click()
+    portal.expect(page.get_by_label("Member ID or email")).to_be_visible()
+    assert page.evaluate("sessionStorage.getItem('ccp.session')") is None
