@@ -316,3 +316,48 @@ def test_an_expiring_session_is_refreshed_with_cognito_and_sign_out_ends_it(stac
     page.get_by_role("button", name="Sign out").click()
     portal.expect(page.get_by_label("Member ID or email")).to_be_visible()
     assert page.evaluate("sessionStorage.getItem('ccp.session')") is None
+
+
+def test_a_lapsed_member_sees_the_open_paths_and_applies_with_an_uploaded_proof(stack, browser, tmp_path):
+    headers = {"Authorization": f"Bearer {token(stack)}", "X-Local-Time": "2022-06-01T15:00:00Z"}
+    body = {
+        "first_name": "Rae",
+        "last_name": "Lapse",
+        "email": "rae.lapse@example.org",
+        "credentials": [{"code": "RMA", "certified_on": "2019-05-10"}],
+    }
+    member_id = requests.post(f"{stack['api']}/staff/members", json=body, headers=headers, timeout=30).json()[
+        "member_id"
+    ]
+    assert cli("token", "--member-id", member_id, "--port", str(stack["api_port"])).returncode == 0
+    proof = tmp_path / "anatomy-transcript.pdf"
+    proof.write_bytes(b"%PDF-1.4 registrar's transcript")
+
+    # 2028: the cycle 2022-05-10 .. 2025-05-09 ended unmet three years ago.
+    with Portal.open(browser, stack["api"], local_time="2028-06-01T15:00:00Z") as portal:
+        page = portal.sign_in(member_id, PASSWORD)
+        portal.expect(page.get_by_role("region", name="RMA", exact=True)).to_contain_text("Must recertify")
+        portal.go("Recertification")
+        options = page.get_by_role("region", name="RMA recertification")
+        portal.expect(options).to_contain_text("By CE documentation; By examination")
+        form = page.get_by_role("form", name="Apply for recertification")
+        form.get_by_label("Activity 1: category").select_option("formal_education")
+        form.get_by_label("Activity 1: title").fill("Anatomy (2 semester credits)")
+        form.get_by_label("Activity 1: points").fill("30")
+        form.get_by_label("Activity 1: start date").fill("2027-01-10")
+        form.get_by_label("Activity 1: end date").fill("2027-05-01")
+        form.get_by_label("Proof documents").set_input_files(proof)  # straight to S3, presigned
+        form.get_by_label("I attest that this information is correct").check()
+        portal.check_accessibility("recertification application")
+        form.get_by_role("button", name="Apply").click()
+        portal.expect(page.get_by_role("status")).to_contain_text("received: awaiting payment")
+        fee = re.search(r"invoice (RC-[0-9A-F]+)", page.get_by_role("main").inner_text()).group(1)
+        portal.go("Invoices")
+        row = page.get_by_role("row").filter(has_text=fee)
+        portal.expect(row.get_by_role("button", name="Pay", exact=True)).to_be_visible()
+
+    staff = {"Authorization": f"Bearer {token(stack)}"}
+    applications = requests.get(
+        f"{stack['api']}/staff/recertifications?state=submitted", headers=staff, timeout=30
+    ).json()["applications"]
+    assert all(a["application_id"].split(".")[0] != member_id for a in applications)  # not before the fee is paid
