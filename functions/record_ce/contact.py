@@ -77,8 +77,10 @@ class ContactService:
             fields: dict[str, Any] = {
                 k: getattr(change, k) for k in change.given if getattr(change, k) is not None or k == "mailing_address"
             }
+            if change.email is not None:
+                fields["email"] = change.email.strip().lower()  # stored as at creation
             new_email = change.email is not None and (
-                change.email.lower() != before.email.lower() or before.email_status == "unconfirmed"
+                fields["email"] != before.email.lower() or before.email_status == "unconfirmed"
             )
             if new_email:
                 fields |= {

@@ -88,7 +88,7 @@ def test_staff_creating_a_member_make_their_login_with_the_member_id_as_username
 
 def test_a_new_email_waits_for_its_code_and_notices_go_by_post_meanwhile(api, user_pool):
     member_id = create(api)["member_id"]
-    saved = patch(api, member_id, {"email": "ann@new.example.org", "mail_opt_out": True})
+    saved = patch(api, member_id, {"email": "Ann@New.Example.org", "mail_opt_out": True})  # stored as at creation
     assert saved["statusCode"] == 200, saved
     assert saved["json"]["email_status"] == "unconfirmed" and saved["json"]["mail_opt_out"] is True
     assert sent_codes()[-1][0] == "ann@new.example.org"

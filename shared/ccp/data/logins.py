@@ -34,7 +34,8 @@ class MemberLogins:
         return True
 
     def set_email(self, member_id: str, email: str) -> bool:
-        """The member signs in with the address they confirmed; False if they have no login."""
+        """The member signs in with the address they confirmed; False if they have no login, or if
+        another login signs in with that address (theirs keeps its old one: the member id still works)."""
         try:
             with translated_errors():
                 self._client.admin_update_user_attributes(
@@ -42,6 +43,6 @@ class MemberLogins:
                     Username=member_id,
                     UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
                 )
-        except self._client.exceptions.UserNotFoundException:
+        except (self._client.exceptions.UserNotFoundException, self._client.exceptions.AliasExistsException):
             return False
         return True
