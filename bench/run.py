@@ -43,6 +43,8 @@ HANDLERS = [
     "recertify.handler",
     "recertify.audit_job",
     "recertify.badges",
+    "dashboard.handler",
+    "dashboard.figures_stream",
 ]
 
 
