@@ -281,3 +281,75 @@ def test_staff_see_the_program_at_a_glance_and_download_its_figures(stack, brows
             page.get_by_role("button", name="Download CSV").click()
         text = Path(download.value.path()).read_text()
         assert text.startswith("figure,key,value") and "holders active,MLS," in text
+
+
+def test_an_audited_member_sends_proof_and_staff_extend_the_deadline_then_pass_the_audit(stack, browser, tmp_path):
+    member_id = create_member(
+        stack,
+        "2021-04-01T15:00:00Z",
+        first_name="Audrey",
+        last_name="Audit",
+        email="audrey.audit@example.org",
+        mailing_address={"line1": "1 Main St", "city": "Chicago", "state": "IL", "postal_code": "60601"},
+        credentials=[{"code": "RMA", "certified_on": "2021-03-10"}],
+    )
+    course = {
+        "credentials": ["RMA"],
+        "category": "formal_education",
+        "title": "Anatomy (2 semester credits)",
+        "points": 30,
+        "start_date": "2023-01-10",
+        "end_date": "2023-04-01",
+        "attested": True,
+    }
+    member = as_member(stack, member_id, "2023-05-01T15:00:00Z")
+    assert requests.post(f"{stack['api']}/members/{member_id}/ce-activities", json=course, headers=member).ok
+    ports = ("--port", str(stack["api_port"]), "--lambda-port", str(stack["lambda_port"]))
+    assert cli("invoke", "RenewalNoticesFunction", "--time", "2024-03-01T12:00:00Z", *ports).returncode == 0
+    staff = {"Authorization": f"Bearer {token(stack)}", "X-Local-Time": "2024-03-05T15:00:00Z"}
+    cheque = {"amount": 50, "method": "check", "reference": "5501"}
+    paid = requests.post(
+        f"{stack['api']}/members/{member_id}/invoices/RMA-20240310/payments", json=cheque, headers=staff
+    )
+    assert paid.json()["rolled_over"] is True  # the cycle 2021-2024 closed complete: audit material
+    drawn = cli("invoke", "CcpAuditFunction", "--time", "2025-01-15T13:00:00Z", *ports)
+    assert drawn.returncode == 0, drawn.stderr
+    assert '"selected": 1' in drawn.stdout  # the one member whose cycle rolled over in 2024
+    proof = tmp_path / "anatomy-certificate.pdf"
+    proof.write_bytes(b"%PDF-1.4 certificate of completion")
+
+    with Portal.open(browser, stack["api"], local_time="2025-01-20T15:00:00Z") as portal:
+        page = portal.sign_in(member_id, PASSWORD)
+        portal.go("Audits")
+        audit = page.get_by_role("region", name="Audit 2024 RMA")
+        portal.expect(audit).to_contain_text("open")
+        portal.expect(audit).to_contain_text("March 16, 2025")  # 60 days to answer
+        audit.get_by_label("Proof documents").set_input_files(proof)
+        audit.get_by_role("button", name="Send documents").click()
+        portal.expect(page.get_by_role("status")).to_contain_text("Sent 1 document(s) for the 2024 audit")
+        portal.check_accessibility("member: audits")
+
+    with console(browser, stack, local_time="2025-02-01T15:00:00Z") as portal:
+        page = staff_sign_in(portal)
+        page.goto(portal.url + "#/audits?year=2024")
+        row = page.get_by_role("row").filter(has_text=member_id)
+        portal.expect(row).to_contain_text("open")
+        row.get_by_text("Extend the deadline", exact=True).click()
+        row.get_by_label("New deadline").fill("2025-04-30")
+        row.get_by_label("Reason").fill("the proof came by post late")
+        row.get_by_role("button", name="Extend deadline").click()
+        portal.expect(page.get_by_role("status")).to_contain_text("is now 2025-04-30")
+        row = page.get_by_role("row").filter(has_text=member_id)
+        portal.expect(row).to_contain_text("April 30, 2025")
+        row.get_by_label("Note").fill("certificate matches the recorded course")
+        row.get_by_role("button", name="Passed").click()
+        portal.expect(page.get_by_role("status")).to_contain_text("passed")
+        find_and_open_from_nav(portal, member_id, "Audrey Audit")
+        history = page.get_by_role("region", name="History")
+        portal.expect(history).to_contain_text("deadline moved from 2025-03-16 to 2025-04-30")
+        portal.expect(history).to_contain_text("certificate matches the recorded course")
+
+
+def find_and_open_from_nav(portal, query, name):
+    portal.page.get_by_role("navigation", name="Console").get_by_role("link", name="Find a member").click()
+    return find_and_open(portal, query, name)

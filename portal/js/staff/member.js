@@ -143,5 +143,5 @@ export function deadlineForm(audit, again) {
       await again(`The deadline of ${audit.audit_id} is now ${deadline.value}.`);
     }, { deadline, reason });
   });
-  return action("Extend deadline", form);
+  return action("Extend the deadline", form);
 }
