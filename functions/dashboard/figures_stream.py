@@ -26,17 +26,33 @@ def figures() -> FiguresRepository:
 
 
 def count(record: DynamoDBRecord) -> bool:
-    stream = record.dynamodb
-    change = moves(stream.old_image if stream else None, stream.new_image if stream else None)
+    change = _moves(record)
     if not change or not record.event_id:
         return False
-    # The event's own time (when DynamoDB wrote it), so a replay decides the same.
-    written = stream.approximate_creation_date_time if stream else None
-    at = written if isinstance(written, datetime) else datetime.now(UTC)
-    return figures().apply(record.event_id, change, at)
+    return figures().apply(record.event_id, change, _written([record]))
 
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict, context: LambdaContext) -> dict[str, Any]:
-    """A batch of stream records; a record that fails is reported alone (the batch is retried from it)."""
+    """A batch of stream records: their moves summed into a few transactions; if that fails, record
+    by record, a failing record reported alone (Lambda retries the batch from it)."""
+    records = [DynamoDBRecord(r) for r in event.get("Records", [])]
+    try:
+        changes = [(r.event_id, _moves(r)) for r in records]
+        figures().apply_all([(event_id, m) for event_id, m in changes if event_id and m], _written(records))
+        return {"batchItemFailures": []}
+    except Exception:
+        logger.exception("the batch's figures failed together; applying them one by one")
     return dict(process_partial_response(event=event, record_handler=count, processor=processor, context=context))
+
+
+def _moves(record: DynamoDBRecord) -> dict[str, int]:
+    stream = record.dynamodb
+    return moves(stream.old_image if stream else None, stream.new_image if stream else None)
+
+
+def _written(records: list[DynamoDBRecord]) -> datetime:
+    """When DynamoDB wrote the batch's last change (the event's own time, so a replay decides the same)."""
+    stream = records[-1].dynamodb if records else None
+    written = stream.approximate_creation_date_time if stream else None
+    return written if isinstance(written, datetime) else datetime.now(UTC)

@@ -19,7 +19,7 @@ STATE_DIR = Path(__file__).resolve().parents[2] / ".ccp-local"
 
 def _running_ports(args: argparse.Namespace) -> None:
     """Fill in the running stack's ports (written to .ccp-local/state.json by `up`) unless given."""
-    state_file = STATE_DIR / "state.json"
+    state_file = Path(os.environ.get("CCP_LOCAL_STATE_FILE") or STATE_DIR / "state.json")
     state = json.loads(state_file.read_text()) if state_file.exists() else {}
     if getattr(args, "port", None) is None:
         args.port = urllib.parse.urlsplit(state.get("api_url", "http://127.0.0.1:3000")).port

@@ -6,7 +6,8 @@ Two things in moto 5.2 kept every item the local stack ever touched:
   it returns): a member's transcript of 150 activities kept ~0.4 MB each time it was asked for;
 - every stream record (with the old and new item) is kept for the life of the process. DynamoDB
   keeps 24 hours of a stream; the local stack keeps the last `STREAM_RECORDS` records of each shard
-  (nothing local reads further back), with monotonic sequence numbers.
+  (nothing local reads further back), with monotonic sequence numbers, and only the changes its
+  stream mappings' filters pass on (`record_only_stream_keys`).
 Pinned with the other moto patches (ccp_local.moto_transactions.MOTO_SERIES).
 """
 
@@ -16,6 +17,14 @@ import functools
 from typing import Any
 
 STREAM_RECORDS = 5_000
+# The sort-key prefixes the local stream mappings' filters accept (set by the local stack); empty: all.
+STREAM_KEYS: list[str] = []
+
+
+def record_only_stream_keys(prefixes: tuple[str, ...]) -> None:
+    """Keep in the stream only the changes a local mapping's filter would pass on (Lambda drops the
+    rest before the function; locally they are not even kept, which spares every write the copy)."""
+    STREAM_KEYS[:] = prefixes
 
 
 def _untracked_new(cls: type, *args: Any, **kwargs: Any) -> Any:
@@ -34,6 +43,10 @@ def bounded_dynamodb_memory(limit: int = STREAM_RECORDS) -> None:
 
     @functools.wraps(original)
     def add(self: Any, old: Any, new: Any) -> None:
+        item = new if new is not None else old
+        sk = getattr(item.attrs.get("sk"), "value", "") if item is not None else ""
+        if STREAM_KEYS and not str(sk).startswith(tuple(STREAM_KEYS)):
+            return  # no local consumer would be given it (its mapping's filter): not recorded at all
         original(self, old, new)
         extra = len(self.items) - limit
         if extra > 0:

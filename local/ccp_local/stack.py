@@ -10,6 +10,7 @@ import socket
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -28,6 +29,12 @@ REGION = "us-east-1"
 LOCAL_PASSWORD = "Local-Passw0rd!"
 STAFF_USER = "staff"
 STATE_DIR = tpl.ROOT / ".ccp-local"
+
+
+def state_file() -> Path:
+    """Where `up` writes the running stack's ports for the other commands: .ccp-local/state.json, or
+    CCP_LOCAL_STATE_FILE (stacks started side by side, as parallel test workers do, each their own)."""
+    return Path(os.environ.get("CCP_LOCAL_STATE_FILE") or STATE_DIR / "state.json")
 
 
 def free_port() -> int:
@@ -92,6 +99,7 @@ class LocalStack:
         log_dir = STATE_DIR / "logs"
         log_dir.mkdir(exist_ok=True)
         specs = {s.logical_id: s for s in tpl.functions()}
+        stream_consumers = {s.function for s in tpl.stream_sources()}
         self.runtime = LocalRuntime(
             {
                 logical: LocalFunction(
@@ -102,6 +110,7 @@ class LocalStack:
                         **self._portal_override(configuration),
                         # A function that starts another reaches this stack's Lambda endpoint (moto runs none).
                         "AWS_ENDPOINT_URL_LAMBDA": self.lambda_url,
+                        **({"CCP_LOCAL_NICE": "10"} if logical in stream_consumers else {}),
                     },
                     log_dir,
                     self.config.concurrency,
@@ -163,7 +172,7 @@ class LocalStack:
             thread.join(timeout=4)
         if self._moto:
             self._moto.stop()
-        (STATE_DIR / "state.json").unlink(missing_ok=True)
+        state_file().unlink(missing_ok=True)
 
     def _portal_override(self, configuration: dict[str, Any]) -> dict[str, str]:
         variables = configuration.get("Environment", {}).get("Variables", {})
@@ -192,7 +201,7 @@ class LocalStack:
             "payments_url": self.stripe.url,
             "pid": os.getpid(),
         }
-        (STATE_DIR / "state.json").write_text(json.dumps(state, indent=2))
+        state_file().write_text(json.dumps(state, indent=2))
 
     # ---- identities -----------------------------------------------------------------------
 

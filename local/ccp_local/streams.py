@@ -1,9 +1,11 @@
 """Local DynamoDB stream event source mappings: read the table's stream (embedded DynamoDB keeps its
 records) and invoke the mapped function with the event Lambda would build, in order, a batch at a
-time, retrying from the first record it reports failed."""
+time, retrying from the first record it reports failed. As Lambda does, records the mapping's
+filter does not match never reach the function, and a batch waits up to the batching window."""
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -29,6 +31,9 @@ class StreamPoller(Poller):
     def pending(self) -> int:
         return int(self._behind)
 
+    def _wanted(self, record: dict[str, Any]) -> bool:
+        return not self.source.filters or any(_matches(json.loads(p), record) for p in self.source.filters)
+
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
@@ -36,9 +41,14 @@ class StreamPoller(Poller):
             except Exception:
                 time.sleep(0.5)
                 continue
+            records = [r for r in records if self._wanted(r)]
+            window_ends = time.monotonic() + self.source.window_seconds
+            while records and len(records) < self.source.batch_size and time.monotonic() < window_ends:
+                time.sleep(1)  # the batching window: a burst of writes reaches the function together
+                records += [r for r in self._read() if self._wanted(r)]
             if not records:
                 self._behind = False
-                time.sleep(0.2)
+                time.sleep(max(0.2, self.source.window_seconds / 5))
                 continue
             self._behind = True
             self.busy = True
@@ -59,7 +69,7 @@ class StreamPoller(Poller):
                 self._iterators[shard_id] = self._streams.get_shard_iterator(
                     StreamArn=self._arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
                 )["ShardIterator"]
-            answer = self._streams.get_records(ShardIterator=self._iterators[shard_id], Limit=1000)
+            answer = self._streams.get_records(ShardIterator=self._iterators[shard_id], Limit=self.source.batch_size)
             self._iterators[shard_id] = answer["NextShardIterator"]
             records.extend(_as_lambda_sends(r) for r in answer.get("Records", []))
         return records
@@ -80,6 +90,22 @@ class StreamPoller(Poller):
             batch = batch[numbers.index(failed[0]) :] if failed[0] in numbers else batch
 
 
+def _matches(pattern: Any, value: Any) -> bool:
+    """An event filter pattern (the subset the template uses): nested keys, and a list of accepted
+    values, each a literal or {"prefix": ...}."""
+    if isinstance(pattern, dict):
+        return isinstance(value, dict) and all(k in value and _matches(v, value[k]) for k, v in pattern.items())
+    if isinstance(pattern, list):
+        return any(
+            (isinstance(v, str) and str(value).startswith(option["prefix"]))
+            if isinstance(option, dict) and "prefix" in option
+            else value == option
+            for option in pattern
+            for v in [value]
+        )
+    return bool(pattern == value)
+
+
 def _as_lambda_sends(record: dict[str, Any]) -> dict[str, Any]:
     """boto3 parses the write time into a datetime; Lambda's event carries epoch seconds."""
     stream = dict(record["dynamodb"])
@@ -89,9 +115,26 @@ def _as_lambda_sends(record: dict[str, Any]) -> dict[str, Any]:
     return {**record, "dynamodb": stream}
 
 
+def filtered_sort_key_prefixes(sources: list[StreamSource]) -> tuple[str, ...]:
+    """The sort-key prefixes every mapping's filter accepts (empty: some mapping takes everything)."""
+    prefixes: list[str] = []
+    for source in sources:
+        if not source.filters:
+            return ()
+        for pattern in source.filters:
+            options = json.loads(pattern).get("dynamodb", {}).get("Keys", {}).get("sk", {}).get("S")
+            if not options or not all(isinstance(o, dict) and "prefix" in o for o in options):
+                return ()
+            prefixes += [o["prefix"] for o in options]
+    return tuple(prefixes)
+
+
 def start_stream_pollers(
     sources: list[StreamSource], physical_ids: dict[str, str], runtime: LocalRuntime, region: str
 ) -> list[StreamPoller]:
+    from ccp_local.moto_memory import record_only_stream_keys
+
+    record_only_stream_keys(filtered_sort_key_prefixes(sources))
     dynamodb = boto3.client("dynamodb", region_name=region)
     pollers = []
     for source in sources:

@@ -105,6 +105,8 @@ class StreamSource:
     function: str
     table: str  # logical id of the table
     batch_size: int
+    window_seconds: float = 0  # MaximumBatchingWindowInSeconds
+    filters: tuple[str, ...] = ()  # FilterCriteria patterns (JSON), as Lambda applies them
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,8 @@ def stream_sources(template: dict[str, Any] | None = None) -> list[StreamSource]
             function=fn_id,
             table=event["Properties"]["Stream"]["Fn::GetAtt"][0],
             batch_size=int(event["Properties"].get("BatchSize", 100)),
+            window_seconds=float(event["Properties"].get("MaximumBatchingWindowInSeconds", 0)),
+            filters=tuple(f["Pattern"] for f in event["Properties"].get("FilterCriteria", {}).get("Filters", [])),
         )
         for fn_id, fn in resources(template, "AWS::Serverless::Function").items()
         for event in fn["Properties"].get("Events", {}).values()

@@ -34,6 +34,9 @@ class LocalContext:
 
 
 def main() -> None:
+    # A background consumer (the table's stream) yields the laptop's cores to the API's workers:
+    # in AWS it runs on capacity of its own.
+    os.nice(int(os.environ.get("CCP_LOCAL_NICE", "0")))
     handler_path = os.environ["CCP_LOCAL_HANDLER"]
     protocol = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # the handler's prints and logs go to the function log, never into the protocol

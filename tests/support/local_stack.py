@@ -23,6 +23,9 @@ def cli(*args: str) -> subprocess.CompletedProcess:
 @contextmanager
 def running_stack(log: Path, demo_members: int = 5) -> Iterator[dict]:
     api_port, lambda_port = free_port(), free_port()
+    # This worker's stack writes its ports to a file of its own, and this worker's `ccp-local`
+    # commands read that one: stacks of parallel workers never answer each other's commands.
+    os.environ["CCP_LOCAL_STATE_FILE"] = str(log.parent / "state.json")
     with open(log, "w") as out:
         process = subprocess.Popen(
             [

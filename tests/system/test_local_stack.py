@@ -3,7 +3,6 @@
 import base64
 import json
 import re
-from pathlib import Path
 
 import boto3
 import pytest
@@ -266,7 +265,7 @@ def test_a_course_completed_event_put_on_embedded_eventbridge_reaches_the_functi
     import time
 
     member_id = demo_member(stack, "Maria Santos")
-    state = json.loads((Path(__file__).resolve().parents[2] / ".ccp-local" / "state.json").read_text())
+    state = json.loads((stack["log"].parent / "state.json").read_text())  # this stack's own (running_stack)
     events = boto3.client(
         "events",
         endpoint_url=state["aws_endpoint"],
