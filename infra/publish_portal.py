@@ -11,18 +11,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import mimetypes
+import sys
 import time
 from pathlib import Path
 
 import boto3
 
-PORTAL_DIR = Path(__file__).resolve().parents[1] / "portal"
-TYPES = {
-    ".js": "text/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".html": "text/html; charset=utf-8",
-}
+# The portal's own module (stdlib only): the same files, content types and config.json as the local gateway.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "local"))
+from ccp_local.portal import PORTAL_DIR, content_type, portal_config
 
 
 def outputs(cloudformation, stack: str) -> dict[str, str]:
@@ -31,13 +28,13 @@ def outputs(cloudformation, stack: str) -> dict[str, str]:
 
 
 def config(found: dict[str, str], region: str) -> dict[str, str]:
-    return {
-        "api_url": found["ApiUrl"],
-        "cognito_url": f"https://cognito-idp.{region}.amazonaws.com/",
-        "region": region,
-        "client_id": found["UserPoolClientId"],
-        "staff_client_id": found["StaffUserPoolClientId"],
-    }
+    return portal_config(
+        api_url=found["ApiUrl"],
+        cognito_url=f"https://cognito-idp.{region}.amazonaws.com/",
+        region=region,
+        client_id=found["UserPoolClientId"],
+        staff_client_id=found["StaffUserPoolClientId"],
+    )
 
 
 def publish(stack: str, region: str) -> None:
@@ -47,12 +44,11 @@ def publish(stack: str, region: str) -> None:
     bucket = found["PortalBucketName"]
     files = sorted(p for p in PORTAL_DIR.rglob("*") if p.is_file())
     for file in files:
-        content_type = TYPES.get(file.suffix) or mimetypes.guess_type(file.name)[0] or "application/octet-stream"
         s3.upload_file(
             str(file),
             bucket,
             f"portal/{file.relative_to(PORTAL_DIR).as_posix()}",
-            ExtraArgs={"ContentType": content_type, "CacheControl": "no-cache"},
+            ExtraArgs={"ContentType": content_type(file), "CacheControl": "no-cache"},
         )
     s3.put_object(
         Bucket=bucket,

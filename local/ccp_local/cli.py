@@ -14,13 +14,13 @@ import urllib.request
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-STATE_DIR = Path(__file__).resolve().parents[2] / ".ccp-local"
+from ccp_local.state import STATE_DIR, state_file
 
 
 def _running_ports(args: argparse.Namespace) -> None:
     """Fill in the running stack's ports (written to .ccp-local/state.json by `up`) unless given."""
-    state_file = Path(os.environ.get("CCP_LOCAL_STATE_FILE") or STATE_DIR / "state.json")
-    state = json.loads(state_file.read_text()) if state_file.exists() else {}
+    found = state_file()
+    state = json.loads(found.read_text()) if found.exists() else {}
     if getattr(args, "port", None) is None:
         args.port = urllib.parse.urlsplit(state.get("api_url", "http://127.0.0.1:3000")).port
     if hasattr(args, "lambda_port") and args.lambda_port is None:

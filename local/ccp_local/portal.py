@@ -33,6 +33,10 @@ def portal_config(
     }
 
 
+def content_type(file: Path) -> str:
+    return TYPES.get(file.suffix) or mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+
+
 class PortalFiles:
     def __init__(self, config: dict[str, Any], root: Path = PORTAL_DIR):
         self._config = json.dumps(config).encode()
@@ -50,5 +54,4 @@ class PortalFiles:
         file = (self._root / PAGES.get(relative, relative)).resolve()
         if not file.is_relative_to(self._root) or not file.is_file():
             return 404, {"Content-Type": "text/plain; charset=utf-8"}, b"Not found"
-        content_type = TYPES.get(file.suffix) or mimetypes.guess_type(file.name)[0] or "application/octet-stream"
-        return 200, {"Content-Type": content_type, "Cache-Control": "no-cache"}, file.read_bytes()
+        return 200, {"Content-Type": content_type(file), "Cache-Control": "no-cache"}, file.read_bytes()

@@ -22,19 +22,13 @@ from ccp_local.gateway import Gateway, TokenVerifier, serve_api, serve_lambda
 from ccp_local.portal import PortalFiles, portal_config
 from ccp_local.queues import drain, start_pollers
 from ccp_local.runtime import LocalFunction, LocalRuntime, function_environment
+from ccp_local.state import STATE_DIR, state_file
 from ccp_local.streams import start_stream_pollers
 from ccp_local.stripe_fake import FakeStripe
 
 REGION = "us-east-1"
 LOCAL_PASSWORD = "Local-Passw0rd!"
 STAFF_USER = "staff"
-STATE_DIR = tpl.ROOT / ".ccp-local"
-
-
-def state_file() -> Path:
-    """Where `up` writes the running stack's ports for the other commands: .ccp-local/state.json, or
-    CCP_LOCAL_STATE_FILE (stacks started side by side, as parallel test workers do, each their own)."""
-    return Path(os.environ.get("CCP_LOCAL_STATE_FILE") or STATE_DIR / "state.json")
 
 
 def free_port() -> int:
@@ -530,7 +524,6 @@ SWAGGER_FILES = {
 
 
 def _swagger_dir():
-    from pathlib import Path
 
     from aws_lambda_powertools.event_handler.openapi import swagger_ui
 

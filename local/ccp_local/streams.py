@@ -96,14 +96,14 @@ def _matches(pattern: Any, value: Any) -> bool:
     if isinstance(pattern, dict):
         return isinstance(value, dict) and all(k in value and _matches(v, value[k]) for k, v in pattern.items())
     if isinstance(pattern, list):
-        return any(
-            (isinstance(v, str) and str(value).startswith(option["prefix"]))
-            if isinstance(option, dict) and "prefix" in option
-            else value == option
-            for option in pattern
-            for v in [value]
-        )
+        return any(_accepts(option, value) for option in pattern)
     return bool(pattern == value)
+
+
+def _accepts(option: Any, value: Any) -> bool:
+    if isinstance(option, dict) and "prefix" in option:
+        return isinstance(value, str) and value.startswith(option["prefix"])
+    return bool(option == value)
 
 
 def _as_lambda_sends(record: dict[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from boto3.dynamodb.conditions import Key
 
 from ccp.data import keys
 from ccp.data.dynamo import query_all, transact
+from ccp.errors import Retryable
 
 SEEN_FOR = timedelta(days=2)  # longer than a stream keeps a record (24 hours)
 # DynamoDB takes 100 items per TransactWriteItems; smaller transactions keep each one short, so the
@@ -29,8 +30,6 @@ class FiguresRepository:
         if failed == {"seen"}:
             return False
         if failed:
-            from ccp.errors import Retryable
-
             raise Retryable("The figures could not be updated; the stream retries.")
         return True
 
@@ -41,15 +40,14 @@ class FiguresRepository:
         applied = 0
         chunk: list[tuple[str, dict[str, int]]] = []
         names: set[str] = set()
-        for event in [*events, ("", {})]:  # a sentinel flushes the last chunk
-            event_id, moves = event
-            if event_id and len(chunk) + len(names | set(moves)) + 1 <= MAX_TRANSACTION_ITEMS:
-                chunk.append(event)
-                names |= set(moves)
-                continue
-            if chunk:
+        for event_id, moves in events:
+            if chunk and len(chunk) + 1 + len(names | moves.keys()) > MAX_TRANSACTION_ITEMS:
                 applied += self._apply_chunk(chunk, now)
-            chunk, names = ([event], set(moves)) if event_id else ([], set())
+                chunk, names = [], set()
+            chunk.append((event_id, moves))
+            names |= moves.keys()
+        if chunk:
+            applied += self._apply_chunk(chunk, now)
         return applied
 
     def _apply_chunk(self, chunk: list[tuple[str, dict[str, int]]], now: datetime) -> int:
