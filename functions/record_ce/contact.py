@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import secrets
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from botocore.exceptions import ClientError
@@ -140,6 +141,7 @@ def _code_hash(member_id: str, code: str) -> str:
     return hashlib.sha256(f"{member_id}:{code}".encode()).hexdigest()
 
 
+@lru_cache(maxsize=1)
 def default_contact_service() -> ContactService:
     """Built on the first contact change: SES and Cognito clients stay out of the CE API's cold start."""
     from ccp.data.dynamo import table

@@ -19,6 +19,7 @@ RESETTABLE = [
     ("ccp.data.dynamo", "table"),
     ("ccp.data.dynamo", "low_level_client"),
     ("record_ce.service", "default_service"),
+    ("record_ce.contact", "default_contact_service"),
     ("renewals.billing_wiring", "service"),
     ("renewals.billing_wiring", "processor"),
     ("renewals.billing_wiring", "portal_url"),
