@@ -19,7 +19,17 @@ import boto3
 
 # The portal's own module (stdlib only): the same files, content types and config.json as the local gateway.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "local"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "shared"))
+from ccp.data.payments import PaymentsNotConfigured, usable_webhook_secret
 from ccp_local.portal import PORTAL_DIR, content_type, portal_config
+
+PAYMENTS_WARNING = """
+WARNING: payments are not configured. The webhook refuses every processor event (503
+PAYMENTS_NOT_CONFIGURED) and the PaymentsNotConfigured alarm fires until you set the secret:
+  aws secretsmanager put-secret-value --secret-id {arn} \\
+    --secret-string '{{"api_key": "rk_live_...", "webhook_secret": "whsec_..."}}'
+(README, "Deploying to AWS"). Nothing can be paid online until then.
+"""
 
 
 def outputs(cloudformation, stack: str) -> dict[str, str]:
@@ -35,6 +45,21 @@ def config(found: dict[str, str], region: str) -> dict[str, str]:
         client_id=found["UserPoolClientId"],
         staff_client_id=found["StaffUserPoolClientId"],
     )
+
+
+def payments_configured(secrets, arn: str) -> bool:
+    """The same judgement as the webhook's: a real `whsec_` signing secret, not the template's blank."""
+    try:
+        usable_webhook_secret(json.loads(secrets.get_secret_value(SecretId=arn).get("SecretString") or "{}"))
+    except (PaymentsNotConfigured, ValueError):
+        return False
+    return True
+
+
+def warn_if_payments_unconfigured(session, found: dict[str, str]) -> None:
+    arn = found["PaymentsSecretArn"]
+    if not payments_configured(session.client("secretsmanager"), arn):
+        print(PAYMENTS_WARNING.format(arn=arn), file=sys.stderr)
 
 
 def publish(stack: str, region: str) -> None:
@@ -64,6 +89,7 @@ def publish(stack: str, region: str) -> None:
     print(
         f"Portal published: {len(files)} files to s3://{bucket}/portal/; open {found['PortalDistributionUrl']}/portal/"
     )
+    warn_if_payments_unconfigured(session, found)
 
 
 def main() -> None:

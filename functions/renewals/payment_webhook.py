@@ -11,7 +11,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ccp.api import documented, install_boundary, request_moment, resolve
-from ccp.data.payments import processor_event
+from ccp.data.payments import BadSignature, PaymentsNotConfigured, processor_event
 from renewals.billing_wiring import processor, service
 from renewals.schemas import WebhookReceived
 
@@ -25,12 +25,21 @@ install_boundary(app, logger)
     "/webhooks/payments",
     responses=documented(200, "Received (also when this event was received before).", 400),
     description="The processor's signed events (checkout.session.completed, charge.refunded, charge.dispute.closed). "
-    "A missing or wrong Stripe-Signature is 400 BAD_SIGNATURE and stores nothing.",
+    "A missing or wrong Stripe-Signature is 400 BAD_SIGNATURE, a signed event of another shape 400 "
+    "MALFORMED_EVENT, and with no real signing secret configured every event is 503 PAYMENTS_NOT_CONFIGURED; "
+    "none of them stores anything.",
 )
 def payment_event() -> WebhookReceived:
     request = app.current_event
     signature = next((v for k, v in (request.headers or {}).items() if k.lower() == "stripe-signature"), None)
-    event = processor().verify(request.decoded_body or "", signature)
+    try:
+        event = processor().verify(request.decoded_body or "", signature)
+    except PaymentsNotConfigured:
+        metrics.add_metric(name="PaymentsNotConfigured", unit=MetricUnit.Count, value=1)  # alarmed
+        raise
+    except BadSignature:
+        metrics.add_metric(name="WebhookSignaturesRefused", unit=MetricUnit.Count, value=1)  # alarmed
+        raise
     outcome = service().on_processor_event(processor_event(event), received_at=request_moment(app))
     metrics.add_metric(name=f"ProcessorEvents.{outcome.outcome}", unit=MetricUnit.Count, value=1)
     logger.info(

@@ -35,6 +35,15 @@ def table_items(stack):
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
+def set_payments_secret(stack, secret: dict) -> None:
+    from aws_lambda_powertools.utilities import parameters
+
+    boto3.client("secretsmanager").put_secret_value(
+        SecretId=stack.deployment.physical_ids["PaymentsSecret"], SecretString=json.dumps(secret)
+    )
+    parameters.clear_caches()  # the function reads the secret through Powertools' 5-minute cache
+
+
 def payments_of(stack, member):
     return [i for i in table_items(stack) if i["pk"] == f"MEMBER#{member.member_id}" and i["sk"].startswith("PAYMENT#")]
 
@@ -157,6 +166,65 @@ def test_a_webhook_that_is_not_signed_by_the_processor_stores_nothing(stack, for
     before = table_items(stack)
     response = stack.webhook(body, signature=header)
     assert (response["statusCode"], response["json"]["error"]["code"]) == (400, "BAD_SIGNATURE")
+    assert table_items(stack) == before
+
+
+@pytest.mark.parametrize("placeholder", ["", "set-me", "whsec_…", None])
+def test_with_no_real_signing_secret_every_event_is_refused_and_nothing_is_read_or_stored(stack, placeholder):
+    """The template deploys a blank secret: an event signed with it, or with a placeholder an operator
+    left, must not pay anything (it once marked an invoice paid and sent a receipt)."""
+    member = ready_member(stack)
+    session = stack.stripe.mark_paid(started_checkout(stack, member)["id"])
+    secret = {"api_key": "rk_local", **({} if placeholder is None else {"webhook_secret": placeholder})}
+    set_payments_secret(stack, secret)
+    body = json.dumps(completed_event(session))
+    before = table_items(stack)
+    response = stack.webhook(body, signature=sign(body, placeholder or "set-me"))
+    assert (response["statusCode"], response["json"]["error"]["code"]) == (503, "PAYMENTS_NOT_CONFIGURED")
+    assert table_items(stack) == before
+    assert member.invoices(chicago("2026-04-02T12:05"))[INVOICE]["state"] == "open"
+    assert emails_to(stack, "ann@example.org", "receipt") == []
+
+
+def test_the_deployed_template_holds_no_usable_signing_secret(stack):
+    from ccp.data.payments import PaymentsNotConfigured, usable_webhook_secret
+    from ccp_local.template import load
+
+    deployed = load()["Resources"]["PaymentsSecret"]["Properties"]["SecretString"]
+    with pytest.raises(PaymentsNotConfigured):
+        usable_webhook_secret(json.loads(deployed))
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        {"created": 1e20},
+        {"created": -1e15},
+        {"data": {"object": {"payment_status": "paid", "amount_total": "abc"}}},
+        {"data": {"object": {"payment_status": "paid", "amount_total": 5000, "metadata": ["member_id"]}}},
+        {"data": {"object": {"payment_status": "paid", "amount_total": 5000, "metadata": {"member_id": {"a": 1}}}}},
+        {"data": {"object": "a string"}},
+        {"data": [1, 2]},
+        {"type": "charge.refunded", "data": {"object": {"refunded": True, "amount_refunded": [1]}}},
+        {"type": "charge.dispute.closed", "data": {"object": {"status": "lost", "amount": {"v": 1}}}},
+    ],
+)
+def test_a_signed_event_of_an_odd_shape_is_refused_as_malformed_and_stores_nothing(stack, odd):
+    member = ready_member(stack)
+    session = stack.stripe.mark_paid(started_checkout(stack, member)["id"])
+    event = {**completed_event(session), **odd}
+    before = table_items(stack)
+    response = stack.webhook(event)
+    assert (response["statusCode"], response["json"]["error"]["code"]) == (400, "MALFORMED_EVENT")
+    assert table_items(stack) == before
+
+
+@pytest.mark.parametrize("body", ["[1, 2, 3]", '"text"', "12", "null"])
+def test_a_signed_body_that_is_not_an_event_object_is_a_bad_signature_never_a_crash(stack, body):
+    before = table_items(stack)
+    response = stack.webhook(body)
+    assert response["statusCode"] == 400
+    assert response["json"]["error"]["code"] in ("BAD_SIGNATURE", "MALFORMED_EVENT")
     assert table_items(stack) == before
 
 

@@ -10,6 +10,7 @@ the local stand-in), read through Powertools and cached for five minutes so a ro
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -26,6 +27,34 @@ class BadSignature(BadRequest):
 
 class ProcessorUnavailable(Retryable):
     default_code = "PROCESSOR_UNAVAILABLE"
+
+
+class MalformedEvent(BadRequest):
+    """Signed, but not of a shape the processor sends (a number where an object belongs, a date past
+    the calendar): refused, nothing stored, rather than half read."""
+
+    default_code = "MALFORMED_EVENT"
+
+
+class PaymentsNotConfigured(Retryable):
+    """No real signing secret yet: every event is refused (the processor retries for days, so events
+    sent before the operator sets the secret are applied once it is set)."""
+
+    default_code = "PAYMENTS_NOT_CONFIGURED"
+
+
+# A Stripe endpoint secret is `whsec_` and a long random string; anything else is a placeholder or a
+# mistake, and a guessable secret would let anyone mark any invoice paid. The template's empty value,
+# "set-me" and the README's "whsec_…" all fail this.
+_WEBHOOK_SECRET = re.compile(r"whsec_[A-Za-z0-9_]{16,}")
+
+
+def usable_webhook_secret(secret: dict[str, Any] | None) -> str:
+    """The signing secret, or PaymentsNotConfigured when it is missing, empty or a placeholder."""
+    value = (secret or {}).get("webhook_secret")
+    if not isinstance(value, str) or not _WEBHOOK_SECRET.fullmatch(value):
+        raise PaymentsNotConfigured("Payments are not configured yet; no processor event is accepted.")
+    return value
 
 
 class CheckoutRequest(NamedTuple):
@@ -146,13 +175,14 @@ class StripeProcessor:
         """The event, if the `Stripe-Signature` header proves the processor sent this very body."""
         import stripe
 
+        webhook_secret = usable_webhook_secret(_secret(self._secret_name))  # fails closed before anything else
         if not signature:
             raise BadSignature("The Stripe-Signature header is missing.")
         try:
-            stripe.Webhook.construct_event(payload, signature, _secret(self._secret_name)["webhook_secret"])
+            stripe.Webhook.construct_event(payload, signature, webhook_secret)
         except stripe.SignatureVerificationError:
             raise BadSignature("The signature does not match this body.") from None
-        except ValueError:
+        except (ValueError, TypeError, AttributeError, KeyError):  # the package reads the body as an object
             raise BadSignature("The body is not a processor event.") from None
         event = json.loads(payload)
         if not isinstance(event, dict):
@@ -161,7 +191,20 @@ class StripeProcessor:
 
 
 def processor_event(event: dict[str, Any]) -> ProcessorEvent:
-    """What a verified Stripe event means for us."""
+    """What a verified Stripe event means for us; MalformedEvent if it is not of the processor's shape."""
+    try:
+        return _read_event(event)
+    except (ValueError, TypeError, AttributeError, OverflowError, OSError) as error:
+        raise MalformedEvent(f"The event is not of the processor's shape ({type(error).__name__}).") from None
+
+
+def _optional_text(value: Any) -> str | None:
+    if value is not None and (not isinstance(value, str) or len(value) > 128):
+        raise TypeError("metadata values are short strings (our ids)")
+    return value
+
+
+def _read_event(event: dict[str, Any]) -> ProcessorEvent:
     event_id = str(event.get("id") or "")
     kind = str(event.get("type") or "")
     obj = (event.get("data") or {}).get("object") or {}
@@ -171,8 +214,8 @@ def processor_event(event: dict[str, Any]) -> ProcessorEvent:
         metadata = obj.get("metadata") or {}
         return ProcessorPayment(
             event_id=event_id,
-            member_id=metadata.get("member_id"),
-            invoice_id=metadata.get("invoice_id"),
+            member_id=_optional_text(metadata.get("member_id")),
+            invoice_id=_optional_text(metadata.get("invoice_id")),
             reference=str(obj.get("payment_intent") or obj.get("id")),
             amount=major_units(int(obj.get("amount_total") or 0)),
             currency=str(obj.get("currency") or "").lower(),
