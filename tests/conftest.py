@@ -10,6 +10,8 @@ os.environ["AWS_ACCESS_KEY_ID"] = "testing"
 os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"
 os.environ.pop("AWS_PROFILE", None)
 os.environ["POWERTOOLS_TRACE_DISABLED"] = "true"
+# Tests without a deployed stack: staff tokens (ccp_local.events.staff_claims) carry this issuer.
+os.environ.setdefault("STAFF_POOL_ISSUER", "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_TestStaffPool")
 os.environ["POWERTOOLS_METRICS_NAMESPACE"] = "CCP"
 os.environ["POWERTOOLS_SERVICE_NAME"] = "tests"
 os.environ["POWERTOOLS_DEV"] = "false"

@@ -63,7 +63,7 @@ class StaffMember(NamedTuple):
 
     def ensure_not_own(self, member_id: str) -> None:
         """Nobody decides their own case (docs/rules.md §7)."""
-        if self.member_id is not None and self.member_id == member_id:
+        if self.member_id is not None and self.member_id.casefold() == member_id.casefold():
             raise Forbidden("Staff cannot decide their own case; another staff member must.", code="OWN_CASE")
 
 

@@ -4,6 +4,7 @@ builds them. The local gateway and the tests both use these, so they cannot drif
 from __future__ import annotations
 
 import json
+import os
 import re
 import uuid
 from datetime import UTC, datetime
@@ -17,8 +18,15 @@ def member_claims(member_id: str) -> dict[str, Any]:
     return {"custom:member_id": member_id, "cognito:groups": [], "sub": str(uuid.uuid4())}
 
 
-def staff_claims() -> dict[str, Any]:
-    return {"cognito:groups": ["staff"], "sub": str(uuid.uuid4())}
+def staff_claims(member_id: str | None = None) -> dict[str, Any]:
+    """A staff-pool ID token's claims: the staff group, issued by the stack's staff pool (its
+    STAFF_POOL_ISSUER), and the member id of a staff user who is also a member."""
+    claims: dict[str, Any] = {
+        "cognito:groups": ["staff"],
+        "sub": str(uuid.uuid4()),
+        "iss": os.environ.get("STAFF_POOL_ISSUER", ""),
+    }
+    return claims | ({"custom:member_id": member_id} if member_id else {})
 
 
 def path_pattern(resource: str) -> re.Pattern[str]:

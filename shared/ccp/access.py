@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 from ccp.errors import Forbidden, Unauthorized
 
 STAFF_GROUP = "staff"
+READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class Caller(NamedTuple):
@@ -20,18 +21,37 @@ class Caller(NamedTuple):
     subject: str = "unknown"  # the token's subject: who did it, for decision history
 
 
-def caller_from_claims(claims: dict[str, Any] | None) -> Caller:
-    """The verified Cognito ID-token claims that API Gateway's authorizer passed on."""
+def caller_from_claims(claims: dict[str, Any] | None, staff_issuer: str | None = None) -> Caller:
+    """The verified Cognito ID-token claims that API Gateway's authorizer passed on.
+
+    The authorizer accepts both user pools, so a group name alone proves nothing: staff are the exact
+    group `staff` in a token the staff pool issued (`staff_issuer`; without it nobody is staff).
+    """
     if not claims:
         raise Unauthorized("A valid bearer token is required.")
     groups = claims.get("cognito:groups") or []
     if isinstance(groups, str):  # API Gateway passes the list as a string, e.g. "[staff member]"
         groups = groups.strip("[]").replace(",", " ").split()
+    from_staff_pool = bool(staff_issuer) and claims.get("iss") == staff_issuer
     return Caller(
         member_id=claims.get("custom:member_id") or None,
-        is_staff=STAFF_GROUP in groups,
+        is_staff=from_staff_pool and isinstance(groups, list) and STAFF_GROUP in groups,
         subject=str(claims.get("cognito:username") or claims.get("sub") or "unknown"),
     )
+
+
+def member_of_request(params: dict[str, str]) -> str | None:
+    """Whose records a request touches: the path's member id, or the member an application or audit
+    id starts with (`<member>.<rest>`)."""
+    if params.get("member_id"):
+        return params["member_id"]
+    compound = params.get("application_id") or params.get("audit_id")
+    return compound.partition(".")[0] if compound else None
+
+
+def is_own_case(caller: Caller, member_id: str | None) -> bool:
+    """Member ids are compared without case: `m-1` is the same person as `M-1`."""
+    return bool(caller.member_id and member_id) and caller.member_id.casefold() == str(member_id).casefold()
 
 
 def _own_member_or_staff(caller: Caller, params: dict[str, str]) -> bool:
@@ -68,11 +88,23 @@ def rule_for(resource: str) -> Callable[[Caller, dict[str, str]], bool] | None:
     return None
 
 
-def authorize(claims: dict[str, Any] | None, resource: str, path_parameters: dict[str, str] | None) -> Caller:
+def authorize(
+    claims: dict[str, Any] | None,
+    resource: str,
+    path_parameters: dict[str, str] | None,
+    *,
+    method: str = "GET",
+    staff_issuer: str | None = None,
+) -> Caller:
     rule = rule_for(resource)
     if rule is public:
         return ANONYMOUS
-    caller = caller_from_claims(claims)
-    if rule is None or not rule(caller, path_parameters or {}):
+    caller = caller_from_claims(claims, staff_issuer)
+    params = path_parameters or {}
+    if rule is None or not rule(caller, params):
         raise Forbidden("You may not access this resource.")
+    # Nobody acts on their own case (rules §7): a staff login that also names a member changes nothing
+    # of that member's records (they use their member login for what a member may do).
+    if caller.is_staff and method.upper() not in READS and is_own_case(caller, member_of_request(params)):
+        raise Forbidden("Staff cannot act on their own case; another staff member must.", code="OWN_CASE")
     return caller

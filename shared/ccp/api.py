@@ -155,6 +155,8 @@ def resolve(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) ->
             (request_context.get("authorizer") or {}).get("claims"),
             event.get("resource") or "",
             event.get("pathParameters"),
+            method=event.get("httpMethod") or "GET",
+            staff_issuer=os.environ.get("STAFF_POOL_ISSUER"),
         )
         _require_json_body(event.get("headers"), event.get("body"), bool(event.get("isBase64Encoded")))
     except CcpError as error:

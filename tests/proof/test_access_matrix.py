@@ -92,6 +92,42 @@ def test_no_token_is_401_before_any_data_access(stack, route):
 @pytest.mark.parametrize("signature", ["", "t=1700000000,v1=" + "0" * 64], ids=["unsigned", "wrongly signed"])
 @pytest.mark.parametrize("route", [r for r in PUBLIC_ROUTES if r.path.startswith("/webhooks/")], ids=route_id)
 def test_a_public_webhook_refuses_an_unproven_body_before_any_data_access(stack, route, signature):
+    stack.start_stripe()  # a real signing secret: the signature is what refuses
+    try:
+        response, requests = deliver_forged_payment(stack, route, signature)
+    finally:
+        stack.stripe.stop()
+    assert (response["statusCode"], response["json"]["error"]["code"]) == (400, "BAD_SIGNATURE")
+    assert requests == 0
+    figures.add("access matrix", "unproven webhook bodies refused (400 BAD_SIGNATURE), nothing read or stored")
+
+
+@pytest.mark.parametrize("secret", ["", "set-me"], ids=["blank (as deployed)", "placeholder"])
+@pytest.mark.parametrize("route", [r for r in PUBLIC_ROUTES if r.path.startswith("/webhooks/")], ids=route_id)
+def test_with_a_placeholder_signing_secret_the_webhook_refuses_even_a_matching_signature(stack, route, secret):
+    import json
+
+    import boto3
+    from aws_lambda_powertools.utilities import parameters
+
+    from ccp_local.stripe_fake import sign
+
+    boto3.client("secretsmanager").put_secret_value(
+        SecretId=stack.deployment.physical_ids["PaymentsSecret"],
+        SecretString=json.dumps({"api_key": "", "webhook_secret": secret}),
+    )
+    parameters.clear_caches()
+    response, requests = deliver_forged_payment(stack, route, lambda body: sign(body, secret or "set-me"))
+    assert (response["statusCode"], response["json"]["error"]["code"]) == (503, "PAYMENTS_NOT_CONFIGURED")
+    assert requests == 0
+    figures.add("access matrix", "events signed with a placeholder secret refused (503), nothing read or stored")
+
+
+def deliver_forged_payment(stack, route, signature):
+    """A payment event for the victim's invoice, with `signature` (or a function of the body making one);
+    the answer and the DynamoDB requests it made."""
+    import json
+
     from ccp_local.stripe_fake import completed_event
 
     body = completed_event(
@@ -104,6 +140,8 @@ def test_a_public_webhook_refuses_an_unproven_body_before_any_data_access(stack,
             "metadata": {"member_id": VICTIM, "invoice_id": "RMA-20260410"},
         }
     )
+    raw = json.dumps(body)
+    header = signature(raw) if callable(signature) else signature
     clients()
     with counted_requests(clients()[0]) as on_table, counted_requests(clients()[1]) as low_level:
         response = stack.api(
@@ -111,12 +149,27 @@ def test_a_public_webhook_refuses_an_unproven_body_before_any_data_access(stack,
             "POST",
             route.path,
             route.path,
-            body=body,
-            headers={"Stripe-Signature": signature} if signature else {},
+            raw_body=raw,
+            headers={"Stripe-Signature": header} if header else {},
         )
-    assert (response["statusCode"], response["json"]["error"]["code"]) == (400, "BAD_SIGNATURE")
-    assert sum(on_table.values()) + sum(low_level.values()) == 0
-    figures.add("access matrix", "unproven webhook bodies refused (400 BAD_SIGNATURE), nothing read or stored")
+    return response, sum(on_table.values()) + sum(low_level.values())
+
+
+OWN_CASE_ROUTES = [
+    r
+    for r in ROUTES
+    if r.method not in ("GET", "ANY")
+    and re.search(r"{(member_id|application_id|audit_id)}", r.path)
+    and rule_for(r.path) is not public
+]
+
+
+@pytest.mark.parametrize("route", OWN_CASE_ROUTES, ids=route_id)
+def test_staff_who_are_members_change_nothing_of_their_own_case_before_any_data_access(stack, route):
+    response, requests = call(stack, route, staff_claims(member_id=VICTIM.lower()))  # compared without case
+    assert (response["statusCode"], response["json"]["error"]["code"]) == (403, "OWN_CASE")
+    assert requests == 0
+    figures.add("access matrix", "own-case staff writes refused (403 OWN_CASE)")
 
 
 def test_every_route_is_in_the_matrix():
