@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Any
+
+from defusedcsv import csv  # every cell: a leading = + - @ | % cannot run as a formula
 
 from ccp.api import points_json
 from ccp.documents import day, finished, heading, line, new_document, points, table
@@ -97,8 +98,8 @@ def as_csv(transcript: Transcript) -> str:
                     s.cycle.end,
                     a.activity_id,
                     a.category.value,
-                    _safe_cell(a.title),
-                    _safe_cell(a.provider or ""),
+                    a.title,
+                    a.provider or "",
                     a.start_date,
                     a.end_date,
                     a.points,
@@ -109,11 +110,6 @@ def as_csv(transcript: Transcript) -> str:
                 ]
             )
     return out.getvalue()
-
-
-def _safe_cell(text: str) -> str:
-    # A title typed by a member must not run as a formula when staff open the CSV in a spreadsheet.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def as_pdf(transcript: Transcript, portal_url: str | None = None) -> bytes:

@@ -8,7 +8,6 @@ stream consumer also skips an event it has applied).
 
 from __future__ import annotations
 
-import csv
 import io
 from collections import Counter
 from collections.abc import Iterable
@@ -16,6 +15,7 @@ from datetime import date
 from typing import Any, NamedTuple
 
 from dateutil.relativedelta import relativedelta
+from defusedcsv import csv  # every cell: a leading = + - @ | % cannot run as a formula
 
 CREDENTIAL_SK, INVOICE_SK, AUDIT_SK = "STATE#CRED#", "STATE#INV#", "AUDIT#"
 STATUSES = ("active", "inactive", "must_recertify")

@@ -8,7 +8,6 @@ listed under CLAIMED and is taken over and sent by a later run: nothing is lost.
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 import secrets
@@ -17,6 +16,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+
+from defusedcsv import csv  # every cell: a leading = + - @ | % cannot run as a formula
 
 from ccp.data.outbound import SES_BULK_LIMIT, Delivery
 from ccp.data.records import Address, Contact, NoticeClaim

@@ -221,6 +221,42 @@ def test_postal_letters_are_suppressed_without_an_address_or_when_opted_out(stac
     assert stack.read(pdf).startswith(b"%PDF")
 
 
+def test_a_members_own_address_cannot_put_a_formula_into_the_mailing_vendors_manifest(stack):
+    import csv
+    import io
+
+    member = new_member(stack, email="mail@example.org")
+    address = {
+        "line1": '=HYPERLINK("http://evil.example","click")',
+        "line2": "@SUM(A1)",
+        "city": "+SUM(1,2)",
+        "state": "IL",
+        "postal_code": "60601",
+        "country": "US",
+    }
+    changed = member._call(
+        "record_ce.handler.lambda_handler",
+        "PATCH",
+        "",
+        "",
+        chicago("2026-03-20T12:00"),
+        body={"mailing_address": address},
+    )
+    assert changed["statusCode"] == 200, changed
+    stack.job("renewal_notices", chicago("2026-04-01T06:00"))
+    key = next(k for k in stack.batch_keys() if k.endswith(".csv"))
+    header, *letters_written = csv.reader(io.StringIO(stack.read(key).decode()))
+    [letter] = letters_written
+    cells = dict(zip(header, letter, strict=True))
+    # Shown as text by any spreadsheet, never run.
+    assert (cells["line1"], cells["line2"], cells["city"]) == (
+        '\'=HYPERLINK("http://evil.example","click")',
+        "'@SUM(A1)",
+        "'+SUM(1,2)",
+    )
+    assert not any(cell[:1] in ("=", "+", "@", "|", "%") for cell in letter)
+
+
 def test_a_malformed_scheduled_event_is_refused_and_changes_nothing(stack):
     from ccp.errors import InvalidEvent
     from renewals.jobs_handler import renewal_notices
