@@ -102,6 +102,7 @@ class AuditService:
                 state="open",
                 selected_on=date.fromisoformat(recorded["drawn_on"]),
                 deadline=deadline,
+                first_deadline=deadline,
                 contact=contact,
             )
             if self._repo.put_audit(audit):
@@ -176,6 +177,11 @@ class AuditService:
             today=today,
         )
 
+    def _latest_deadline(self, audit: AuditRecord) -> date:
+        rules = self._rule_book.in_force_on(audit.selected_on)
+        first = audit.first_deadline or audit.selected_on + timedelta(days=rules.audit_response_days)
+        return first + timedelta(days=rules.audit_deadline_max_extension_days)
+
     def extend_deadline(
         self, audit_id: str, *, deadline: date, reason: str, staff: StaffMember, today: date, now: datetime
     ) -> AuditRecord:
@@ -190,6 +196,12 @@ class AuditService:
                 raise RuleViolation(
                     f"The new deadline must be after {max(audit.deadline, today).isoformat()}.",
                     code="DEADLINE_NOT_LATER",
+                )
+            latest = self._latest_deadline(audit)
+            if deadline > latest:
+                raise RuleViolation(
+                    f"A deadline may be moved to {latest.isoformat()} at the latest (one year after the first).",
+                    code="DEADLINE_TOO_LATE",
                 )
             action = f"deadline moved from {audit.deadline.isoformat()} to {deadline.isoformat()}"
             after = audit.model_copy(

@@ -272,6 +272,7 @@ class AuditRecord(LazyModel):
     state: Literal["open", "passed", "failed"]
     selected_on: date
     deadline: date
+    first_deadline: date | None = None  # the deadline set at selection (audits drawn before it was kept: None)
     document_ids: list[str] = []
     decisions: list[Decision] = []
     contact: Contact | None = None

@@ -64,6 +64,8 @@ class RuleSet(_Frozen):
     compliance_reminder_months_before_cycle_end: list[int]
     audit_share: Decimal
     audit_response_days: int
+    # Staff may move an audit deadline later, never past this long after the first deadline (§6).
+    audit_deadline_max_extension_days: int = 365
     recertification_fees: dict[str, Decimal]
     recertification_fee_due_days: int
     fee_currency: str = Field(
