@@ -26,6 +26,7 @@ CSV_COLUMNS = [
     "counted_points",
     "not_counted_points",
     "not_counted_reason",
+    "earned_not_counted",  # the contract's name (API.md); the same figure as not_counted_points
 ]
 
 # Why part of an activity is earned but not counted, in the words the documents use.
@@ -76,6 +77,7 @@ def as_json(transcript: Transcript) -> dict[str, Any]:
                         "counted_points": points_json(counted.counted),
                         "not_counted_points": points_json(counted.not_counted),
                         "not_counted_reason": _reason(counted.reasons) or None,
+                        "earned_not_counted": points_json(counted.not_counted),  # the contract's name
                     }
                     for a, counted in zip(s.activities, s.counted, strict=True)
                 ],
@@ -107,6 +109,7 @@ def as_csv(transcript: Transcript) -> str:
                     counted.counted,
                     counted.not_counted,
                     _reason(counted.reasons),
+                    counted.not_counted,
                 ]
             )
     return out.getvalue()

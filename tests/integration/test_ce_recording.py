@@ -40,6 +40,13 @@ def test_the_same_activity_twice_is_a_409_duplicate(member):
     assert member.progress()["recorded_points"] == 5
 
 
+def test_the_same_course_under_another_category_is_a_409_duplicate(member):
+    assert member.record()["statusCode"] == 201
+    again = member.record(body=ce_body(title="Infection Control", category="organizational_participation"))
+    assert (again["statusCode"], again["json"]["error"]["code"]) == (409, "DUPLICATE_ACTIVITY")
+    assert member.progress()["recorded_points"] == 5
+
+
 def test_one_activity_can_count_for_several_held_credentials(api, new_member):
     from tests.integration.helpers import MemberApi
 
@@ -139,6 +146,8 @@ def test_transcript_as_csv_pdf_and_json(member):
     assert csv["content_type"].startswith("text/csv")
     assert csv["body"].splitlines()[0].startswith("credential,cycle_start,cycle_end,activity_id")
     assert "'=HYPERLINK(evil)" in csv["body"]
+    header, row = csv["body"].splitlines()[:2]
+    assert dict(zip(header.split(","), row.split(","), strict=True))["earned_not_counted"] == "0"
     pdf = member.call("GET", "/transcript", headers={"Accept": "application/pdf"})
     assert pdf["content_type"] == "application/pdf" and pdf["isBase64Encoded"]
     import base64
@@ -147,6 +156,7 @@ def test_transcript_as_csv_pdf_and_json(member):
     document = member.call("GET", "/transcript?credential=RMA")["json"]
     assert document["sections"][0]["credential"] == "RMA"
     assert document["sections"][0]["activities"][0]["points"] == 5
+    assert document["sections"][0]["activities"][0]["earned_not_counted"] == 0
 
 
 def test_members_see_only_their_own_records(member, new_member):

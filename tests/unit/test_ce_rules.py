@@ -164,6 +164,13 @@ def test_duplicate_key_ignores_case_and_spacing_but_not_the_end_date():
     assert duplicate_key("RMA", a) != duplicate_key("RPT", a)
 
 
+def test_one_course_under_another_category_is_the_same_activity_for_the_duplicate_rule():
+    """RULES §3 (2026-12-02): the category left the key, so one course cannot count under two."""
+    course = claim(title="Phlebotomy update", category=Category.PROFESSIONAL_EDUCATION)
+    again = claim(title="Phlebotomy Update ", category=Category.ORGANIZATIONAL_PARTICIPATION, provider="Other")
+    assert duplicate_key("RMA", course) == duplicate_key("RMA", again)
+
+
 @given(
     points=st.decimals(min_value=Decimal("0.01"), max_value=Decimal(100), places=2),
     start_offset=st.integers(min_value=-400, max_value=1200),

@@ -92,17 +92,17 @@ def eligible_points(claim: ActivityClaim, cycle: Cycle, rules: RuleSet) -> Decim
 
 
 def duplicate_key(credential: str, claim: ActivityClaim) -> str:
-    """The identity of an activity for the duplicate rule: (credential, category, title, end date).
+    """The identity of an activity for the duplicate rule: (credential, title, end date).
 
     Titles are compared case- and spacing-insensitively, so a member's manual copy of an
-    auto-recorded course is caught; the provider is left out on purpose (docs/rules.md §3): a changed or
-    missing provider never lets one course count twice.
+    auto-recorded course is caught; the provider and the category are left out on purpose (docs/rules.md
+    §3): a changed provider or a second category never lets one course count twice.
     """
 
     def norm(text: str | None) -> str:
         return " ".join(unicodedata.normalize("NFKC", text or "").casefold().split())
 
-    raw = "|".join([credential, claim.category.value, norm(claim.title), claim.end_date.isoformat()])
+    raw = "|".join([credential, norm(claim.title), claim.end_date.isoformat()])
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
