@@ -383,7 +383,7 @@ class CeService:
             self._members.replace_activity(old, new, writes)
             return RecordedActivity(activity=new, counted_by_credential=counted)
 
-        return retry_on_stale(attempt)
+        return retry_on_stale(attempt, edit_of_one_record=True)
 
     def delete(self, member_id: str, activity_id: str, *, today: date, editor: Editor | None = None) -> None:
         def attempt() -> None:
@@ -399,7 +399,7 @@ class CeService:
                 writes.append(self._totals_write(credential, totals, today, state.invoices)[0])
             self._members.delete_activity(old, writes)
 
-        retry_on_stale(attempt)
+        retry_on_stale(attempt, edit_of_one_record=True)
 
     def credentials_open_on(self, member_id: str, day: date) -> list[str]:
         """The held credentials whose open cycle holds `day` (where platform CE can count)."""

@@ -28,7 +28,8 @@ export async function request(method, path, { body, accept = "application/json",
     headers.Authorization = `Bearer ${token}`;
   }
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  if (idempotent) headers["Idempotency-Key"] = crypto.randomUUID();
+  // `idempotent`: a submission's own key (submissionKey), or true for a key of this call alone.
+  if (idempotent) headers["Idempotency-Key"] = typeof idempotent === "string" ? idempotent : crypto.randomUUID();
   let response;
   try {
     response = await fetch(`${base || ""}${path}`, {
@@ -54,6 +55,16 @@ export async function request(method, path, { body, accept = "application/json",
   }
   if (accept !== "application/json") return response.blob();
   return response.status === 204 ? null : response.json();
+}
+
+// One Idempotency-Key per form submission: sending the same submission again (its answer was lost, a
+// second click) carries the same key and is applied once; any change to the form makes a new submission.
+export function submissionKey(form) {
+  let key = null;
+  const fresh = () => { key = null; };
+  form.addEventListener("input", fresh);
+  form.addEventListener("change", fresh);
+  return () => (key ??= crypto.randomUUID());
 }
 
 export const get = (path, options) => request("GET", path, options);

@@ -1,5 +1,7 @@
 """Recording CE through the real handler against a table built from the template."""
 
+import pytest
+
 from ccp_local.events import staff_claims
 from tests.integration.helpers import at, ce_body
 
@@ -218,3 +220,27 @@ def test_anyone_can_verify_a_credential_and_learns_nothing_personal_beyond_the_n
     }
     unknown = verify("MNOSUCH", "2025-06-01T12:00:00")
     assert (unknown["statusCode"], unknown["json"]["error"]["code"]) == (404, "MEMBER_NOT_FOUND")
+
+
+@pytest.mark.parametrize("method", ["PATCH", "DELETE"])
+def test_an_edit_that_keeps_losing_the_race_for_one_activity_is_a_409_the_portal_explains(member, monkeypatch, method):
+    """Each attempt finds the activity changed by another session (its write's version check fails):
+    after the retries on fresh data, the member hears 409 EDITED_MEANWHILE, not a 503."""
+    from ccp.data.members import MemberRepository, StaleWrite
+
+    activity_id = member.record()["json"]["activity_id"]
+    writes = []
+
+    def always_stale(self, *args, **kwargs):
+        writes.append(1)
+        raise StaleWrite()
+
+    monkeypatch.setattr(MemberRepository, "replace_activity", always_stale)
+    monkeypatch.setattr(MemberRepository, "delete_activity", always_stale)
+    body = {"points": 4, "attested": True} if method == "PATCH" else None
+    response = member.call(method, f"/ce-activities/{activity_id}", body=body)
+    assert (response["statusCode"], response["json"]["error"]["code"]) == (409, "EDITED_MEANWHILE")
+    assert "Reload" in response["json"]["error"]["message"]
+    assert len(writes) == 4  # retried on fresh reads before giving up
+    monkeypatch.undo()
+    assert member.progress()["recorded_points"] == 5  # nothing applied

@@ -1,6 +1,6 @@
 // CE activities: record one (with the rule table's guidance per category), correct or remove one
 // while its cycle is open, and download the transcript.
-import { get, patch, post, remove, request } from "../api.js";
+import { get, patch, post, remove, request, submissionKey } from "../api.js";
 import { alertBox, busy, checkbox, day, field, h, noticeBox, points, render, saveBlob, table } from "../ui.js";
 
 export async function showActivities(main, context) {
@@ -85,6 +85,7 @@ function recordForm(base, codes, categories, refresh) {
     attest,
     h("button", { type: "submit" }, "Record"));
   showGuidance();
+  const key = submissionKey(form);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     busy(form, async () => {
@@ -98,7 +99,7 @@ function recordForm(base, codes, categories, refresh) {
         attested: attest.querySelector("input").checked,
       };
       if (inputs.provider.value.trim()) body.provider = inputs.provider.value.trim();
-      const created = await post(`${base}/ce-activities`, body, { idempotent: true });
+      const created = await post(`${base}/ce-activities`, body, { idempotent: key() });
       await refresh(`Recorded. ${points(created.counted_points)} points count toward your requirement.`);
     }, inputs);
   });

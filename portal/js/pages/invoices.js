@@ -42,6 +42,7 @@ export async function showInvoices(main, { member, memberId, params }) {
 function action(base, invoice) {
   const id = encodeURIComponent(invoice.invoice_id);
   if (invoice.state === "open" || invoice.state === "refunded") {
+    const key = crypto.randomUUID();  // one per Pay button: a second click is the same checkout
     return h("button", {
       type: "button",
       "aria-describedby": `invoice-${invoice.invoice_id}`,
@@ -49,7 +50,7 @@ function action(base, invoice) {
         const button = event.currentTarget;
         button.disabled = true;
         try {
-          const checkout = await post(`${base}/invoices/${id}/checkout`, undefined, { idempotent: true });
+          const checkout = await post(`${base}/invoices/${id}/checkout`, undefined, { idempotent: key });
           window.location.assign(checkout.checkout_url);
         } catch (error) {
           button.disabled = false;
@@ -59,6 +60,7 @@ function action(base, invoice) {
     }, "Pay");
   }
   if (invoice.state === "paid") {
+    const key = crypto.randomUUID();  // one per Pay button: a second click is the same checkout
     return h("button", {
       type: "button",
       class: "secondary",

@@ -1,6 +1,6 @@
 // Recertification: which paths are open per credential (and why a path is closed), and the
 // application with its proof documents.
-import { get, post } from "../api.js";
+import { get, post, submissionKey } from "../api.js";
 import { ACCEPT, uploadDocument } from "../upload.js";
 import { busy, checkbox, day, field, h, noticeBox, render, statusBadge } from "../ui.js";
 
@@ -62,6 +62,7 @@ function applicationForm(base, applicable) {
     felony,
     attest,
     h("button", { type: "submit" }, "Apply"));
+  const key = submissionKey(form);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     busy(form, async () => {
@@ -76,7 +77,7 @@ function applicationForm(base, applicable) {
         document_ids: documentIds,
         attested: attest.querySelector("input").checked,
       };
-      const application = await post(`${base}/recertifications`, body, { idempotent: true });
+      const application = await post(`${base}/recertifications`, body, { idempotent: key() });
       form.replaceWith(h("section", { class: "card" },
         noticeBox(`Application ${application.application_id} received: ${application.state.replace(/_/g, " ")}.`),
         h("p", {}, "Applied on ", day(application.applied_on), ". The recertification fee is invoice ",

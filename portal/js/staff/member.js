@@ -1,7 +1,7 @@
 // A member's record: credentials, cycles, activities, invoices and payments, notices by channel,
 // applications, audits and badges, with the history of who changed what; and the staff actions on
 // them (a cheque that came by post, a void, a course-platform correction, a later audit deadline).
-import { patch, post, remove, get } from "../api.js";
+import { patch, post, remove, get, submissionKey } from "../api.js";
 import { busy, day, field, h, money, noticeBox, points, render, statusBadge, table } from "../ui.js";
 
 export async function showMember(main, context) {
@@ -82,11 +82,12 @@ function invoiceActions(base, memberId, invoice, again) {
   const pay = h("form", { "aria-label": `Record a payment for ${invoice.invoice_id}`, novalidate: true },
     field("Amount", amount), field("Method", method), field("Cheque or money order number", reference),
     h("button", { type: "submit" }, "Record payment"));
+  const key = submissionKey(pay);
   pay.addEventListener("submit", (event) => {
     event.preventDefault();
     busy(pay, async () => {
       await post(`${base}/invoices/${encodeURIComponent(invoice.invoice_id)}/payments`,
-        { amount: Number(amount.value), method: method.value, reference: reference.value.trim() }, { idempotent: true });
+        { amount: Number(amount.value), method: method.value, reference: reference.value.trim() }, { idempotent: key() });
       await again(`Payment recorded for ${invoice.invoice_id}.`);
     }, { amount, method, reference });
   });

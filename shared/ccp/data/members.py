@@ -77,14 +77,23 @@ def _read_version(version: int) -> dict[str, Any]:
     }
 
 
-def retry_on_stale(attempt: Callable[[], T], *, attempts: int = 4) -> T:
+EDITED_MEANWHILE = "EDITED_MEANWHILE"
+
+
+def retry_on_stale(attempt: Callable[[], T], *, attempts: int = 4, edit_of_one_record: bool = False) -> T:
     """Run a read-compute-write `attempt` again on fresh reads when its write finds the data changed:
-    never applied to stale data, and a 503 when the races do not stop."""
+    never applied to stale data. When the races do not stop: a 503 to retry, or, for an edit of one
+    record someone else is editing at the same time, a 409 EDITED_MEANWHILE (reload, then edit)."""
     for _ in range(attempts):
         try:
             return attempt()
         except StaleWrite:
             continue
+    if edit_of_one_record:
+        raise Conflict(
+            "Someone changed this record at the same time. Reload it to see the change, then edit again.",
+            code=EDITED_MEANWHILE,
+        )
     raise Retryable("Too many simultaneous changes to this member; try again.")
 
 
