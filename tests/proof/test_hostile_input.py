@@ -37,6 +37,8 @@ HOSTILE_BODIES = {
     "an array": "[]",
     "not UTF-8 JSON": '{"a": "\\udc80\\udc80"}',
 }
+# Path parameters (one segment each: no "/"), for the routes that take no body or query too.
+HOSTILE_PATH = ["9" * 5000, "%00", "..", "%2e%2e%5c", "\u202e\U0001f600", "x" * 3000, "' OR 1=1 --", "a.b.c.d"]
 HOSTILE_QUERY = ["9999-12-31", "0001-01-01", "9" * 5000, "%00", "%ED%A0%80", "%E2%80%AE", "-1", "x" * 3000]
 
 
@@ -64,18 +66,22 @@ def body_fields(route):
 @pytest.fixture(scope="module")
 def stack():
     with deployed_stack() as deployed:
+        deployed.start_stripe()  # payments configured: the webhook judges what it is sent (the signature)
         deployed.member = new_member(deployed, email="hostile@example.org")
         yield deployed
+        deployed.stripe.stop()
 
 
-def concrete(route, member_id):
+def concrete(route, own_member_id, **overrides):
+    """The route's path for the test's member, with `overrides` in place of some parameters."""
     sample = {
-        "member_id": member_id,
+        "member_id": own_member_id,
         "activity_id": "20260101000000-abcd1234",
         "invoice_id": "RMA-20260415",
-        "application_id": f"{member_id}.ABCDEF12",
+        "application_id": f"{own_member_id}.ABCDEF12",
         "document_id": "DABCDEF123456",
-        "audit_id": f"{member_id}.2025.RMA",
+        "audit_id": f"{own_member_id}.2025.RMA",
+        **overrides,
     }
     return re.sub(r"{(\w+)}", lambda m: sample[m.group(1)], route.path)
 
@@ -120,5 +126,21 @@ def test_hostile_input_on_every_route_is_never_a_server_error(stack, route):
             )
             refused_cleanly(response)
             sent += 1
-    figures.add("hostile input", "requests sent (bodies, fields and query values on every route)", sent)
+    for name in re.findall(r"{(\w+)}", route.path):
+        for value in HOSTILE_PATH:
+            hostile_path = concrete(route, stack.member.member_id, **{name: value})  # one parameter at a time
+            body = "{}" if route.method in ("POST", "PATCH") else None
+            response = stack.api(
+                handler(route),
+                route.method,
+                route.path,
+                hostile_path,
+                raw_body=body,
+                claims=staff_claims(),
+                at=chicago("2026-04-05T12:00"),
+            )
+            refused_cleanly(response)
+            sent += 1
+    assert sent > 0, "every route case sends something it could fail on"
+    figures.add("hostile input", "requests sent (bodies, fields, path and query values on every route)", sent)
     figures.add("hostile input", "server errors", 0)
