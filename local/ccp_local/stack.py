@@ -19,7 +19,7 @@ from ccp_local import template as tpl
 from ccp_local.credly_fake import FakeCredly
 from ccp_local.deploy import Deployment, deploy
 from ccp_local.gateway import Gateway, TokenVerifier, serve_api, serve_lambda
-from ccp_local.portal import PortalFiles, portal_config
+from ccp_local.portal import PortalFiles, portal_config, security_headers
 from ccp_local.queues import drain, start_pollers
 from ccp_local.runtime import LocalFunction, LocalRuntime, function_environment
 from ccp_local.state import STATE_DIR, state_file
@@ -137,7 +137,8 @@ class LocalStack:
                 region=REGION,
                 client_id=ids["UserPoolClient"],
                 staff_client_id=ids["StaffUserPoolClient"],
-            )
+            ),
+            headers=security_headers(tpl.load(), region=REGION, aws_endpoint=self.aws_endpoint),
         )
         self.gateway = Gateway(tpl.api_routes(), self.runtime, verifier, self._local_routes(), portal)
         self._servers.append(serve_api(self.gateway, self.config.host, self.config.api_port))

@@ -179,6 +179,16 @@ def test_errors_and_throttles_of_every_function_are_watched(metric):
     assert watched == set(FUNCTIONS)
 
 
+def test_every_asynchronously_invoked_function_keeps_the_events_it_failed():
+    """Scheduler, EventBridge and SNS invoke asynchronously: an event that fails Lambda's retries goes to a
+    dead-letter queue (watched, above) instead of vanishing."""
+    asynchronous = {"ScheduleV2", "Schedule", "EventBridgeRule", "SNS", "CloudWatchEvent"}
+    for name, function in FUNCTIONS.items():
+        kinds = {e["Type"] for e in function["Properties"].get("Events", {}).values()}
+        if kinds & asynchronous:
+            assert getatt(function["Properties"]["DeadLetterQueue"]["TargetArn"]) == "AsyncFailuresQueue", name
+
+
 def test_every_dead_letter_queue_is_watched():
     dead_letter = {
         getatt(q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"])
@@ -186,6 +196,8 @@ def test_every_dead_letter_queue_is_watched():
         if "RedrivePolicy" in q["Properties"]
     }
     for function in FUNCTIONS.values():
+        if "DeadLetterQueue" in function["Properties"]:  # an asynchronously invoked function's failed events
+            dead_letter.add(getatt(function["Properties"]["DeadLetterQueue"]["TargetArn"]))
         for event in function["Properties"].get("Events", {}).values():
             if "DeadLetterConfig" in event["Properties"]:
                 dead_letter.add(getatt(event["Properties"]["DeadLetterConfig"]["Arn"]))
@@ -214,7 +226,7 @@ def test_the_api_5xx_rate_and_parked_notices_are_watched():
 
 def test_one_client_cannot_use_the_whole_stage_a_waf_rate_rule_per_ip():
     acl = RESOURCES["ApiWebAcl"]
-    verify, rule = acl["Properties"]["Rules"]
+    verify, rule = acl["Properties"]["Rules"][:2]
     assert rule["Statement"]["RateBasedStatement"]["AggregateKeyType"] == "IP"
     assert ref(rule["Statement"]["RateBasedStatement"]["Limit"]) == "WafRateLimit"
     # Public verification: a far lower limit per client, so nobody walks the member ids.
@@ -224,6 +236,63 @@ def test_one_client_cannot_use_the_whole_stage_a_waf_rate_rule_per_ip():
     association = RESOURCES["ApiWebAclAssociation"]
     assert acl["Condition"] == association["Condition"] == "WafEnabled"
     assert "${CcpApi}/stages/v1" in association["Properties"]["ResourceArn"]["Fn::Sub"]
+
+
+def test_the_api_and_the_portal_have_aws_managed_rules_for_known_bad_inputs():
+    def managed(acl):
+        return {
+            r["Statement"]["ManagedRuleGroupStatement"]["Name"]
+            for r in RESOURCES[acl]["Properties"]["Rules"]
+            if "ManagedRuleGroupStatement" in r["Statement"]
+        }
+
+    assert {"AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesAmazonIpReputationList"} <= managed("ApiWebAcl")
+    assert "AWSManagedRulesKnownBadInputsRuleSet" in managed("PortalWebAcl")
+    assert RESOURCES["PortalWebAcl"]["Properties"]["Scope"] == "CLOUDFRONT"
+    # CloudFront takes only us-east-1 web ACLs: made there, or named by PortalWebAclArn elsewhere.
+    assert RESOURCES["PortalWebAcl"]["Condition"] == "CreatesPortalWebAcl"
+    web_acl = RESOURCES["PortalDistribution"]["Properties"]["DistributionConfig"]["WebACLId"]["Fn::If"]
+    assert web_acl[0] == "CreatesPortalWebAcl" and web_acl[2]["Fn::If"][1] == {"Ref": "PortalWebAclArn"}
+
+
+def test_buckets_and_the_portal_distribution_keep_access_logs_in_a_private_log_bucket_that_expires_them():
+    for bucket in ("DocumentsBucket", "MailBatchesBucket", "PortalBucket"):
+        logging = RESOURCES[bucket]["Properties"]["LoggingConfiguration"]
+        assert ref(logging["DestinationBucketName"]) == "AccessLogsBucket"
+        assert logging["LogFilePrefix"].startswith("s3/"), bucket
+    logs = RESOURCES["AccessLogsBucket"]["Properties"]
+    assert all(logs["PublicAccessBlockConfiguration"].values())
+    expiring = {
+        r["Prefix"]: ref(r["ExpirationInDays"]) for r in logs["LifecycleConfiguration"]["Rules"] if "Prefix" in r
+    }
+    assert expiring == {"s3/": "AccessLogDays", "cloudfront/": "AccessLogDays"}
+    cloudfront = RESOURCES["PortalDistribution"]["Properties"]["DistributionConfig"]["Logging"]
+    assert getatt(cloudfront["Bucket"]) == "AccessLogsBucket"
+    statements = RESOURCES["AccessLogsBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert {s["Sid"] for s in statements} == {"S3ServerAccessLogsFromThisAccount", "TlsOnly"}
+
+
+def test_members_personal_data_and_the_credentials_are_under_the_programs_own_rotated_key():
+    key = RESOURCES["DataKey"]
+    assert key["Properties"]["EnableKeyRotation"] is True and key["DeletionPolicy"] == "Retain"
+    sse = RESOURCES["CcpTable"]["Properties"]["SSESpecification"]
+    assert (sse["SSEType"], ref(sse["KMSMasterKeyId"])) == ("KMS", "DataKey")
+    for secret in ("PaymentsSecret", "CredlySecret"):
+        assert ref(RESOURCES[secret]["Properties"]["KmsKeyId"]) == "DataKey"
+    [_, use] = key["Properties"]["KeyPolicy"]["Statement"]
+    assert set(use["Condition"]["StringEquals"]) == {"kms:CallerAccount", "kms:ViaService"}
+
+
+def test_every_checkov_suppression_names_a_check_and_gives_a_reason():
+    skips = [
+        (name, skip)
+        for name, resource in RESOURCES.items()
+        for skip in (resource.get("Metadata") or {}).get("checkov", {}).get("skip", [])
+    ]
+    assert skips
+    for name, skip in skips:
+        assert re.fullmatch(r"CKV_AWS_\d+", skip["id"]), name
+        assert len(skip["comment"]) > 40, (name, skip["id"])
 
 
 def test_every_queue_hides_a_message_for_six_times_its_functions_timeout():
@@ -287,6 +356,29 @@ def test_the_portal_runs_only_its_own_scripts_and_talks_only_to_the_api_cognito_
     assert "https://cognito-idp.${AWS::Region}.amazonaws.com" in directives["connect-src"]
     assert directives["frame-ancestors"] == "'none'"
     assert headers["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31536000
+
+
+def test_the_local_gateway_sends_the_portal_the_security_headers_cloudfront_sends():
+    """One definition (the template's policy): locally only the AWS origins become the embedded AWS."""
+    from ccp_local.portal import PortalFiles, security_headers
+
+    local = security_headers(TEMPLATE, region="us-east-1", aws_endpoint="http://127.0.0.1:5000")
+    headers = RESOURCES["PortalHeaders"]["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+    deployed = headers["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"]
+    local_directives = dict(d.strip().split(" ", 1) for d in local["Content-Security-Policy"].split(";"))
+    deployed_directives = dict(d.strip().split(" ", 1) for d in deployed.split(";"))
+    assert local_directives.keys() == deployed_directives.keys()
+    for name, sources in deployed_directives.items():
+        if name != "connect-src":
+            assert local_directives[name] == sources, name
+    assert local_directives["connect-src"] == "'self' http://127.0.0.1:5000"
+    assert (local["X-Frame-Options"], local["X-Content-Type-Options"]) == ("DENY", "nosniff")
+    assert local["Referrer-Policy"] == headers["ReferrerPolicy"]["ReferrerPolicy"]
+    assert local["Strict-Transport-Security"] == "max-age=63072000; includeSubDomains"
+    files = PortalFiles({}, headers=local)
+    for path in ("/portal/", "/portal/js/app.js", "/portal/config.json", "/portal/missing.js"):
+        status, answer, _ = files.get(path)
+        assert answer["Content-Security-Policy"] == local["Content-Security-Policy"], (path, status)
 
 
 def test_members_sign_in_from_the_portal_by_member_id_or_email():

@@ -50,6 +50,12 @@ class Portal:
         self.expect = expect
         self.errors: list[str] = []
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        # The local gateway sends production's Content-Security-Policy: anything it refuses is an error.
+        self.page.on("console", self._note_policy_violation)
+
+    def _note_policy_violation(self, message: Any) -> None:
+        if message.type == "error" and "Content Security Policy" in message.text:
+            self.errors.append(message.text)
 
     @classmethod
     @contextmanager
