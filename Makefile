@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements/dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test install browser lint check unit lock build deploy clean bench proof
+.PHONY: run test install browser lint check scan unit lock build deploy clean bench proof
 
 # Exactly the locked versions (hashes checked), then the project itself without resolving anything.
 $(STAMP): pyproject.toml requirements/dev.txt
@@ -43,8 +43,19 @@ proof: install
 lint: install
 	$(BIN)/cfn-lint infra/template.yaml
 
-## Static checks: ruff (lint and format), mypy (strict on the rules layer, shared/ccp).
-check: install
+## The template judged by the IaC scanner most AWS teams run (checkov, in its own locked venv as SAM CLI
+## is): any finding neither fixed nor suppressed on its resource with a reason fails (docs/decisions.md).
+CHECKOV_VENV := .venv-checkov
+$(CHECKOV_VENV)/.installed: requirements/checkov.txt
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --require-hashes --no-deps -r requirements/checkov.txt
+	touch $@
+
+scan: $(CHECKOV_VENV)/.installed
+	$(CHECKOV_VENV)/bin/checkov -f infra/template.yaml --framework cloudformation --compact --quiet --skip-download
+
+## Static checks: ruff (lint and format), mypy (strict on the rules layer, shared/ccp), the template's scan.
+check: install scan
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy shared/ccp functions
@@ -61,6 +72,8 @@ lock: install
 		--generate-hashes --custom-compile-command "make lock" -o requirements/dev.txt -q
 	$(BIN)/uv pip compile requirements/sam.in --universal --python-version 3.11 \
 		--generate-hashes --custom-compile-command "make lock" -o requirements/sam.txt -q
+	$(BIN)/uv pip compile requirements/checkov.in --universal --python-version 3.11 \
+		--generate-hashes --custom-compile-command "make lock" -o requirements/checkov.txt -q
 
 ## The deployable artifact: `sam build` (no container: it fetches the layer's locked wheels for
 ## python3.11 arm64 from PyPI) and `sam validate --lint`. SAM CLI lives in its own venv.
@@ -86,7 +99,7 @@ deploy: build
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(SAM_VENV)/bin/python infra/publish_portal.py --stack $(STACK)
 
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) $(SAM_VENV) .aws-sam .ccp-local .pytest_cache
+	rm -rf $(VENV) $(BENCH_VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .ccp-local .pytest_cache
 
 ## Benchmarks (not part of the tests): prints a table of ratios and writes bench/results.md.
 MEMBERS ?= 100000
