@@ -393,6 +393,21 @@ def test_members_sign_in_from_the_portal_by_member_id_or_email():
         assert RESOURCES[client]["Properties"]["GenerateSecret"] is False  # a page keeps no secret
 
 
+def test_logins_hide_who_exists_change_email_only_once_verified_and_expire_as_chosen():
+    for pool in ("UserPool", "StaffUserPool"):
+        settings = RESOURCES[pool]["Properties"]["UserAttributeUpdateSettings"]
+        assert settings["AttributesRequireVerificationBeforeUpdate"] == ["email"], pool
+    staff = RESOURCES["StaffUserPool"]["Properties"]
+    assert staff["UserPoolTier"] == "PLUS" and staff["UserPoolAddOns"] == {"AdvancedSecurityMode": "ENFORCED"}
+    refresh = {}
+    for client in ("UserPoolClient", "StaffUserPoolClient"):
+        props = RESOURCES[client]["Properties"]
+        assert props["PreventUserExistenceErrors"] == "ENABLED" and props["EnableTokenRevocation"] is True
+        assert props["TokenValidityUnits"]["IdToken"] == "minutes" and props["IdTokenValidity"] <= 60
+        refresh[client] = (props["RefreshTokenValidity"], props["TokenValidityUnits"]["RefreshToken"])
+    assert refresh == {"UserPoolClient": (30, "days"), "StaffUserPoolClient": (12, "hours")}
+
+
 def test_the_published_config_names_what_the_local_one_does():
     import importlib.util
 
