@@ -57,8 +57,6 @@ from record_ce.schemas import (
     NewMemberIn,
     ProgressOut,
     TranscriptFormat,
-    VerificationOut,
-    VerifiedCredentialOut,
 )
 from record_ce.service import (
     ActivityRequest,
@@ -146,21 +144,6 @@ def confirm_email(member_id: MemberId, body: Annotated[EmailConfirmationIn, Body
 
     saved = default_contact_service().confirm_email(member_id, body.code, now=request_moment(app))
     return ContactOut(**saved.model_dump(include=set(ContactOut.model_fields)))
-
-
-@app.get(
-    "/verify/<member_id>",
-    responses=documented(200, "The credential's standing today.", 404),
-    description="Public (no token), for employers: the member's name and each credential's status; "
-    "nothing personal beyond the name. Throttled per client.",
-)
-def verify_credential(member_id: MemberId) -> VerificationOut:
-    found = service().verification(member_id, request_today(app))
-    return VerificationOut(
-        member_id=found.member_id,
-        name=found.name,
-        credentials=[VerifiedCredentialOut(**c._asdict()) for c in found.credentials],
-    )
 
 
 @app.post("/members/<member_id>/ce-activities", responses=documented(201, "Recorded.", *WITH_BODY, 404, 409))

@@ -106,5 +106,5 @@ def authorize(
     # Nobody acts on their own case (rules §7): a staff login that also names a member changes nothing
     # of that member's records (they use their member login for what a member may do).
     if caller.is_staff and method.upper() not in READS and is_own_case(caller, member_of_request(params)):
-        raise Forbidden("Staff cannot act on their own case; another staff member must.", code="OWN_CASE")
+        raise Forbidden("Staff cannot decide their own case; another staff member must.", code="OWN_CASE")
     return caller

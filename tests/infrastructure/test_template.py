@@ -173,6 +173,16 @@ def test_function_policies_name_actions_and_resources(spec):
     figures.add("least privilege", "function policies held to the allowlist")
 
 
+def test_the_public_verification_route_runs_in_a_function_that_can_only_read():
+    """Anybody may call GET /verify/{member_id}: its function's role reads the table and nothing more
+    (the CE API's role may write the table and update logins)."""
+    routes = {r.function for r in ROUTES if r.path == "/verify/{member_id}"}
+    assert routes == {"VerifyFunction"}
+    actions = {a for s in policy_statements(TEMPLATE["Resources"]["VerifyFunction"]) for a in s["Action"]}
+    assert actions == {"dynamodb:GetItem", "dynamodb:Query"}
+    assert "/verify/" not in " ".join(r.path for r in ROUTES if r.function == "RecordCeFunction")
+
+
 def _requirement_name(requirement: str) -> str:
     return re.split(r"[\[<>=~!; ]", requirement.strip(), maxsplit=1)[0].lower().replace("_", "-")
 

@@ -6,7 +6,9 @@ import pytest
 
 from ccp.rules.dates import BUSINESS_TZ
 from ccp_local.inprocess import deployed_stack, reset_cached_dependencies
-from tests.integration.renewal_helpers import RECORD_CE, chicago, emails_to, new_member
+from tests.integration.renewal_helpers import chicago, emails_to, new_member
+
+VERIFY = "record_ce.verify_handler.lambda_handler"
 
 DAILY = [("invoice_unlock", time(0, 5)), ("renewal_notices", time(6, 0)), ("status_sweep", time(6, 30))]
 
@@ -122,7 +124,7 @@ def test_public_verification_follows_the_status_and_calls_must_recertify_lapsed(
         stack.job("renewal_notices", chicago(f"{day}T06:00"))
 
     def verified(when: str) -> dict:
-        answer = stack.api(RECORD_CE, "GET", "/verify/{member_id}", f"/verify/{member.member_id}", at=chicago(when))
+        answer = stack.api(VERIFY, "GET", "/verify/{member_id}", f"/verify/{member.member_id}", at=chicago(when))
         assert answer["statusCode"] == 200, answer
         return answer["json"]["credentials"][0]
 
