@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
@@ -18,7 +18,8 @@ from botocore.exceptions import ClientError
 
 from ccp.data.members import MemberRepository, retry_on_stale
 from ccp.data.records import Address, MemberRecord
-from ccp.errors import CcpError, Conflict, RuleViolation
+from ccp.errors import CcpError, Conflict, RuleViolation, TooManyRequests
+from ccp.rules.dates import BUSINESS_TZ, business_date
 
 if TYPE_CHECKING:
     from ccp.notices import MailerPort
@@ -26,6 +27,10 @@ if TYPE_CHECKING:
 CODE_VALID_FOR = timedelta(hours=24)
 MAX_CODE_ATTEMPTS = 5
 CONFIRMATION_TEMPLATE = "email-confirmation"
+
+
+class CodeSendsPort(Protocol):
+    def take(self, subjects: list[str], *, day: date, now: datetime, next_day_at: datetime) -> None: ...
 
 
 class LoginsPort(Protocol):
@@ -48,6 +53,7 @@ class ContactService:
         members: MemberRepository,
         mailer: MailerPort,
         logins: LoginsPort,
+        code_sends: CodeSendsPort,
         *,
         template_prefix: str,
         portal_url: str,
@@ -55,6 +61,7 @@ class ContactService:
         self._members = members
         self._mailer = mailer
         self._logins = logins
+        self._code_sends = code_sends
         self._template = template_prefix + CONFIRMATION_TEMPLATE
         self._portal_url = portal_url
 
@@ -71,6 +78,8 @@ class ContactService:
         if not change.given:
             raise RuleViolation("Send at least one of email, mailing_address, mail_opt_out.", code="NOTHING_TO_CHANGE")
         code = f"{secrets.randbelow(10**6):06d}"
+        if change.email is not None:
+            self._limit_code_sends(self._members.profile(member_id), change.email.strip().lower(), now)
 
         def attempt() -> tuple[MemberRecord, bool]:
             before = self._members.profile(member_id)
@@ -84,11 +93,14 @@ class ContactService:
                 fields["email"] != before.email.lower() or before.email_status == "unconfirmed"
             )
             if new_email:
+                # Sending the waiting address again gives a new code but not new guesses: five for an
+                # address in the code's 24 hours, however many codes were sent to it.
+                same = _waiting_for(before, fields["email"], now)
                 fields |= {
                     "email_status": "unconfirmed",
                     "email_code_hash": _code_hash(member_id, code),
-                    "email_code_expires_at": now + CODE_VALID_FOR,
-                    "email_code_attempts": 0,
+                    "email_code_expires_at": before.email_code_expires_at if same else now + CODE_VALID_FOR,
+                    "email_code_attempts": before.email_code_attempts if same else 0,
                 }
             else:
                 fields.pop("email", None)  # the same address: nothing to confirm, nothing changes
@@ -103,6 +115,25 @@ class ContactService:
             data = {"name": f"{after.first_name} {after.last_name}", "code": code, "portal_url": self._portal_url}
             self._mailer.send_bulk(self._template, [(after.email, data, member_id)])
         return after
+
+    def _limit_code_sends(self, before: MemberRecord, email: str, now: datetime) -> None:
+        """A code goes to an address at most five times a day and not twice within ten minutes, and a
+        member asks for at most five a day: nobody gets codes sent on demand to someone else's inbox.
+        Nothing is counted when no code would be sent (the same, confirmed address)."""
+        if email == before.email.lower() and before.email_status != "unconfirmed":
+            return
+        if _waiting_for(before, email, now) and before.email_code_attempts >= MAX_CODE_ATTEMPTS:
+            assert before.email_code_expires_at is not None  # _waiting_for checked it
+            raise TooManyRequests(
+                "Five wrong codes were typed for this address today; ask for a new code tomorrow.",
+                code="TOO_MANY_CODES",
+                retry_after=max(1, int((before.email_code_expires_at - now).total_seconds())),
+            )
+        day = business_date(now)
+        next_day_at = datetime.combine(day + timedelta(days=1), time(0), tzinfo=BUSINESS_TZ)
+        self._code_sends.take(
+            [f"email:{email}", f"member:{before.member_id}"], day=day, now=now, next_day_at=next_day_at
+        )
 
     def confirm_email(self, member_id: str, code: str, *, now: datetime) -> MemberRecord:
         def attempt() -> tuple[MemberRecord, bool]:
@@ -136,6 +167,14 @@ class ContactService:
         return after
 
 
+def _waiting_for(member: MemberRecord, email: str, now: datetime) -> bool:
+    """The member's unconfirmed address is `email`, and its code's 24 hours are not over."""
+    expires = member.email_code_expires_at
+    return (
+        member.email_status == "unconfirmed" and member.email.lower() == email and expires is not None and now < expires
+    )
+
+
 def _code_hash(member_id: str, code: str) -> str:
     # Six digits are few: the member id in the hash and five attempts per code keep guessing useless.
     return hashlib.sha256(f"{member_id}:{code}".encode()).hexdigest()
@@ -145,6 +184,7 @@ def _code_hash(member_id: str, code: str) -> str:
 def default_contact_service() -> ContactService:
     """Built on the first contact change: SES and Cognito clients stay out of the CE API's cold start."""
     from ccp.data.dynamo import table
+    from ccp.data.limits import CodeSendLimiter
     from ccp.data.logins import MemberLogins
     from ccp.data.outbound import Mailer
     from ccp.settings import EmailSettings, LoginSettings
@@ -154,6 +194,7 @@ def default_contact_service() -> ContactService:
         MemberRepository(table()),
         Mailer(email.sender_email, email.email_configuration_set),
         MemberLogins(LoginSettings.from_env().user_pool_id),
+        CodeSendLimiter(table()),
         template_prefix=email.email_template_prefix,
         portal_url=email.portal_url,
     )

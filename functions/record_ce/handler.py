@@ -125,7 +125,10 @@ def _member_out(state: MemberState, statuses: dict[str, str]) -> MemberOut:
     )
 
 
-@app.patch("/members/<member_id>", responses=documented(200, "The contact details saved.", *WITH_BODY, 404))
+@app.patch(
+    "/members/<member_id>",
+    responses=documented(200, "The contact details saved (a new email gets a code).", *WITH_BODY, 404, 429),
+)
 def update_contact(member_id: MemberId, body: Annotated[ContactPatch, Body()]) -> ContactOut:
     from record_ce.contact import ContactChange, default_contact_service
 

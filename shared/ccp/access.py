@@ -51,7 +51,9 @@ def member_of_request(params: dict[str, str]) -> str | None:
 
 def is_own_case(caller: Caller, member_id: str | None) -> bool:
     """Member ids are compared without case: `m-1` is the same person as `M-1`."""
-    return bool(caller.member_id and member_id) and caller.member_id.casefold() == str(member_id).casefold()
+    if not caller.member_id or not member_id:
+        return False
+    return caller.member_id.casefold() == member_id.casefold()
 
 
 def _own_member_or_staff(caller: Caller, params: dict[str, str]) -> bool:

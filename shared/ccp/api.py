@@ -66,6 +66,7 @@ ERROR_MEANINGS = {
     409: "A duplicate, or the record's state does not allow this (the code names the state).",
     415: "The body is not application/json.",
     422: "Valid JSON that breaks the schema (VALIDATION_ERROR, UNKNOWN_FIELD) or a rule (the code names it).",
+    429: "Asked too often (TOO_MANY_CODES); try again after the Retry-After seconds.",
     503: "Throttled by a dependency; retry after the Retry-After seconds.",
 }
 ALWAYS = (401, 403, 422, 503)
@@ -120,8 +121,12 @@ def portal_cors() -> CORSConfig | None:
 
 
 def error_response(error: CcpError) -> Response[str]:
-    headers = {"Allow": ", ".join(error.allow)} if isinstance(error, MethodNotAllowed) else None
-    return Response(status_code=error.http_status, content_type=JSON, body=json.dumps(error.to_body()), headers=headers)
+    return Response(
+        status_code=error.http_status,
+        content_type=JSON,
+        body=json.dumps(error.to_body()),
+        headers=error.headers() or None,
+    )
 
 
 def _validation_error(error: RequestValidationError) -> CcpError:

@@ -23,6 +23,10 @@ class CcpError(Exception):
     def to_body(self) -> dict[str, Any]:
         return {"error": {"code": self.code, "message": self.message, "details": self.details}}
 
+    def headers(self) -> dict[str, str]:
+        """Headers the answer carries besides the body (Allow, Retry-After)."""
+        return {}
+
 
 class BadRequest(CcpError):
     """The request could not be read at all (malformed JSON)."""
@@ -65,6 +69,9 @@ class MethodNotAllowed(CcpError):
         super().__init__(message)
         self.allow = allow
 
+    def headers(self) -> dict[str, str]:
+        return {"Allow": ", ".join(self.allow)}
+
 
 class Conflict(CcpError):
     """Duplicate, or the record's state does not allow the change (frozen cycle, locked invoice)."""
@@ -78,6 +85,20 @@ class RuleViolation(CcpError):
 
     http_status = 422
     default_code = "RULE_VIOLATION"
+
+
+class TooManyRequests(CcpError):
+    """The caller asked for something too often; `retry_after` seconds until it may again."""
+
+    http_status = 429
+    default_code = "TOO_MANY_REQUESTS"
+
+    def __init__(self, message: str, *, code: str | None = None, retry_after: int):
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 class Retryable(CcpError):

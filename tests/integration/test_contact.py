@@ -12,6 +12,7 @@ from ccp.data import keys
 from ccp.data.records import Contact
 from ccp.notices import email_suppression
 from ccp_local.events import member_claims, staff_claims
+from tests.support import figures
 from tests.support.aws import TABLE_NAME
 
 ADDRESS = {"line1": "1 Main St", "city": "Chicago", "state": "IL", "postal_code": "60601"}
@@ -44,10 +45,29 @@ def create(api, email="ann.bee@example.org"):
     return created["json"]
 
 
-def patch(api, member_id, body):
+def patch(api, member_id, body, at=None):
     return api.call(
-        "PATCH", "/members/{member_id}", f"/members/{member_id}", body=body, claims=member_claims(member_id)
+        "PATCH",
+        "/members/{member_id}",
+        f"/members/{member_id}",
+        body=body,
+        claims=member_claims(member_id),
+        **({"at": at} if at else {}),
     )
+
+
+def minutes_after(start: datetime, minutes: int) -> datetime:
+    from datetime import timedelta
+
+    return start + timedelta(minutes=minutes)
+
+
+T0 = datetime(2026, 6, 15, 15, 0, tzinfo=UTC)  # 10:00 in Chicago
+
+
+def retry_after(response) -> int:
+    headers = {**(response.get("headers") or {}), **{k: v[-1] for k, v in response["multiValueHeaders"].items()}}
+    return int(headers["Retry-After"])
 
 
 def confirm(api, member_id, code):
@@ -120,19 +140,63 @@ def test_a_new_email_waits_for_its_code_and_notices_go_by_post_meanwhile(api, us
     assert again["statusCode"] == 409 and again["json"]["error"]["code"] == "NO_EMAIL_TO_CONFIRM"
 
 
-def test_five_wrong_codes_spend_the_code_and_saving_the_address_again_sends_a_new_one(api):
+def test_five_wrong_codes_spend_the_address_for_its_day_and_a_resend_never_gives_new_guesses(api):
     member_id = create(api)["member_id"]
-    patch(api, member_id, {"email": "ann@new.example.org"})
+    assert patch(api, member_id, {"email": "ann@new.example.org"}, at=T0)["statusCode"] == 200
     first = sent_codes()[-1][1]
     wrong = "000000" if first != "000000" else "111111"
-    answers = [confirm(api, member_id, wrong)["json"]["error"]["code"] for _ in range(5)]
-    assert answers == ["CONFIRMATION_CODE_INVALID"] * 5
-    assert confirm(api, member_id, first)["json"]["error"]["code"] == "CONFIRMATION_CODE_EXPIRED"
-
-    patch(api, member_id, {"email": "ann@new.example.org"})
+    assert confirm(api, member_id, wrong)["json"]["error"]["code"] == "CONFIRMATION_CODE_INVALID"
+    # Sent again after the ten minutes: a new code, but the guess already spent stays spent.
+    assert patch(api, member_id, {"email": "ann@new.example.org"}, at=minutes_after(T0, 11))["statusCode"] == 200
     second = sent_codes()[-1][1]
+    wrong = "000000" if second != "000000" else "111111"
+    answers = [confirm(api, member_id, wrong)["json"]["error"]["code"] for _ in range(4)]
+    assert answers == ["CONFIRMATION_CODE_INVALID"] * 4
+    assert confirm(api, member_id, second)["json"]["error"]["code"] == "CONFIRMATION_CODE_EXPIRED"
+    # No more codes for that address until its day is over...
+    refused = patch(api, member_id, {"email": "ann@new.example.org"}, at=minutes_after(T0, 30))
+    assert (refused["statusCode"], refused["json"]["error"]["code"]) == (429, "TOO_MANY_CODES")
+    assert 0 < retry_after(refused) <= 24 * 3600
     assert len(sent_codes()) == 2
-    assert confirm(api, member_id, second)["json"]["email_status"] == "ok"
+    # ... then one is sent, with five new guesses.
+    next_day = patch(api, member_id, {"email": "ann@new.example.org"}, at=minutes_after(T0, 24 * 60 + 1))
+    assert next_day["statusCode"] == 200
+    assert confirm(api, member_id, sent_codes()[-1][1])["json"]["email_status"] == "ok"
+
+
+def test_a_code_is_not_sent_again_within_ten_minutes_and_the_answer_says_when(api):
+    member_id = create(api)["member_id"]
+    assert patch(api, member_id, {"email": "ann@new.example.org"}, at=T0)["statusCode"] == 200
+    again = patch(api, member_id, {"email": "ann@new.example.org"}, at=minutes_after(T0, 4))
+    assert (again["statusCode"], again["json"]["error"]["code"]) == (429, "TOO_MANY_CODES")
+    assert retry_after(again) == 6 * 60
+    assert len(sent_codes()) == 1
+    figures.record("abuse limits", "a resend within 10 minutes: 429 with Retry-After (s)", retry_after(again))
+    # Nothing else of the request was applied either: the refused change saved nothing.
+    assert patch(api, member_id, {"email": "ann@new.example.org"}, at=minutes_after(T0, 10))["statusCode"] == 200
+
+
+def test_an_address_gets_at_most_five_codes_a_day_whoever_asks_for_them(api):
+    """A member cannot turn the program into a mailer to a third party's inbox, alone or with others."""
+    asking = [create(api, email=f"asker{n}@example.org")["member_id"] for n in range(3)]
+    victim = "victim@example.org"
+    answers = [
+        patch(api, asking[n % 3], {"email": victim}, at=minutes_after(T0, 11 * n))["statusCode"] for n in range(6)
+    ]
+    assert answers == [200, 200, 200, 200, 200, 429]
+    assert [address for address, _ in sent_codes()] == [victim] * 5
+    figures.record("abuse limits", "codes asked for one address in a day by 3 members / sent", "6 / 5")
+
+
+def test_a_member_asks_for_at_most_five_codes_a_day_to_any_addresses(api):
+    member_id = create(api)["member_id"]
+    answers = [
+        patch(api, member_id, {"email": f"new{n}@example.org"}, at=minutes_after(T0, 11 * n))["statusCode"]
+        for n in range(6)
+    ]
+    assert answers == [200, 200, 200, 200, 200, 429]
+    assert len(sent_codes()) == 5
+    figures.record("abuse limits", "codes one member asked for in a day / sent", "6 / 5")
 
 
 def test_a_code_expires_after_a_day(api):

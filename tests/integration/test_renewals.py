@@ -9,6 +9,7 @@ import pytest
 from ccp_local.events import FakeLambdaContext, member_claims
 from ccp_local.inprocess import deployed_stack
 from tests.integration.renewal_helpers import chicago, emails_to, letters, new_member
+from tests.support import figures
 
 
 @pytest.fixture
@@ -255,6 +256,7 @@ def test_a_members_own_address_cannot_put_a_formula_into_the_mailing_vendors_man
         "'+SUM(1,2)",
     )
     assert not any(cell[:1] in ("=", "+", "@", "|", "%") for cell in letter)
+    figures.add("CSV injection", "formulas a member typed that reached the print manifest as text", 3)
 
 
 def test_a_malformed_scheduled_event_is_refused_and_changes_nothing(stack):

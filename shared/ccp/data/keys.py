@@ -16,6 +16,8 @@ Layout (see docs/data-model.md for the access patterns):
     MEMBER#<id>        SEARCH#EMAIL                email entry (lists the member under their email on GSI4)
     FIGURES            <counter>                   a dashboard counter (ccp.figures), kept up from the stream
     FIGURES#SEEN#<event id> SEEN                   a stream event already counted (expires after 2 days)
+    CODESENDS#<sha256>  DAY#<YYYY-MM-DD>           confirmation codes sent that day to one address or
+                                                   for one member (expires after 2 days)
 
     GSI1 (anniversary index, on credential items):
     ANNIV#<MM>#<shard>                   <DD>#<member_id>#<code>
@@ -267,3 +269,12 @@ def figure_key(name: str) -> dict[str, str]:
 
 def figures_seen_key(event_id: str) -> dict[str, str]:
     return {"pk": f"{FIGURES_PK}#SEEN#{event_id}", "sk": "SEEN"}
+
+
+def code_sends_key(subject: str, day: date) -> dict[str, str]:
+    """The day's confirmation-code sends to one address or for one member (`subject`, hashed: no
+    address is stored in a key)."""
+    import hashlib
+
+    digest = hashlib.sha256(subject.encode()).hexdigest()[:32]
+    return {"pk": f"CODESENDS#{digest}", "sk": f"DAY#{day.isoformat()}"}
