@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from botocore.exceptions import ClientError
 
 from ccp.data.members import MemberRepository, retry_on_stale
-from ccp.data.records import Address, MemberRecord
+from ccp.data.records import Address, Decision, MemberRecord
 from ccp.errors import CcpError, Conflict, RuleViolation, TooManyRequests
 from ccp.rules.dates import BUSINESS_TZ, business_date
 
@@ -45,6 +45,9 @@ class ContactChange(NamedTuple):
     email: str | None = None
     mailing_address: Address | None = None
     mail_opt_out: bool | None = None
+    by: str = "member"  # who asked (the token's subject), kept in the member's history
+    by_staff: bool = False
+    reason: str | None = None
 
 
 class ContactService:
@@ -77,6 +80,8 @@ class ContactService:
         """Save the new details; a new (or re-sent) email address gets a code, sent to it."""
         if not change.given:
             raise RuleViolation("Send at least one of email, mailing_address, mail_opt_out.", code="NOTHING_TO_CHANGE")
+        if change.by_staff and not (change.reason or "").strip():
+            raise RuleViolation("Staff changing a member's details give the reason.", code="REASON_REQUIRED")
         code = f"{secrets.randbelow(10**6):06d}"
         if change.email is not None:
             self._limit_code_sends(self._members.profile(member_id), change.email.strip().lower(), now)
@@ -105,6 +110,7 @@ class ContactService:
             else:
                 fields.pop("email", None)  # the same address: nothing to confirm, nothing changes
             after = before.model_copy(update=fields)
+            after = after.model_copy(update={"changes": [*before.changes, *_changes(before, after, change, now)]})
             self._members.update_contact(before, after)
             return after, new_email
 
@@ -148,11 +154,13 @@ class ContactService:
                 )
             right = hmac.compare_digest(before.email_code_hash, _code_hash(member_id, code.strip()))
             if right:
+                confirmed = Decision(by=member_id, at=now, action=f"confirmed the email {before.email}")
                 fields: dict[str, Any] = {
                     "email_status": "ok",
                     "email_code_hash": None,
                     "email_code_expires_at": None,
                     "email_code_attempts": 0,
+                    "changes": [*before.changes, confirmed],
                 }
             else:
                 fields = {"email_code_attempts": before.email_code_attempts + 1}
@@ -165,6 +173,25 @@ class ContactService:
             raise RuleViolation("That code is not the one we sent.", code="CONFIRMATION_CODE_INVALID")
         self._logins.set_email(member_id, after.email)
         return after
+
+
+def _changes(before: MemberRecord, after: MemberRecord, change: ContactChange, now: datetime) -> list[Decision]:
+    """What moved, from what to what, as history entries (the reason as their note)."""
+
+    def shown(value: object) -> str:
+        if isinstance(value, Address):
+            return ", ".join(str(v) for v in value.model_dump().values() if v)
+        return "none" if value is None else str(value)
+
+    moved = [
+        (label, getattr(before, name), getattr(after, name))
+        for name, label in (("email", "email"), ("mailing_address", "mailing address"), ("mail_opt_out", "no post"))
+        if getattr(before, name) != getattr(after, name)
+    ]
+    return [
+        Decision(by=change.by, at=now, action=f"changed {label} from {shown(old)} to {shown(new)}", note=change.reason)
+        for label, old, new in moved
+    ]
 
 
 def _waiting_for(member: MemberRecord, email: str, now: datetime) -> bool:

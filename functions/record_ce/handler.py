@@ -132,8 +132,15 @@ def _member_out(state: MemberState, statuses: dict[str, str]) -> MemberOut:
 def update_contact(member_id: MemberId, body: Annotated[ContactPatch, Body()]) -> ContactOut:
     from record_ce.contact import ContactChange, default_contact_service
 
-    sent = body.model_fields_set
-    change = ContactChange(given=frozenset(sent), **{k: getattr(body, k) for k in sent})
+    sent = body.model_fields_set - {"reason"}
+    caller = current_caller(app)
+    change = ContactChange(
+        given=frozenset(sent),
+        **{k: getattr(body, k) for k in sent},
+        by=caller.subject,
+        by_staff=caller.is_staff,
+        reason=body.reason,
+    )
     saved = default_contact_service().update(member_id, change, now=request_moment(app))
     return ContactOut(**saved.model_dump(include=set(ContactOut.model_fields)))
 

@@ -168,6 +168,9 @@ class ContactPatch(Request):
     email: str | None = Field(default=None, max_length=254, pattern=EMAIL_PATTERN)
     mailing_address: Address | None = None
     mail_opt_out: StrictBool | None = None
+    reason: str | None = Field(
+        default=None, min_length=1, max_length=500, description="Why (required when staff change a member's details)"
+    )
 
 
 class ContactOut(LazyModel):

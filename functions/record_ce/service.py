@@ -600,7 +600,7 @@ class CeService:
 def _history(file: MemberFile) -> list[HistoryEntry]:
     """Who did what to the member's records, and when: recordings, staff corrections, payments,
     notices sent, voids and every decision on applications and audits."""
-    entries: list[HistoryEntry] = []
+    entries: list[HistoryEntry] = [HistoryEntry(d.at, d.by, d.action, d.note) for d in file.state.profile.changes]
     for a in file.activities:
         entries.append(HistoryEntry(a.created_at, a.source, f"recorded CE {a.title!r} ({a.points} points)"))
         entries += [HistoryEntry(d.at, d.by, f"{d.action} CE {a.title!r}", d.note) for d in a.history]

@@ -237,3 +237,35 @@ def test_an_address_change_alone_sends_no_code_and_a_member_changes_only_their_o
         claims=member_claims(member_id),
     )
     assert foreign["statusCode"] == 403
+
+
+def test_every_contact_change_is_in_the_members_history_with_who_when_from_to_and_why(api):
+    member_id = create(api)["member_id"]
+    staff = staff_claims()
+
+    def staff_patch(body):
+        return api.call("PATCH", "/members/{member_id}", f"/members/{member_id}", body=body, claims=staff, at=T0)
+
+    unexplained = staff_patch({"email": "someone.else@example.org"})
+    assert (unexplained["statusCode"], unexplained["json"]["error"]["code"]) == (422, "REASON_REQUIRED")
+    assert staff_patch({"email": "ann@work.example.org", "reason": "member phoned in"})["statusCode"] == 200
+    moved = patch(api, member_id, {"mailing_address": {**ADDRESS, "line1": "9 Elm St"}}, at=minutes_after(T0, 5))
+    assert moved["statusCode"] == 200
+    assert confirm(api, member_id, sent_codes()[-1][1])["statusCode"] == 200
+
+    record = api.call(
+        "GET", "/staff/members/{member_id}/record", f"/staff/members/{member_id}/record", claims=staff_claims()
+    )["json"]
+    changes = [
+        (h["by"], h["what"], h["note"]) for h in record["history"] if "email" in h["what"] or "address" in h["what"]
+    ]
+    assert (
+        staff["sub"],
+        "changed email from ann.bee@example.org to ann@work.example.org",
+        "member phoned in",
+    ) in changes
+    # The member's own change: by their login (not staff), with no reason needed.
+    [(by, what, note)] = [c for c in changes if c[1].startswith("changed mailing address from 1 Main St")]
+    assert by != staff["sub"] and note is None and "to 9 Elm St" in what
+    assert (member_id, "confirmed the email ann@work.example.org", None) in changes
+    assert [h["at"] for h in record["history"]] == sorted((h["at"] for h in record["history"]), reverse=True)

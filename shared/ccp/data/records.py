@@ -44,6 +44,8 @@ class MemberRecord(LazyModel):
     email_code_hash: str | None = None
     email_code_expires_at: datetime | None = None
     email_code_attempts: int = 0
+    # Every change of name or contact details: who, when, from what to what, and why (staff give a reason).
+    changes: list["Decision"] = []
 
     @property
     def contact(self) -> "Contact":
