@@ -172,7 +172,7 @@ def member_audits(member_id: MemberId) -> AuditList:
 
 @app.get("/staff/recertifications", responses=documented(200, "Applications in a state."))
 def review_queue(
-    state: Annotated[str, Query(pattern=r"^(submitted|staff_review|exam_authorized)$")] = "submitted",
+    state: Annotated[str, Query(pattern=r"^(submitted|staff_review|exam_authorized|fee_reversed)$")] = "submitted",
 ) -> ApplicationList:
     return ApplicationList(applications=[_application_out(a) for a in service().queue(state)])
 

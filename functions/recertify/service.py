@@ -266,7 +266,15 @@ class RecertificationService:
         credential = state.held(before.credential)
         new = reinstated(credential, day, self._rule_book)
         unpaid = [i for i in state.invoices_of(credential.code) if i.purpose == "renewal" and i.state in UNPAID_STATES]
-        done = after.model_copy(update={"state": "reinstated", "reinstated_on": day})
+        done = after.model_copy(
+            update={
+                "state": "reinstated",
+                "reinstated_on": day,
+                # Kept so that a reversed fee can put back what this replaced (rules §4).
+                "credential_before": credential,
+                "voided_invoices": unpaid,
+            }
+        )
         self._repo.save_application(before, done, credential=(credential, new), void=unpaid)
         detail = {
             "member_id": new.member_id,

@@ -50,6 +50,11 @@ class EventsPort(Protocol):
 
 class ProcessorPort(Protocol):
     def create_checkout(self, request: CheckoutRequest) -> CheckoutSession: ...
+    def refund(self, reference: str, *, reason: str) -> None: ...
+
+
+class CheckoutsPort(Protocol):
+    def remember(self, invoice: InvoiceRecord, session: CheckoutSession) -> bool: ...
 
 
 class ReceiptsPort(Protocol):
@@ -81,12 +86,31 @@ class EventOutcome(NamedTuple):
     detail: str = ""
 
 
+# A payment that cannot apply because what it pays is already settled: the money goes back at once.
+REFUNDED_AT_ONCE = frozenset({"INVOICE_ALREADY_PAID", "INVOICE_VOID", "APPLICATION_DECIDED"})
+
 REFUSALS = {
     "INVOICE_ALREADY_PAID": "This invoice is already paid.",
     "INVOICE_VOID": "This invoice was voided.",
     "MUST_RECERTIFY": "This credential must be recertified; renewal fees are not accepted.",
     "INVOICE_LOCKED": "This renewal closes a CCP cycle and is payable the day after the CCP requirement is met.",
 }
+
+
+def _decided(application: ApplicationRecord, state: str, action: str, note: str, at: datetime) -> ApplicationRecord:
+    decision = Decision(by="processor", at=at, action=action, note=note)
+    return application.model_copy(update={"state": state, "decisions": [*application.decisions, decision]})
+
+
+def _live_session(invoice: InvoiceRecord, now: datetime) -> CheckoutSession | None:
+    if (
+        invoice.checkout_id
+        and invoice.checkout_url
+        and invoice.checkout_expires_at
+        and invoice.checkout_expires_at > now
+    ):
+        return CheckoutSession(invoice.checkout_id, invoice.checkout_url, invoice.checkout_expires_at)
+    return None
 
 
 def payment_id_for(member_id: str, processor_reference: str) -> str:
@@ -108,6 +132,7 @@ class BillingService:
         applications: RecertificationRepository | None = None,
         processor: ProcessorPort | None = None,
         receipts: ReceiptsPort | None = None,
+        checkouts: CheckoutsPort | None = None,
     ):
         self._members = members
         self._renewals = renewals
@@ -116,6 +141,7 @@ class BillingService:
         self._applications = applications
         self._processor = processor
         self._receipts = receipts
+        self._checkouts = checkouts
 
     def invoices(self, member_id: str, today: date) -> list[InvoiceView]:
         state = self._members.member_state(member_id)
@@ -127,36 +153,49 @@ class BillingService:
     # ---- paying at the processor ---------------------------------------------------------
 
     def checkout(
-        self, member_id: str, invoice_id: str, *, today: date, success_url: str, cancel_url: str
+        self, member_id: str, invoice_id: str, *, now: datetime, success_url: str, cancel_url: str
     ) -> CheckoutSession:
-        """A hosted payment page for an invoice payable today. One session per invoice and day: the
-        processor's idempotency key makes a second click return the first session."""
-        state = self._members.member_state(member_id)
-        invoice = self._invoice(state, invoice_id)
-        refusal = self._refusal(state, invoice, today)
-        if refusal in ("INVOICE_ALREADY_PAID", "INVOICE_VOID"):
-            raise Conflict(f"{REFUSALS[refusal]} Only an open invoice can be paid.", code="INVOICE_NOT_OPEN")
-        if refusal:
-            raise Conflict(REFUSALS[refusal], code=refusal)
+        """The hosted payment page of an invoice payable today: its live session while that lives (a
+        second click, another device, after midnight), else a new one, kept on the invoice."""
+        if self._processor is None or self._checkouts is None:  # wiring: only the billing API takes payments
+            raise RuntimeError("this billing service has no payment processor")
+        today = business_date(now)
+        session = None
+        for _ in range(2):  # a concurrent click kept its session first: offer that one
+            state = self._members.member_state(member_id)
+            invoice = self._invoice(state, invoice_id)
+            refusal = self._refusal(state, invoice, today)
+            if refusal in ("INVOICE_ALREADY_PAID", "INVOICE_VOID"):
+                raise Conflict(f"{REFUSALS[refusal]} Only an open invoice can be paid.", code="INVOICE_NOT_OPEN")
+            if refusal:
+                raise Conflict(REFUSALS[refusal], code=refusal)
+            live = _live_session(invoice, now)
+            if live is not None:
+                return live
+            session = self._processor.create_checkout(self._checkout_request(invoice, success_url, cancel_url))
+            if self._checkouts.remember(invoice, session):
+                return session
+        assert session is not None
+        return session
+
+    @staticmethod
+    def _checkout_request(invoice: InvoiceRecord, success_url: str, cancel_url: str) -> CheckoutRequest:
         what = (
             "recertification fee"
             if invoice.purpose == "recertification"
             else f"annual renewal, anniversary {invoice.anniversary.isoformat()}"
         )
-        request = CheckoutRequest(
-            member_id=member_id,
-            invoice_id=invoice_id,
-            description=f"{invoice.credential} {what} (invoice {invoice_id})",
+        return CheckoutRequest(
+            member_id=invoice.member_id,
+            invoice_id=invoice.invoice_id,
+            description=f"{invoice.credential} {what} (invoice {invoice.invoice_id})",
             amount=invoice.amount,
             currency=invoice.currency,
             success_url=success_url,
             cancel_url=cancel_url,
-            # Attempts: a refunded invoice paid again gets a new session, as does a new day.
-            idempotency_key=f"checkout:{invoice_id}:{member_id}:{today.isoformat()}:{invoice.state}",
+            # The n-th session of the invoice: concurrent first clicks get one session from the processor.
+            idempotency_key=f"checkout:{invoice.invoice_id}:{invoice.member_id}:{invoice.checkouts_started + 1}",
         )
-        if self._processor is None:  # wiring: only the API's billing service takes payments online
-            raise RuntimeError("this billing service has no payment processor")
-        return self._processor.create_checkout(request)
 
     def on_processor_event(self, event: ProcessorEvent, *, received_at: datetime) -> EventOutcome:
         """Apply a verified processor event. Safe to receive twice, at once, late and out of order."""
@@ -192,12 +231,28 @@ class BillingService:
             again = self._renewals.payment_reference(event.reference)
             if again is not None:  # a concurrent delivery of the same event won (or a refund came first)
                 return self._seen_before(again.state)
+            if refused.code in REFUNDED_AT_ONCE:
+                return self._refund_second_charge(event, received_at, refused)
             return self._park(
                 event, received_at, refused.code, f"{refused.message} The money moved: refund it or apply it by hand."
             )
         except RuleViolation as refused:
             return self._park(event, received_at, refused.code, f"{refused.message} Nothing was paid.")
         return EventOutcome("recorded")
+
+    def _refund_second_charge(self, event: ProcessorPayment, received_at: datetime, refused: Conflict) -> EventOutcome:
+        """Money for what is already paid (or void, or decided) goes straight back; staff see it parked
+        with the reason. If the processor cannot be reached, staff refund it by hand."""
+        try:
+            if self._processor is None:
+                raise RuntimeError("no processor to refund through")
+            self._processor.refund(event.reference, reason=refused.code)
+        except (CcpError, RuntimeError):
+            logger.exception("automatic refund failed", extra={"event_id": event.event_id})
+            return self._park(
+                event, received_at, refused.code, f"{refused.message} The automatic refund failed: refund it by hand."
+            )
+        return self._park(event, received_at, refused.code, f"{refused.message} Refunded automatically.", refunded=True)
 
     @staticmethod
     def _seen_before(state: str) -> EventOutcome:
@@ -206,7 +261,13 @@ class BillingService:
         return EventOutcome("already_recorded")
 
     def _park(
-        self, event: ProcessorPayment | ProcessorRefund, received_at: datetime, reason: str, message: str
+        self,
+        event: ProcessorPayment | ProcessorRefund,
+        received_at: datetime,
+        reason: str,
+        message: str,
+        *,
+        refunded: bool = False,
     ) -> EventOutcome:
         parked = ParkedPayment(
             event_id=event.event_id,
@@ -219,10 +280,11 @@ class BillingService:
             amount=event.amount,
             currency=getattr(event, "currency", None),
             received_at=received_at,
+            refunded_automatically=refunded,
         )
         self._renewals.park_payment(parked)
         logger.warning("processor event parked for staff", extra={"reason": reason, "event_id": event.event_id})
-        return EventOutcome("parked", reason)
+        return EventOutcome("refunded_and_parked" if refunded else "parked", reason)
 
     def _refund(self, event: ProcessorRefund, received_at: datetime) -> EventOutcome:
         if not event.full:
@@ -253,6 +315,8 @@ class BillingService:
                 update={"state": "refunded", "refunded_at": received_at, "refund_reason": event.reason}
             )
             unpaid = invoice.model_copy(update={"state": "refunded", "paid_on": None})
+            if invoice.purpose == "recertification":
+                return self._reverse_recertification_fee(state, invoice, refunded_payment, event, received_at)
             credential = state.credential(invoice.credential)
             after = self._status_after(
                 credential,
@@ -263,6 +327,54 @@ class BillingService:
             return EventOutcome("refunded")
 
         return retry_on_stale(attempt)
+
+    def _reverse_recertification_fee(
+        self,
+        state: MemberState,
+        invoice: InvoiceRecord,
+        refunded_payment: PaymentRecord,
+        event: ProcessorRefund,
+        received_at: datetime,
+    ) -> EventOutcome:
+        """The fee went back, so what it paid for goes too (rules §4): an application not yet decided waits
+        for its fee again; a reinstatement (or an exam authorised) it paid for is undone, the credential
+        as it was before (must recertify), the badge revoked, and the application left for staff."""
+        if self._applications is None or invoice.application_id is None:
+            raise RuntimeError("a recertification fee needs its application and the applications' repository")
+        application = self._applications.application(invoice.member_id, invoice.application_id)
+        note = f"the fee went back to the payer ({event.reason})"
+        if application.state in ("submitted", "staff_review"):
+            waiting = _decided(
+                application, "awaiting_payment", "fee reversed: waiting for the fee again", note, received_at
+            )
+            self._renewals.refund(invoice, refunded_payment, None, None, application=(application, waiting))
+            return EventOutcome("refunded", "the application waits for its fee again")
+        if application.state not in ("reinstated", "exam_authorized"):
+            self._renewals.refund(invoice, refunded_payment, None, None)
+            return EventOutcome("refunded", f"the application was already {application.state}")
+        reversed_ = _decided(application, "fee_reversed", "fee reversed: what it granted is undone", note, received_at)
+        if application.state == "exam_authorized" or application.credential_before is None:
+            self._renewals.refund(invoice, refunded_payment, None, None, application=(application, reversed_))
+            return EventOutcome("refunded", "the exam authorisation is withdrawn")
+        now = state.held(application.credential)
+        # The credential as it was before the approval, keeping the badge issued since so it can be revoked.
+        restored = application.credential_before.model_copy(update={"badge_id": now.badge_id})
+        self._renewals.refund(
+            invoice,
+            refunded_payment,
+            now,
+            restored,
+            application=(application, reversed_),
+            restored_invoices=application.voided_invoices,
+        )
+        try:
+            self._events.publish(
+                "CredentialLapsed",
+                {"member_id": now.member_id, "credential": now.code, "reason": "recertification_fee_reversed"},
+            )
+        except Exception:
+            logger.exception("CredentialLapsed event not published", extra={"credential": now.code})
+        return EventOutcome("refunded", "the reinstatement is undone")
 
     def _status_after(
         self, credential: CredentialRecord | None, invoices: list[InvoiceRecord], today: date
@@ -368,7 +480,16 @@ class BillingService:
                 recorded_by=recorded_by,
                 processor_event_id=event_id,
             )
-            paid = invoice.model_copy(update={"state": "paid", "paid_on": today, "payment_id": payment.payment_id})
+            paid = invoice.model_copy(
+                update={
+                    "state": "paid",
+                    "paid_on": today,
+                    "payment_id": payment.payment_id,
+                    "checkout_id": None,  # spent (the repository's write removes it too)
+                    "checkout_url": None,
+                    "checkout_expires_at": None,
+                }
+            )
             invoices = [paid if i.invoice_id == invoice_id else i for i in state.invoices]
             if invoice.purpose == "recertification":
                 after, archive, application = None, None, self._application_paid(invoice)
@@ -413,6 +534,11 @@ class BillingService:
         if self._applications is None or invoice.application_id is None:
             raise RuntimeError("a recertification fee needs its application and the applications' repository")
         before = self._applications.application(invoice.member_id, invoice.application_id)
+        if before.state != "awaiting_payment":  # a decided application never reopens (rules §4)
+            raise Conflict(
+                f"This application is already {before.state.replace('_', ' ')}; paying its fee again cannot reopen it.",
+                code="APPLICATION_DECIDED",
+            )
         after = before.model_copy(update={"state": "staff_review" if before.felony_conviction else "submitted"})
         return before, after
 

@@ -81,7 +81,7 @@ def checkout(member_id: MemberId, invoice_id: InvoiceId) -> Response[CheckoutOut
     session = service().checkout(
         member_id,
         invoice_id,
-        today=request_today(app),
+        now=request_moment(app),
         success_url=f"{back}?paid={invoice_id}",
         cancel_url=f"{back}?cancelled={invoice_id}",
     )

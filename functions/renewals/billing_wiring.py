@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from ccp.data.checkouts import CheckoutStore
 from ccp.data.dynamo import table
 from ccp.data.members import MemberRepository
 from ccp.data.outbound import EventPublisher, MailBatchStore, Mailer
@@ -41,6 +42,7 @@ def service() -> BillingService:
         RecertificationRepository(table()),
         processor=processor(),
         receipts=ReceiptNotices(sender),
+        checkouts=CheckoutStore(table()),
     )
 
 

@@ -87,7 +87,9 @@ class ReceiptOut(LazyModel):
 
 class WebhookReceived(LazyModel):
     received: bool
-    outcome: Literal["recorded", "already_recorded", "refunded", "already_refunded", "parked", "ignored"]
+    outcome: Literal[
+        "recorded", "already_recorded", "refunded", "already_refunded", "parked", "refunded_and_parked", "ignored"
+    ]
 
 
 class VoidIn(LazyModel):
@@ -120,6 +122,7 @@ class ParkedPaymentOut(LazyModel):
     currency: str | None
     received_at: datetime
     state: str
+    refunded_automatically: bool = False
 
 
 class ParkedPaymentList(LazyModel):

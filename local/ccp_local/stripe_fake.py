@@ -99,6 +99,7 @@ class FakeStripe(LocalServer):
         self.sessions: dict[str, dict[str, Any]] = {}
         self._by_key: dict[str, str] = {}
         self.deliveries: list[dict[str, Any]] = []
+        self.refunds: list[dict[str, Any]] = []  # refunds the API asked for (a second charge, ...)
         self._lock = threading.Lock()
         fake = self
 
@@ -131,6 +132,13 @@ class FakeStripe(LocalServer):
                     if not self._authorized():
                         return
                     return self._json(200, fake.create_session(_nested(form), self.headers.get("Idempotency-Key")))
+                if path == "/v1/refunds":
+                    if not self._authorized():
+                        return
+                    refund = fake.create_refund(_nested(form), self.headers.get("Idempotency-Key"))
+                    if refund is None:
+                        return self._json(404, _error("resource_missing", "No such payment_intent"))
+                    return self._json(200, refund)
                 found = re.fullmatch(r"/pay/([\w]+)", path)
                 if not found or found.group(1) not in fake.sessions:
                     return self._html(404, "<h1>Payment page not found</h1>")
@@ -186,6 +194,33 @@ class FakeStripe(LocalServer):
             if idempotency_key:
                 self._by_key[idempotency_key] = checkout_id
             return session
+
+    def create_refund(self, params: dict[str, Any], idempotency_key: str | None) -> dict[str, Any] | None:
+        """A refund of a whole payment, as the API asks for a second charge; its charge.refunded event
+        follows to the webhook (from another thread, after this answer, as Stripe sends it later)."""
+        intent = params.get("payment_intent")
+        with self._lock:
+            earlier = next(
+                (r for r in self.refunds if idempotency_key and r["idempotency_key"] == idempotency_key), None
+            )
+            if earlier is not None:
+                return earlier["refund"]
+            session = next((s for s in self.sessions.values() if s["payment_intent"] == intent), None)
+            if session is None:
+                return None
+            refund = {
+                "id": f"re_{secrets.token_hex(12)}",
+                "object": "refund",
+                "payment_intent": intent,
+                "amount": session["amount_total"],
+                "currency": session["currency"],
+                "status": "succeeded",
+                "metadata": params.get("metadata", {}),
+            }
+            self.refunds.append({"idempotency_key": idempotency_key, "refund": refund, "session": session["id"]})
+        if self.webhook_url:
+            threading.Thread(target=self.deliver, args=(refunded_event(session),), daemon=True).start()
+        return refund
 
     # ---- what a payer (or `ccp-local pay`) does ----------------------------------------------
 

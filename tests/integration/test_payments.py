@@ -254,13 +254,37 @@ def test_a_processor_reference_pays_one_invoice_in_the_whole_body(stack):
     assert bob.invoices(chicago("2026-04-02T12:05"))[INVOICE]["state"] == "open"
 
 
-def test_a_payment_for_an_invoice_already_paid_by_check_is_parked_for_a_refund(stack):
+def test_a_second_charge_for_an_invoice_already_paid_is_refunded_at_once_and_kept_for_staff(stack):
     member = ready_member(stack)
     session = stack.stripe.mark_paid(started_checkout(stack, member)["id"])
     assert member.pay(INVOICE, chicago("2026-04-02T12:01"), reference="1042")["statusCode"] == 201
-    assert stack.webhook(completed_event(session))["json"]["outcome"] == "parked"
-    assert [p["reason"] for p in parked(stack)] == ["INVOICE_ALREADY_PAID"]
+    charged_twice = completed_event(session)
+    assert stack.webhook(charged_twice)["json"]["outcome"] == "refunded_and_parked"
+    assert stack.webhook(charged_twice)["json"]["outcome"] == "refunded_and_parked"  # delivered again: nothing new
+    # The processor was asked once to give the card payment back (keyed by the payment: never twice).
+    assert [(r["refund"]["payment_intent"], r["idempotency_key"]) for r in stack.stripe.refunds] == [
+        (session["payment_intent"], f"refund:{session['payment_intent']}")
+    ]
+    assert [(p["reason"], p["refunded_automatically"]) for p in parked(stack)] == [("INVOICE_ALREADY_PAID", True)]
     assert len(payments_of(stack, member)) == 1
+    assert member.invoices(chicago("2026-04-02T12:05"))[INVOICE]["state"] == "paid"
+
+
+def test_one_invoice_has_one_live_checkout_session_across_midnight(stack):
+    member = ready_member(stack)
+    late = member.checkout(INVOICE, chicago("2026-04-02T23:50"))
+    after_midnight = member.checkout(INVOICE, chicago("2026-04-03T00:10"))
+    assert late["statusCode"] == after_midnight["statusCode"] == 201
+    assert late["json"]["checkout_id"] == after_midnight["json"]["checkout_id"]
+    assert len(stack.stripe.sessions) == 1
+
+
+def test_concurrent_first_clicks_on_pay_start_one_session(stack):
+    member = ready_member(stack)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(lambda _: member.checkout(INVOICE, chicago("2026-04-02T12:00")), range(4)))
+    assert {a["json"]["checkout_id"] for a in answers} == set(stack.stripe.sessions)
+    assert len(stack.stripe.sessions) == 1
 
 
 def test_a_refund_makes_the_fee_unpaid_again_and_the_status_follows(stack):

@@ -2,7 +2,12 @@
 import { get, post } from "../api.js";
 import { busy, checkbox, day, field, h, noticeBox, points, render, statusBadge } from "../ui.js";
 
-const STATES = { submitted: "Submitted", staff_review: "Staff review", exam_authorized: "Exam authorized" };
+const STATES = {
+  submitted: "Submitted",
+  staff_review: "Staff review",
+  exam_authorized: "Exam authorized",
+  fee_reversed: "Fee reversed",  // its fee went back: what it granted is undone; it never reopens
+};
 
 export async function showApplications(main, context) {
   const state = STATES[context.params.get("state")] ? context.params.get("state") : "submitted";
@@ -35,7 +40,9 @@ function card(application, context) {
       h("dt", {}, "Felony conviction declared"), h("dd", {}, application.felony_conviction ? "yes" : "no")),
     application.decisions.length ? h("ul", {}, application.decisions.map((d) =>
       h("li", {}, `${d.at.slice(0, 10)} ${d.by || ""}: ${d.action}`, d.note ? ` (“${d.note}”)` : ""))) : null,
-    application.state === "exam_authorized" ? examForm(application, done) : decisionForm(application, done));
+    application.state === "fee_reversed"
+      ? h("p", {}, "The fee went back to the payer, so what it granted was undone. The member applies again to recertify.")
+      : application.state === "exam_authorized" ? examForm(application, done) : decisionForm(application, done));
 }
 
 function decisionForm(application, done) {

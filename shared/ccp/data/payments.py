@@ -171,6 +171,21 @@ class StripeProcessor:
             expires_at=datetime.fromtimestamp(session.expires_at, tz=UTC),
         )
 
+    def refund(self, reference: str, *, reason: str) -> None:
+        """Give the whole payment back (a second charge for what is already paid). Once per payment:
+        the processor's idempotency key is the payment's reference."""
+        import stripe
+
+        try:
+            self._client().v1.refunds.create(
+                params={"payment_intent": reference, "metadata": {"reason": reason}},
+                options={"idempotency_key": f"refund:{reference}"},
+            )
+        except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as error:
+            raise ProcessorUnavailable("The payment processor could not be reached to refund.") from error
+        except stripe.StripeError as error:
+            raise CcpError("The payment processor refused the refund.") from error
+
     def verify(self, payload: str, signature: str | None) -> dict[str, Any]:
         """The event, if the `Stripe-Signature` header proves the processor sent this very body."""
         import stripe

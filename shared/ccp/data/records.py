@@ -30,6 +30,15 @@ class Address(LazyModel):
 EmailStatus = Literal["ok", "unconfirmed", "bounced", "complained"]
 
 
+class Decision(LazyModel):
+    """One staff action, kept forever: who, when, what, why."""
+
+    by: str
+    at: datetime
+    action: str
+    note: str | None = None
+
+
 class MemberRecord(LazyModel):
     member_id: str
     first_name: str
@@ -45,7 +54,7 @@ class MemberRecord(LazyModel):
     email_code_expires_at: datetime | None = None
     email_code_attempts: int = 0
     # Every change of name or contact details: who, when, from what to what, and why (staff give a reason).
-    changes: list["Decision"] = []
+    changes: list[Decision] = []
 
     @property
     def contact(self) -> "Contact":
@@ -111,15 +120,6 @@ class CredentialRecord(LazyModel):
         return CycleTotals(recorded=self.recorded, eligible=self.eligible)
 
 
-class Decision(LazyModel):
-    """One staff action, kept forever: who, when, what, why."""
-
-    by: str
-    at: datetime
-    action: str
-    note: str | None = None
-
-
 class ActivityRecord(LazyModel):
     member_id: str
     activity_id: str
@@ -175,6 +175,11 @@ class InvoiceRecord(LazyModel):
     purpose: Literal["renewal", "recertification"] = "renewal"
     application_id: str | None = None
     history: list[Decision] = []  # staff changes (a void), with their reasons
+    # The invoice's live payment session at the processor (cleared when it is paid); how many were started.
+    checkout_id: str | None = None
+    checkout_url: str | None = None
+    checkout_expires_at: datetime | None = None
+    checkouts_started: int = 0
 
 
 PaymentMethod = Literal["card", "check", "money_order"]
@@ -212,6 +217,8 @@ class ParkedPayment(LazyModel):
     currency: str | None = None
     received_at: datetime
     state: Literal["parked", "resolved"] = "parked"
+    # A second charge for what was already paid goes back through the processor at once (rules §4).
+    refunded_automatically: bool = False
 
 
 class NoticeClaim(LazyModel):
@@ -237,8 +244,17 @@ class ApplicationRecord(LazyModel):
     application_id: str
     credential: str
     path: Literal["ccp", "exam"]
+    # `fee_reversed`: decided, then its fee went back (a refund or a lost dispute): what it granted is
+    # undone and it never reopens (rules §4); staff see it in their queue.
     state: Literal[
-        "awaiting_payment", "submitted", "staff_review", "exam_authorized", "rejected", "reinstated", "exam_failed"
+        "awaiting_payment",
+        "submitted",
+        "staff_review",
+        "exam_authorized",
+        "rejected",
+        "reinstated",
+        "exam_failed",
+        "fee_reversed",
     ]
     felony_conviction: bool
     activities: list[dict[str, Any]] = []
@@ -250,6 +266,10 @@ class ApplicationRecord(LazyModel):
     decisions: list[Decision] = []
     exam_date: date | None = None
     reinstated_on: date | None = None
+    # What the reinstatement replaced, so that a reversed fee can put it back: the credential as it was,
+    # and the renewal invoices it voided, as they were.
+    credential_before: CredentialRecord | None = None
+    voided_invoices: list[InvoiceRecord] = []
     version: int = 0
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any, NamedTuple
 
@@ -42,7 +42,7 @@ def application_item(application: ApplicationRecord) -> dict[str, Any]:
         "entity": "application",
         **to_item(application),
     }
-    if application.state in ("submitted", "staff_review", "exam_authorized"):
+    if application.state in ("submitted", "staff_review", "exam_authorized", "fee_reversed"):
         item.update(
             keys.review_queue_keys(application.state, application.member_id, application.created_at.isoformat())
         )
@@ -240,7 +240,8 @@ class RenewalRepository:
                     "Key": invoice_key(invoice),
                     "UpdateExpression": (
                         "SET #state = :paid, paid_on = :paid_on, payment_id = :payment "
-                        "REMOVE gsi2pk, gsi2sk, gsi3pk, gsi3sk"
+                        # its checkout session is spent: a refund later offers a new one
+                        "REMOVE gsi2pk, gsi2sk, gsi3pk, gsi3sk, checkout_id, checkout_url, checkout_expires_at"
                     ),
                     "ConditionExpression": "#state IN (:open, :locked, :refunded)",
                     "ExpressionAttributeNames": {"#state": "state"},
@@ -349,6 +350,8 @@ class RenewalRepository:
         refunded: PaymentRecord,
         credential_before: CredentialRecord | None,
         credential_after: CredentialRecord | None,
+        application: tuple[ApplicationRecord, ApplicationRecord] | None = None,
+        restored_invoices: Sequence[InvoiceRecord] = (),
     ) -> None:
         """The money went back: the invoice is unpaid again (listed by its due date again, so notices and
         the status sweep see it), the payment and its reference say so, and the status follows. One
@@ -401,6 +404,12 @@ class RenewalRepository:
         if credential_before is not None and credential_after is not None:
             items.append(credential_put(self._name, credential_before, credential_after))
             roles.append("credential")
+        if application is not None:  # a recertification fee: what it paid for is undone with it
+            items.append(application_put(self._name, *application))
+            roles.append("application")
+        for restored in restored_invoices:
+            items.append({"Put": {"TableName": self._name, "Item": invoice_item(restored)}})
+            roles.append("restored")
         failed = transact(self._client, items, roles)
         if failed & {"invoice", "payment"}:
             raise Conflict("This payment is no longer the one that pays the invoice.", code="PAYMENT_NOT_CURRENT")
