@@ -127,6 +127,45 @@ def test_recording_ce_lowers_the_remaining_points_and_a_refusal_shows_the_api_me
     expect(page.get_by_role("list", name="Points remaining this cycle")).to_contain_text(f"{before:g} points")
 
 
+def test_a_submission_whose_answer_was_lost_is_recorded_once_when_sent_again(stack, portal):
+    """One Idempotency-Key per form submission: the member clicks Record again after a lost answer
+    (the request reached the API), and the API answers the first result instead of recording twice."""
+    maria = demo_member(stack, "Maria Santos")
+    page = portal.sign_in(maria, PASSWORD)
+    portal.go("CE activities")
+    keys_sent = []
+
+    def lose_the_first_answer(route):
+        if route.request.method != "POST":
+            return route.continue_()
+        keys_sent.append(route.request.headers.get("idempotency-key"))
+        if len(keys_sent) == 1:
+            route.fetch()  # the API records it...
+            return route.abort("connectionreset")  # ...and its answer never reaches the page
+        return route.continue_()
+
+    page.route("**/ce-activities", lose_the_first_answer)
+    form = page.get_by_role("form", name="Record CE")
+    form.get_by_label("Category").select_option("professional_education")
+    form.get_by_label("Title").fill("Lost answer course")
+    form.get_by_label("Points").fill("1")
+    form.get_by_label("Start date").fill("2026-11-03")
+    form.get_by_label("End date").fill("2026-11-03")
+    form.get_by_label("I attest that this information is correct").check()
+    form.get_by_role("button", name="Record").click()
+    portal.expect(form.get_by_role("alert")).to_contain_text("could not be reached")
+    form.get_by_role("button", name="Record").click()
+    portal.expect(page.get_by_role("status")).to_contain_text("Recorded. 1 point")
+    assert len(keys_sent) == 2 and keys_sent[0] and keys_sent[0] == keys_sent[1]
+    staff = {"Authorization": f"Bearer {token(stack)}"}
+    listed = requests.get(f"{stack['api']}/members/{maria}/ce-activities", headers=staff, timeout=30).json()
+    assert [a["title"] for a in listed["activities"]].count("Lost answer course") == 1
+    page.unroute("**/ce-activities")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Remove Lost answer course").click()
+    portal.expect(page.get_by_role("status")).to_contain_text("Removed")
+
+
 def test_the_transcript_downloads_as_a_pdf(stack, portal):
     from pypdf import PdfReader
 
