@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements/dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test install browser lint check scan unit lock build deploy clean bench proof
+.PHONY: run test install browser lint check scan contract unit lock build deploy clean bench proof
 
 # Exactly the locked versions (hashes checked), then the project itself without resolving anything.
 $(STAMP): pyproject.toml requirements/dev.txt
@@ -59,6 +59,10 @@ check: install scan
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy shared/ccp functions
+
+## The API's contract, made from the resolvers: docs/openapi.json (a test fails when it drifts from the code).
+contract: install
+	PYTHONPATH=functions:shared:local $(BIN)/python -m ccp_local.openapi > docs/openapi.json
 
 ## The pure unit tests alone, in seconds: moto is made unimportable, so none of them can lean on it.
 unit: install

@@ -3,7 +3,6 @@ workers, the API gateway and the Lambda endpoint."""
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import socket
@@ -287,34 +286,10 @@ class LocalStack:
         return {"emails": emails, "postal_batches": batches}
 
     def openapi(self) -> dict[str, Any]:
-        """The merged OpenAPI 3.1 document of every API function, as Powertools exports it."""
-        from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver
+        """The API's contract (docs/openapi.json, made from the resolvers), served at this stack's address."""
+        from ccp_local.openapi import merged_document
 
-        merged: dict[str, Any] | None = None
-        api_functions = {r.function for r in tpl.api_routes()}
-        for spec in tpl.functions():
-            if spec.logical_id not in api_functions:
-                continue
-            module = importlib.import_module(spec.handler.rsplit(".", 1)[0])
-            app = next(v for v in vars(module).values() if isinstance(v, APIGatewayRestResolver))
-            document = json.loads(app.get_openapi_json_schema(title="CCP API", version="1.0.0"))
-            if merged is None:
-                merged = document
-            else:
-                merged["paths"].update(document.get("paths", {}))
-                merged.setdefault("components", {}).setdefault("schemas", {}).update(
-                    document.get("components", {}).get("schemas", {})
-                )
-        merged = merged or {"openapi": "3.1.0", "info": {"title": "CCP API", "version": "1.0.0"}, "paths": {}}
-        merged["servers"] = [{"url": self.api_url}]
-        merged.setdefault("components", {})["securitySchemes"] = {
-            "cognito": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
-        }
-        merged["security"] = [{"cognito": []}]
-        for route in tpl.api_routes():
-            if not route.authorized and route.method != "ANY":  # public on purpose (the signed webhook)
-                merged["paths"][route.path][route.method.lower()]["security"] = []
-        return merged
+        return {**merged_document(), "servers": [{"url": self.api_url}]}
 
     def _local_routes(self):
         def outbox(query):
