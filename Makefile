@@ -54,8 +54,10 @@ $(CHECKOV_VENV)/.installed: requirements/checkov.txt
 scan: $(CHECKOV_VENV)/.installed
 	$(CHECKOV_VENV)/bin/checkov -f infra/template.yaml --framework cloudformation --compact --quiet --skip-download
 
-## Static checks: ruff (lint and format), mypy (strict on the rules layer, shared/ccp), the template's scan.
+## Static checks: ruff (lint and format), mypy (strict on the rules layer, shared/ccp), the plan of the
+## house (import-linter: [tool.importlinter] in pyproject.toml), the template's scan.
 check: install scan
+	PYTHONPATH=functions:shared:local:. $(BIN)/lint-imports --no-cache
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy shared/ccp functions

@@ -11,10 +11,10 @@ from tqdm import tqdm
 
 from ccp.data.dynamo import table
 from ccp.data.members import MemberRepository
-from ccp.data.records import Address
-from ccp.rules.ce import ActivityClaim
+from ccp.domain.records import Address
+from ccp.domain.values import ActivityClaim, Category
 from ccp.rules.dates import cycle_containing
-from ccp.rules.versions import Category, default_rule_book
+from ccp.rules.versions import default_rule_book
 
 CODES = ["RMA", "RMA", "RMA", "RPT", "RPT", "CMAS", "MLT", "MLS", "RDA", "CMLA", "MDT", "AHI"]
 CHUNK = 500

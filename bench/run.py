@@ -73,8 +73,7 @@ def p3() -> list[tuple[str, str, str, str]]:
     from decimal import Decimal
 
     from ccp.data.dynamo import table
-    from ccp.rules.ce import ActivityClaim
-    from ccp.rules.versions import Category
+    from ccp.domain.values import ActivityClaim, Category
     from ccp_local.counting import counted_requests
     from ccp_local.events import member_claims
     from ccp_local.inprocess import deployed_stack, reset_cached_dependencies

@@ -14,8 +14,8 @@ from typing import Any, Protocol
 from ccp.data import keys
 from ccp.data.members import MemberRepository, retry_on_stale
 from ccp.data.recertification import RecertificationRepository
-from ccp.data.records import AuditRecord, Contact, Decision
 from ccp.data.renewals import RenewalRepository
+from ccp.domain.records import AuditRecord, Contact, Decision
 from ccp.errors import Conflict, NotFound, RuleViolation
 from ccp.notices import Notice, NoticeSender
 from ccp.rules.dates import add_months, business_date

@@ -24,7 +24,7 @@ from ccp.api import (
     request_today,
     resolve,
 )
-from ccp.rules.ce import ActivityClaim
+from ccp.domain.values import ActivityClaim
 from ccp.rules.recertification import RecertPath
 from recertify.schemas import (
     APPLICATION_ID_PATTERN,

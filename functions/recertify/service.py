@@ -11,15 +11,15 @@ from aws_lambda_powertools import Logger
 
 from ccp.data.members import MemberRepository, retry_on_stale
 from ccp.data.recertification import DocumentStore, RecertificationRepository
-from ccp.data.records import (
+from ccp.domain.records import (
     ApplicationRecord,
     CredentialRecord,
     Decision,
     DocumentRecord,
     InvoiceRecord,
 )
+from ccp.domain.values import ActivityClaim
 from ccp.errors import Conflict, Forbidden, NotFound, RuleViolation
-from ccp.rules.ce import ActivityClaim
 from ccp.rules.recertification import (
     EvidenceItem,
     Options,

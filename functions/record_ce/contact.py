@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from botocore.exceptions import ClientError
 
 from ccp.data.members import MemberRepository, retry_on_stale
-from ccp.data.records import Address, Decision, MemberRecord
+from ccp.domain.records import Address, Decision, MemberRecord
 from ccp.errors import CcpError, Conflict, RuleViolation, TooManyRequests
 from ccp.rules.dates import BUSINESS_TZ, business_date
 

@@ -13,12 +13,11 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ConfigDict, Field, ValidationError
 
+from ccp.domain.values import ActivityClaim, Category
 from ccp.errors import Conflict, InvalidEvent, RuleViolation
 from ccp.jobs import EventBridgeEvent
 from ccp.model import LazyModel
-from ccp.rules.ce import ActivityClaim
 from ccp.rules.dates import business_date
-from ccp.rules.versions import Category
 from record_ce.service import ActivityRequest, course_activity_id
 from record_ce.service import default_service as service
 

@@ -31,8 +31,8 @@ from ccp.api import (
     request_today,
     resolve,
 )
-from ccp.data.records import MemberState
-from ccp.rules.ce import ActivityClaim
+from ccp.domain.records import MemberState
+from ccp.domain.values import ActivityClaim
 from ccp.rules.status import worst
 from record_ce import transcript as render
 from record_ce.schemas import (

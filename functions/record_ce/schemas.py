@@ -7,9 +7,9 @@ from typing import Any, Literal
 from pydantic import Field, StrictBool
 
 from ccp.api import Points
-from ccp.data.records import Address
+from ccp.domain.records import Address
+from ccp.domain.values import Category
 from ccp.model import LazyModel
-from ccp.rules.versions import Category
 from ccp.schemas import ActivityFieldsIn, PointsIn, Request
 
 MEMBER_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"

@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 from ccp.data import keys
 from ccp.data.members import MemberFile, MemberRepository, TotalsWrite, retry_on_stale
-from ccp.data.records import (
+from ccp.domain.records import (
     ActivityRecord,
     Address,
     CredentialRecord,
@@ -26,12 +26,10 @@ from ccp.data.records import (
     MemberRecord,
     MemberState,
 )
+from ccp.domain.values import ZERO, ActivityClaim, Category, Cycle, CycleTotals
 from ccp.errors import Conflict, NotFound, RuleViolation
 from ccp.rules.ce import (
-    ZERO,
-    ActivityClaim,
     CountedRow,
-    CycleTotals,
     Progress,
     check_claim,
     counted_by_activity,
@@ -42,10 +40,10 @@ from ccp.rules.ce import (
     progress_of,
     totals_of,
 )
-from ccp.rules.dates import Cycle, cycle_containing, cycle_starting
+from ccp.rules.dates import cycle_containing, cycle_starting
 from ccp.rules.standing import closing_invoice_change, credential_lapse_dates, credential_status
 from ccp.rules.status import LapseDates
-from ccp.rules.versions import Category, CategoryRule, RuleBook, default_rule_book
+from ccp.rules.versions import CategoryRule, RuleBook, default_rule_book
 
 
 class NewCredential(NamedTuple):

@@ -24,7 +24,8 @@ from ccp.data.payments import (
     ProcessorRefund,
 )
 from ccp.data.recertification import RecertificationRepository
-from ccp.data.records import (
+from ccp.data.renewals import CycleArchive, RenewalRepository
+from ccp.domain.records import (
     ApplicationRecord,
     CredentialRecord,
     Decision,
@@ -34,7 +35,6 @@ from ccp.data.records import (
     PaymentMethod,
     PaymentRecord,
 )
-from ccp.data.renewals import CycleArchive, RenewalRepository
 from ccp.errors import CcpError, Conflict, NotFound, RuleViolation
 from ccp.rules.dates import business_date
 from ccp.rules.renewals import payment_refusal

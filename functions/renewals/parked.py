@@ -7,8 +7,8 @@ from functools import lru_cache
 from itertools import islice
 from typing import Protocol
 
-from ccp.data.records import NoticeClaim
 from ccp.data.renewals import RenewalRepository
+from ccp.domain.records import NoticeClaim
 from ccp.notices import requeue_parked_notices
 
 

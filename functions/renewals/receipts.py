@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any, Literal
 
 from ccp.api import points_json
-from ccp.data.records import InvoiceRecord, MemberState, PaymentRecord
 from ccp.documents import day, finished, line, money, new_document, table
+from ccp.domain.records import InvoiceRecord, MemberState, PaymentRecord
 from ccp.notices import Notice, NoticeSender
 from ccp.rules.dates import business_date
 

@@ -16,9 +16,9 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from ccp.data import keys
-from ccp.data.records import Contact, CredentialRecord, InvoiceRecord, NoticeClaim
 from ccp.data.renewals import Page, RenewalRepository
 from ccp.documents import money
+from ccp.domain.records import Contact, CredentialRecord, InvoiceRecord, NoticeClaim
 from ccp.notices import (
     STALE_CLAIM_AFTER,
     Notice,

@@ -13,8 +13,8 @@ from dateutil.relativedelta import relativedelta
 
 from ccp.data import keys
 from ccp.data.members import MemberRepository, retry_on_stale
-from ccp.data.records import InvoiceRecord
 from ccp.data.renewals import RenewalRepository
+from ccp.domain.records import InvoiceRecord
 from ccp.errors import Retryable
 from ccp.notices import Notice, NoticeSender, SendTally
 from ccp.rules.dates import add_months, business_date

@@ -15,10 +15,10 @@ from tqdm import tqdm
 
 from ccp.data.dynamo import table
 from ccp.data.members import MemberRepository
-from ccp.data.records import Address
-from ccp.rules.ce import ActivityClaim
+from ccp.domain.records import Address
+from ccp.domain.values import ActivityClaim, Category
 from ccp.rules.dates import business_date, cycle_containing
-from ccp.rules.versions import Category, default_rule_book
+from ccp.rules.versions import default_rule_book
 
 FIRST = ["Ana", "Ben", "Chloe", "Dev", "Elena", "Femi", "Grace", "Hiro", "Ines", "Jonah", "Kara", "Luis", "Mei", "Noah"]
 LAST = ["Alvarez", "Brooks", "Chen", "Diallo", "Evans", "Fischer", "Garcia", "Huang", "Ito", "Jensen", "Khan", "Lopez"]

@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from defusedcsv import csv  # every cell: a leading = + - @ | % cannot run as a formula
 
 from ccp.data.outbound import SES_BULK_LIMIT, Delivery
-from ccp.data.records import Address, Contact, NoticeClaim
 from ccp.data.renewals import RenewalRepository
 from ccp.documents import heading, line, new_document
+from ccp.domain.records import Address, Contact, NoticeClaim
 from ccp.errors import Retryable
 from ccp.rules.dates import business_date
 

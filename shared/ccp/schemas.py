@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from pydantic import ConfigDict, Field
 
 from ccp.api import json_number
+from ccp.domain.values import Category
 from ccp.model import LazyModel
-from ccp.rules.versions import Category
 
 if TYPE_CHECKING:
     PointsIn = Decimal

@@ -9,7 +9,7 @@ import boto3
 from boto3.dynamodb.conditions import Key
 
 from ccp.data import keys
-from ccp.data.records import Contact
+from ccp.domain.records import Contact
 from ccp.notices import email_suppression
 from ccp_local.events import member_claims, staff_claims
 from tests.support import figures

@@ -172,8 +172,8 @@ def test_a_failed_send_is_retried_by_the_next_run_and_nothing_is_lost(stack):
 
 def test_a_crash_between_claim_and_send_is_healed_by_the_next_run(stack):
     from ccp.data.dynamo import table
-    from ccp.data.records import Contact, NoticeClaim
     from ccp.data.renewals import RenewalRepository
+    from ccp.domain.records import Contact, NoticeClaim
 
     member = new_member(stack)
     claim = NoticeClaim(

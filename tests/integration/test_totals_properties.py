@@ -24,10 +24,10 @@ from hypothesis.stateful import (
 from ccp.data.dynamo import table as ccp_table
 from ccp.data.members import MemberRepository
 from ccp.data.renewals import RenewalRepository
+from ccp.domain.values import ActivityClaim, Category
 from ccp.errors import Conflict, NotFound, RuleViolation
-from ccp.rules.ce import ActivityClaim
 from ccp.rules.standing import rolled_over
-from ccp.rules.versions import Category, default_rule_book
+from ccp.rules.versions import default_rule_book
 from record_ce.service import ActivityRequest, CeService, Editor, NewCredential, NewMember
 
 TODAY = date(2026, 6, 15)

@@ -5,19 +5,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ccp.domain.values import ActivityClaim, Category, CycleTotals
 from ccp.errors import RuleViolation
-from ccp.rules.ce import (
-    ActivityClaim,
-    CycleTotals,
-    check_claim,
-    duplicate_key,
-    eligible_points,
-    is_grandfathered,
-    next_met_on,
-    progress_of,
-)
+from ccp.rules.ce import check_claim, duplicate_key, eligible_points, is_grandfathered, next_met_on, progress_of
 from ccp.rules.dates import cycle_starting
-from ccp.rules.versions import Category, default_rule_book
+from ccp.rules.versions import default_rule_book
 
 RULES = default_rule_book().in_force_on(date(2026, 1, 1))
 CYCLE = cycle_starting(date(2018, 6, 1))  # 2018-06-01 .. 2021-05-31

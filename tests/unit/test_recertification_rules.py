@@ -5,10 +5,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ccp.domain.values import ActivityClaim, Category
 from ccp.errors import RuleViolation
-from ccp.rules.ce import ActivityClaim
 from ccp.rules.recertification import EvidenceItem, RecertPath, check_ccp_evidence, evidence_window, options_for
-from ccp.rules.versions import Category, default_rule_book
+from ccp.rules.versions import default_rule_book
 from recertify.audit import draw
 
 RULES = default_rule_book().in_force_on(date(2026, 1, 1))

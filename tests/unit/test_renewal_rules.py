@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ccp.rules.ce import CycleTotals, progress_of
+from ccp.domain.values import Category, CycleTotals
+from ccp.rules.ce import progress_of
 from ccp.rules.dates import cycle_starting
 from ccp.rules.renewals import (
     CycleInvoice,
@@ -22,7 +23,7 @@ from ccp.rules.renewals import (
     state_on,
 )
 from ccp.rules.status import StatusFacts, lapse_dates, status_on
-from ccp.rules.versions import Category, default_rule_book
+from ccp.rules.versions import default_rule_book
 
 RULES = default_rule_book().in_force_on(date(2026, 1, 1))
 days = st.dates(min_value=date(2000, 1, 1), max_value=date(2060, 12, 31))
@@ -228,7 +229,8 @@ def test_no_category_counts_more_than_its_cap_and_the_total_counted_adds_up(elig
     credential=st.sampled_from(sorted(RULES.credentials)),
 )
 def test_each_activitys_counted_part_adds_up_to_the_cycles_progress_category_by_category(activities, credential):
-    from ccp.rules.ce import ActivityClaim, counted_by_activity, totals_of
+    from ccp.domain.values import ActivityClaim
+    from ccp.rules.ce import counted_by_activity, totals_of
 
     claims = [
         (

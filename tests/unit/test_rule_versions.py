@@ -5,8 +5,9 @@ from importlib import resources
 
 import pytest
 
+from ccp.domain.values import CycleTotals
 from ccp.errors import RuleViolation
-from ccp.rules.ce import CycleTotals, progress_of
+from ccp.rules.ce import progress_of
 from ccp.rules.versions import default_rule_book, rule_book_from
 
 

@@ -7,7 +7,7 @@ from importlib import resources
 
 import pytest
 
-from ccp.data.records import CredentialRecord, InvoiceRecord
+from ccp.domain.records import CredentialRecord, InvoiceRecord
 from ccp.errors import RuleViolation
 from ccp.rules.standing import (
     after_payment,

@@ -7,8 +7,8 @@ from typing import Any
 
 from ccp.data.dynamo import conditionally
 from ccp.data.payments import CheckoutSession
-from ccp.data.records import InvoiceRecord
 from ccp.data.renewals import invoice_key
+from ccp.domain.records import InvoiceRecord
 
 
 class CheckoutStore:

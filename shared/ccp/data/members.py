@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from ccp.data import keys
 from ccp.data.dynamo import query_all, transact, translated_errors
-from ccp.data.records import (
+from ccp.domain.records import (
     ActivityRecord,
     ApplicationRecord,
     AuditRecord,

@@ -19,7 +19,8 @@ from ccp.data.dynamo import (
     translated_errors,
 )
 from ccp.data.members import StaleWrite, credential_put, versioned_put
-from ccp.data.records import (
+from ccp.data.renewals import application_item, application_put, invoice_item
+from ccp.domain.records import (
     ApplicationRecord,
     AuditRecord,
     CredentialRecord,
@@ -27,7 +28,6 @@ from ccp.data.records import (
     InvoiceRecord,
     to_item,
 )
-from ccp.data.renewals import application_item, application_put, invoice_item
 from ccp.errors import Conflict, NotFound, Retryable
 
 

@@ -11,7 +11,7 @@ from boto3.dynamodb.conditions import Key
 from ccp.data import keys
 from ccp.data.dynamo import conditionally, query_all, transact, translated_errors
 from ccp.data.members import StaleWrite, credential_put, versioned_put
-from ccp.data.records import (
+from ccp.domain.records import (
     ApplicationRecord,
     CredentialRecord,
     Decision,

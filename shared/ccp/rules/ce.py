@@ -15,28 +15,12 @@ from datetime import date
 from decimal import ROUND_DOWN, Decimal
 from typing import NamedTuple
 
-from pydantic import ConfigDict
-
+from ccp.domain.values import ZERO, ActivityClaim, Category, Cycle, CycleTotals
 from ccp.errors import RuleViolation
 from ccp.model import LazyModel
-from ccp.rules.dates import Cycle
-from ccp.rules.versions import Category, RuleSet
+from ccp.rules.versions import RuleSet
 
 CENT = Decimal("0.01")
-ZERO = Decimal("0")
-
-
-class ActivityClaim(LazyModel):
-    """The facts of one CE activity as the member declared them."""
-
-    model_config = ConfigDict(frozen=True)
-
-    category: Category
-    title: str
-    provider: str | None = None
-    points: Decimal
-    start_date: date
-    end_date: date
 
 
 def check_claim(claim: ActivityClaim, *, attested: bool, today: date, rules: RuleSet) -> None:
@@ -104,30 +88,6 @@ def duplicate_key(credential: str, claim: ActivityClaim) -> str:
 
     raw = "|".join([credential, norm(claim.title), claim.end_date.isoformat()])
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
-
-
-class CycleTotals(LazyModel):
-    """Running totals of one credential cycle, per category (what the store keeps)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    recorded: dict[Category, Decimal] = {}
-    eligible: dict[Category, Decimal] = {}
-
-    def plus(self, category: Category, recorded: Decimal, eligible: Decimal) -> CycleTotals:
-        return self._shift(category, recorded, eligible, 1)
-
-    def minus(self, category: Category, recorded: Decimal, eligible: Decimal) -> CycleTotals:
-        return self._shift(category, recorded, eligible, -1)
-
-    def _shift(self, category: Category, recorded: Decimal, eligible: Decimal, sign: int) -> CycleTotals:
-        new_recorded = dict(self.recorded)
-        new_eligible = dict(self.eligible)
-        # Never clamped at zero: a change computed from stale reads is refused by the write's version
-        # conditions (and retried on fresh data); clamping would only hide drift.
-        new_recorded[category] = new_recorded.get(category, ZERO) + sign * recorded
-        new_eligible[category] = new_eligible.get(category, ZERO) + sign * eligible
-        return CycleTotals(recorded=new_recorded, eligible=new_eligible)
 
 
 class CategoryProgress(LazyModel):

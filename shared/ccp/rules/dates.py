@@ -11,9 +11,8 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
-from pydantic import ConfigDict
 
-from ccp.model import LazyModel
+from ccp.domain.values import Cycle
 
 BUSINESS_TZ = ZoneInfo("America/Chicago")
 
@@ -41,22 +40,6 @@ def month_start(day: date) -> date:
 
 def month_end(day: date) -> date:
     return day.replace(day=calendar.monthrange(day.year, day.month)[1])
-
-
-class Cycle(LazyModel):
-    """One CCP cycle, both ends inclusive."""
-
-    model_config = ConfigDict(frozen=True)
-
-    start: date
-    end: date
-
-    def contains(self, day: date) -> bool:
-        return self.start <= day <= self.end
-
-    @property
-    def next_start(self) -> date:
-        return self.end + timedelta(days=1)
 
 
 def cycle_starting(start: date, years: int = 3) -> Cycle:

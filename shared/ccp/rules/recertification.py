@@ -9,17 +9,11 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import NamedTuple
 
+from ccp.domain.values import ActivityClaim, Category, Cycle
 from ccp.errors import RuleViolation
-from ccp.rules.ce import (
-    ActivityClaim,
-    Progress,
-    check_claim,
-    eligible_points,
-    progress_of,
-    totals_of,
-)
-from ccp.rules.dates import Cycle, add_years, years_between
-from ccp.rules.versions import Category, RuleSet
+from ccp.rules.ce import Progress, check_claim, eligible_points, progress_of, totals_of
+from ccp.rules.dates import add_years, years_between
+from ccp.rules.versions import RuleSet
 
 
 class RecertPath(StrEnum):

@@ -8,12 +8,12 @@ from __future__ import annotations
 import calendar
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import Literal, NamedTuple
+from typing import NamedTuple
 
-from ccp.rules.dates import Cycle, add_months, month_end, month_start
+from ccp.domain.values import Cycle, InvoiceState
+from ccp.rules.dates import add_months, month_end, month_start
 from ccp.rules.versions import RuleSet
 
-InvoiceState = Literal["locked", "open", "paid", "void", "refunded"]
 # A refunded invoice was paid and the money went back (refund, lost dispute): unpaid again, payable again.
 UNPAID_STATES = frozenset({"locked", "open", "refunded"})
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from ccp.data.records import CredentialRecord, InvoiceRecord
+from ccp.domain.records import CredentialRecord, InvoiceRecord
+from ccp.domain.values import InvoiceState
 from ccp.rules.dates import cycle_containing, cycle_starting
 from ccp.rules.renewals import (
     UNPAID_STATES,
     CycleInvoice,
-    InvoiceState,
     anniversary_in,
     closes_cycle,
     due_date_for,

@@ -10,24 +10,15 @@ from __future__ import annotations
 import json
 from datetime import date
 from decimal import Decimal
-from enum import StrEnum
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
 from pydantic import ConfigDict, Field
 
+from ccp.domain.values import Category
 from ccp.errors import RuleViolation
 from ccp.model import LazyModel
-
-
-class Category(StrEnum):
-    PROFESSIONAL_EDUCATION = "professional_education"
-    FORMAL_EDUCATION = "formal_education"
-    AUTHORSHIP = "authorship"
-    INSTRUCTIONAL_PRESENTATION = "instructional_presentation"
-    ORGANIZATIONAL_PARTICIPATION = "organizational_participation"
-    EMPLOYMENT = "employment"
 
 
 class _Frozen(LazyModel):

@@ -1,4 +1,6 @@
-"""Stored item shapes. The API never returns these directly: functions map them to their schemas."""
+"""The entities of the domain (members, credentials, activities, invoices, payments, applications,
+audits, notices): what the rules judge and the data layer stores. The API never returns these directly:
+functions map them to their schemas; `ccp.data` alone maps them to items and back."""
 
 from datetime import date, datetime
 from decimal import Decimal
@@ -6,12 +8,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ccp.domain.values import ActivityClaim, Category, Cycle, CycleTotals, InvoiceState
 from ccp.errors import RuleViolation
 from ccp.model import LazyModel
-from ccp.rules.ce import ActivityClaim, CycleTotals
-from ccp.rules.dates import Cycle
-from ccp.rules.renewals import InvoiceState
-from ccp.rules.versions import Category
 
 CredentialStatus = Literal["active", "inactive", "must_recertify"]
 
