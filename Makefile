@@ -60,7 +60,7 @@ check: install scan
 	PYTHONPATH=functions:shared:local:. $(BIN)/lint-imports --no-cache
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy shared/ccp functions
+	$(BIN)/mypy shared/ccp functions local
 
 ## The API's contract, made from the resolvers: docs/openapi.json (a test fails when it drifts from the code).
 contract: install

@@ -32,12 +32,12 @@ def measure(members: int, *, plain_moto: bool = False) -> dict:
     warnings.filterwarnings("ignore")
     from bench.population import seed_population
     from ccp_local.counting import counting
+    from ccp_local.emulator.moto_atomic import make_dynamodb_writes_atomic
     from ccp_local.inprocess import deployed_stack, reset_cached_dependencies
-    from ccp_local.moto_atomic import make_dynamodb_writes_atomic
 
     make_dynamodb_writes_atomic()
     if not plain_moto:
-        from ccp_local.embedded import embedded_dynamodb
+        from ccp_local.emulator.embedded import embedded_dynamodb
 
         embedded_dynamodb()  # moto's cost per index page, not the program's, would grow with the table
     with deployed_stack() as stack:

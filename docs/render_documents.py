@@ -19,7 +19,7 @@ OUT = ROOT / "docs" / "documents"
 
 
 def main() -> None:
-    from ccp_local.embedded import embedded_dynamodb
+    from ccp_local.emulator.embedded import embedded_dynamodb
     from ccp_local.events import member_claims
     from ccp_local.inprocess import deployed_stack
     from ccp_local.seed import seed

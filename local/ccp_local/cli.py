@@ -13,6 +13,7 @@ import urllib.parse
 import urllib.request
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 from ccp_local.state import STATE_DIR, state_file
 
@@ -94,7 +95,7 @@ def cmd_token(args: argparse.Namespace) -> None:
     print(payload["id_token"])
 
 
-def _post(url: str, payload: object | None = None, timeout: float = 900) -> tuple[object, bool]:
+def _post(url: str, payload: object | None = None, timeout: float = 900) -> tuple[Any, bool]:
     """POST JSON; (the JSON answer, whether Lambda reported a function error)."""
     data = json.dumps(payload).encode() if payload is not None else b""
     request = urllib.request.Request(url, data=data, method="POST")
@@ -107,7 +108,7 @@ def _post(url: str, payload: object | None = None, timeout: float = 900) -> tupl
         sys.exit(f"ccp-local: cannot reach the local stack ({error}). Start it with `ccp-local up`.")
 
 
-def _invoke(function: str, event: object, *, port: int, lambda_port: int) -> tuple[object, bool]:
+def _invoke(function: str, event: object, *, port: int, lambda_port: int) -> tuple[Any, bool]:
     """Run a function and wait for everything it started (queued work); merge the workers' summaries."""
     result, failed = _post(f"http://127.0.0.1:{lambda_port}/2015-03-31/functions/{function}/invocations", event)
     drained, _ = _post(f"http://127.0.0.1:{port}/_local/drain")

@@ -121,7 +121,7 @@ class DeployedStack:
 
         return self.webhook(completed_event(self.stripe.mark_paid(checkout_id), at), at=at)
 
-    def drain_badges(self) -> list[dict[str, Any]]:
+    def drain_badges(self) -> list[Any]:
         """Deliver queued badge events to the badge worker (one pass); the batch responses."""
         from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
@@ -129,7 +129,7 @@ class DeployedStack:
 
         sqs = boto3.client("sqs")
         url = sqs.get_queue_url(QueueName=self.deployment.physical_ids["BadgeQueue"].rsplit("/", 1)[-1])["QueueUrl"]
-        responses = []
+        responses: list[Any] = []
         while True:
             messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0).get(
                 "Messages", []
@@ -151,7 +151,7 @@ class DeployedStack:
                 for m in messages
             ]
             try:
-                response = lambda_handler({"Records": records}, FakeLambdaContext())
+                response = lambda_handler({"Records": records}, FakeLambdaContext())  # type: ignore[arg-type]
             except BatchProcessingError:  # the whole batch failed: Lambda retries all of it
                 response = {"batchItemFailures": [{"itemIdentifier": m["MessageId"]} for m in messages]}
             responses.append(response)
@@ -167,7 +167,7 @@ class DeployedStack:
         from renewals.jobs_handler import renewal_worker
 
         sqs = boto3.client("sqs")
-        summaries = []
+        summaries: list[dict[str, Any]] = []
         while True:
             messages = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=5, AttributeNames=["All"]).get(
                 "Messages", []

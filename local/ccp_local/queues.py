@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Self
 
 import boto3
 
@@ -27,7 +28,7 @@ class Poller:
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._loop, daemon=True, name=name)
 
-    def start(self) -> Poller:
+    def start(self) -> Self:
         self._thread.start()
         return self
 
@@ -133,7 +134,7 @@ def start_pollers(
     return pollers
 
 
-def drain(pollers: list[Poller], timeout: float = 900) -> list[Any]:
+def drain(pollers: Sequence[Poller], timeout: float = 900) -> list[Any]:
     """Wait until every mapped queue is empty and no function is busy; the results meanwhile."""
     deadline = time.monotonic() + timeout
     quiet_since = None

@@ -33,22 +33,24 @@ class _Worker:
         self.process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=env, text=True, bufsize=1
         )
-        ready = json.loads(self.process.stdout.readline() or "{}")
+        assert self.process.stdin is not None and self.process.stdout is not None  # both are pipes
+        self._stdin, self._stdout = self.process.stdin, self.process.stdout
+        ready = json.loads(self._stdout.readline() or "{}")
         if not ready.get("ready"):
             raise RuntimeError(f"worker for {env.get('CCP_LOCAL_HANDLER')} did not start; see its log")
         self.init_ms = ready["init_ms"]
 
     def invoke(self, event: Any) -> dict[str, Any]:
-        self.process.stdin.write(json.dumps({"event": event, "request_id": str(uuid.uuid4())}) + "\n")
-        self.process.stdin.flush()
-        line = self.process.stdout.readline()
+        self._stdin.write(json.dumps({"event": event, "request_id": str(uuid.uuid4())}) + "\n")
+        self._stdin.flush()
+        line = self._stdout.readline()
         if not line:
             raise InvokeError({"errorMessage": "the function's process exited", "errorType": "Runtime.ExitError"})
         return json.loads(line)
 
     def close(self) -> None:
-        if self.process.poll() is None and not self.process.stdin.closed:
-            self.process.stdin.close()
+        if self.process.poll() is None and not self._stdin.closed:
+            self._stdin.close()
 
     def stop(self) -> None:
         self.close()

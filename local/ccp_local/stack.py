@@ -19,7 +19,7 @@ from ccp_local.credly_fake import FakeCredly
 from ccp_local.deploy import Deployment, deploy
 from ccp_local.gateway import Gateway, TokenVerifier, serve_api, serve_lambda
 from ccp_local.portal import PortalFiles, portal_config, security_headers
-from ccp_local.queues import drain, start_pollers
+from ccp_local.queues import Poller, drain, start_pollers
 from ccp_local.runtime import LocalFunction, LocalRuntime, function_environment
 from ccp_local.state import STATE_DIR, state_file
 from ccp_local.streams import start_stream_pollers
@@ -48,18 +48,19 @@ class StackConfig:
 class LocalStack:
     def __init__(self, config: StackConfig):
         self.config = config
-        self.deployment: Deployment | None = None
+        # Set by start(); a stack is used only once started.
+        self.deployment: Deployment
         self.runtime: LocalRuntime | None = None
-        self.gateway: Gateway | None = None
+        self.gateway: Gateway
         self._servers: list[Any] = []
-        self._moto = None
+        self._moto: Any = None
 
     # ---- lifecycle ------------------------------------------------------------------------
 
     def start(self) -> LocalStack:
         from moto.server import ThreadedMotoServer
 
-        from ccp_local.embedded import embedded_dynamodb
+        from ccp_local.emulator.embedded import embedded_dynamodb
 
         embedded_dynamodb()
         _quiet_embedded_aws()
@@ -68,7 +69,7 @@ class LocalStack:
         self._moto = ThreadedMotoServer(ip_address=self.config.host, port=aws_port, verbose=False)
         self._moto.start()
         _ses_backend().sent_messages = _TimestampedMessages()
-        from ccp_local.moto_cognito import cognito_like_aws
+        from ccp_local.emulator.moto_cognito import cognito_like_aws
 
         cognito_like_aws(send_local_mail)  # invitations and reset codes reach the outbox
         self.aws_endpoint = f"http://{self.config.host}:{aws_port}"
@@ -122,11 +123,13 @@ class LocalStack:
                 for pool, client in (("UserPool", "UserPoolClient"), ("StaffUserPool", "StaffUserPoolClient"))
             ]
         )
-        from ccp_local.moto_events import route_lambda_targets
+        from ccp_local.emulator.moto_events import route_lambda_targets
 
         # EventBridge rules that target a function (CourseCompleted) reach it through this runtime.
         route_lambda_targets(self.runtime.invoke)
-        self.pollers = start_pollers(tpl.queue_sources(), self.deployment.physical_ids, self.runtime, REGION)
+        self.pollers: list[Poller] = [
+            *start_pollers(tpl.queue_sources(), self.deployment.physical_ids, self.runtime, REGION)
+        ]
         # The table's stream feeds the dashboard's counters, as the template's DynamoDB event source does.
         self.pollers += start_stream_pollers(tpl.stream_sources(), self.deployment.physical_ids, self.runtime, REGION)
         portal = PortalFiles(
@@ -205,6 +208,8 @@ class LocalStack:
         pool = self.deployment.physical_ids["StaffUserPool" if staff else "UserPool"]
         client = self.deployment.physical_ids["StaffUserPoolClient" if staff else "UserPoolClient"]
         username = STAFF_USER if staff else member_id
+        if username is None:
+            raise ValueError("a member token needs the member's id")
         try:
             idp.admin_get_user(UserPoolId=pool, Username=username)
             # An invited member too: from now on they sign in with the local password.
@@ -278,7 +283,7 @@ class LocalStack:
         backend = _ses_backend()
         emails = [view for message in backend.sent_messages for view in _email_views(message, backend.templates)]
         s3 = boto3.client("s3", region_name=REGION)
-        batches = []
+        batches: list[dict[str, Any]] = []
         bucket = self.deployment.physical_ids.get("MailBatchesBucket")
         if bucket:
             for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="mail-batches/"):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime
 from typing import Any
 
 import boto3
@@ -110,7 +111,7 @@ def _as_lambda_sends(record: dict[str, Any]) -> dict[str, Any]:
     """boto3 parses the write time into a datetime; Lambda's event carries epoch seconds."""
     stream = dict(record["dynamodb"])
     written = stream.get("ApproximateCreationDateTime")
-    if hasattr(written, "timestamp"):
+    if isinstance(written, datetime):
         stream["ApproximateCreationDateTime"] = int(written.timestamp())
     return {**record, "dynamodb": stream}
 
@@ -132,7 +133,7 @@ def filtered_sort_key_prefixes(sources: list[StreamSource]) -> tuple[str, ...]:
 def start_stream_pollers(
     sources: list[StreamSource], physical_ids: dict[str, str], runtime: LocalRuntime, region: str
 ) -> list[StreamPoller]:
-    from ccp_local.moto_memory import record_only_stream_keys
+    from ccp_local.emulator.moto_memory import record_only_stream_keys
 
     record_only_stream_keys(filtered_sort_key_prefixes(sources))
     dynamodb = boto3.client("dynamodb", region_name=region)

@@ -1,10 +1,10 @@
-"""The benchmark's index-partition map for moto (ccp_local.moto_gsi) answers index queries exactly
+"""The benchmark's index-partition map for moto (ccp_local.emulator.moto_gsi) answers index queries exactly
 as moto does without it: after puts, updates that move an item between partitions, and deletes."""
 
 import boto3
 from boto3.dynamodb.conditions import Key
 
-from ccp_local.moto_gsi import index_gsi_queries
+from ccp_local.emulator.moto_gsi import index_gsi_queries
 from tests.support.aws import create_table
 
 

@@ -7,12 +7,12 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from ccp_local.moto_transactions import MOTO_SERIES, moto_version
+from ccp_local.emulator.moto_transactions import MOTO_SERIES, moto_version
 
 
 def test_moto_is_the_series_the_patches_were_written_for():
     assert moto_version().startswith(MOTO_SERIES), (
-        f"moto {moto_version()}: re-check ccp_local.moto_* against it, then move MOTO_SERIES"
+        f"moto {moto_version()}: re-check ccp_local.emulator.moto_* against it, then move MOTO_SERIES"
     )
 
 
@@ -181,7 +181,7 @@ def item_operations():
 def test_the_fast_json_answers_parse_exactly_as_motos_own_serialiser():
     from moto import mock_aws
 
-    from ccp_local.moto_json import fast_dynamodb_answers
+    from ccp_local.emulator.moto_json import fast_dynamodb_answers
 
     with mock_aws():
         fast = item_operations()

@@ -4,8 +4,8 @@ tests never import moto. Imported by those suites' conftest.py."""
 import pytest
 
 # Embedded DynamoDB as the local stack runs it: atomic conditional writes, item-level transactions
-# with ClientRequestToken, index queries that cost their partition, fast JSON answers (ccp_local.embedded).
-from ccp_local.embedded import embedded_dynamodb
+# with ClientRequestToken, index queries that cost their partition, fast JSON answers (ccp_local.emulator.embedded).
+from ccp_local.emulator.embedded import embedded_dynamodb
 
 embedded_dynamodb()
 

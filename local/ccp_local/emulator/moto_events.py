@@ -4,7 +4,7 @@ moto's EventBridge delivers to SQS, logs and other buses, and raises NotImplemen
 Lambda target, so `aws events put-events` with a `CourseCompleted` event answered 500 and never
 reached the function. The local stack hands matching events for Lambda targets to its own runtime,
 asynchronously as EventBridge does, shaped as EventBridge delivers them (`time` as ISO 8601).
-Pinned with the other moto patches (ccp_local.moto_transactions.MOTO_SERIES).
+Pinned with the other moto patches (ccp_local.emulator.moto_transactions.MOTO_SERIES).
 """
 
 from __future__ import annotations

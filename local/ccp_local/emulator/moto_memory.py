@@ -8,7 +8,7 @@ Two things in moto 5.2 kept every item the local stack ever touched:
   keeps 24 hours of a stream; the local stack keeps the last `STREAM_RECORDS` records of each shard
   (nothing local reads further back), with monotonic sequence numbers, and only the changes its
   stream mappings' filters pass on (`record_only_stream_keys`).
-Pinned with the other moto patches (ccp_local.moto_transactions.MOTO_SERIES).
+Pinned with the other moto patches (ccp_local.emulator.moto_transactions.MOTO_SERIES).
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ import threading
 import time
 from typing import Any
 
-from ccp_local.moto_atomic import WRITE_LOCK
+from ccp_local.emulator.moto_atomic import WRITE_LOCK
 
 MOTO_SERIES = "5.2."
 TOKEN_SECONDS = 600  # DynamoDB keeps a ClientRequestToken for 10 minutes
@@ -46,7 +46,8 @@ def item_level_transactions() -> None:
 
     if not moto_version().startswith(MOTO_SERIES):
         raise RuntimeError(
-            f"ccp_local.moto_transactions was written for moto {MOTO_SERIES}x, not {moto_version()}: check it again"
+            f"ccp_local.emulator.moto_transactions was written for moto {MOTO_SERIES}x, not {moto_version()}: "
+            "check it again"
         )
     if getattr(DynamoDBBackend.transact_write_items, "_ccp_item_level", False):
         return

@@ -9,12 +9,12 @@ def embedded_dynamodb() -> None:
     """Atomic conditional writes, item-level transactions that honour ClientRequestToken, index
     queries that cost their partition, plain-JSON answers for item operations, and memory that is
     given back (no instance tracking of items, a bounded stream history). Idempotent."""
-    from ccp_local.moto_atomic import make_dynamodb_writes_atomic
-    from ccp_local.moto_gsi import index_gsi_queries
-    from ccp_local.moto_json import fast_dynamodb_answers
-    from ccp_local.moto_memory import bounded_dynamodb_memory
+    from ccp_local.emulator.moto_atomic import make_dynamodb_writes_atomic
+    from ccp_local.emulator.moto_gsi import index_gsi_queries
+    from ccp_local.emulator.moto_json import fast_dynamodb_answers
+    from ccp_local.emulator.moto_memory import bounded_dynamodb_memory
 
     make_dynamodb_writes_atomic()
-    index_gsi_queries()  # with item-level transactions (ccp_local.moto_transactions)
+    index_gsi_queries()  # with item-level transactions (ccp_local.emulator.moto_transactions)
     fast_dynamodb_answers()
     bounded_dynamodb_memory()

@@ -11,7 +11,7 @@ the key condition, filter, order and paging itself, so answers are the same.
 
 For benchmarks: requests and items are counted by botocore hooks, which this does not touch.
 Safe with threads: the partition handed to a query is per thread, and the map changes under the
-same lock as moto's writes (ccp_local.moto_atomic).
+same lock as moto's writes (ccp_local.emulator.moto_atomic).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import threading
 from collections import defaultdict
 from typing import Any
 
-from ccp_local.moto_atomic import WRITE_LOCK
+from ccp_local.emulator.moto_atomic import WRITE_LOCK
 
 _INDEX = "_ccp_gsi_partitions"
 _walk = threading.local()  # the partition this thread's current query walks, and its table
@@ -61,7 +61,7 @@ def index_gsi_queries() -> None:
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.table import Table
 
-    from ccp_local.moto_transactions import item_level_transactions
+    from ccp_local.emulator.moto_transactions import item_level_transactions
 
     # Transactions must write item by item (through the put/update/delete kept in step below):
     # moto's own restores a deep copy of the whole table, which would bypass the index.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import threading
 
-WRITE_LOCK = threading.RLock()  # also guards ccp_local.moto_gsi's partition map
+WRITE_LOCK = threading.RLock()  # also guards ccp_local.emulator.moto_gsi's partition map
 _WRITES = ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item")
 
 

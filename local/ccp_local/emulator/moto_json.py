@@ -5,7 +5,7 @@ item operations that walk was about half of each request (≈ 8 ms a call, profi
 are already in DynamoDB's wire format (`{"S": "..."}`, `{"N": "..."}`), so plain JSON says the same
 thing: the fast path writes it directly, dropping absent members as the serialiser does.
 `tests/unit/test_moto_internals.py` holds the two to the same parsed answers. Pinned with the other
-moto patches (ccp_local.moto_transactions.MOTO_SERIES).
+moto patches (ccp_local.emulator.moto_transactions.MOTO_SERIES).
 """
 
 from __future__ import annotations
