@@ -29,6 +29,13 @@ MAX_CODE_ATTEMPTS = 5
 CONFIRMATION_TEMPLATE = "email-confirmation"
 
 
+class ContactsPort(Protocol):
+    """The member profiles a contact change reads and writes (MemberRepository in AWS)."""
+
+    def profile(self, member_id: str) -> MemberRecord: ...
+    def update_contact(self, before: MemberRecord, after: MemberRecord) -> None: ...
+
+
 class CodeSendsPort(Protocol):
     def take(self, subjects: list[str], *, day: date, now: datetime, next_day_at: datetime) -> None: ...
 
@@ -53,7 +60,7 @@ class ContactChange(NamedTuple):
 class ContactService:
     def __init__(
         self,
-        members: MemberRepository,
+        members: ContactsPort,
         mailer: MailerPort,
         logins: LoginsPort,
         code_sends: CodeSendsPort,

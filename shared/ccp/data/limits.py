@@ -1,7 +1,5 @@
-"""How often confirmation codes may be sent: to one address and for one member, at most
-`per_day` a day and never again within `gap` of the last (docs/api.md, TOO_MANY_CODES).
-
-One conditional update per subject and day: concurrent sends cannot both slip under the limit.
+"""The counts behind the confirmation-code limits (ccp.rules.limits): one item per address or member
+and day, taken with one conditional update, so concurrent sends cannot both slip under the limit.
 """
 
 from __future__ import annotations
@@ -10,48 +8,55 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from ccp.data import keys
-from ccp.data.dynamo import conditionally, translated_errors
+from ccp.data.dynamo import transact, translated_errors
 from ccp.errors import TooManyRequests
+from ccp.rules.limits import CONFIRMATION_CODES, SendLimit, seconds_to_wait
 
 KEPT_FOR = timedelta(days=2)
+TOO_MANY_CODES = "Too many confirmation codes asked for. Use the last code we sent, or try again later."
 
 
 class CodeSendLimiter:
-    def __init__(self, table: Any, *, per_day: int = 5, gap: timedelta = timedelta(minutes=10)):
+    def __init__(self, table: Any, limit: SendLimit = CONFIRMATION_CODES):
         self._table = table
-        self._per_day = per_day
-        self._gap = gap
+        self._limit = limit
 
     def take(self, subjects: list[str], *, day: date, now: datetime, next_day_at: datetime) -> None:
-        """Count one send for each subject, or TooManyRequests (with the seconds until a send is
-        allowed again) and count none after the first refused. `next_day_at` is when `day` ends."""
-        for subject in subjects:
-            key = keys.code_sends_key(subject, day)
-            taken = conditionally(
-                self._table.update_item,
-                Key=key,
-                UpdateExpression="ADD sends :one SET last_sent_at = :now, expiration = :expires",
-                ConditionExpression="(attribute_not_exists(sends) OR sends < :most)"
-                " AND (attribute_not_exists(last_sent_at) OR last_sent_at <= :gap_ago)",
-                ExpressionAttributeValues={
-                    ":one": 1,
-                    ":most": self._per_day,
-                    ":now": now.isoformat(),
-                    ":gap_ago": (now - self._gap).isoformat(),
-                    ":expires": int((now + KEPT_FOR).timestamp()),
-                },
-            )
-            if not taken:
-                raise TooManyRequests(
-                    "Too many confirmation codes asked for. Use the last code we sent, or try again later.",
-                    code="TOO_MANY_CODES",
-                    retry_after=self._wait(key, now, next_day_at),
-                )
+        """Count one send for every subject together (one transaction: all or none), or TooManyRequests
+        with the seconds until a send is allowed again. `next_day_at` is when `day` ends."""
+        updates = [
+            {
+                "Update": {
+                    "TableName": self._table.name,
+                    "Key": keys.code_sends_key(subject, day),
+                    "UpdateExpression": "ADD sends :one SET last_sent_at = :now, expiration = :expires",
+                    # The rule's two limits as a condition (ccp.rules.limits.seconds_to_wait says the same).
+                    "ConditionExpression": "(attribute_not_exists(sends) OR sends < :most)"
+                    " AND (attribute_not_exists(last_sent_at) OR last_sent_at <= :gap_ago)",
+                    "ExpressionAttributeValues": {
+                        ":one": 1,
+                        ":most": self._limit.per_day,
+                        ":now": now.isoformat(),
+                        ":gap_ago": (now - self._limit.gap).isoformat(),
+                        ":expires": int((now + KEPT_FOR).timestamp()),
+                    },
+                }
+            }
+            for subject in subjects
+        ]
+        if not transact(self._table.meta.client, updates, roles=subjects):
+            return
+        waits = [self._wait(subject, day, now, next_day_at) for subject in subjects]
+        raise TooManyRequests(TOO_MANY_CODES, code="TOO_MANY_CODES", retry_after=max(1, *waits))
 
-    def _wait(self, key: dict[str, str], now: datetime, next_day_at: datetime) -> int:
+    def _wait(self, subject: str, day: date, now: datetime, next_day_at: datetime) -> int:
         with translated_errors():
-            item = self._table.get_item(Key=key, ConsistentRead=True).get("Item") or {}
-        if int(item.get("sends", 0)) >= self._per_day:
-            return max(1, int((next_day_at - now).total_seconds()))
-        last = datetime.fromisoformat(str(item.get("last_sent_at") or now.isoformat()))
-        return max(1, int((last + self._gap - now).total_seconds()))
+            item = self._table.get_item(Key=keys.code_sends_key(subject, day), ConsistentRead=True).get("Item") or {}
+        last = item.get("last_sent_at")
+        return seconds_to_wait(
+            self._limit,
+            sent_today=int(item.get("sends", 0)),
+            last_sent_at=datetime.fromisoformat(str(last)) if last else None,
+            now=now,
+            day_ends_at=next_day_at,
+        )

@@ -1,0 +1,88 @@
+"""Stateful in-memory stand-ins for the ports the use cases are built on, with the same semantics
+as the DynamoDB repositories where the use cases rely on them (conditional writes refuse stale
+reads with StaleWrite; limits count as the table's conditional update does). Use cases are tested
+by the state these are left in, never by which calls were made."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime
+from typing import Any
+
+from ccp.data.members import StaleWrite
+from ccp.domain.records import MemberRecord
+from ccp.errors import NotFound, TooManyRequests
+from ccp.rules.limits import CONFIRMATION_CODES, SendLimit, seconds_to_wait
+
+
+class InMemoryMembers:
+    """Member profiles; `update_contact` applies only over what was read, as the table's condition does."""
+
+    def __init__(self, *members: MemberRecord):
+        self.profiles = {m.member_id: m for m in members}
+
+    def profile(self, member_id: str) -> MemberRecord:
+        if member_id not in self.profiles:
+            raise NotFound("No such member.", code="MEMBER_NOT_FOUND")
+        return self.profiles[member_id]
+
+    def update_contact(self, before: MemberRecord, after: MemberRecord) -> None:
+        stored = self.profiles[before.member_id]
+        seen = ("email", "email_status", "email_code_attempts")
+        if any(getattr(stored, name) != getattr(before, name) for name in seen):
+            raise StaleWrite()
+        self.profiles[after.member_id] = after
+
+
+class Outbox:
+    """A mailer that keeps what it was asked to send."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, dict[str, str]]] = []  # (template, to, data)
+
+    def send_bulk(self, template: str, messages: list[tuple[str, dict[str, str], str]]) -> list[Any]:
+        self.sent += [(template, to, data) for to, data, _ in messages]
+        return []
+
+    def template_text(self, template: str) -> dict[str, str]:
+        return {"subject": template, "text": "", "html": ""}
+
+
+class InMemoryLogins:
+    def __init__(self) -> None:
+        self.emails: dict[str, str] = {}
+
+    def invite(self, member_id: str, email: str) -> bool:
+        self.emails[member_id] = email
+        return True
+
+    def set_email(self, member_id: str, email: str) -> bool:
+        if member_id not in self.emails:
+            return False
+        self.emails[member_id] = email
+        return True
+
+
+class InMemoryCodeSends:
+    """The code-send counts, per subject and day, judged by the same rule as the table's condition."""
+
+    def __init__(self, limit: SendLimit = CONFIRMATION_CODES):
+        self._limit = limit
+        self.sends: dict[tuple[str, date], list[datetime]] = defaultdict(list)
+
+    def take(self, subjects: list[str], *, day: date, now: datetime, next_day_at: datetime) -> None:
+        """All subjects counted together, or none (as the table's transaction does)."""
+        waits = [
+            seconds_to_wait(
+                self._limit,
+                sent_today=len(self.sends[(subject, day)]),
+                last_sent_at=self.sends[(subject, day)][-1] if self.sends[(subject, day)] else None,
+                now=now,
+                day_ends_at=next_day_at,
+            )
+            for subject in subjects
+        ]
+        if any(waits):
+            raise TooManyRequests("Too many codes.", code="TOO_MANY_CODES", retry_after=max(waits))
+        for subject in subjects:
+            self.sends[(subject, day)].append(now)
