@@ -11,7 +11,6 @@ import secrets
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
-from ccp.data import keys
 from ccp.data.members import MemberRepository, retry_on_stale
 from ccp.data.recertification import RecertificationRepository
 from ccp.data.renewals import RenewalRepository
@@ -132,7 +131,7 @@ class AuditService:
     def _population(self, year: int) -> list[dict[str, Any]]:
         """Members who rolled over in `year`, from the archived cycles, in a stable order."""
         entries = {}
-        for shard in range(keys.index_shards()):
+        for shard in range(self._renewals.index_shards):
             for items in self._renewals.cycles_rolled_over_in(year, shard):
                 for item in items:
                     entries[(item["member_id"], item["code"])] = {
@@ -224,7 +223,7 @@ class AuditService:
         today = business_date(moment)
         failed = 0
         for month in (add_months(today.replace(day=1), -1), today.replace(day=1)):
-            for shard in range(keys.index_shards()):
+            for shard in range(self._repo.index_shards):
                 for audit in self._repo.open_audits_due_in(month, shard):
                     if audit.state == "open" and audit.deadline < today:
                         decision = Decision(by="system", at=moment, action="failed", note="no proof by the deadline")

@@ -15,7 +15,6 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import NamedTuple
 
-from ccp.data import keys
 from ccp.data.members import MemberFile, MemberRepository, TotalsWrite, retry_on_stale
 from ccp.domain.records import (
     ActivityRecord,
@@ -455,7 +454,7 @@ class CeService:
             return self._members.member_with_id(text.upper())
         if "@" in text:
             return self._members.members_with_email(text, limit)
-        if len(keys.name_key(text)) < 2:
+        if len(self._members.name_search_prefix(text)) < 2:
             raise RuleViolation(
                 "Search by member id, email, or at least two letters of a last name.", code="QUERY_TOO_SHORT"
             )

@@ -15,7 +15,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from ccp.data import keys
 from ccp.data.renewals import Page, RenewalRepository
 from ccp.documents import money
 from ccp.domain.records import Contact, CredentialRecord, InvoiceRecord, NoticeClaim
@@ -128,7 +127,7 @@ class RenewalRun:
         self._sender = sender
         self._queue = queue
         self._rule_book = rule_book
-        self._shards = shards or keys.index_shards()
+        self._shards = shards or repository.index_shards
 
     # ---- entry points --------------------------------------------------------------------
 

@@ -11,7 +11,6 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from dateutil.relativedelta import relativedelta
 
-from ccp.data import keys
 from ccp.data.members import MemberRepository, retry_on_stale
 from ccp.data.renewals import RenewalRepository
 from ccp.domain.records import InvoiceRecord
@@ -61,7 +60,7 @@ class InvoiceUnlock:
     def __init__(self, renewals: RenewalRepository, sender: NoticeSender, shards: int | None = None):
         self._repo = renewals
         self._sender = sender
-        self._shards = shards or keys.index_shards()
+        self._shards = shards or renewals.index_shards
 
     def run(self, moment: datetime) -> JobSummary:
         today = business_date(moment)
@@ -129,7 +128,7 @@ class StatusSweep:
         self._sender = sender
         self._rule_book = rule_book
         self._events = events  # CredentialLapsed on must_recertify (the badge is revoked from it)
-        self._shards = shards or keys.index_shards()
+        self._shards = shards or renewals.index_shards
 
     def run(self, moment: datetime) -> JobSummary:
         today = business_date(moment)

@@ -211,6 +211,11 @@ class MemberRepository:
         self._client = table.meta.client
         self._name = table.name
 
+    @staticmethod
+    def name_search_prefix(text: str) -> str:
+        """A last name's start as the search index folds it (case and accents gone)."""
+        return keys.name_key(text)
+
     # ---- reads ---------------------------------------------------------------------------
 
     def member_state(self, member_id: str) -> MemberState:

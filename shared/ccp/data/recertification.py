@@ -37,6 +37,11 @@ class RecertificationRepository:
         self._client = table.meta.client
         self._name = table.name
 
+    @property
+    def index_shards(self) -> int:
+        """Shards of the date-keyed indexes: the fan-out of every scan of them."""
+        return keys.index_shards()
+
     # ---- applications --------------------------------------------------------------------
 
     def create_application(self, application: ApplicationRecord, fee: InvoiceRecord) -> None:

@@ -97,6 +97,11 @@ class RenewalRepository:
         self._client = table.meta.client
         self._name = table.name
 
+    @property
+    def index_shards(self) -> int:
+        """Shards of the date-keyed indexes: the fan-out of every scan of them."""
+        return keys.index_shards()
+
     # ---- the date-keyed work lists (docs/data-model.md): one named read each ----------------
 
     def anniversaries_page(self, month: int, shard: int, start_key: dict[str, Any] | None, limit: int) -> Page:
