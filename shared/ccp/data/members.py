@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from ccp.data import keys
 from ccp.data.dynamo import query_all, transact, translated_errors
+from ccp.data.items import to_item
 from ccp.domain.records import (
     ActivityRecord,
     ApplicationRecord,
@@ -20,7 +21,6 @@ from ccp.domain.records import (
     MemberState,
     NoticeClaim,
     PaymentRecord,
-    to_item,
 )
 from ccp.errors import Conflict, NotFound, Retryable
 

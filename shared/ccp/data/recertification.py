@@ -18,6 +18,7 @@ from ccp.data.dynamo import (
     transact,
     translated_errors,
 )
+from ccp.data.items import to_item
 from ccp.data.members import StaleWrite, credential_put, versioned_put
 from ccp.data.renewals import application_item, application_put, invoice_item
 from ccp.domain.records import (
@@ -26,7 +27,6 @@ from ccp.domain.records import (
     CredentialRecord,
     DocumentRecord,
     InvoiceRecord,
-    to_item,
 )
 from ccp.errors import Conflict, NotFound, Retryable
 

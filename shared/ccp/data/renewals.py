@@ -10,6 +10,7 @@ from boto3.dynamodb.conditions import Key
 
 from ccp.data import keys
 from ccp.data.dynamo import conditionally, query_all, transact, translated_errors
+from ccp.data.items import to_item
 from ccp.data.members import StaleWrite, credential_put, versioned_put
 from ccp.domain.records import (
     ApplicationRecord,
@@ -19,7 +20,6 @@ from ccp.domain.records import (
     NoticeClaim,
     ParkedPayment,
     PaymentRecord,
-    to_item,
 )
 from ccp.errors import Conflict
 from ccp.rules.renewals import UNPAID_STATES

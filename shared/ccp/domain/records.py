@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from ccp.domain.values import ActivityClaim, Category, Cycle, CycleTotals, InvoiceState
 from ccp.errors import RuleViolation
@@ -319,23 +319,3 @@ class MemberState(LazyModel):
 
     def invoices_of(self, code: str) -> list[InvoiceRecord]:
         return [i for i in self.invoices if i.credential == code]
-
-
-def to_item(model: BaseModel) -> dict[str, Any]:
-    """A record as a DynamoDB item: dates as ISO strings, Decimals kept, None dropped."""
-    item: dict[str, Any] = _plain(model.model_dump(mode="python", exclude_none=True))
-    return item
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, bool | Decimal | str | int):
-        return value
-    if isinstance(value, float):  # never stored: points are Decimal end to end
-        raise TypeError("float values are not stored")
-    return value
