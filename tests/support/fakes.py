@@ -86,3 +86,67 @@ class InMemoryCodeSends:
             raise TooManyRequests("Too many codes.", code="TOO_MANY_CODES", retry_after=max(waits))
         for subject in subjects:
             self.sends[(subject, day)].append(now)
+
+
+class InMemoryMemberStates:
+    """What one query of a member's partition returns (profile, credentials, invoices), kept in memory."""
+
+    def __init__(self, *states: Any):
+        self.states = {s.profile.member_id: s for s in states}
+
+    def member_state(self, member_id: str) -> Any:
+        if member_id not in self.states:
+            raise NotFound("No such member.", code="MEMBER_NOT_FOUND")
+        return self.states[member_id].model_copy(deep=True)
+
+    def invoice(self, member_id: str, invoice_id: str) -> Any:
+        return next(i for i in self.states[member_id].invoices if i.invoice_id == invoice_id)
+
+
+class InMemoryCheckouts:
+    """An invoice's live session, kept on the invoice only over the count read (as the table's condition)."""
+
+    def __init__(self, members: InMemoryMemberStates):
+        self._members = members
+
+    def remember(self, invoice: Any, session: Any) -> bool:
+        state = self._members.states[invoice.member_id]
+        stored = self._members.invoice(invoice.member_id, invoice.invoice_id)
+        if stored.checkouts_started != invoice.checkouts_started:
+            return False
+        kept = stored.model_copy(
+            update={
+                "checkout_id": session.checkout_id,
+                "checkout_url": session.checkout_url,
+                "checkout_expires_at": session.expires_at,
+                "checkouts_started": stored.checkouts_started + 1,
+            }
+        )
+        state.invoices = [kept if i.invoice_id == invoice.invoice_id else i for i in state.invoices]
+        return True
+
+
+class FakeProcessor:
+    """The payment processor: one session per idempotency key, refunds once per payment."""
+
+    def __init__(self, lifetime: Any = None):
+        from datetime import timedelta
+
+        self.lifetime = lifetime or timedelta(hours=24)
+        self.sessions: dict[str, Any] = {}  # idempotency key -> session
+        self.refunds: dict[str, str] = {}  # payment reference -> reason
+        self.now: datetime | None = None  # the processor's clock, set by the test
+
+    def create_checkout(self, request: Any) -> Any:
+        from ccp.data.payments import CheckoutSession
+
+        if request.idempotency_key not in self.sessions:
+            number = len(self.sessions) + 1
+            assert self.now is not None, "set the processor's clock"
+            self.sessions[request.idempotency_key] = CheckoutSession(
+                f"cs_{number}", f"https://pay.example/cs_{number}", self.now + self.lifetime
+            )
+        return self.sessions[request.idempotency_key]
+
+    def refund(self, reference: str, *, reason: str) -> None:
+        self.refunds.setdefault(reference, reason)
