@@ -31,6 +31,7 @@ from ccp.rules.versions import RuleBook
 from renewals.paying import (
     REFUSALS,
     EventsPort,
+    Ledger,
     PaymentResult,
     Payments,
     ReceiptsPort,
@@ -84,15 +85,12 @@ class BillingService:
         receipts: ReceiptsPort | None = None,
         checkouts: CheckoutsPort | None = None,
     ):
-        self._members = members
-        self._renewals = renewals
-        self._rule_book = rule_book
+        ledger = Ledger(members, renewals, rule_book, events, applications)
+        self._members, self._renewals, self._rule_book = members, renewals, rule_book
         self._processor = processor
         self._checkouts = checkouts
-        self._payments = Payments(members, renewals, rule_book, events, applications, receipts)
-        self._events = ProcessorEvents(
-            members, renewals, rule_book, events, self._payments, applications, processor=processor
-        )
+        self._payments = Payments(ledger, receipts)
+        self._events = ProcessorEvents(ledger, self._payments, processor=processor)
 
     def invoices(self, member_id: str, today: date) -> list[InvoiceView]:
         state = self._members.member_state(member_id)

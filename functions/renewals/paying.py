@@ -81,21 +81,19 @@ def refusal_on(state: MemberState, invoice: InvoiceRecord, today: date, rule_boo
     return payment_refusal(state=invoice_state(invoice, today, credential), purpose=invoice.purpose, status=status)
 
 
+class Ledger(NamedTuple):
+    """What the billing use cases read and write, and the rules they judge by."""
+
+    members: MemberRepository
+    renewals: RenewalRepository
+    rule_book: RuleBook
+    events: EventsPort
+    applications: RecertificationRepository | None = None
+
+
 class Payments:
-    def __init__(
-        self,
-        members: MemberRepository,
-        renewals: RenewalRepository,
-        rule_book: RuleBook,
-        events: EventsPort,
-        applications: RecertificationRepository | None = None,
-        receipts: ReceiptsPort | None = None,
-    ):
-        self._members = members
-        self._renewals = renewals
-        self._rule_book = rule_book
-        self._events = events
-        self._applications = applications
+    def __init__(self, ledger: Ledger, receipts: ReceiptsPort | None = None):
+        self._members, self._renewals, self._rule_book, self._events, self._applications = ledger
         self._receipts = receipts
 
     def pay(

@@ -10,10 +10,8 @@ from typing import NamedTuple, Protocol
 
 from aws_lambda_powertools import Logger
 
-from ccp.data.members import MemberRepository, StaleWrite, retry_on_stale
+from ccp.data.members import StaleWrite, retry_on_stale
 from ccp.data.payments import IgnoredEvent, ProcessorEvent, ProcessorPayment, ProcessorRefund
-from ccp.data.recertification import RecertificationRepository
-from ccp.data.renewals import RenewalRepository
 from ccp.domain.records import (
     ApplicationRecord,
     CredentialRecord,
@@ -26,8 +24,7 @@ from ccp.domain.records import (
 from ccp.errors import CcpError, Conflict, NotFound, RuleViolation
 from ccp.rules.dates import business_date
 from ccp.rules.standing import credential_status
-from ccp.rules.versions import RuleBook
-from renewals.paying import EventsPort, Payments, invoice_of
+from renewals.paying import Ledger, Payments, invoice_of
 
 logger = Logger(child=True)
 
@@ -53,22 +50,9 @@ def _decided(application: ApplicationRecord, state: str, action: str, note: str,
 
 
 class ProcessorEvents:
-    def __init__(
-        self,
-        members: MemberRepository,
-        renewals: RenewalRepository,
-        rule_book: RuleBook,
-        events: EventsPort,
-        payments: Payments,
-        applications: RecertificationRepository | None = None,
-        processor: RefundsPort | None = None,
-    ):
-        self._members = members
-        self._renewals = renewals
-        self._rule_book = rule_book
-        self._events = events
+    def __init__(self, ledger: Ledger, payments: Payments, processor: RefundsPort | None = None):
+        self._members, self._renewals, self._rule_book, self._events, self._applications = ledger
         self._payments = payments
-        self._applications = applications
         self._processor = processor
 
     def on_processor_event(self, event: ProcessorEvent, *, received_at: datetime) -> EventOutcome:
