@@ -9,6 +9,7 @@ from typing import NamedTuple, Protocol
 
 from aws_lambda_powertools import Logger
 
+from ccp.access import is_own_case
 from ccp.data.members import MemberRepository, retry_on_stale
 from ccp.data.recertification import DocumentStore, RecertificationRepository
 from ccp.domain.records import (
@@ -63,7 +64,7 @@ class StaffMember(NamedTuple):
 
     def ensure_not_own(self, member_id: str) -> None:
         """Nobody decides their own case (docs/rules.md §7)."""
-        if self.member_id is not None and self.member_id.casefold() == member_id.casefold():
+        if is_own_case(self.member_id, member_id):
             raise Forbidden("Staff cannot decide their own case; another staff member must.", code="OWN_CASE")
 
 

@@ -49,11 +49,12 @@ def member_of_request(params: dict[str, str]) -> str | None:
     return compound.partition(".")[0] if compound else None
 
 
-def is_own_case(caller: Caller, member_id: str | None) -> bool:
-    """Member ids are compared without case: `m-1` is the same person as `M-1`."""
-    if not caller.member_id or not member_id:
+def is_own_case(staff_member_id: str | None, member_id: str | None) -> bool:
+    """Whether the member a staff login names is this member. Member ids are compared without case:
+    `m-1` is the same person as `M-1`."""
+    if not staff_member_id or not member_id:
         return False
-    return caller.member_id.casefold() == member_id.casefold()
+    return staff_member_id.casefold() == member_id.casefold()
 
 
 def _own_member_or_staff(caller: Caller, params: dict[str, str]) -> bool:
@@ -107,6 +108,6 @@ def authorize(
         raise Forbidden("You may not access this resource.")
     # Nobody acts on their own case (rules §7): a staff login that also names a member changes nothing
     # of that member's records (they use their member login for what a member may do).
-    if caller.is_staff and method.upper() not in READS and is_own_case(caller, member_of_request(params)):
+    if caller.is_staff and method.upper() not in READS and is_own_case(caller.member_id, member_of_request(params)):
         raise Forbidden("Staff cannot decide their own case; another staff member must.", code="OWN_CASE")
     return caller
