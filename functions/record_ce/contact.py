@@ -90,11 +90,13 @@ class ContactService:
         if change.by_staff and not (change.reason or "").strip():
             raise RuleViolation("Staff changing a member's details give the reason.", code="REASON_REQUIRED")
         code = f"{secrets.randbelow(10**6):06d}"
+        # The first attempt works on the profile the limit was judged on; a retry reads it again.
+        read = [self._members.profile(member_id)]
         if change.email is not None:
-            self._limit_code_sends(self._members.profile(member_id), change.email.strip().lower(), now)
+            self._limit_code_sends(read[0], change.email.strip().lower(), now)
 
         def attempt() -> tuple[MemberRecord, bool]:
-            before = self._members.profile(member_id)
+            before = read.pop() if read else self._members.profile(member_id)
             # A null removes the mailing address; a null email or opt-out changes nothing.
             fields: dict[str, Any] = {
                 k: getattr(change, k) for k in change.given if getattr(change, k) is not None or k == "mailing_address"
