@@ -101,16 +101,18 @@ class ProcessorEvents:
     def _refund_second_charge(self, event: ProcessorPayment, received_at: datetime, refused: Conflict) -> EventOutcome:
         """Money for what is already paid (or void, or decided) goes straight back; staff see it parked
         with the reason. If the processor cannot be reached, staff refund it by hand."""
-        try:
-            if self._processor is None:
-                raise RuntimeError("no processor to refund through")
-            self._processor.refund(event.reference, reason=refused.code)
-        except (CcpError, RuntimeError):
-            logger.exception("automatic refund failed", extra={"event_id": event.event_id})
-            return self._park(
-                event, received_at, refused.code, f"{refused.message} The automatic refund failed: refund it by hand."
-            )
-        return self._park(event, received_at, refused.code, f"{refused.message} Refunded automatically.", refunded=True)
+        if self._processor is not None:
+            try:
+                self._processor.refund(event.reference, reason=refused.code)
+            except CcpError:
+                logger.exception("automatic refund failed", extra={"event_id": event.event_id})
+            else:
+                return self._park(
+                    event, received_at, refused.code, f"{refused.message} Refunded automatically.", refunded=True
+                )
+        return self._park(
+            event, received_at, refused.code, f"{refused.message} The automatic refund failed: refund it by hand."
+        )
 
     @staticmethod
     def _seen_before(state: str) -> EventOutcome:
@@ -172,9 +174,9 @@ class ProcessorEvents:
             refunded_payment = payment.model_copy(
                 update={"state": "refunded", "refunded_at": received_at, "refund_reason": event.reason}
             )
-            unpaid = invoice.model_copy(update={"state": "refunded", "paid_on": None})
             if invoice.purpose == "recertification":
                 return self._reverse_recertification_fee(state, invoice, refunded_payment, event, received_at)
+            unpaid = invoice.model_copy(update={"state": "refunded", "paid_on": None})
             credential = state.credential(invoice.credential)
             after = self._status_after(
                 credential,
@@ -213,7 +215,10 @@ class ProcessorEvents:
         reversed_ = _decided(application, "fee_reversed", "fee reversed: what it granted is undone", note, received_at)
         if application.state == "exam_authorized" or application.credential_before is None:
             self._renewals.refund(invoice, refunded_payment, None, None, application=(application, reversed_))
-            return EventOutcome("refunded", "the exam authorisation is withdrawn")
+            if application.state == "exam_authorized":
+                return EventOutcome("refunded", "the exam authorisation is withdrawn")
+            # Reinstated before what it replaced was kept: staff see it fee_reversed and undo it by hand.
+            return EventOutcome("refunded", "the reinstatement predates its kept credential: staff undo it")
         now = state.held(application.credential)
         # The credential as it was before the approval, keeping the badge issued since so it can be revoked.
         restored = application.credential_before.model_copy(update={"badge_id": now.badge_id})
