@@ -9,21 +9,19 @@ from decimal import Decimal
 
 from tqdm import tqdm
 
-from ccp.data.dynamo import table
-from ccp.data.members import MemberRepository
 from ccp.domain.records import Address
 from ccp.domain.values import ActivityClaim, Category
 from ccp.rules.dates import cycle_containing
-from ccp.rules.versions import default_rule_book
 
 CODES = ["RMA", "RMA", "RMA", "RPT", "RPT", "CMAS", "MLT", "MLS", "RDA", "CMLA", "MDT", "AHI"]
 CHUNK = 500
 
 
 def seed_population(members: int, *, today: date, rng_seed: int = 7, progress: bool = True) -> None:
-    from record_ce.service import ActivityRequest, CeService, NewCredential, NewMember
+    from record_ce.service import ActivityRequest, NewCredential, NewMember
+    from record_ce.wiring import enrolment
 
-    service = CeService(MemberRepository(table()), default_rule_book())
+    service = enrolment()
     rng = random.Random(rng_seed)
     now = datetime.combine(today, datetime.min.time(), tzinfo=UTC)
     requests = []

@@ -4,7 +4,6 @@ invoice or audit moves the counters it belongs to, once per stream event."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -12,6 +11,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from ccp import dependency
 from ccp.data.dynamo import table
 from ccp.data.figures import FiguresRepository
 from ccp.figures import moves
@@ -20,7 +20,7 @@ logger = Logger()
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
-@lru_cache(maxsize=1)
+@dependency
 def figures() -> FiguresRepository:
     return FiguresRepository(table(for_jobs=True))
 

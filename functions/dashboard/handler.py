@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from datetime import date
-from functools import lru_cache
 from typing import Annotated, Literal
 
 from aws_lambda_powertools import Logger, Metrics
@@ -13,6 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from ccp import dependency
 from ccp.api import documented, install_boundary, negotiated_format, portal_cors, request_today, resolve
 from ccp.data.dynamo import table
 from ccp.data.figures import FiguresRepository
@@ -30,7 +30,7 @@ CONTENT = {
 }
 
 
-@lru_cache(maxsize=1)
+@dependency
 def figures() -> FiguresRepository:
     return FiguresRepository(table())
 

@@ -11,9 +11,10 @@ import secrets
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
-from ccp.data.members import MemberRepository, retry_on_stale
+from ccp.data.members import MemberRepository
 from ccp.data.recertification import RecertificationRepository
-from ccp.data.renewals import RenewalRepository
+from ccp.data.work_lists import WorkLists
+from ccp.data.writes import retry_on_stale
 from ccp.domain.records import AuditRecord, Contact, Decision
 from ccp.errors import Conflict, NotFound, RuleViolation
 from ccp.notices import Notice, NoticeSender
@@ -46,7 +47,7 @@ class AuditService:
         self,
         members: MemberRepository,
         repository: RecertificationRepository,
-        renewals: RenewalRepository,
+        lists: WorkLists,
         snapshots: SnapshotPort,
         sender: NoticeSender,
         rule_book: RuleBook,
@@ -56,7 +57,7 @@ class AuditService:
         self._documents = documents
         self._members = members
         self._repo = repository
-        self._renewals = renewals
+        self._lists = lists
         self._snapshots = snapshots
         self._sender = sender
         self._rule_book = rule_book
@@ -131,15 +132,15 @@ class AuditService:
     def _population(self, year: int) -> list[dict[str, Any]]:
         """Members who rolled over in `year`, from the archived cycles, in a stable order."""
         entries = {}
-        for shard in range(self._renewals.index_shards):
-            for items in self._renewals.cycles_rolled_over_in(year, shard):
-                for item in items:
-                    entries[(item["member_id"], item["code"])] = {
-                        "member_id": item["member_id"],
-                        "code": item["code"],
-                        "cycle_start": item["cycle_start"],
-                        "cycle_end": item["cycle_end"],
-                        "contact": item.get("contact"),
+        for shard in range(self._lists.index_shards):
+            for cycles in self._lists.cycles_rolled_over_in(year, shard):
+                for cycle in cycles:
+                    entries[(cycle.member_id, cycle.code)] = {
+                        "member_id": cycle.member_id,
+                        "code": cycle.code,
+                        "cycle_start": cycle.cycle_start,
+                        "cycle_end": cycle.cycle_end,
+                        "contact": cycle.contact.model_dump(mode="json", exclude_none=True) if cycle.contact else None,
                     }
         return [entries[k] for k in sorted(entries)]
 

@@ -8,7 +8,6 @@ from the queue (then its DLQ) while Credly is down.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -22,6 +21,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from ccp import dependency
 from ccp.data.credly import CredlyClient, CredlyConfig
 from ccp.data.dynamo import table
 from ccp.data.members import MemberRepository
@@ -33,7 +33,7 @@ logger = Logger()
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
-@lru_cache(maxsize=1)
+@dependency
 def _members() -> MemberRepository:
     return MemberRepository(table())
 

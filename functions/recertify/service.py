@@ -10,8 +10,9 @@ from typing import NamedTuple, Protocol
 from aws_lambda_powertools import Logger
 
 from ccp.access import is_own_case
-from ccp.data.members import MemberRepository, retry_on_stale
+from ccp.data.members import MemberRepository
 from ccp.data.recertification import DocumentStore, RecertificationRepository
+from ccp.data.writes import retry_on_stale
 from ccp.domain.records import (
     ApplicationRecord,
     CredentialRecord,

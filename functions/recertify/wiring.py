@@ -3,13 +3,13 @@ no API code in it: the scheduled audit job imports this, not the HTTP handler.""
 
 from __future__ import annotations
 
-from functools import lru_cache
-
+from ccp import dependency
 from ccp.data.dynamo import table
 from ccp.data.members import MemberRepository
+from ccp.data.notice_ledger import NoticeLedger
 from ccp.data.outbound import EventPublisher, MailBatchStore, Mailer
 from ccp.data.recertification import DocumentStore, RecertificationRepository
-from ccp.data.renewals import RenewalRepository
+from ccp.data.work_lists import WorkLists
 from ccp.notices import NoticeSender
 from ccp.rules.versions import default_rule_book
 from ccp.settings import DocumentSettings, EventSettings, NoticeSettings
@@ -21,11 +21,11 @@ def _events() -> EventPublisher:
     return EventPublisher(EventSettings.from_env().event_bus_name, source="ccp.recertify")
 
 
-@lru_cache(maxsize=1)
+@dependency
 def sender() -> NoticeSender:
     notices = NoticeSettings.from_env()
     return NoticeSender(
-        RenewalRepository(table()),
+        NoticeLedger(table()),
         Mailer(notices.sender_email, notices.email_configuration_set),
         MailBatchStore(notices.mail_batch_bucket),
         notices.email_template_prefix,
@@ -33,7 +33,7 @@ def sender() -> NoticeSender:
     )
 
 
-@lru_cache(maxsize=1)
+@dependency
 def service() -> RecertificationService:
     documents = DocumentStore(DocumentSettings.from_env().document_bucket)
     return RecertificationService(
@@ -46,13 +46,13 @@ def service() -> RecertificationService:
     )
 
 
-@lru_cache(maxsize=1)
+@dependency
 def audits() -> AuditService:
     bucket = DocumentSettings.from_env().document_bucket
     return AuditService(
         MemberRepository(table()),
         RecertificationRepository(table()),
-        RenewalRepository(table()),
+        WorkLists(table()),
         MailBatchStore(bucket),
         sender(),
         default_rule_book(),

@@ -11,12 +11,13 @@ import hashlib
 import hmac
 import secrets
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from botocore.exceptions import ClientError
 
-from ccp.data.members import MemberRepository, retry_on_stale
+from ccp import dependency
+from ccp.data.members import MemberRepository
+from ccp.data.writes import retry_on_stale
 from ccp.domain.records import Address, Decision, MemberRecord
 from ccp.errors import CcpError, Conflict, RuleViolation, TooManyRequests
 from ccp.rules.dates import BUSINESS_TZ, business_date
@@ -216,7 +217,7 @@ def _code_hash(member_id: str, code: str) -> str:
     return hashlib.sha256(f"{member_id}:{code}".encode()).hexdigest()
 
 
-@lru_cache(maxsize=1)
+@dependency
 def default_contact_service() -> ContactService:
     """Built on the first contact change: SES and Cognito clients stay out of the CE API's cold start."""
     from ccp.data.dynamo import table

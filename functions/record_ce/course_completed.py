@@ -19,7 +19,7 @@ from ccp.jobs import EventBridgeEvent
 from ccp.model import LazyModel
 from ccp.rules.dates import business_date
 from record_ce.service import ActivityRequest, course_activity_id
-from record_ce.service import default_service as service
+from record_ce.wiring import recording
 
 logger = Logger()
 
@@ -44,7 +44,7 @@ class CourseCompletedEvent(EventBridgeEvent):
 def record_completion(event: CourseCompletedEvent) -> dict:
     completion = event.detail
     today = business_date(event.time)
-    held = service().credentials_open_on(completion.member_id, completion.completed_on)
+    held = recording().credentials_open_on(completion.member_id, completion.completed_on)
     if not held:
         logger.info(
             "course completion outside every open cycle; not recorded",
@@ -60,7 +60,7 @@ def record_completion(event: CourseCompletedEvent) -> dict:
         end_date=completion.completed_on,
     )
     try:
-        recorded = service().record(
+        recorded = recording().record(
             completion.member_id,
             ActivityRequest(credentials=held, claim=claim, attested=True),
             today=today,

@@ -65,7 +65,7 @@ from record_ce.service import (
     NewMember,
     RecordedActivity,
 )
-from record_ce.service import default_service as service
+from record_ce.wiring import enrolment, reading, recording
 
 logger = Logger()
 metrics = Metrics()
@@ -83,7 +83,7 @@ TRANSCRIPT_CONTENT = {
 
 @app.get("/members/<member_id>", responses=documented(200, "The member and their credentials.", 404))
 def get_member(member_id: MemberId) -> MemberOut:
-    view = service().member(member_id, request_today(app))
+    view = reading().member(member_id, request_today(app))
     return _member_out(view.state, view.statuses)
 
 
@@ -92,7 +92,7 @@ def get_member(member_id: MemberId) -> MemberOut:
     responses=documented(200, "Everything kept about the member, with the history of who changed what.", 404),
 )
 def member_record(member_id: MemberId) -> MemberFileOut:
-    found = service().member_file(member_id, request_today(app))
+    found = reading().member_file(member_id, request_today(app))
     file = found.file
     without_contact = {"contact", "dedup_keys"}
     dump = lambda records: [r.model_dump(mode="json", exclude=without_contact) for r in records]  # noqa: E731
@@ -164,7 +164,7 @@ def record_activity(member_id: MemberId, body: Annotated[CeActivityIn, Body()]) 
             claim=ActivityClaim.model_validate(body.model_dump(exclude={"credentials", "attested"})),
             attested=body.attested,
         )
-        recorded = service().record(
+        recorded = recording().record(
             member_id, request, today=request_today(app), now=request_moment(app), source=_source()
         )
         metrics.add_metric(name="CeActivitiesRecorded", unit=MetricUnit.Count, value=1)
@@ -182,7 +182,7 @@ def list_activities(
         str | None, Query(max_length=10, description="current, or a cycle start date (YYYY-MM-DD)")
     ] = None,
 ) -> CeActivityList:
-    activities = service().activities(member_id, credential=credential, cycle=cycle, today=request_today(app))
+    activities = recording().activities(member_id, credential=credential, cycle=cycle, today=request_today(app))
     return CeActivityList(activities=[_activity_out(a) for a in activities])
 
 
@@ -193,7 +193,7 @@ def correct_activity(
     member_id: MemberId, activity_id: ActivityId, body: Annotated[CeActivityPatch, Body()]
 ) -> CeActivityCreated:
     changes = body.model_dump(exclude_unset=True, exclude={"attested", "reason"})
-    updated = service().update(
+    updated = recording().update(
         member_id,
         activity_id,
         changes,
@@ -215,7 +215,7 @@ def delete_activity(
         str | None, Query(min_length=1, max_length=500, description="staff: why a course-platform record is removed")
     ] = None,
 ):
-    service().delete(member_id, activity_id, today=request_today(app), editor=_editor(reason))
+    recording().delete(member_id, activity_id, today=request_today(app), editor=_editor(reason))
     return Response(status_code=204)
 
 
@@ -244,7 +244,7 @@ def progress(member_id: MemberId) -> list[ProgressOut]:
             inactive_on=p.lapse.inactive_on,
             must_recertify_on=p.lapse.must_recertify_on,
         )
-        for p in service().progress(member_id, request_today(app))
+        for p in reading().progress(member_id, request_today(app))
     ]
 
 
@@ -260,7 +260,7 @@ def transcript(
     ] = None,
     format: Annotated[TranscriptFormat | None, Query(description="overrides the Accept header")] = None,
 ):
-    result = service().transcript(member_id, credential=credential, cycle=cycle, today=request_today(app))
+    result = reading().transcript(member_id, credential=credential, cycle=cycle, today=request_today(app))
     chosen = format or negotiated_format(app, ("pdf", "csv"))
     if chosen == "pdf":
         disposition = f'attachment; filename="transcript-{member_id}.pdf"'
@@ -281,7 +281,7 @@ def find_members(
     ],
     limit: Annotated[int, Query(ge=1, le=50)] = 20,
 ) -> MemberSearch:
-    return MemberSearch(members=[MemberFound(**m) for m in service().find_members(q, limit)])
+    return MemberSearch(members=[MemberFound(**m) for m in reading().find_members(q, limit)])
 
 
 @app.post("/staff/members", responses=documented(201, "Created.", *WITH_BODY, 409))
@@ -297,7 +297,7 @@ def create_member(body: Annotated[NewMemberIn, Body()]) -> Response[MemberCreate
         )
         from record_ce.contact import default_contact_service
 
-        state = service().create_member(request, today=request_today(app), now=request_moment(app))
+        state = enrolment().create_member(request, today=request_today(app), now=request_moment(app))
         return {"member_id": state.profile.member_id, "invited": default_contact_service().invite(state.profile)}
 
     result = once_per_key(app, "staff#members", body.model_dump(mode="json"), create)

@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ccp.api import documented, install_boundary, portal_cors, request_today, resolve
 from record_ce.schemas import MEMBER_ID_PATTERN, VerificationOut, VerifiedCredentialOut
-from record_ce.service import default_service as service
+from record_ce.wiring import reading
 
 logger = Logger()
 metrics = Metrics()
@@ -34,7 +34,7 @@ MemberId = Annotated[str, Path(pattern=MEMBER_ID_PATTERN)]
     "nothing personal beyond the name. Throttled per client.",
 )
 def verify_credential(member_id: MemberId) -> VerificationOut:
-    found = service().verification(member_id, request_today(app))
+    found = reading().verification(member_id, request_today(app))
     return VerificationOut(
         member_id=found.member_id,
         name=found.name,

@@ -12,10 +12,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import NamedTuple, Protocol
 
+from ccp.data.invoices import InvoiceRepository
 from ccp.data.members import MemberRepository
+from ccp.data.payment_records import PaymentRepository
 from ccp.data.payments import CheckoutRequest, CheckoutSession, ProcessorEvent
 from ccp.data.recertification import RecertificationRepository
-from ccp.data.renewals import RenewalRepository
 from ccp.domain.records import (
     Decision,
     InvoiceRecord,
@@ -77,7 +78,8 @@ class BillingService:
     def __init__(
         self,
         members: MemberRepository,
-        renewals: RenewalRepository,
+        payment_records: PaymentRepository,
+        invoices: InvoiceRepository,
         rule_book: RuleBook,
         events: EventsPort,
         applications: RecertificationRepository | None = None,
@@ -85,8 +87,13 @@ class BillingService:
         receipts: ReceiptsPort | None = None,
         checkouts: CheckoutsPort | None = None,
     ):
-        ledger = Ledger(members, renewals, rule_book, events, applications)
-        self._members, self._renewals, self._rule_book = members, renewals, rule_book
+        ledger = Ledger(members, payment_records, rule_book, events, applications)
+        self._members, self._payment_records, self._invoices, self._rule_book = (
+            members,
+            payment_records,
+            invoices,
+            rule_book,
+        )
         self._processor = processor
         self._checkouts = checkouts
         self._payments = Payments(ledger, receipts)
@@ -182,20 +189,22 @@ class BillingService:
         due and no notice chases it. Who, when and why are kept on the invoice."""
         invoice = invoice_of(self._members.member_state(member_id), invoice_id)
         decision = Decision(by=staff, at=now, action="voided", note=reason)
-        if invoice.state in ("paid", "void") or not self._renewals.void_invoice(invoice, decision):
+        if invoice.state in ("paid", "void") or not self._invoices.void_invoice(invoice, decision):
             raise Conflict("Only an unpaid invoice can be voided.", code="INVOICE_NOT_OPEN")
         return invoice.model_copy(update={"state": "void", "history": [*invoice.history, decision]})
 
     def parked_payments(self, limit: int) -> list[ParkedPayment]:
         """Processor events that moved money the program could not apply, newest first: for staff."""
-        return self._renewals.parked_payments(limit)
+        return self._payment_records.parked_payments(limit)
 
     # ---- receipts ------------------------------------------------------------------------
 
     def receipt(self, member_id: str, invoice_id: str) -> Receipt:
         state = self._members.member_state(member_id)
         invoice = invoice_of(state, invoice_id)
-        payment = next((p for p in self._renewals.payments_of(member_id) if p.payment_id == invoice.payment_id), None)
+        payment = next(
+            (p for p in self._payment_records.payments_of(member_id) if p.payment_id == invoice.payment_id), None
+        )
         if invoice.state != "paid" or payment is None:
             raise NotFound("This invoice has no receipt: it is not paid.", code="RECEIPT_NOT_FOUND")
         return Receipt(state, invoice, payment)

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
+from ccp import dependency
 from ccp.data.checkouts import CheckoutStore
 from ccp.data.dynamo import table
+from ccp.data.invoices import InvoiceRepository
 from ccp.data.members import MemberRepository
+from ccp.data.notice_ledger import NoticeLedger
 from ccp.data.outbound import EventPublisher, MailBatchStore, Mailer
+from ccp.data.payment_records import PaymentRepository
 from ccp.data.payments import StripeProcessor
 from ccp.data.recertification import RecertificationRepository
-from ccp.data.renewals import RenewalRepository
 from ccp.notices import NoticeSender
 from ccp.rules.versions import default_rule_book
 from ccp.settings import EventSettings, NoticeSettings, PaymentSettings
@@ -18,16 +19,16 @@ from renewals.billing import BillingService
 from renewals.receipts import ReceiptNotices
 
 
-@lru_cache(maxsize=1)
+@dependency
 def processor() -> StripeProcessor:
     return StripeProcessor(PaymentSettings.from_env().payments_secret_name)
 
 
-@lru_cache(maxsize=1)
+@dependency
 def service() -> BillingService:
     notices = NoticeSettings.from_env()
     sender = NoticeSender(
-        RenewalRepository(table()),
+        NoticeLedger(table()),
         Mailer(notices.sender_email, notices.email_configuration_set),
         MailBatchStore(notices.mail_batch_bucket),
         notices.email_template_prefix,
@@ -36,7 +37,8 @@ def service() -> BillingService:
     events = EventPublisher(EventSettings.from_env().event_bus_name, source="ccp.renewals")
     return BillingService(
         MemberRepository(table()),
-        RenewalRepository(table()),
+        PaymentRepository(table()),
+        InvoiceRepository(table()),
         default_rule_book(),
         events,
         RecertificationRepository(table()),
@@ -46,6 +48,6 @@ def service() -> BillingService:
     )
 
 
-@lru_cache(maxsize=1)
+@dependency
 def portal_url() -> str:
     return NoticeSettings.from_env().portal_url.rstrip("/")

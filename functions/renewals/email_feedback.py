@@ -16,8 +16,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ccp.data.dynamo import table
-from ccp.data.members import MemberRepository, retry_on_stale
+from ccp.data.members import MemberRepository
 from ccp.data.outbound import MEMBER_TAG
+from ccp.data.writes import retry_on_stale
 
 logger = Logger()
 metrics = Metrics()

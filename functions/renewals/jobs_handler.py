@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from functools import lru_cache
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
@@ -13,10 +12,13 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from ccp import dependency
 from ccp.data.dynamo import table
+from ccp.data.invoices import InvoiceRepository
 from ccp.data.members import MemberRepository
+from ccp.data.notice_ledger import NoticeLedger
 from ccp.data.outbound import EventPublisher, MailBatchStore, Mailer, WorkQueue
-from ccp.data.renewals import RenewalRepository
+from ccp.data.work_lists import WorkLists
 from ccp.errors import InvalidEvent
 from ccp.jobs import scheduled_moment
 from ccp.notices import NoticeSender, Outbox
@@ -26,7 +28,7 @@ from ccp.settings import (
     NoticeSettings,
     WorkQueueSettings,
 )
-from renewals.run import RenewalRun, WorkUnit
+from renewals.run import RenewalRun, RunStores, WorkUnit
 from renewals.standing_jobs import InvoiceUnlock, StatusSweep
 
 logger = Logger()
@@ -34,11 +36,11 @@ metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
-@lru_cache(maxsize=1)
+@dependency
 def _sender() -> NoticeSender:
     settings = NoticeSettings.from_env()
     return NoticeSender(
-        RenewalRepository(table(for_jobs=True)),
+        NoticeLedger(table(for_jobs=True)),
         Mailer(settings.sender_email, settings.email_configuration_set),
         MailBatchStore(settings.mail_batch_bucket),
         settings.email_template_prefix,
@@ -46,10 +48,12 @@ def _sender() -> NoticeSender:
     )
 
 
-@lru_cache(maxsize=1)
+@dependency
 def _run() -> RenewalRun:
     queue = WorkQueue(WorkQueueSettings.from_env().renewal_queue_url)
-    return RenewalRun(RenewalRepository(table(for_jobs=True)), _sender(), queue, default_rule_book())
+    jobs_table = table(for_jobs=True)
+    stores = RunStores(WorkLists(jobs_table), InvoiceRepository(jobs_table), NoticeLedger(jobs_table))
+    return RenewalRun(stores, _sender(), queue, default_rule_book())
 
 
 def _moment(event: dict):
@@ -116,7 +120,8 @@ def renewal_worker(event: dict, context: LambdaContext) -> dict:
 @logger.inject_lambda_context
 @metrics.log_metrics
 def invoice_unlock(event: dict, context: LambdaContext) -> dict:
-    summary = InvoiceUnlock(RenewalRepository(table(for_jobs=True)), _sender()).run(_moment(event)).as_dict()
+    unlock = InvoiceUnlock(WorkLists(table(for_jobs=True)), InvoiceRepository(table(for_jobs=True)), _sender())
+    summary = unlock.run(_moment(event)).as_dict()
     metrics.add_metric(name="InvoicesUnlocked", unit=MetricUnit.Count, value=summary["invoices_unlocked"])
     _count(summary)
     return summary
@@ -128,7 +133,7 @@ def status_sweep(event: dict, context: LambdaContext) -> dict:
     events = EventPublisher(EventSettings.from_env().event_bus_name, source="ccp.renewals")
     sweep = StatusSweep(
         MemberRepository(table(for_jobs=True)),
-        RenewalRepository(table(for_jobs=True)),
+        WorkLists(table(for_jobs=True)),
         _sender(),
         default_rule_book(),
         events=events,

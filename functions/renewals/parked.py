@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import lru_cache
 from itertools import islice
 from typing import Protocol
 
-from ccp.data.renewals import RenewalRepository
+from ccp import dependency
+from ccp.data.notice_ledger import NoticeLedger
 from ccp.domain.records import NoticeClaim
 from ccp.notices import requeue_parked_notices
 
@@ -17,7 +17,7 @@ class JobStarterPort(Protocol):
 
 
 class ParkedNotices:
-    def __init__(self, ledger: RenewalRepository, notices_job: JobStarterPort):
+    def __init__(self, ledger: NoticeLedger, notices_job: JobStarterPort):
         self._ledger = ledger
         self._notices_job = notices_job
 
@@ -35,11 +35,11 @@ class ParkedNotices:
         return requeued
 
 
-@lru_cache(maxsize=1)
+@dependency
 def parked_notices() -> ParkedNotices:
     """For the billing API only (the payment webhook never re-drives, so it is not given the setting)."""
     from ccp.data.dynamo import table
     from ccp.data.outbound import JobStarter
     from ccp.settings import RedriveSettings
 
-    return ParkedNotices(RenewalRepository(table()), JobStarter(RedriveSettings.from_env().renewal_notices_function))
+    return ParkedNotices(NoticeLedger(table()), JobStarter(RedriveSettings.from_env().renewal_notices_function))

@@ -11,9 +11,10 @@ from typing import NamedTuple, Protocol
 
 from aws_lambda_powertools import Logger
 
-from ccp.data.members import MemberRepository, retry_on_stale
+from ccp.data.members import MemberRepository
+from ccp.data.payment_records import CycleArchive, PaymentRepository, Settlement
 from ccp.data.recertification import RecertificationRepository
-from ccp.data.renewals import CycleArchive, RenewalRepository
+from ccp.data.writes import retry_on_stale
 from ccp.domain.records import (
     ApplicationRecord,
     CredentialRecord,
@@ -85,7 +86,7 @@ class Ledger(NamedTuple):
     """What the billing use cases read and write, and the rules they judge by."""
 
     members: MemberRepository
-    renewals: RenewalRepository
+    payment_records: PaymentRepository
     rule_book: RuleBook
     events: EventsPort
     applications: RecertificationRepository | None = None
@@ -93,7 +94,7 @@ class Ledger(NamedTuple):
 
 class Payments:
     def __init__(self, ledger: Ledger, receipts: ReceiptsPort | None = None):
-        self._members, self._renewals, self._rule_book, self._events, self._applications = ledger
+        self._members, self._payment_records, self._rule_book, self._events, self._applications = ledger
         self._receipts = receipts
 
     def pay(
@@ -149,7 +150,10 @@ class Payments:
                 after, archive, application = None, None, self._application_paid(invoice)
             else:
                 (after, archive), application = self._after_payment(credential, invoices, today), None
-            self._renewals.pay(invoice, payment, credential, after, archive, application, paid_on=today)
+            settlement = Settlement(
+                credential=(credential, after) if after is not None else None, archive=archive, application=application
+            )
+            self._payment_records.pay(invoice, payment, settlement, paid_on=today)
             if archive is not None and after is not None:
                 self._announce_roll_over(archive.credential, after)
             self._send_receipt(state, paid, payment)

@@ -10,8 +10,9 @@ from typing import NamedTuple, Protocol
 
 from aws_lambda_powertools import Logger
 
-from ccp.data.members import StaleWrite, retry_on_stale
+from ccp.data.payment_records import Settlement
 from ccp.data.payments import IgnoredEvent, ProcessorEvent, ProcessorPayment, ProcessorRefund
+from ccp.data.writes import StaleWrite, retry_on_stale
 from ccp.domain.records import (
     ApplicationRecord,
     CredentialRecord,
@@ -51,7 +52,7 @@ def _decided(application: ApplicationRecord, state: str, action: str, note: str,
 
 class ProcessorEvents:
     def __init__(self, ledger: Ledger, payments: Payments, processor: RefundsPort | None = None):
-        self._members, self._renewals, self._rule_book, self._events, self._applications = ledger
+        self._members, self._payment_records, self._rule_book, self._events, self._applications = ledger
         self._payments = payments
         self._processor = processor
 
@@ -64,7 +65,7 @@ class ProcessorEvents:
         return self._processor_payment(event, received_at)
 
     def _processor_payment(self, event: ProcessorPayment, received_at: datetime) -> EventOutcome:
-        earlier = self._renewals.payment_reference(event.reference)
+        earlier = self._payment_records.payment_reference(event.reference)
         if earlier is not None:
             return self._seen_before(earlier.state)
         if not event.member_id or not event.invoice_id:
@@ -86,7 +87,7 @@ class ProcessorEvents:
                 event, received_at, "UNKNOWN_INVOICE", "The payment names an invoice we do not have; refund it."
             )
         except Conflict as refused:
-            again = self._renewals.payment_reference(event.reference)
+            again = self._payment_records.payment_reference(event.reference)
             if again is not None:  # a concurrent delivery of the same event won (or a refund came first)
                 return self._seen_before(again.state)
             if refused.code in REFUNDED_AT_ONCE:
@@ -142,7 +143,7 @@ class ProcessorEvents:
             received_at=received_at,
             refunded_automatically=refunded,
         )
-        self._renewals.park_payment(parked)
+        self._payment_records.park_payment(parked)
         logger.warning("processor event parked for staff", extra={"reason": reason, "event_id": event.event_id})
         return EventOutcome("refunded_and_parked" if refunded else "parked", reason)
 
@@ -156,15 +157,15 @@ class ProcessorEvents:
             )
 
         def attempt() -> EventOutcome:
-            reference = self._renewals.payment_reference(event.reference)
+            reference = self._payment_records.payment_reference(event.reference)
             if reference is None:
-                if self._renewals.refunded_before_recorded(event.reference):
+                if self._payment_records.refunded_before_recorded(event.reference):
                     return EventOutcome("refunded", "before the payment was recorded: it will pay nothing")
                 raise StaleWrite()  # the payment was recorded meanwhile: read it and refund it
             # A reference without its member is the mark a refund left before its payment came.
             if reference.state == "refunded" or reference.member_id is None:
                 return EventOutcome("already_refunded")
-            payment = self._renewals.payment(reference.member_id, event.reference)
+            payment = self._payment_records.payment(reference.member_id, event.reference)
             state = self._members.member_state(reference.member_id)
             invoice = invoice_of(state, reference.invoice_id)
             if payment is None or invoice.payment_id != payment.payment_id:
@@ -183,7 +184,11 @@ class ProcessorEvents:
                 [unpaid if i.invoice_id == invoice.invoice_id else i for i in state.invoices],
                 business_date(received_at),
             )
-            self._renewals.refund(invoice, refunded_payment, credential, after)
+            self._payment_records.refund(
+                invoice,
+                refunded_payment,
+                Settlement(credential=(credential, after) if credential is not None and after is not None else None),
+            )
             return EventOutcome("refunded")
 
         return retry_on_stale(attempt)
@@ -207,14 +212,14 @@ class ProcessorEvents:
             waiting = _decided(
                 application, "awaiting_payment", "fee reversed: waiting for the fee again", note, received_at
             )
-            self._renewals.refund(invoice, refunded_payment, None, None, application=(application, waiting))
+            self._payment_records.refund(invoice, refunded_payment, Settlement(application=(application, waiting)))
             return EventOutcome("refunded", "the application waits for its fee again")
         if application.state not in ("reinstated", "exam_authorized"):
-            self._renewals.refund(invoice, refunded_payment, None, None)
+            self._payment_records.refund(invoice, refunded_payment, Settlement())
             return EventOutcome("refunded", f"the application was already {application.state}")
         reversed_ = _decided(application, "fee_reversed", "fee reversed: what it granted is undone", note, received_at)
         if application.state == "exam_authorized" or application.credential_before is None:
-            self._renewals.refund(invoice, refunded_payment, None, None, application=(application, reversed_))
+            self._payment_records.refund(invoice, refunded_payment, Settlement(application=(application, reversed_)))
             if application.state == "exam_authorized":
                 return EventOutcome("refunded", "the exam authorisation is withdrawn")
             # Reinstated before what it replaced was kept: staff see it fee_reversed and undo it by hand.
@@ -222,14 +227,12 @@ class ProcessorEvents:
         now = state.held(application.credential)
         # The credential as it was before the approval, keeping the badge issued since so it can be revoked.
         restored = application.credential_before.model_copy(update={"badge_id": now.badge_id})
-        self._renewals.refund(
-            invoice,
-            refunded_payment,
-            now,
-            restored,
+        settlement = Settlement(
+            credential=(now, restored),
             application=(application, reversed_),
             restored_invoices=application.voided_invoices,
         )
+        self._payment_records.refund(invoice, refunded_payment, settlement)
         try:
             self._events.publish(
                 "CredentialLapsed",

@@ -13,11 +13,13 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
-from ccp.data.renewals import Page, RenewalRepository
+from ccp.data.invoices import InvoiceRepository
+from ccp.data.notice_ledger import NoticeLedger
+from ccp.data.work_lists import Cursor, Page, WorkLists
 from ccp.documents import money
-from ccp.domain.records import Contact, CredentialRecord, InvoiceRecord, NoticeClaim
+from ccp.domain.records import Contact, CredentialRecord, InvoiceRecord
 from ccp.notices import (
     STALE_CLAIM_AFTER,
     Notice,
@@ -114,20 +116,21 @@ class RunSummary:
         }
 
 
+class RunStores(NamedTuple):
+    """What the run reads (the work lists) and writes (invoices, the notice ledger's claims)."""
+
+    lists: WorkLists
+    invoices: InvoiceRepository
+    ledger: NoticeLedger
+
+
 class RenewalRun:
-    def __init__(
-        self,
-        repository: RenewalRepository,
-        sender: NoticeSender,
-        queue: QueuePort,
-        rule_book: RuleBook,
-        shards: int | None = None,
-    ):
-        self._repo = repository
+    def __init__(self, stores: RunStores, sender: NoticeSender, queue: QueuePort, rule_book: RuleBook):
+        self._lists, self._invoices, self._ledger = stores
         self._sender = sender
         self._queue = queue
         self._rule_book = rule_book
-        self._shards = shards or repository.index_shards
+        self._shards = stores.lists.index_shards
 
     # ---- entry points --------------------------------------------------------------------
 
@@ -158,7 +161,7 @@ class RenewalRun:
 
     def redrive_parked(self, moment: datetime) -> int:
         """Staff re-drive: parked notices go back to the claims; this run's heal units send them."""
-        return requeue_parked_notices(self._repo, moment)
+        return requeue_parked_notices(self._ledger, moment)
 
     def worker_outbox(self, unit: WorkUnit) -> Outbox:
         """One outbox for a worker invocation's units (emails in full bulk groups, one print batch)."""
@@ -204,18 +207,21 @@ class RenewalRun:
 
     # ---- what each kind reads and says ---------------------------------------------------
 
-    def _page_of(self, work: NoticeWork, shard: int, start_key: dict[str, Any] | None, limit: int) -> Page:
+    def _page_of(
+        self, work: NoticeWork, shard: int, start: Cursor | None, limit: int
+    ) -> Page[CredentialRecord] | Page[InvoiceRecord]:
         if work.kind in (NoticeKind.RENEWAL_DUE, NoticeKind.RENEWAL_UPCOMING):
-            return self._repo.anniversaries_page(work.month.month, shard, start_key, limit)
+            return self._lists.anniversaries_page(work.month.month, shard, start, limit)
         if work.kind == NoticeKind.PAST_DUE:
-            return self._repo.unpaid_invoices_page(work.month, shard, start_key, limit)
-        return self._repo.unmet_cycles_page(work.month, shard, start_key, limit)
+            return self._lists.unpaid_invoices_page(work.month, shard, start, limit)
+        return self._lists.unmet_cycles_page(work.month, shard, start, limit)
 
-    def _notice_for(self, work: NoticeWork, item: dict[str, Any], today: date, summary: RunSummary) -> Notice | None:
-        if work.kind == NoticeKind.PAST_DUE:
-            invoice = InvoiceRecord.model_validate(item)
-            return self._past_due(work, invoice)
-        credential = CredentialRecord.model_validate(item)
+    def _notice_for(
+        self, work: NoticeWork, item: CredentialRecord | InvoiceRecord, today: date, summary: RunSummary
+    ) -> Notice | None:
+        if isinstance(item, InvoiceRecord):
+            return self._past_due(work, item)
+        credential = item
         if credential.recertification_required or credential.status == "must_recertify" or credential.contact is None:
             return None
         if work.kind == NoticeKind.CE_REMINDER:
@@ -225,7 +231,7 @@ class RenewalRun:
             return None  # no fee for the certification itself or before the open cycle
         if work.kind == NoticeKind.RENEWAL_UPCOMING:
             return self._upcoming(work, credential, anniversary)
-        invoice, issued = self._repo.issue_invoice(
+        invoice, issued = self._invoices.issue_invoice(
             renewal_invoice(credential, anniversary, self._rule_book), credential
         )
         summary.invoices_issued += int(issued)
@@ -312,12 +318,11 @@ class RenewalRun:
         """Take over claims a crashed or failed run left behind, and send them."""
         today = business_date(unit.run_time)
         stale_before = (unit.run_time - STALE_CLAIM_AFTER).isoformat()
-        page = self._repo.stale_claims(unit.shard, stale_before, unit.start_key, limit)
+        page = self._lists.stale_claims(unit.shard, stale_before, unit.start_key, limit)
         summary = RunSummary(day=today, items_read=len(page.items), units_done=1)
         taken = []
-        for item in page.items:
-            claim = NoticeClaim.model_validate(item)
-            renewed = self._repo.take_over(claim, claimed_at=unit.run_time.isoformat(), stale_before=stale_before)
+        for claim in page.items:
+            renewed = self._ledger.take_over(claim, claimed_at=unit.run_time.isoformat(), stale_before=stale_before)
             if renewed is not None:
                 taken.append(renewed)
         summary.healed = len(taken)

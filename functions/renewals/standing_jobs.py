@@ -11,8 +11,10 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from dateutil.relativedelta import relativedelta
 
-from ccp.data.members import MemberRepository, retry_on_stale
-from ccp.data.renewals import RenewalRepository
+from ccp.data.invoices import InvoiceRepository
+from ccp.data.members import MemberRepository
+from ccp.data.work_lists import WorkLists
+from ccp.data.writes import retry_on_stale
 from ccp.domain.records import InvoiceRecord
 from ccp.errors import Retryable
 from ccp.notices import Notice, NoticeSender, SendTally
@@ -57,10 +59,10 @@ class JobSummary:
 class InvoiceUnlock:
     """Opens every locked invoice whose day has come, and tells the member it can be paid."""
 
-    def __init__(self, renewals: RenewalRepository, sender: NoticeSender, shards: int | None = None):
-        self._repo = renewals
+    def __init__(self, lists: WorkLists, invoices: InvoiceRepository, sender: NoticeSender):
+        self._lists, self._invoices = lists, invoices
         self._sender = sender
-        self._shards = shards or renewals.index_shards
+        self._shards = lists.index_shards
 
     def run(self, moment: datetime) -> JobSummary:
         today = business_date(moment)
@@ -73,13 +75,12 @@ class InvoiceUnlock:
             months.insert(0, add_months(today.replace(day=1), -1))
         for month in months:
             for shard in range(self._shards):
-                for items in self._repo.invoices_unlocking_in(month, shard):
-                    summary.items_read += len(items)
-                    for item in items:
-                        invoice = InvoiceRecord.model_validate(item)
+                for invoices in self._lists.invoices_unlocking_in(month, shard):
+                    summary.items_read += len(invoices)
+                    for invoice in invoices:
                         if invoice.available_on is None or invoice.available_on > today:
                             continue
-                        if self._repo.open_invoice(invoice):
+                        if self._invoices.open_invoice(invoice):
                             summary.unlocked += 1
                             notices.append(self._notice(invoice))
         summary.tally = self._sender.send(
@@ -117,18 +118,17 @@ class StatusSweep:
     def __init__(
         self,
         members: MemberRepository,
-        renewals: RenewalRepository,
+        lists: WorkLists,
         sender: NoticeSender,
         rule_book: RuleBook,
-        shards: int | None = None,
         events=None,
     ):
         self._members = members
-        self._repo = renewals
+        self._lists = lists
         self._sender = sender
         self._rule_book = rule_book
         self._events = events  # CredentialLapsed on must_recertify (the badge is revoked from it)
-        self._shards = shards or renewals.index_shards
+        self._shards = lists.index_shards
 
     def run(self, moment: datetime) -> JobSummary:
         today = business_date(moment)
@@ -141,12 +141,13 @@ class StatusSweep:
             # Invoices fall due on the last day of a month; cycles end on any day.
             month_end = (deadline + timedelta(days=1)).day == 1
             for shard in range(self._shards):
-                lists = [self._repo.unmet_cycles_ending_on(deadline, shard)]
-                if month_end:
-                    lists.append(self._repo.unpaid_invoices_due_on(deadline, shard))
-                for items in (page for pages in lists for page in pages):
-                    summary.items_read += len(items)
-                    candidates |= {(i["member_id"], i.get("credential") or i["code"]) for i in items}
+                for credentials in self._lists.unmet_cycles_ending_on(deadline, shard):
+                    summary.items_read += len(credentials)
+                    candidates |= {(c.member_id, c.code) for c in credentials}
+                # Invoices fall due on the last day of a month.
+                for invoices in self._lists.unpaid_invoices_due_on(deadline, shard) if month_end else ():
+                    summary.items_read += len(invoices)
+                    candidates |= {(i.member_id, i.credential) for i in invoices}
         notices, unsettled = [], 0
         for member_id, code in sorted(candidates):
             try:
@@ -187,7 +188,7 @@ class StatusSweep:
                 "lapsed_since": verdict.lapsed_since if verdict.status == "must_recertify" else credential.lapsed_since,
             }
         )
-        self._repo.replace_credential(credential, after)
+        self._members.replace_credential(credential, after)
         if verdict.status == "must_recertify" and self._events is not None:
             self._events.publish(
                 "CredentialLapsed", {"member_id": member_id, "credential": code, "reason": "lapsed_3_years"}

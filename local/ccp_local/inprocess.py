@@ -13,36 +13,14 @@ import boto3
 
 from ccp_local.events import FakeLambdaContext, api_event, scheduled_event
 
-RESETTABLE = [
-    ("ccp.settings", "table_settings"),
-    ("ccp.settings", "index_settings"),
-    ("ccp.data.dynamo", "table"),
-    ("ccp.data.dynamo", "low_level_client"),
-    ("record_ce.service", "default_service"),
-    ("record_ce.contact", "default_contact_service"),
-    ("renewals.billing_wiring", "service"),
-    ("renewals.billing_wiring", "processor"),
-    ("renewals.billing_wiring", "portal_url"),
-    ("renewals.parked", "parked_notices"),
-    ("renewals.jobs_handler", "_sender"),
-    ("renewals.jobs_handler", "_run"),
-    ("recertify.wiring", "sender"),
-    ("recertify.wiring", "service"),
-    ("recertify.wiring", "audits"),
-    ("recertify.badges", "_members"),
-    ("dashboard.handler", "figures"),
-    ("dashboard.figures_stream", "figures"),
-]
-
 
 def reset_cached_dependencies() -> None:
-    import importlib
-
     from aws_lambda_powertools.utilities import parameters
 
+    from ccp import forget_dependencies
+
     parameters.clear_caches()  # the Credly secret of a previous stack
-    for module, name in RESETTABLE:
-        getattr(importlib.import_module(module), name).cache_clear()
+    forget_dependencies()  # every table, settings model and service built for the previous stack
 
 
 class DeployedStack:

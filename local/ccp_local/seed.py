@@ -13,12 +13,9 @@ from decimal import Decimal
 from dateutil.relativedelta import relativedelta
 from tqdm import tqdm
 
-from ccp.data.dynamo import table
-from ccp.data.members import MemberRepository
 from ccp.domain.records import Address
 from ccp.domain.values import ActivityClaim, Category
 from ccp.rules.dates import business_date, cycle_containing
-from ccp.rules.versions import default_rule_book
 
 FIRST = ["Ana", "Ben", "Chloe", "Dev", "Elena", "Femi", "Grace", "Hiro", "Ines", "Jonah", "Kara", "Luis", "Mei", "Noah"]
 LAST = ["Alvarez", "Brooks", "Chen", "Diallo", "Evans", "Fischer", "Garcia", "Huang", "Ito", "Jensen", "Khan", "Lopez"]
@@ -45,10 +42,11 @@ def seed(
 ) -> list[DemoMember]:
     """Demo members; `logins` is given every (member id, email) seeded, to make their sign-ins."""
     # The service lives with its function (functions/record_ce), which the local stack puts on sys.path.
-    from record_ce.service import ActivityRequest, CeService, NewCredential, NewMember
+    from record_ce.service import ActivityRequest, NewCredential, NewMember
+    from record_ce.wiring import enrolment
 
     os.environ["TABLE_NAME"] = table_name
-    service = CeService(MemberRepository(table(table_name)), default_rule_book())
+    service = enrolment(table_name)
     now = now or datetime.now(UTC)
     today = business_date(now)
     rng = random.Random(rng_seed)

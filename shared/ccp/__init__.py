@@ -1,6 +1,16 @@
 """The CCP rules layer: pure rules (`ccp.rules`), the one data layer (`ccp.data`), shared errors."""
 
+from __future__ import annotations
+
 import gc
+from collections.abc import Callable
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from functools import _lru_cache_wrapper
+
+T = TypeVar("T")
 
 
 def freeze_imported() -> None:
@@ -17,3 +27,20 @@ def freeze_imported() -> None:
 
 
 freeze_imported()
+
+
+_DEPENDENCIES: list[_lru_cache_wrapper[Any]] = []
+
+
+def dependency(getter: Callable[..., T]) -> _lru_cache_wrapper[T]:
+    """A process-wide dependency (a table, a service, a settings model), built on first use and kept
+    for the container's life. Registered, so a test or the local stack can forget every one at once
+    (`forget_dependencies`) when it deploys a new stack, instead of naming each getter."""
+    cached = lru_cache(maxsize=8)(getter)
+    _DEPENDENCIES.append(cached)
+    return cached
+
+
+def forget_dependencies() -> None:
+    for cached in _DEPENDENCIES:
+        cached.cache_clear()

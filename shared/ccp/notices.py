@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from defusedcsv import csv  # every cell: a leading = + - @ | % cannot run as a formula
 
+from ccp.data.notice_ledger import NoticeLedger
 from ccp.data.outbound import SES_BULK_LIMIT, Delivery
-from ccp.data.renewals import RenewalRepository
 from ccp.documents import heading, line, new_document
 from ccp.domain.records import Address, Contact, NoticeClaim
 from ccp.errors import Retryable
@@ -91,14 +91,14 @@ class SendTally:
         }
 
 
-def requeue_parked_notices(ledger: RenewalRepository, moment: datetime) -> int:
+def requeue_parked_notices(ledger: NoticeLedger, moment: datetime) -> int:
     """Staff re-drive: every parked notice goes back among the claims as already stale, so the next
     daily run's heal units take it over and send it. Returns how many went back."""
     stale_claimed_at = (moment - STALE_CLAIM_AFTER - timedelta(seconds=1)).isoformat()
     requeued = 0
-    for items in ledger.parked_notices():
-        for item in items:
-            requeued += ledger.requeue_parked(NoticeClaim.model_validate(item), claimed_at=stale_claimed_at)
+    for claims in ledger.parked_notices():
+        for claim in claims:
+            requeued += ledger.requeue_parked(claim, claimed_at=stale_claimed_at)
     return requeued
 
 
@@ -130,7 +130,7 @@ class NoticeSender:
 
     def __init__(
         self,
-        ledger: RenewalRepository,
+        ledger: NoticeLedger,
         mailer: MailerPort,
         batches: BatchStorePort,
         template_prefix: str,
@@ -159,7 +159,7 @@ class Outbox:
 
     def __init__(
         self,
-        ledger: RenewalRepository,
+        ledger: NoticeLedger,
         mailer: MailerPort,
         batches: BatchStorePort,
         prefix: str,

@@ -5,11 +5,11 @@ template's environment variables to them.
 """
 
 import os
-from functools import lru_cache
 from typing import Self
 
 from pydantic import ConfigDict, Field
 
+from ccp import dependency
 from ccp.model import LazyModel
 
 
@@ -39,12 +39,12 @@ class ObservabilitySettings(EnvSettings):
     metrics_namespace: str = Field(alias="POWERTOOLS_METRICS_NAMESPACE")
 
 
-@lru_cache(maxsize=1)
+@dependency
 def table_settings() -> TableSettings:
     return TableSettings.from_env()
 
 
-@lru_cache(maxsize=1)
+@dependency
 def index_settings() -> IndexSettings:
     return IndexSettings.from_env()
 

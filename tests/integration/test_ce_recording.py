@@ -230,7 +230,8 @@ def test_anyone_can_verify_a_credential_and_learns_nothing_personal_beyond_the_n
 def test_an_edit_that_keeps_losing_the_race_for_one_activity_is_a_409_the_portal_explains(member, monkeypatch, method):
     """Each attempt finds the activity changed by another session (its write's version check fails):
     after the retries on fresh data, the member hears 409 EDITED_MEANWHILE, not a 503."""
-    from ccp.data.members import MemberRepository, StaleWrite
+    from ccp.data.activities import ActivityRepository
+    from ccp.data.writes import StaleWrite
 
     activity_id = member.record()["json"]["activity_id"]
     writes = []
@@ -239,8 +240,8 @@ def test_an_edit_that_keeps_losing_the_race_for_one_activity_is_a_409_the_portal
         writes.append(1)
         raise StaleWrite()
 
-    monkeypatch.setattr(MemberRepository, "replace_activity", always_stale)
-    monkeypatch.setattr(MemberRepository, "delete_activity", always_stale)
+    monkeypatch.setattr(ActivityRepository, "replace_activity", always_stale)
+    monkeypatch.setattr(ActivityRepository, "delete_activity", always_stale)
     body = {"points": 4, "attested": True} if method == "PATCH" else None
     response = member.call(method, f"/ce-activities/{activity_id}", body=body)
     assert (response["statusCode"], response["json"]["error"]["code"]) == (409, "EDITED_MEANWHILE")

@@ -68,8 +68,8 @@ def test_a_member_cannot_rewrite_or_remove_a_course_platform_record(member):
 
 
 def test_staff_correct_a_course_platform_record_only_with_a_reason_kept_in_its_history(member):
+    from ccp.data.activities import ActivityRepository
     from ccp.data.dynamo import table
-    from ccp.data.members import MemberRepository
     from ccp_local.events import staff_claims
     from record_ce.course_completed import lambda_handler
 
@@ -83,6 +83,6 @@ def test_staff_correct_a_course_platform_record_only_with_a_reason_kept_in_its_h
     )
     assert fixed["statusCode"] == 200, fixed
     assert member.progress()["recorded_points"] == 3
-    stored = MemberRepository(table()).activity(member.member_id, activity["activity_id"])
+    stored = ActivityRepository(table()).activity(member.member_id, activity["activity_id"])
     assert [(h.action, h.note) for h in stored.history] == [("corrected", "LMS sent the wrong hours")]
     assert stored.source == "course_platform"

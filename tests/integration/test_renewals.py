@@ -172,7 +172,7 @@ def test_a_failed_send_is_retried_by_the_next_run_and_nothing_is_lost(stack):
 
 def test_a_crash_between_claim_and_send_is_healed_by_the_next_run(stack):
     from ccp.data.dynamo import table
-    from ccp.data.renewals import RenewalRepository
+    from ccp.data.notice_ledger import NoticeLedger
     from ccp.domain.records import Contact, NoticeClaim
 
     member = new_member(stack)
@@ -197,7 +197,7 @@ def test_a_crash_between_claim_and_send_is_healed_by_the_next_run(stack):
         },
         contact=Contact(name="Ann Bee", email="ann@example.org"),
     )
-    assert RenewalRepository(table()).claim(claim, stale_before="2026-01-01")  # ...and the run died here
+    assert NoticeLedger(table()).claim(claim, stale_before="2026-01-01")  # ...and the run died here
     stack.job("renewal_notices", chicago("2026-04-01T06:05"))  # a re-run within 15 minutes leaves it alone
     assert emails_to(stack, "ann@example.org", "renewal_due") == []
     assert stack.job("renewal_notices", chicago("2026-04-02T06:00"))["healed_claims"] >= 1

@@ -99,8 +99,8 @@ def test_a_later_payment_does_not_rewrite_the_status_of_an_earlier_day(stack):
 
 
 def test_a_sweep_that_loses_every_race_fails_loudly_and_a_rerun_settles_it(stack, monkeypatch):
-    from ccp.data.members import StaleWrite
-    from ccp.data.renewals import RenewalRepository
+    from ccp.data.members import MemberRepository
+    from ccp.data.writes import StaleWrite
     from ccp.errors import Retryable
 
     new_member(stack, certified_on="2024-07-20", email="late@example.org")
@@ -110,7 +110,7 @@ def test_a_sweep_that_loses_every_race_fails_loudly_and_a_rerun_settles_it(stack
         raise StaleWrite()
 
     with monkeypatch.context() as patched:
-        patched.setattr(RenewalRepository, "replace_credential", always_stale)
+        patched.setattr(MemberRepository, "replace_credential", always_stale)
         with pytest.raises(Retryable):
             stack.job("status_sweep", chicago("2025-08-01T06:30"))
     assert emails_to(stack, "late@example.org", "status_changed") == []

@@ -9,7 +9,7 @@ from collections import defaultdict
 from datetime import date, datetime
 from typing import Any
 
-from ccp.data.members import StaleWrite
+from ccp.data.writes import StaleWrite
 from ccp.domain.records import MemberRecord
 from ccp.errors import NotFound, TooManyRequests
 from ccp.rules.limits import CONFIRMATION_CODES, SendLimit, seconds_to_wait
@@ -41,11 +41,38 @@ class Outbox:
         self.sent: list[tuple[str, str, dict[str, str]]] = []  # (template, to, data)
 
     def send_bulk(self, template: str, messages: list[tuple[str, dict[str, str], str]]) -> list[Any]:
+        from ccp.data.outbound import Delivery
+
         self.sent += [(template, to, data) for to, data, _ in messages]
-        return []
+        return [Delivery(ok=True) for _ in messages]
+
+    def to(self, address: str, template_suffix: str = "") -> list[dict[str, str]]:
+        """What was sent to one address (of one kind of notice, by its template's ending)."""
+        return [data for template, to, data in self.sent if to == address and template.endswith(template_suffix)]
 
     def template_text(self, template: str) -> dict[str, str]:
         return {"subject": template, "text": "", "html": ""}
+
+
+class InMemoryBatches:
+    """The print-batch bucket: what each batch held."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+
+    def put(self, key: str, body: bytes, content_type: str) -> str:
+        self.objects[key] = body
+        return key
+
+
+class InMemoryEvents:
+    """The event bus: what was published, in order."""
+
+    def __init__(self) -> None:
+        self.published: list[tuple[str, dict[str, Any]]] = []
+
+    def publish(self, detail_type: str, detail: dict[str, Any]) -> None:
+        self.published.append((detail_type, detail))
 
 
 class InMemoryLogins:

@@ -47,7 +47,7 @@ def billing():
     members = InMemoryMemberStates(member_with_an_open_invoice())
     processor = FakeProcessor()
     service = BillingService(
-        members, None, default_rule_book(), None, processor=processor, checkouts=InMemoryCheckouts(members)
+        members, None, None, default_rule_book(), None, processor=processor, checkouts=InMemoryCheckouts(members)
     )
     return service, members, processor
 
@@ -96,7 +96,7 @@ def test_only_an_open_invoice_starts_a_session(state, code):
     members = InMemoryMemberStates(member_with_an_open_invoice(state))
     processor = FakeProcessor()
     service = BillingService(
-        members, None, default_rule_book(), None, processor=processor, checkouts=InMemoryCheckouts(members)
+        members, None, None, default_rule_book(), None, processor=processor, checkouts=InMemoryCheckouts(members)
     )
     with pytest.raises(Conflict) as refused:
         checkout(service, processor, NOON)

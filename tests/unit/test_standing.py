@@ -89,7 +89,7 @@ def test_the_lapse_dates_count_the_next_fee_not_yet_invoiced():
 
 
 def test_a_version_not_yet_in_force_is_not_used_to_read_a_credential_code():
-    from record_ce.service import CeService
+    from record_ce.service import CeRecording
 
     book = book_with_later_version("2099-01-01", aliases={"MT": "MLS", "RM": "RMA"})
 
@@ -98,7 +98,7 @@ def test_a_version_not_yet_in_force_is_not_used_to_read_a_credential_code():
             return [lapsed_credential()]
 
     with pytest.raises(RuleViolation) as refused:
-        CeService(Held(), book).activities("M1", credential="RM", cycle=None, today=date(2026, 6, 1))
+        CeRecording(Held(), None, book).activities("M1", credential="RM", cycle=None, today=date(2026, 6, 1))
     assert refused.value.code == "UNKNOWN_CREDENTIAL"
 
 

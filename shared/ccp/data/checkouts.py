@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from ccp.data.dynamo import conditionally
+from ccp.data.items import invoice_key
 from ccp.data.payments import CheckoutSession
-from ccp.data.renewals import invoice_key
+from ccp.data.writes import Update, equals, missing, present
 from ccp.domain.records import InvoiceRecord
 
 
@@ -19,18 +20,11 @@ class CheckoutStore:
         """Keep `session` as the invoice's live one; False if another session was kept meanwhile (the
         caller reads the invoice again and offers that one)."""
         started = invoice.checkouts_started
-        return conditionally(
-            self._table.update_item,
-            Key=invoice_key(invoice),
-            UpdateExpression="SET checkout_id = :id, checkout_url = :url, checkout_expires_at = :expires,"
-            " checkouts_started = :started",
-            ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(checkouts_started)"
-            " OR checkouts_started = :before)",
-            ExpressionAttributeValues={
-                ":id": session.checkout_id,
-                ":url": session.checkout_url,
-                ":expires": session.expires_at.isoformat(),
-                ":started": started + 1,
-                ":before": started,
-            },
+        kept = Update().set(
+            checkout_id=session.checkout_id,
+            checkout_url=session.checkout_url,
+            checkout_expires_at=session.expires_at.isoformat(),
+            checkouts_started=started + 1,
         )
+        none_started_since = present() & (missing("checkouts_started") | equals("checkouts_started", started))
+        return conditionally(self._table.update_item, Key=invoice_key(invoice), **kept.request(none_started_since))

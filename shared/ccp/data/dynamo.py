@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 from typing import Any
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ccp import freeze_imported
+from ccp import dependency, freeze_imported
 from ccp.errors import Retryable
 from ccp.settings import table_settings
 
@@ -48,14 +47,14 @@ THROTTLE_CODES = frozenset(
 )
 
 
-@lru_cache(maxsize=8)
+@dependency
 def table(table_name: str | None = None, *, for_jobs: bool = False) -> Any:
     """The program's one table, created on first use (never at import time)."""
     name = table_name or table_settings().table_name
     return boto3.resource("dynamodb", config=JOB_BOTO_CONFIG if for_jobs else API_BOTO_CONFIG).Table(name)
 
 
-@lru_cache(maxsize=1)
+@dependency
 def low_level_client() -> Any:
     """A plain DynamoDB client (wire-format items), for libraries such as Powertools Idempotency."""
     return boto3.client("dynamodb", config=API_BOTO_CONFIG)

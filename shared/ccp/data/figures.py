@@ -8,7 +8,8 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 
 from ccp.data import keys
-from ccp.data.dynamo import query_all, transact
+from ccp.data.dynamo import query_all
+from ccp.data.writes import StaleWrite, UnitOfWork, Update, refusal
 from ccp.errors import Retryable
 
 SEEN_FOR = timedelta(days=2)  # longer than a stream keeps a record (24 hours)
@@ -17,20 +18,28 @@ SEEN_FOR = timedelta(days=2)  # longer than a stream keeps a record (24 hours)
 MAX_TRANSACTION_ITEMS = 25
 
 
+class _SeenBefore(Exception):
+    """The stream event (or one of a chunk's) was applied before."""
+
+
+def _seen_before() -> Exception:
+    return _SeenBefore()
+
+
+def _not_updated() -> Exception:
+    return Retryable("The figures could not be updated; the stream retries.")
+
+
 class FiguresRepository:
     def __init__(self, table: Any):
         self._table = table
-        self._client = table.meta.client
-        self._name = table.name
 
     def apply(self, event_id: str, moves: dict[str, int], now: datetime) -> bool:
         """The counter moves of one stream event, once: False if this event was applied before."""
-        updates = [self._update(name, by) for name, by in sorted(moves.items())]
-        failed = transact(self._client, [self._guard(event_id, now), *updates], ["seen"] + ["figure"] * len(updates))
-        if failed == {"seen"}:
+        try:
+            self._moves([event_id], moves, now).commit([refusal("seen", error=_seen_before)], otherwise=_not_updated)
+        except _SeenBefore:
             return False
-        if failed:
-            raise Retryable("The figures could not be updated; the stream retries.")
         return True
 
     def apply_all(self, events: list[tuple[str, dict[str, int]]], now: datetime) -> int:
@@ -55,27 +64,23 @@ class FiguresRepository:
         for _, moves in chunk:
             for name, by in moves.items():
                 summed[name] = summed.get(name, 0) + by
-        guards = [self._guard(event_id, now) for event_id, _ in chunk]
-        updates = [self._update(name, by) for name, by in sorted(summed.items()) if by]
-        failed = transact(self._client, [*guards, *updates], ["seen"] * len(guards) + ["figure"] * len(updates))
-        if not failed:
-            return len(chunk)
-        # Some event of the chunk was applied before (a retried batch): one by one, each once.
-        return sum(self.apply(event_id, moves, now) for event_id, moves in chunk)
+        try:
+            self._moves([event_id for event_id, _ in chunk], summed, now).commit()
+        except StaleWrite:
+            # Some event of the chunk was applied before (a retried batch): one by one, each once.
+            return sum(self.apply(event_id, moves, now) for event_id, moves in chunk)
+        return len(chunk)
 
-    def _guard(self, event_id: str, now: datetime) -> dict[str, Any]:
-        item = {**keys.figures_seen_key(event_id), "expiration": int((now + SEEN_FOR).timestamp())}
-        return {"Put": {"TableName": self._name, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
-
-    def _update(self, name: str, by: int) -> dict[str, Any]:
-        return {
-            "Update": {
-                "TableName": self._name,
-                "Key": keys.figure_key(name),
-                "UpdateExpression": "ADD n :by",
-                "ExpressionAttributeValues": {":by": by},
-            }
-        }
+    def _moves(self, event_ids: list[str], moves: dict[str, int], now: datetime) -> UnitOfWork:
+        """A guard per event (each applied once) and one addition per counter."""
+        work = UnitOfWork(self._table)
+        expiration = int((now + SEEN_FOR).timestamp())
+        for event_id in event_ids:
+            work.put_new({**keys.figures_seen_key(event_id), "expiration": expiration}, role="seen")
+        for name, by in sorted(moves.items()):
+            if by:
+                work.update(keys.figure_key(name), Update().add("n", by), role="figure")
+        return work
 
     def counters(self) -> dict[str, int]:
         """Every counter: one query of their partition."""

@@ -8,7 +8,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from ccp.data import keys
-from ccp.data.dynamo import transact, translated_errors
+from ccp.data.dynamo import translated_errors
+from ccp.data.writes import StaleWrite, UnitOfWork, Update, at_most, before, missing
 from ccp.errors import TooManyRequests
 from ccp.rules.limits import CONFIRMATION_CODES, SendLimit, seconds_to_wait
 
@@ -24,28 +25,19 @@ class CodeSendLimiter:
     def take(self, subjects: list[str], *, day: date, now: datetime, next_day_at: datetime) -> None:
         """Count one send for every subject together (one transaction: all or none), or TooManyRequests
         with the seconds until a send is allowed again. `next_day_at` is when `day` ends."""
-        updates = [
-            {
-                "Update": {
-                    "TableName": self._table.name,
-                    "Key": keys.code_sends_key(subject, day),
-                    "UpdateExpression": "ADD sends :one SET last_sent_at = :now, expiration = :expires",
-                    # The rule's two limits as a condition (ccp.rules.limits.seconds_to_wait says the same).
-                    "ConditionExpression": "(attribute_not_exists(sends) OR sends < :most)"
-                    " AND (attribute_not_exists(last_sent_at) OR last_sent_at <= :gap_ago)",
-                    "ExpressionAttributeValues": {
-                        ":one": 1,
-                        ":most": self._limit.per_day,
-                        ":now": now.isoformat(),
-                        ":gap_ago": (now - self._limit.gap).isoformat(),
-                        ":expires": int((now + KEPT_FOR).timestamp()),
-                    },
-                }
-            }
-            for subject in subjects
-        ]
-        if not transact(self._table.meta.client, updates, roles=subjects):
+        work = UnitOfWork(self._table)
+        # The rule's two limits as a condition (ccp.rules.limits.seconds_to_wait says the same).
+        within_limits = (missing("sends") | before("sends", self._limit.per_day)) & (
+            missing("last_sent_at") | at_most("last_sent_at", (now - self._limit.gap).isoformat())
+        )
+        count = Update().add("sends", 1).set(last_sent_at=now.isoformat(), expiration=int((now + KEPT_FOR).timestamp()))
+        for subject in subjects:
+            work.update(keys.code_sends_key(subject, day), count, role=subject, condition=within_limits)
+        try:
+            work.commit()
             return
+        except StaleWrite:
+            pass  # over a limit (or racing another send): say how long to wait
         waits = [self._wait(subject, day, now, next_day_at) for subject in subjects]
         raise TooManyRequests(TOO_MANY_CODES, code="TOO_MANY_CODES", retry_after=max(1, *waits))
 

@@ -11,16 +11,9 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from ccp.data import keys
-from ccp.data.dynamo import (
-    JOB_BOTO_CONFIG,
-    conditionally,
-    query_all,
-    transact,
-    translated_errors,
-)
-from ccp.data.items import to_item
-from ccp.data.members import StaleWrite, credential_put, versioned_put
-from ccp.data.renewals import application_item, application_put, invoice_item
+from ccp.data.dynamo import JOB_BOTO_CONFIG, conditionally, query_all, translated_errors
+from ccp.data.items import application_item, audit_item, credential_item, invoice_item, to_item
+from ccp.data.writes import UnitOfWork, absent, refusal
 from ccp.domain.records import (
     ApplicationRecord,
     AuditRecord,
@@ -30,12 +23,14 @@ from ccp.domain.records import (
 )
 from ccp.errors import Conflict, NotFound, Retryable
 
+APPLICATION_EXISTS = [
+    refusal("application", "fee", error=lambda: Conflict("This application already exists.", code="APPLICATION_EXISTS"))
+]
+
 
 class RecertificationRepository:
     def __init__(self, table: Any):
         self._table = table
-        self._client = table.meta.client
-        self._name = table.name
 
     @property
     def index_shards(self) -> int:
@@ -45,24 +40,10 @@ class RecertificationRepository:
     # ---- applications --------------------------------------------------------------------
 
     def create_application(self, application: ApplicationRecord, fee: InvoiceRecord) -> None:
-        items = [
-            {
-                "Put": {
-                    "TableName": self._name,
-                    "Item": application_item(application),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            },
-            {
-                "Put": {
-                    "TableName": self._name,
-                    "Item": invoice_item(fee),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            },
-        ]
-        if transact(self._client, items, ["application", "fee"]):
-            raise Conflict("This application already exists.", code="APPLICATION_EXISTS")
+        work = UnitOfWork(self._table)
+        work.put_new(application_item(application), role="application")
+        work.put_new(invoice_item(fee), role="fee")
+        work.commit(APPLICATION_EXISTS, otherwise=APPLICATION_EXISTS[0][1])  # a concurrent twin too
 
     def application(self, member_id: str, application_id: str) -> ApplicationRecord:
         with translated_errors():
@@ -94,16 +75,15 @@ class RecertificationRepository:
         credential: tuple[CredentialRecord, CredentialRecord] | None = None,
         void: Sequence[InvoiceRecord] = (),
     ) -> None:
-        """The application's new state, and (on reinstatement) the credential and voided invoices, together."""
-        items = [application_put(self._name, before, after)]
+        """The application's new state, and (on reinstatement) the credential and voided invoices, together.
+        Any refusal: StaleWrite, re-read and retry."""
+        work = UnitOfWork(self._table)
+        work.replace(application_item(after), read_version=before.version, role="application")
         if credential is not None:
-            items.append(credential_put(self._name, *credential))
+            work.replace(credential_item(credential[1]), read_version=credential[0].version, role="credential")
         for invoice in void:
-            items.append(
-                {"Put": {"TableName": self._name, "Item": invoice_item(invoice.model_copy(update={"state": "void"}))}}
-            )
-        if transact(self._client, items, roles=[""] * len(items)):  # any failure: re-read and retry
-            raise StaleWrite()
+            work.put(invoice_item(invoice.model_copy(update={"state": "void"})), role="void")
+        work.commit()
 
     # ---- documents -----------------------------------------------------------------------
 
@@ -116,7 +96,7 @@ class RecertificationRepository:
                     "entity": "document",
                     **to_item(document),
                 },
-                ConditionExpression="attribute_not_exists(pk)",
+                **absent().request(),
             )
 
     def document(self, member_id: str, document_id: str) -> DocumentRecord | None:
@@ -137,7 +117,7 @@ class RecertificationRepository:
     def record_audit_run(self, year: int, run: dict[str, Any]) -> dict[str, Any]:
         """The year's draw, recorded once; a second run gets the first one's seed and snapshot."""
         item = {"pk": keys.AUDIT_RUN_PK, "sk": str(year), "entity": "audit_run", **run}
-        if conditionally(self._table.put_item, Item=item, ConditionExpression="attribute_not_exists(pk)"):
+        if conditionally(self._table.put_item, Item=item, **absent().request()):
             return run
         first = self.audit_run(year)
         if first is None:  # the put failed because the item exists: it cannot be gone
@@ -145,9 +125,7 @@ class RecertificationRepository:
         return first
 
     def put_audit(self, audit: AuditRecord) -> bool:
-        return conditionally(
-            self._table.put_item, Item=self._audit_item(audit), ConditionExpression="attribute_not_exists(pk)"
-        )
+        return conditionally(self._table.put_item, Item=audit_item(audit), **absent().request())
 
     def audits_of(self, member_id: str) -> list[AuditRecord]:
         items = query_all(
@@ -174,27 +152,12 @@ class RecertificationRepository:
         after: AuditRecord,
         credential: tuple[CredentialRecord, CredentialRecord] | None = None,
     ) -> None:
-        items = [
-            versioned_put(
-                self._name, self._audit_item(after.model_copy(update={"version": before.version + 1})), before.version
-            )
-        ]
+        """The audit's new state and (on a failure) the credential's, together; any refusal: StaleWrite."""
+        work = UnitOfWork(self._table)
+        work.replace(audit_item(after), read_version=before.version, role="audit")
         if credential is not None:
-            items.append(credential_put(self._name, *credential))
-        if transact(self._client, items, roles=[""] * len(items)):  # any failure: re-read and retry
-            raise StaleWrite()
-
-    def _audit_item(self, audit: AuditRecord) -> dict[str, Any]:
-        item = {
-            "pk": keys.member_pk(audit.member_id),
-            "sk": keys.audit_sk(audit.year, audit.credential),
-            "entity": "audit",
-            **keys.audit_year_keys(audit.year, audit.member_id, audit.credential),
-            **to_item(audit),
-        }
-        if audit.state == "open":
-            item.update(keys.audit_deadline_keys(audit.deadline, audit.member_id, audit.credential))
-        return item
+            work.replace(credential_item(credential[1]), read_version=credential[0].version, role="credential")
+        work.commit()
 
 
 class DocumentStore:

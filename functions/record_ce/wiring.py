@@ -1,0 +1,40 @@
+"""The CE function's composition root: each use case over the program's one table and rule book,
+built once per container (never at import time)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ccp import dependency
+from ccp.data.activities import ActivityRepository
+from ccp.data.dynamo import table
+from ccp.data.members import MemberDirectory, MemberRepository
+from ccp.rules.versions import default_rule_book
+from record_ce.enrolment import Enrolment
+from record_ce.reading import MemberReading
+from record_ce.service import CeRecording
+
+
+def _table(table_name: str | None) -> Any:
+    # The same cached table whether named or not (the process's one client, which request counts see).
+    return table(table_name) if table_name else table()
+
+
+@dependency
+def recording(table_name: str | None = None) -> CeRecording:
+    return CeRecording(
+        MemberRepository(_table(table_name)), ActivityRepository(_table(table_name)), default_rule_book()
+    )
+
+
+@dependency
+def enrolment(table_name: str | None = None) -> Enrolment:
+    """Members enrolled into the program's table (or, for the seed and the benchmark, the named one)."""
+    return Enrolment(MemberRepository(_table(table_name)), recording(table_name), default_rule_book())
+
+
+@dependency
+def reading() -> MemberReading:
+    return MemberReading(
+        MemberRepository(table()), ActivityRepository(table()), MemberDirectory(table()), default_rule_book()
+    )
