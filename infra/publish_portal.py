@@ -32,6 +32,9 @@ PAYMENTS_NOT_CONFIGURED) and the PaymentsNotConfigured alarm fires until you set
 """
 
 
+DEVELOPMENT_ONLY = {"jsconfig.json"}  # `make js` reads it; browsers never ask for it
+
+
 def outputs(cloudformation, stack: str) -> dict[str, str]:
     described = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
     return {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
@@ -62,12 +65,17 @@ def warn_if_payments_unconfigured(session, found: dict[str, str]) -> None:
         print(PAYMENTS_WARNING.format(arn=arn), file=sys.stderr)
 
 
+def portal_files() -> list[Path]:
+    """What the portal's bucket serves: its pages, scripts, styles (not the type check's settings)."""
+    return sorted(p for p in PORTAL_DIR.rglob("*") if p.is_file() and p.name not in DEVELOPMENT_ONLY)
+
+
 def publish(stack: str, region: str) -> None:
     session = boto3.session.Session(region_name=region)
     found = outputs(session.client("cloudformation"), stack)
     s3 = session.client("s3")
     bucket = found["PortalBucketName"]
-    files = sorted(p for p in PORTAL_DIR.rglob("*") if p.is_file())
+    files = portal_files()
     for file in files:
         s3.upload_file(
             str(file),

@@ -1,3 +1,4 @@
+// @ts-check
 // The CCP API: JSON in and out, the bearer token, the error envelope as an ApiError.
 import { config } from "./config.js";
 import { idToken } from "./session.js";
@@ -16,6 +17,19 @@ export function whenSignedOut(callback) {
   onSignedOut = callback;
 }
 
+/**
+ * @typedef {object} RequestOptions
+ * @property {unknown} [body] sent as JSON
+ * @property {string} [accept] the media type asked for (JSON, or a CSV or PDF download)
+ * @property {boolean | string} [idempotent] an Idempotency-Key: the submission's own (submissionKey), or true for a new one
+ * @property {boolean} [auth] send the signed-in member's token
+ */
+
+/**
+ * @param {"GET" | "POST" | "PATCH" | "DELETE"} method
+ * @param {string} path
+ * @param {RequestOptions} [options]
+ */
 export async function request(method, path, { body, accept = "application/json", idempotent = false, auth = true } = {}) {
   const { api_url: base } = await config();
   const headers = { Accept: accept };
@@ -67,7 +81,11 @@ export function submissionKey(form) {
   return () => (key ??= crypto.randomUUID());
 }
 
+/** @param {string} path @param {RequestOptions} [options] */
 export const get = (path, options) => request("GET", path, options);
+/** @param {string} path @param {unknown} body @param {RequestOptions} [options] */
 export const post = (path, body, options = {}) => request("POST", path, { ...options, body });
+/** @param {string} path @param {unknown} body @param {RequestOptions} [options] */
 export const patch = (path, body, options = {}) => request("PATCH", path, { ...options, body });
+/** @param {string} path @param {RequestOptions} [options] */
 export const remove = (path, options) => request("DELETE", path, options);

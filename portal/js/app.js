@@ -1,3 +1,4 @@
+// @ts-check
 // The shell both apps share (the member portal and the staff console): hash routes to page
 // modules, the navigation's current page, sign-in when there is no session, sign-out.
 import { ApiError, whenSignedOut } from "./api.js";

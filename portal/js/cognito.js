@@ -1,3 +1,4 @@
+// @ts-check
 // Sign-in through Cognito's own API (the same JSON calls against AWS and embedded Cognito).
 import { config } from "./config.js";
 

@@ -1,3 +1,4 @@
+// @ts-check
 // Where the API and Cognito are: config.json beside the pages (the local stack serves it; in AWS
 // `make deploy` writes it into the portal bucket).
 let loaded;

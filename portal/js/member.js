@@ -1,3 +1,4 @@
+// @ts-check
 // The member portal: sign-in, then one page per hash route (#/, #/activities, #/invoices, ...).
 import { startApp } from "./app.js";
 import { get } from "./api.js";

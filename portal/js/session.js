@@ -1,3 +1,4 @@
+// @ts-check
 // The signed-in session: Cognito's tokens in this tab's sessionStorage (gone when the tab closes),
 // refreshed before the ID token expires.
 import { globalSignOut, refresh } from "./cognito.js";

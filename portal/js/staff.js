@@ -1,3 +1,4 @@
+// @ts-check
 // The staff console (/portal/staff/): staff sign in to their own user pool (a second factor in AWS),
 // then one page per hash route.
 import { startApp } from "./app.js";

@@ -1,3 +1,4 @@
+// @ts-check
 // Small helpers every page uses: build elements, show errors the API sends, format values.
 
 /** h("p", {class: "x"}, "text", child, ...): an element; attributes starting with "on" are listeners. */

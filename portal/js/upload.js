@@ -1,9 +1,15 @@
+// @ts-check
 // Proof documents: the API hands out a presigned S3 upload (PDF, JPEG or PNG, at most 10 MB); the
 // file goes straight to S3 from the browser.
 import { post } from "./api.js";
 
 const TYPES = ["application/pdf", "image/jpeg", "image/png"];
 
+/**
+ * @param {string} base the application's or audit's path
+ * @param {File} file
+ * @param {{ purpose?: string, auditId?: string }} [what]
+ */
 export async function uploadDocument(base, file, { purpose, auditId } = {}) {
   if (!TYPES.includes(file.type)) throw new Error(`${file.name}: send a PDF, JPEG or PNG file.`);
   const body = { purpose, content_type: file.type, filename: file.name, size_bytes: file.size };

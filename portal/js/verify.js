@@ -1,9 +1,10 @@
+// @ts-check
 // Public verification for employers: GET /verify/{member_id}, no sign-in.
 import { ApiError, get } from "./api.js";
 import { alertBox, day, h, statusBadge, table } from "./ui.js";
 
 const form = document.getElementById("verify-form");
-const input = document.getElementById("verify-id");
+const input = /** @type {HTMLInputElement} */ (document.getElementById("verify-id"));
 const result = document.getElementById("verify-result");
 
 const WORDS = { active: "Active", inactive: "Inactive", lapsed: "Lapsed" };

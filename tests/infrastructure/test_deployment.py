@@ -424,6 +424,18 @@ def test_the_published_config_names_what_the_local_one_does():
     assert {"PortalBucketName", "PortalDistributionId", "PortalDistributionUrl"} <= set(TEMPLATE["Outputs"])
 
 
+def test_every_portal_module_is_type_checked_and_the_checks_settings_are_never_published():
+    import importlib.util
+
+    modules = sorted((ROOT / "portal" / "js").rglob("*.js"))
+    assert modules and [m.name for m in modules if not m.read_text().startswith("// @ts-check\n")] == []
+    spec = importlib.util.spec_from_file_location("publish_portal", ROOT / "infra" / "publish_portal.py")
+    publish = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(publish)
+    published = {p.relative_to(ROOT / "portal").as_posix() for p in publish.portal_files()}
+    assert "jsconfig.json" not in published and {"index.html", "js/api.js", "staff/index.html"} <= published
+
+
 # ---- deploying -------------------------------------------------------------------------------
 
 

@@ -1,3 +1,4 @@
+// @ts-check
 // CE activities: record one (with the rule table's guidance per category), correct or remove one
 // while its cycle is open, and download the transcript.
 import { get, patch, post, remove, request, submissionKey } from "../api.js";

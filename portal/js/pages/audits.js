@@ -1,3 +1,4 @@
+// @ts-check
 // Audits: the member's audits, what each asks for and by when, and the upload of the proof.
 import { get } from "../api.js";
 import { ACCEPT, uploadDocument } from "../upload.js";

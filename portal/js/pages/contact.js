@@ -1,3 +1,4 @@
+// @ts-check
 // Contact details: email (a new address is confirmed with the code sent to it), mailing address,
 // and whether notices come by post.
 import { patch, post } from "../api.js";

@@ -1,3 +1,4 @@
+// @ts-check
 // Invoices: each with its state; "Pay" goes to the processor's hosted checkout and comes back here;
 // a paid invoice has its receipt (PDF).
 import { get, post, request } from "../api.js";

@@ -1,3 +1,4 @@
+// @ts-check
 // Recertification: which paths are open per credential (and why a path is closed), and the
 // application with its proof documents.
 import { get, post, submissionKey } from "../api.js";

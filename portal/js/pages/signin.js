@@ -1,3 +1,4 @@
+// @ts-check
 // Sign-in: member id or email and password; an invited member's first sign-in (a new password);
 // "Forgot password" (a code by email, then a new password).
 import {

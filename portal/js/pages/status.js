@@ -1,3 +1,4 @@
+// @ts-check
 // Status: each credential's standing, the cycle's progress by category (what is missing, what a cap
 // keeps from counting) and the dates on which the member would become inactive or have to recertify.
 import { get } from "../api.js";

@@ -1,3 +1,4 @@
+// @ts-check
 // Recertification applications by state; each decision with a note, kept in the application's history.
 import { get, post } from "../api.js";
 import { busy, checkbox, day, field, h, noticeBox, points, render, statusBadge } from "../ui.js";

@@ -1,3 +1,4 @@
+// @ts-check
 // The year's audits by state and deadline; each decision with a note, and a later deadline with a reason.
 import { get, post } from "../api.js";
 import { busy, day, field, h, noticeBox, render, statusBadge, table } from "../ui.js";
@@ -17,7 +18,7 @@ export async function showAudits(main, context) {
     await context.reload();
     document.querySelector("#audit-result")?.replaceChildren(noticeBox(message));
   };
-  const sorted = [...audits].sort((a, b) => (a.state === "open") - (b.state === "open") || (a.deadline < b.deadline ? -1 : 1)).reverse();
+  const sorted = [...audits].sort((a, b) => Number(a.state === "open") - Number(b.state === "open") || (a.deadline < b.deadline ? -1 : 1)).reverse();
   render(main,
     h("h1", {}, `Audits of ${year}`),
     form,

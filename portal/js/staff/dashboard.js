@@ -1,3 +1,4 @@
+// @ts-check
 // The program at a glance: counters kept up by the writes (one read), as charts with their numbers
 // in tables, and as CSV for the monthly report.
 import { get, request } from "../api.js";

@@ -1,3 +1,4 @@
+// @ts-check
 // Find a member by member id, email or the start of a last name (the search index; never a Scan).
 import { get } from "../api.js";
 import { busy, field, h, render, table } from "../ui.js";

@@ -1,3 +1,4 @@
+// @ts-check
 // A member's record: credentials, cycles, activities, invoices and payments, notices by channel,
 // applications, audits and badges, with the history of who changed what; and the staff actions on
 // them (a cheque that came by post, a void, a course-platform correction, a later audit deadline).

@@ -1,3 +1,4 @@
+// @ts-check
 // Notices parked after failed sends (each with its last error); the re-drive sends them again now.
 import { get, post } from "../api.js";
 import { busy, day, h, noticeBox, render, table } from "../ui.js";

@@ -1,3 +1,4 @@
+// @ts-check
 // Payments the processor reported that could not be applied (a wrong amount, an invoice already paid).
 import { get } from "../api.js";
 import { day, h, money, render, table } from "../ui.js";
