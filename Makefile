@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements/dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test install browser lint check scan contract unit lock build deploy clean bench proof
+.PHONY: run test fuzz install browser lint check scan js contract unit lock build deploy clean bench proof
 
 # Exactly the locked versions (hashes checked), then the project itself without resolving anything.
 $(STAMP): pyproject.toml requirements/dev.txt
@@ -29,12 +29,15 @@ browser:
 run: install
 	$(BIN)/ccp-local up
 
-## Everything CI runs: template lint, then unit, integration, infrastructure, proof and system tests
+## Everything CI runs: unit, integration, infrastructure (cfn-lint among them), proof and system tests
 ## (the portal's in Chromium), on three workers for two cores (the system and fuzzing suites wait on
 ## their stacks; a test module stays on one worker, with its module-wide stacks).
 test: install browser
-	$(BIN)/cfn-lint infra/template.yaml
 	$(BIN)/python -m pytest -n 3 --dist loadscope
+
+## The API fuzzed deeper than `make test` does: 500 examples per operation (the suite's 50), same seed.
+fuzz: install
+	CCP_FUZZ_EXAMPLES=500 $(BIN)/python -m pytest -q tests/proof/test_fuzzing.py
 
 ## The proof suites alone (access, mass assignment, fuzzing, faults, PII, least privilege): one table of figures.
 proof: install
@@ -54,9 +57,18 @@ $(CHECKOV_VENV)/.installed: requirements/checkov.txt
 scan: $(CHECKOV_VENV)/.installed
 	$(CHECKOV_VENV)/bin/checkov -f infra/template.yaml --framework cloudformation --compact --quiet --skip-download
 
+## The portal's JavaScript type-checked (every module `// @ts-check`, JSDoc types) by TypeScript, pinned
+## with its integrity hash in package-lock.json (Node.js and npm are the machine's own).
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $@
+
+js: node_modules/.installed
+	node_modules/.bin/tsc -p portal/jsconfig.json
+
 ## Static checks: ruff (lint and format), mypy (strict on the rules layer, shared/ccp), the plan of the
-## house (import-linter: [tool.importlinter] in pyproject.toml), the template's scan.
-check: install scan
+## house (import-linter: [tool.importlinter] in pyproject.toml), the portal's types, the template's scan.
+check: install scan js
 	PYTHONPATH=functions:shared:local:. $(BIN)/lint-imports --no-cache
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -105,7 +117,7 @@ deploy: build
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(SAM_VENV)/bin/python infra/publish_portal.py --stack $(STACK)
 
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .ccp-local .pytest_cache
+	rm -rf $(VENV) $(BENCH_VENV) $(SAM_VENV) $(CHECKOV_VENV) node_modules .aws-sam .ccp-local .pytest_cache
 
 ## Benchmarks (not part of the tests): prints a table of ratios and writes bench/results.md.
 MEMBERS ?= 100000

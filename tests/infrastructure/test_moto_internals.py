@@ -193,3 +193,22 @@ def test_the_fast_json_answers_parse_exactly_as_motos_own_serialiser():
         fast_dynamodb_answers()
     assert fast == own
     assert fast[1]["Attributes"]["b"] == {"B": b"\x00\x01"} and fast[6]["Count"] == 5
+
+
+def test_a_json_template_is_read_as_moto_reads_it_only_faster():
+    """ccp_local.emulator.moto_templates: moto's own YAML reading of our translated template gives the
+    same dict as the JSON-first one, which is still needed while moto reads every template as YAML."""
+    import json
+
+    from moto.cloudformation.models import Stack
+
+    from ccp_local.inprocess import deployed_stack
+
+    assert getattr(Stack.parse_template, "_ccp_json_first", False)
+    with deployed_stack():
+        body = boto3.client("cloudformation", region_name="us-east-1").get_template(StackName="ccp-local")
+        text = json.dumps(body["TemplateBody"])
+    yaml_reading = inspect.getclosurevars(Stack.parse_template).nonlocals["yaml_reading"]
+    assert len(json.loads(text)["Resources"]) > 50
+    assert Stack.parse_template(text) == yaml_reading(text)
+    assert "yaml.load" in inspect.getsource(yaml_reading)  # moto still reads JSON as YAML: the patch still pays
