@@ -1,5 +1,6 @@
 """The program at a glance for staff (`GET /staff/dashboard`): counters kept up by the writes
-(functions/dashboard/figures_stream.py), read with one query; as JSON or CSV."""
+(functions/dashboard/figures_stream.py), read with one query; as JSON or CSV. And the daily jobs'
+standing (`GET /staff/jobs`): the last day each finished, one query."""
 
 from __future__ import annotations
 
@@ -16,8 +17,11 @@ from ccp import dependency
 from ccp.api import documented, install_boundary, negotiated_format, portal_cors, request_today, resolve
 from ccp.data.dynamo import table
 from ccp.data.figures import FiguresRepository
+from ccp.data.job_days import JobDays
+from ccp.domain.records import JobState
 from ccp.figures import as_csv, dashboard
-from dashboard.schemas import AuditYearOut, DashboardOut, HoldersOut, MonthCountOut, RenewalsOut
+from ccp.rules.jobs import DAILY_JOBS, days_behind
+from dashboard.schemas import AuditYearOut, DashboardOut, HoldersOut, JobOut, JobsOut, MonthCountOut, RenewalsOut
 
 logger = Logger()
 metrics = Metrics()
@@ -60,6 +64,18 @@ def program_dashboard(
         audits=[AuditYearOut(year=y, **states) for y, states in view.audits],
     )
     return Response(200, "application/json", out.model_dump_json())
+
+
+@app.get("/staff/jobs", responses=documented(200, "Each daily job: the last day it finished and how far behind it is."))
+def scheduled_jobs() -> JobsOut:
+    today = request_today(app)
+    states = {state.job: state for state in JobDays(table()).states()}
+    jobs = []
+    for job, at in DAILY_JOBS.items():
+        state = states.get(job) or JobState(job=job)
+        behind = days_behind(state.last_day_done, today) if state.last_day_done else None
+        jobs.append(JobOut(**state.model_dump(exclude={"job"}), job=job, runs_daily_at=at, days_behind=behind))
+    return JobsOut(jobs=jobs)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

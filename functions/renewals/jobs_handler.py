@@ -15,17 +15,18 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ccp import dependency
 from ccp.data.dynamo import table
 from ccp.data.invoices import InvoiceRepository
+from ccp.data.job_days import JobDays
 from ccp.data.members import MemberRepository
 from ccp.data.notice_ledger import NoticeLedger
-from ccp.data.outbound import EventPublisher, MailBatchStore, Mailer, WorkQueue
+from ccp.data.outbound import EventPublisher, WorkQueue
 from ccp.data.work_lists import WorkLists
 from ccp.errors import InvalidEvent
-from ccp.jobs import scheduled_moment
+from ccp.jobs import catch_up, scheduled_moment
+from ccp.notice_sending import notice_sender
 from ccp.notices import NoticeSender, Outbox
 from ccp.rules.versions import default_rule_book
 from ccp.settings import (
     EventSettings,
-    NoticeSettings,
     WorkQueueSettings,
 )
 from renewals.run import RenewalRun, RunStores, WorkUnit
@@ -38,14 +39,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 @dependency
 def _sender() -> NoticeSender:
-    settings = NoticeSettings.from_env()
-    return NoticeSender(
-        NoticeLedger(table(for_jobs=True)),
-        Mailer(settings.sender_email, settings.email_configuration_set),
-        MailBatchStore(settings.mail_batch_bucket),
-        settings.email_template_prefix,
-        common={"portal_url": settings.portal_url},
-    )
+    return notice_sender(table(for_jobs=True))
 
 
 @dependency
@@ -64,6 +58,10 @@ def _moment(event: dict):
         raise
 
 
+def _jobs() -> JobDays:
+    return JobDays(table(for_jobs=True))
+
+
 def _count(summary: dict) -> None:
     for kind, channels in summary.get("notices", {}).items():
         for channel, n in channels.items():
@@ -71,6 +69,8 @@ def _count(summary: dict) -> None:
                 metrics.add_metric(name=f"Notices.{kind}.{channel}", unit=MetricUnit.Count, value=n)
     # Parked notices wait for staff (the ParkedNoticesAlarm); 0 is published too, so the alarm sees runs.
     metrics.add_metric(name="NoticesParked", unit=MetricUnit.Count, value=summary.get("parked", 0))
+    if "days_behind" in summary:  # a scheduled run: how many days it still has to catch up (JobsBehindAlarm)
+        metrics.add_metric(name="JobDaysBehind", unit=MetricUnit.Count, value=summary["days_behind"])
 
 
 @logger.inject_lambda_context
@@ -80,8 +80,9 @@ def renewal_notices(event: dict, context: LambdaContext) -> dict:
     they go back to the claims and this run's heal units send them."""
     moment = _moment(event)
     redriven = _run().redrive_parked(moment) if (event.get("detail") or {}).get("redrive_parked") is True else 0
+    budget = WorkQueueSettings.from_env().inline_item_budget
     summary = {
-        **_run().run_day(moment, inline_budget=WorkQueueSettings.from_env().inline_item_budget).as_dict(),
+        **catch_up("renewal_notices", moment, lambda at: _run().run_day(at, inline_budget=budget).as_dict(), _jobs()),
         "redriven": redriven,
     }
     _count(summary)
@@ -121,7 +122,7 @@ def renewal_worker(event: dict, context: LambdaContext) -> dict:
 @metrics.log_metrics
 def invoice_unlock(event: dict, context: LambdaContext) -> dict:
     unlock = InvoiceUnlock(WorkLists(table(for_jobs=True)), InvoiceRepository(table(for_jobs=True)), _sender())
-    summary = unlock.run(_moment(event)).as_dict()
+    summary = catch_up("invoice_unlock", _moment(event), lambda at: unlock.run(at).as_dict(), _jobs())
     metrics.add_metric(name="InvoicesUnlocked", unit=MetricUnit.Count, value=summary["invoices_unlocked"])
     _count(summary)
     return summary
@@ -138,7 +139,7 @@ def status_sweep(event: dict, context: LambdaContext) -> dict:
         default_rule_book(),
         events=events,
     )
-    summary = sweep.run(_moment(event)).as_dict()
+    summary = catch_up("status_sweep", _moment(event), lambda at: sweep.run(at).as_dict(), _jobs())
     for status, n in summary["status_changes"].items():
         metrics.add_metric(name=f"StatusChanges.{status}", unit=MetricUnit.Count, value=n)
     _count(summary)

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from ccp.jobs import merge_summaries
 from ccp_local.state import STATE_DIR, state_file
 
 
@@ -187,24 +188,6 @@ def cmd_replay(args: argparse.Namespace) -> None:
         for failure in failures[:20]:
             print("  " + failure)
         sys.exit(1)
-
-
-def merge_summaries(summaries: list) -> dict:
-    """Add job summaries: numbers add up, nested dicts merge, lists concatenate."""
-    merged: dict = {}
-    for summary in summaries:
-        for key, value in (summary or {}).items():
-            if isinstance(value, bool) or key == "date":
-                merged.setdefault(key, value)
-            elif isinstance(value, (int, float)):
-                merged[key] = merged.get(key, 0) + value
-            elif isinstance(value, dict):
-                merged[key] = merge_summaries([merged.get(key, {}), value])
-            elif isinstance(value, list):
-                merged[key] = merged.get(key, []) + value
-            else:
-                merged.setdefault(key, value)
-    return merged
 
 
 def cmd_pay(args: argparse.Namespace) -> None:

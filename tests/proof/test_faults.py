@@ -48,6 +48,7 @@ def deliver(stack, moment, **detail):
 
     event = scheduled_event(moment)
     event["detail"] = detail
+    stack.assume_done_before("renewal_notices", moment)  # the days between the test's runs had nothing to do
     for attempt in range(LAMBDA_ATTEMPTS):
         try:
             summary = renewal_notices(event, FakeLambdaContext())
