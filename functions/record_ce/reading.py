@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from ccp.data.members import MemberFile
 from ccp.domain.records import MemberState
 from ccp.errors import RuleViolation
-from ccp.rules.ce import progress_of, totals_of
+from ccp.rules.ce import eligibility_gap, progress_of, totals_of
 from ccp.rules.dates import cycle_starting
 from ccp.rules.standing import credential_lapse_dates, credential_status
 from ccp.rules.versions import RuleBook
@@ -122,13 +122,16 @@ class MemberReading:
             chosen = [a for a in activities if a.cycle_start.get(code) == start]
             totals = totals_of([(a.claim, a.eligible[code]) for a in chosen])
             progress = progress_of(totals, credential=code, grandfathered=record.grandfathered, rules=rules)
+            in_order = sorted(chosen, key=lambda a: (a.end_date, a.activity_id))
+            span = cycle_starting(start, rules.cycle_years)
             sections.append(
                 TranscriptSection(
                     credential=code,
-                    cycle=cycle_starting(start, rules.cycle_years),
+                    cycle=span,
                     progress=progress,
-                    activities=sorted(chosen, key=lambda a: (a.end_date, a.activity_id)),
+                    activities=in_order,
                     category_labels={category: rule.label for category, rule in rules.categories.items()},
+                    gaps=[eligibility_gap(a.claim, a.eligible[code], span, rules) for a in in_order],
                 )
             )
         return Transcript(member=state.profile, generated_on=today, sections=sections)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 from typing import Any
 
 from defusedcsv import csv  # every cell: a leading = + - @ | % cannot run as a formula
 
 from ccp.api import points_json
 from ccp.documents import day, finished, heading, line, new_document, points, table
+from ccp.rules.ce import AFTER_CUTOFF, BEFORE_CYCLE, OVER_CAP
 from record_ce.service import Transcript
 
 CSV_COLUMNS = [
@@ -27,17 +29,23 @@ CSV_COLUMNS = [
     "not_counted_points",
     "not_counted_reason",
     "earned_not_counted",  # the contract's name (API.md); the same figure as not_counted_points
+    # The not-counted points split by reason; the three add up to not_counted_points.
+    "not_counted_before_cycle",
+    "not_counted_after_cutoff",
+    "not_counted_over_cap",
 ]
 
 # Why part of an activity is earned but not counted, in the words the documents use.
 REASONS = {
-    "employment_cutoff": "employment after the cut-off date",
-    "category_cap": "over the category's cap",
+    BEFORE_CYCLE: "employment before the cycle started",
+    AFTER_CUTOFF: "employment after the cut-off date",
+    OVER_CAP: "over the category's cap",
 }
 
 
-def _reason(reasons: tuple[str, ...]) -> str:
-    return "; ".join(REASONS[r] for r in reasons)
+def _reason(parts: dict[str, Decimal]) -> str:
+    """Each part with its own reason: "1.50 employment before the cycle started; 2 over the category's cap"."""
+    return "; ".join(f"{points(amount)} {REASONS[reason]}" for reason, amount in parts.items())
 
 
 def as_json(transcript: Transcript) -> dict[str, Any]:
@@ -76,8 +84,9 @@ def as_json(transcript: Transcript) -> dict[str, Any]:
                         "eligible_points": points_json(a.eligible[s.credential]),
                         "counted_points": points_json(counted.counted),
                         "not_counted_points": points_json(counted.not_counted),
-                        "not_counted_reason": _reason(counted.reasons) or None,
+                        "not_counted_reason": _reason(counted.parts) or None,
                         "earned_not_counted": points_json(counted.not_counted),  # the contract's name
+                        "not_counted_by_reason": {reason: points_json(v) for reason, v in counted.parts.items()},
                     }
                     for a, counted in zip(s.activities, s.counted, strict=True)
                 ],
@@ -108,8 +117,9 @@ def as_csv(transcript: Transcript) -> str:
                     a.eligible[s.credential],
                     counted.counted,
                     counted.not_counted,
-                    _reason(counted.reasons),
+                    _reason(counted.parts),
                     counted.not_counted,
+                    *(counted.parts.get(reason, 0) for reason in (BEFORE_CYCLE, AFTER_CUTOFF, OVER_CAP)),
                 ]
             )
     return out.getvalue()
@@ -145,7 +155,7 @@ def as_pdf(transcript: Transcript, portal_url: str | None = None) -> bytes:
         rows = [["Completed", "Category", "Activity", "Points", "Counted", "Earned, not counted"]]
         for a, counted in zip(s.activities, s.counted, strict=True):
             title = a.title if not a.provider else f"{a.title} ({a.provider})"
-            not_counted = f"{points(counted.not_counted)}: {_reason(counted.reasons)}" if counted.not_counted else ""
+            not_counted = _reason(counted.parts)
             rows.append(
                 [
                     day(a.end_date),

@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -179,3 +179,36 @@ def test_eligible_points_never_exceed_the_points_recorded(points, start_offset, 
     except RuleViolation:
         return
     assert Decimal(0) <= counted <= points
+
+
+@given(
+    start=st.dates(min_value=date(2015, 1, 1), max_value=date(2022, 12, 31)),
+    days=st.integers(min_value=0, max_value=2500),
+    cents=st.integers(min_value=1, max_value=4000),
+    cycle_start=st.dates(min_value=date(2016, 1, 1), max_value=date(2021, 12, 31)),
+)
+def test_the_uncounted_days_of_employment_split_by_reason_add_up_to_what_is_not_eligible(
+    start, days, cents, cycle_start
+):
+    from ccp.rules.ce import AFTER_CUTOFF, BEFORE_CYCLE, eligibility_gap
+    from ccp.rules.dates import cycle_starting
+    from ccp.rules.versions import default_rule_book
+
+    rules = default_rule_book().versions[0]
+    cycle = cycle_starting(cycle_start, rules.cycle_years)
+    claim = ActivityClaim(
+        category=Category.EMPLOYMENT,
+        title="Work",
+        points=Decimal(cents) / 100,
+        start_date=start,
+        end_date=start + timedelta(days=days),
+    )
+    try:
+        eligible = eligible_points(claim, cycle, rules)
+    except RuleViolation:
+        return  # not in this cycle at all: refused when recorded
+    parts = eligibility_gap(claim, eligible, cycle, rules)
+    assert sum(parts.values(), Decimal(0)) == claim.points - eligible
+    assert all(v > 0 for v in parts.values())
+    assert (BEFORE_CYCLE in parts) <= (claim.start_date < cycle.start)
+    assert (AFTER_CUTOFF in parts) <= (claim.end_date > rules.employment_cutoff)

@@ -240,11 +240,13 @@ def test_each_activitys_counted_part_adds_up_to_the_cycles_progress_category_by_
         for n, (c, p, share) in enumerate(activities)
     ]
     progress = progress_of(totals_of(claims), credential=credential, grandfathered=False, rules=RULES)
-    rows = counted_by_activity(claims, progress)
+    gaps = [{"before_cycle": claim.points - eligible} if eligible < claim.points else {} for claim, eligible in claims]
+    rows = counted_by_activity(claims, progress, gaps)
     for category, row in progress.by_category.items():
         mine = [r for (claim, _), r in zip(claims, rows, strict=True) if claim.category == category]
         assert sum((r.counted for r in mine), Decimal(0)) == row.counted
     for (claim, eligible), row in zip(claims, rows, strict=True):
         assert row.counted + row.not_counted == claim.points
-        assert ("employment_cutoff" in row.reasons) == (eligible < claim.points)
-        assert ("category_cap" in row.reasons) == (row.counted < eligible)
+        assert ("before_cycle" in row.reasons) == (eligible < claim.points)
+        assert ("over_cap" in row.reasons) == (row.counted < eligible)
+        assert sum(row.parts.values(), Decimal(0)) == row.not_counted

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_DOWN, Decimal
 from typing import NamedTuple
 
@@ -136,29 +136,63 @@ def progress_of(totals: CycleTotals, *, credential: str, grandfathered: bool, ru
     )
 
 
+# Why part of an activity is earned but not counted, each part on its own (docs/rules.md §3).
+BEFORE_CYCLE = "before_cycle"  # employment days before the cycle started
+AFTER_CUTOFF = "after_cutoff"  # employment days after the employment cut-off date
+OVER_CAP = "over_cap"  # eligible points over the category's cap for the cycle
+
+
 class CountedRow(NamedTuple):
-    """What one activity counts toward its cycle, and why the rest does not."""
+    """What one activity counts toward its cycle, and each part of the rest with its reason."""
 
     counted: Decimal
     not_counted: Decimal
-    reasons: tuple[str, ...]  # "employment_cutoff" (days after the cut-off), "category_cap"
+    parts: dict[str, Decimal]  # reason -> points; they add up to `not_counted`
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        return tuple(self.parts)
 
 
-def counted_by_activity(activities: list[tuple[ActivityClaim, Decimal]], progress: Progress) -> list[CountedRow]:
+def eligibility_gap(claim: ActivityClaim, eligible: Decimal, cycle: Cycle, rules: RuleSet) -> dict[str, Decimal]:
+    """The points of `claim` that are not eligible (`claim.points - eligible`), split by why: employment
+    days before the cycle start, and days after the cut-off. The parts add up to the gap exactly (the
+    day pro-rating's rounding goes to the later part)."""
+    gap = claim.points - eligible
+    if gap <= 0:
+        return {}
+    one_day = timedelta(days=1)
+    total_days = (claim.end_date - claim.start_date).days + 1
+    before_end = min(claim.end_date, cycle.start - one_day)
+    before_days = max(0, (before_end - claim.start_date).days + 1)
+    after_start = max(claim.start_date, rules.employment_cutoff + one_day)
+    after_days = max(0, (claim.end_date - after_start).days + 1)
+    if not after_days:
+        return {BEFORE_CYCLE: gap}
+    if not before_days:
+        return {AFTER_CUTOFF: gap}
+    before = min(gap, (claim.points * before_days / total_days).quantize(CENT, rounding=ROUND_DOWN))
+    return {k: v for k, v in ((BEFORE_CYCLE, before), (AFTER_CUTOFF, gap - before)) if v > 0}
+
+
+def counted_by_activity(
+    activities: list[tuple[ActivityClaim, Decimal]], progress: Progress, gaps: list[dict[str, Decimal]]
+) -> list[CountedRow]:
     """How much of each activity (claim, eligible points) counts, taken in the order given: a
     category's cap fills in that order, earliest first. The rows add up to `progress`, category by
-    category and in total, when they are the activities its totals were made from."""
+    category and in total, when they are the activities its totals were made from. `gaps` are each
+    activity's points that are not eligible, by reason (`eligibility_gap`)."""
     left = {category: row.cap for category, row in progress.by_category.items()}
     rows = []
-    for claim, eligible in activities:
-        reasons = ["employment_cutoff"] if eligible < claim.points else []
+    for (claim, eligible), gap in zip(activities, gaps, strict=True):
         cap_left = left.get(claim.category)
         counted = eligible if cap_left is None else max(ZERO, min(eligible, cap_left))
         if cap_left is not None:
             left[claim.category] = cap_left - counted
+        parts = dict(gap)
         if counted < eligible:
-            reasons.append("category_cap")
-        rows.append(CountedRow(counted=counted, not_counted=claim.points - counted, reasons=tuple(reasons)))
+            parts[OVER_CAP] = eligible - counted
+        rows.append(CountedRow(counted=counted, not_counted=claim.points - counted, parts=parts))
     return rows
 
 
