@@ -19,9 +19,9 @@ CHUNK = 500
 
 def seed_population(members: int, *, today: date, rng_seed: int = 7, progress: bool = True) -> None:
     from record_ce.service import ActivityRequest, NewCredential, NewMember
-    from record_ce.wiring import enrolment
+    from record_ce.wiring import history_loading
 
-    service = enrolment()
+    service = history_loading()
     rng = random.Random(rng_seed)
     now = datetime.combine(today, datetime.min.time(), tzinfo=UTC)
     requests = []

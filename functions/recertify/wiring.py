@@ -6,13 +6,13 @@ from __future__ import annotations
 from ccp import dependency
 from ccp.data.dynamo import table
 from ccp.data.members import MemberRepository
-from ccp.data.notice_ledger import NoticeLedger
-from ccp.data.outbound import EventPublisher, MailBatchStore, Mailer
+from ccp.data.outbound import EventPublisher, MailBatchStore
 from ccp.data.recertification import DocumentStore, RecertificationRepository
 from ccp.data.work_lists import WorkLists
+from ccp.notice_sending import notice_sender
 from ccp.notices import NoticeSender
 from ccp.rules.versions import default_rule_book
-from ccp.settings import DocumentSettings, EventSettings, NoticeSettings
+from ccp.settings import DocumentSettings, EventSettings
 from recertify.audit import AuditService
 from recertify.service import RecertificationService
 
@@ -23,14 +23,7 @@ def _events() -> EventPublisher:
 
 @dependency
 def sender() -> NoticeSender:
-    notices = NoticeSettings.from_env()
-    return NoticeSender(
-        NoticeLedger(table()),
-        Mailer(notices.sender_email, notices.email_configuration_set),
-        MailBatchStore(notices.mail_batch_bucket),
-        notices.email_template_prefix,
-        common={"portal_url": notices.portal_url},
-    )
+    return notice_sender(table())
 
 
 @dependency

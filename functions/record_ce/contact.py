@@ -19,7 +19,7 @@ from ccp import dependency
 from ccp.data.members import MemberRepository
 from ccp.data.writes import retry_on_stale
 from ccp.domain.records import Address, Decision, MemberRecord
-from ccp.errors import CcpError, Conflict, RuleViolation, TooManyRequests
+from ccp.errors import CcpError, Conflict, Forbidden, RuleViolation, TooManyRequests
 from ccp.rules.dates import BUSINESS_TZ, business_date
 
 if TYPE_CHECKING:
@@ -35,6 +35,7 @@ class ContactsPort(Protocol):
 
     def profile(self, member_id: str) -> MemberRecord: ...
     def update_contact(self, before: MemberRecord, after: MemberRecord) -> None: ...
+    def member_known_as(self, *, email: str | None = None, legacy_id: str | None = None) -> str | None: ...
 
 
 class CodeSendsPort(Protocol):
@@ -50,6 +51,8 @@ class ContactChange(NamedTuple):
     """Only the fields the member sent (`given`); None in `mailing_address` removes it."""
 
     given: frozenset[str]
+    first_name: str | None = None  # names: staff only (a member asks the body to change theirs)
+    last_name: str | None = None
     email: str | None = None
     mailing_address: Address | None = None
     mail_opt_out: bool | None = None
@@ -87,13 +90,22 @@ class ContactService:
     def update(self, member_id: str, change: ContactChange, *, now: datetime) -> MemberRecord:
         """Save the new details; a new (or re-sent) email address gets a code, sent to it."""
         if not change.given:
-            raise RuleViolation("Send at least one of email, mailing_address, mail_opt_out.", code="NOTHING_TO_CHANGE")
+            raise RuleViolation("Send at least one detail to change.", code="NOTHING_TO_CHANGE")
+        if {"first_name", "last_name"} & change.given and not change.by_staff:
+            raise Forbidden("Only staff change a member's name.", code="STAFF_ONLY")
         if change.by_staff and not (change.reason or "").strip():
-            raise RuleViolation("Staff changing a member's details give the reason.", code="REASON_REQUIRED")
+            raise RuleViolation(
+                "Staff changing a member's details give the reason.",
+                code="REASON_REQUIRED",
+                details=[{"field": "reason", "message": "Say why: it is kept in the member's history."}],
+            )
         code = f"{secrets.randbelow(10**6):06d}"
         # The first attempt works on the profile the limit was judged on; a retry reads it again.
         read = [self._members.profile(member_id)]
         if change.email is not None:
+            # Someone else's address is refused before a code is counted or sent (the write checks it too).
+            if self._members.member_known_as(email=change.email) not in (None, member_id):
+                raise Conflict("This email address belongs to another member.", code="EMAIL_IN_USE")
             self._limit_code_sends(read[0], change.email.strip().lower(), now)
 
         def attempt() -> tuple[MemberRecord, bool]:
@@ -104,6 +116,9 @@ class ContactService:
             }
             if change.email is not None:
                 fields["email"] = change.email.strip().lower()  # stored as at creation
+            for name in ("first_name", "last_name"):
+                if name in fields:
+                    fields[name] = fields[name].strip()
             new_email = change.email is not None and (
                 fields["email"] != before.email.lower() or before.email_status == "unconfirmed"
             )
@@ -195,7 +210,13 @@ def _changes(before: MemberRecord, after: MemberRecord, change: ContactChange, n
 
     moved = [
         (label, getattr(before, name), getattr(after, name))
-        for name, label in (("email", "email"), ("mailing_address", "mailing address"), ("mail_opt_out", "no post"))
+        for name, label in (
+            ("first_name", "first name"),
+            ("last_name", "last name"),
+            ("email", "email"),
+            ("mailing_address", "mailing address"),
+            ("mail_opt_out", "no post"),
+        )
         if getattr(before, name) != getattr(after, name)
     ]
     return [

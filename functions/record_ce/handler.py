@@ -35,6 +35,7 @@ from ccp.domain.records import MemberState
 from ccp.domain.values import ActivityClaim
 from ccp.rules.status import worst
 from record_ce import transcript as render
+from record_ce.enrolment_wiring import enrolment
 from record_ce.schemas import (
     ACTIVITY_ID_PATTERN,
     MEMBER_ID_PATTERN,
@@ -46,6 +47,7 @@ from record_ce.schemas import (
     CeActivityPatch,
     ContactOut,
     ContactPatch,
+    CredentialAdded,
     CredentialOut,
     EmailConfirmationIn,
     HistoryEntryOut,
@@ -54,8 +56,10 @@ from record_ce.schemas import (
     MemberFound,
     MemberOut,
     MemberSearch,
+    NewCredentialIn,
     NewMemberIn,
     ProgressOut,
+    StaffMemberPatch,
     TranscriptFormat,
 )
 from record_ce.service import (
@@ -65,7 +69,7 @@ from record_ce.service import (
     NewMember,
     RecordedActivity,
 )
-from record_ce.wiring import enrolment, reading, recording
+from record_ce.wiring import reading, recording
 
 logger = Logger()
 metrics = Metrics()
@@ -130,6 +134,18 @@ def _member_out(state: MemberState, statuses: dict[str, str]) -> MemberOut:
     responses=documented(200, "The contact details saved (a new email gets a code).", *WITH_BODY, 404, 429),
 )
 def update_contact(member_id: MemberId, body: Annotated[ContactPatch, Body()]) -> ContactOut:
+    return _change_contact(member_id, body)
+
+
+@app.patch(
+    "/staff/members/<member_id>",
+    responses=documented(200, "The name or contact details saved, the reason in the history.", *WITH_BODY, 404, 429),
+)
+def staff_update_member(member_id: MemberId, body: Annotated[StaffMemberPatch, Body()]) -> ContactOut:
+    return _change_contact(member_id, body)
+
+
+def _change_contact(member_id: str, body: ContactPatch) -> ContactOut:
     from record_ce.contact import ContactChange, default_contact_service
 
     sent = body.model_fields_set - {"reason"}
@@ -294,6 +310,7 @@ def create_member(body: Annotated[NewMemberIn, Body()]) -> Response[MemberCreate
             mailing_address=body.mailing_address,
             credentials=[NewCredential(**c.model_dump()) for c in body.credentials],
             mail_opt_out=body.mail_opt_out,
+            legacy_id=body.legacy_id,
         )
         from record_ce.contact import default_contact_service
 
@@ -302,6 +319,18 @@ def create_member(body: Annotated[NewMemberIn, Body()]) -> Response[MemberCreate
 
     result = once_per_key(app, "staff#members", body.model_dump(mode="json"), create)
     return Response(status_code=201, content_type="application/json", body=MemberCreated.model_validate(result))
+
+
+@app.post(
+    "/staff/members/<member_id>/credentials",
+    responses=documented(201, "The member holds the credential.", *WITH_BODY, 404, 409),
+)
+def add_credential(member_id: MemberId, body: Annotated[NewCredentialIn, Body()]) -> Response[CredentialAdded]:
+    held = enrolment().add_credential(
+        member_id, NewCredential(**body.model_dump()), today=request_today(app), now=request_moment(app)
+    )
+    added = CredentialAdded(**held.model_dump(include=set(CredentialAdded.model_fields)))
+    return Response(status_code=201, content_type="application/json", body=added)
 
 
 def _portal_url() -> str | None:

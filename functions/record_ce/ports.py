@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
 from ccp.data.activities import TotalsWrite
 from ccp.data.members import MemberFile
 from ccp.domain.records import ActivityRecord, CredentialRecord, MemberRecord, MemberState
+from ccp.notices import Notice, SendTally
 
 
 class MemberStates(Protocol):
@@ -16,7 +18,12 @@ class MemberStates(Protocol):
     def member_exists(self, member_id: str) -> bool: ...
     def member_file(self, member_id: str) -> MemberFile: ...
     def create_member(self, member: MemberRecord, credentials: list[CredentialRecord]) -> None: ...
+    def add_credential(self, credential: CredentialRecord) -> None: ...
     def bulk_load(self, members: list[tuple[MemberRecord, list[CredentialRecord], list[ActivityRecord]]]) -> None: ...
+
+
+class NoticeSenderPort(Protocol):
+    def send(self, notices: list[Notice], *, moment: datetime, batch_name: str) -> SendTally: ...
 
 
 class Activities(Protocol):

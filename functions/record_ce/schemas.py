@@ -153,6 +153,13 @@ class NewMemberIn(Request):
     mailing_address: Address | None = None
     mail_opt_out: StrictBool = False
     credentials: list[NewCredentialIn] = Field(min_length=1, max_length=10)
+    legacy_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9._:-]+$",
+        description="the id in the body's previous system",
+    )
 
 
 class MemberCreated(LazyModel):
@@ -171,6 +178,21 @@ class ContactPatch(Request):
     reason: str | None = Field(
         default=None, min_length=1, max_length=500, description="Why (required when staff change a member's details)"
     )
+
+
+class StaffMemberPatch(ContactPatch):
+    """Staff change a member's name or contact details; the reason is kept in the member's history."""
+
+    first_name: str | None = Field(default=None, min_length=1, max_length=100)
+    last_name: str | None = Field(default=None, min_length=1, max_length=100)
+
+
+class CredentialAdded(LazyModel):
+    code: str
+    certified_on: date
+    grandfathered: bool
+    cycle_start: date
+    cycle_end: date
 
 
 class ContactOut(LazyModel):

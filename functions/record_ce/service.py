@@ -59,6 +59,7 @@ class NewMember(NamedTuple):
     mailing_address: Address | None
     credentials: list[NewCredential]
     mail_opt_out: bool = False
+    legacy_id: str | None = None  # the member's id in the body's previous system
 
 
 class Editor(NamedTuple):
@@ -133,11 +134,13 @@ class TranscriptSection(NamedTuple):
     progress: Progress
     activities: list[ActivityRecord]  # earliest first: the order a category's cap fills in
     category_labels: dict[Category, str]  # as members know them (the cycle's rule version)
+    gaps: list[dict[str, Decimal]]  # each activity's points that are not eligible, by reason
 
     @property
     def counted(self) -> list[CountedRow]:
         """Each activity's part of `progress`, in the same order as `activities`."""
-        return counted_by_activity([(a.claim, a.eligible[self.credential]) for a in self.activities], self.progress)
+        claims = [(a.claim, a.eligible[self.credential]) for a in self.activities]
+        return counted_by_activity(claims, self.progress, self.gaps)
 
 
 class Transcript(NamedTuple):

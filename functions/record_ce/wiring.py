@@ -28,8 +28,9 @@ def recording(table_name: str | None = None) -> CeRecording:
 
 
 @dependency
-def enrolment(table_name: str | None = None) -> Enrolment:
-    """Members enrolled into the program's table (or, for the seed and the benchmark, the named one)."""
+def history_loading(table_name: str | None = None) -> Enrolment:
+    """Members loaded with their past into the named table (the demo seed, the benchmark): no notice
+    of days before they were loaded is sent."""
     return Enrolment(MemberRepository(_table(table_name)), recording(table_name), default_rule_book())
 
 

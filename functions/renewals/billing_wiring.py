@@ -7,12 +7,11 @@ from ccp.data.checkouts import CheckoutStore
 from ccp.data.dynamo import table
 from ccp.data.invoices import InvoiceRepository
 from ccp.data.members import MemberRepository
-from ccp.data.notice_ledger import NoticeLedger
-from ccp.data.outbound import EventPublisher, MailBatchStore, Mailer
+from ccp.data.outbound import EventPublisher
 from ccp.data.payment_records import PaymentRepository
 from ccp.data.payments import StripeProcessor
 from ccp.data.recertification import RecertificationRepository
-from ccp.notices import NoticeSender
+from ccp.notice_sending import notice_sender
 from ccp.rules.versions import default_rule_book
 from ccp.settings import EventSettings, NoticeSettings, PaymentSettings
 from renewals.billing import BillingService
@@ -26,14 +25,7 @@ def processor() -> StripeProcessor:
 
 @dependency
 def service() -> BillingService:
-    notices = NoticeSettings.from_env()
-    sender = NoticeSender(
-        NoticeLedger(table()),
-        Mailer(notices.sender_email, notices.email_configuration_set),
-        MailBatchStore(notices.mail_batch_bucket),
-        notices.email_template_prefix,
-        common={"portal_url": notices.portal_url},
-    )
+    sender = notice_sender(table())
     events = EventPublisher(EventSettings.from_env().event_bus_name, source="ccp.renewals")
     return BillingService(
         MemberRepository(table()),

@@ -12,14 +12,12 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any, NamedTuple, Protocol
 
 from ccp.data.invoices import InvoiceRepository
 from ccp.data.notice_ledger import NoticeLedger
 from ccp.data.work_lists import Cursor, Page, WorkLists
-from ccp.documents import money
-from ccp.domain.records import Contact, CredentialRecord, InvoiceRecord
+from ccp.domain.records import CredentialRecord, InvoiceRecord
 from ccp.notices import (
     STALE_CLAIM_AFTER,
     Notice,
@@ -28,17 +26,13 @@ from ccp.notices import (
     SendTally,
     requeue_parked_notices,
 )
-from ccp.rules.ce import progress_of
+from ccp.renewal_notices import RenewalNotices
 from ccp.rules.dates import business_date
 from ccp.rules.renewals import (
     NoticeKind,
     NoticeWork,
-    anniversary_in,
-    closes_cycle,
-    due_date_for,
     notice_work_on,
 )
-from ccp.rules.standing import renewal_invoice
 from ccp.rules.versions import RuleBook
 
 PAGE_SIZE = 100
@@ -127,6 +121,7 @@ class RunStores(NamedTuple):
 class RenewalRun:
     def __init__(self, stores: RunStores, sender: NoticeSender, queue: QueuePort, rule_book: RuleBook):
         self._lists, self._invoices, self._ledger = stores
+        self._notices = RenewalNotices(stores.invoices, rule_book)
         self._sender = sender
         self._queue = queue
         self._rule_book = rule_book
@@ -195,7 +190,8 @@ class RenewalRun:
         summary = RunSummary(day=today, items_read=len(page.items), units_done=1)
         notices: list[Notice] = []
         for item in page.items:
-            notice = self._notice_for(work, item, today, summary)
+            notice, issued = self._notices.notice_for(work, item)
+            summary.invoices_issued += int(issued)
             if notice is not None:
                 notices.append(notice)
         summary.notices_due = len(notices)
@@ -215,102 +211,6 @@ class RenewalRun:
         if work.kind == NoticeKind.PAST_DUE:
             return self._lists.unpaid_invoices_page(work.month, shard, start, limit)
         return self._lists.unmet_cycles_page(work.month, shard, start, limit)
-
-    def _notice_for(
-        self, work: NoticeWork, item: CredentialRecord | InvoiceRecord, today: date, summary: RunSummary
-    ) -> Notice | None:
-        if isinstance(item, InvoiceRecord):
-            return self._past_due(work, item)
-        credential = item
-        if credential.recertification_required or credential.status == "must_recertify" or credential.contact is None:
-            return None
-        if work.kind == NoticeKind.CE_REMINDER:
-            return self._ce_reminder(work, credential)
-        anniversary = anniversary_in(credential.anchor, work.month.year, work.month.month)
-        if anniversary is None or anniversary <= credential.certified_on or anniversary <= credential.cycle_start:
-            return None  # no fee for the certification itself or before the open cycle
-        if work.kind == NoticeKind.RENEWAL_UPCOMING:
-            return self._upcoming(work, credential, anniversary)
-        invoice, issued = self._invoices.issue_invoice(
-            renewal_invoice(credential, anniversary, self._rule_book), credential
-        )
-        summary.invoices_issued += int(issued)
-        return self._due(work, credential, invoice)
-
-    def _base(self, day: date, credential_code: str, name: str) -> dict[str, str]:
-        rules = self._rule_book.in_force_on(day)  # the version in force then, never a future one
-        return {"name": name, "credential": credential_code, "credential_name": rules.credential(credential_code).name}
-
-    def _missing(self, credential: CredentialRecord) -> Decimal:
-        rules = self._rule_book.in_force_on(credential.cycle_start)
-        progress = progress_of(
-            credential.totals, credential=credential.code, grandfathered=credential.grandfathered, rules=rules
-        )
-        return progress.remaining_points
-
-    def _lock_note(self, credential: CredentialRecord, closes: bool) -> str:
-        missing = self._missing(credential)
-        if not closes or credential.grandfathered or missing == 0:
-            return ""
-        return (
-            f"This renewal closes your CCP cycle ending {credential.cycle_end.isoformat()}. It stays locked until your "
-            f"CCP requirement is met: {missing} more points are needed. "
-            "It becomes payable the day after you record them."
-        )
-
-    def _upcoming(self, work: NoticeWork, credential: CredentialRecord, anniversary: date) -> Notice:
-        rules = self._rule_book.in_force_on(anniversary)
-        closes = closes_cycle(credential.cycle, anniversary)
-        data = self._base(work.run_day or work.month, credential.code, _name(credential.contact)) | {
-            "anniversary": anniversary.isoformat(),
-            "amount": money(rules.credential(credential.code).annual_fee),
-            "due_date": due_date_for(anniversary).isoformat(),
-            "lock_note": self._lock_note(credential, closes),
-        }
-        return Notice(credential.member_id, credential.code, work.kind, work.period, data, credential.contact)
-
-    def _due(self, work: NoticeWork, credential: CredentialRecord, invoice: InvoiceRecord) -> Notice:
-        data = self._base(work.run_day or work.month, credential.code, _name(credential.contact)) | {
-            "anniversary": invoice.anniversary.isoformat(),
-            "amount": money(invoice.amount),
-            "due_date": invoice.due_date.isoformat(),
-            "invoice_id": invoice.invoice_id,
-            "lock_note": self._lock_note(credential, invoice.closes_cycle) if invoice.state == "locked" else "",
-        }
-        paid = "already_paid" if invoice.state == "paid" else None
-        return Notice(
-            credential.member_id,
-            credential.code,
-            work.kind,
-            work.period,
-            data,
-            credential.contact,
-            suppress_reason=paid,
-        )
-
-    def _past_due(self, work: NoticeWork, invoice: InvoiceRecord) -> Notice:
-        data = self._base(work.run_day or work.month, invoice.credential, _name(invoice.contact)) | {
-            "anniversary": invoice.anniversary.isoformat(),
-            "amount": money(invoice.amount),
-            "due_date": invoice.due_date.isoformat(),
-            "invoice_id": invoice.invoice_id,
-            "lock_note": "This renewal closes your CCP cycle and is locked until your CCP points are recorded."
-            if invoice.state == "locked"
-            else "",
-        }
-        return Notice(invoice.member_id, invoice.credential, work.kind, work.period, data, invoice.contact)
-
-    def _ce_reminder(self, work: NoticeWork, credential: CredentialRecord) -> Notice | None:
-        missing = self._missing(credential)
-        if missing == 0:
-            return None
-        data = self._base(work.run_day or work.month, credential.code, _name(credential.contact)) | {
-            "cycle_end": credential.cycle_end.isoformat(),
-            "missing_points": str(missing),
-            "months_before": str(work.months_before),
-            "lock_note": self._lock_note(credential, closes=True),
-        }
-        return Notice(credential.member_id, credential.code, work.kind, work.period, data, credential.contact)
 
     # ---- healing ---------------------------------------------------------------------------
 
@@ -337,7 +237,3 @@ def _page_tag(start_key: dict[str, Any] | None) -> str:
     if not start_key:
         return "p0"
     return "p" + hashlib.sha256(json.dumps(start_key, sort_keys=True, default=str).encode()).hexdigest()[:10]
-
-
-def _name(contact: Contact | None) -> str:
-    return contact.name if contact is not None else ""

@@ -43,10 +43,10 @@ def seed(
     """Demo members; `logins` is given every (member id, email) seeded, to make their sign-ins."""
     # The service lives with its function (functions/record_ce), which the local stack puts on sys.path.
     from record_ce.service import ActivityRequest, NewCredential, NewMember
-    from record_ce.wiring import enrolment
+    from record_ce.wiring import history_loading
 
     os.environ["TABLE_NAME"] = table_name
-    service = enrolment(table_name)
+    service = history_loading(table_name)
     now = now or datetime.now(UTC)
     today = business_date(now)
     rng = random.Random(rng_seed)

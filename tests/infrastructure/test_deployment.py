@@ -461,3 +461,25 @@ def test_the_outputs_name_what_an_operator_sets_up_next():
         "PaymentWebhookUrl",
         "AlarmTopicArn",
     } <= set(TEMPLATE["Outputs"])
+
+
+def test_every_daily_schedule_is_a_job_that_catches_up_at_the_time_staff_are_shown():
+    """The template's daily schedules are the jobs of ccp.rules.jobs.DAILY_JOBS (their ledger names and
+    GET /staff/jobs), at the same Chicago times, and an alarm fires when one falls a day behind."""
+    from ccp.rules.jobs import DAILY_JOBS
+
+    scheduled = {}
+    for function in FUNCTIONS.values():
+        props = function["Properties"]
+        for event in props.get("Events", {}).values():
+            if event["Type"] != "ScheduleV2" or not event["Properties"]["ScheduleExpression"].endswith("* * ? *)"):
+                continue
+            assert event["Properties"]["ScheduleExpressionTimezone"] == "America/Chicago"
+            minute, hour = event["Properties"]["ScheduleExpression"][5:].split()[:2]
+            handler = props["Handler"].rsplit(".", 1)[-1]
+            job = "audit_expiry" if handler == "lambda_handler" else handler
+            scheduled[job] = f"{int(hour):02d}:{int(minute):02d}"
+    assert scheduled == DAILY_JOBS
+    alarm = RESOURCES["JobsBehindAlarm"]["Properties"]
+    names = {m["MetricStat"]["Metric"]["MetricName"] for m in alarm["Metrics"] if "MetricStat" in m}
+    assert names == {"JobDaysBehind"} and alarm["TreatMissingData"] == "breaching" and alarm["Threshold"] == 1

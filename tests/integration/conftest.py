@@ -53,13 +53,16 @@ def api(table):
 
 @pytest.fixture
 def new_member(api):
-    """Creates a member through the staff route; returns (member_id, member claims)."""
+    """Creates a member through the staff route; returns (member_id, member claims). Each is a person of
+    their own: one email a member (the second is pat.lee.2@example.org, and so on)."""
+    made = []
 
     def create(credentials=None, **overrides):
+        made.append(1)
         body = {
             "first_name": "Pat",
             "last_name": "Lee",
-            "email": "pat.lee@example.org",
+            "email": "pat.lee@example.org" if len(made) == 1 else f"pat.lee.{len(made)}@example.org",
             "mailing_address": {"line1": "1 Main St", "city": "Chicago", "state": "IL", "postal_code": "60601"},
             "credentials": credentials or [{"code": "RMA", "certified_on": "2025-03-10"}],
             **overrides,

@@ -103,6 +103,7 @@ def test_hostile_input_on_every_route_is_never_a_server_error(stack, route):
         ]
         cases += [(path, body) for body in bodies]
     cases += [(f"{path}?{param}={value}", None) for param in params for value in HOSTILE_QUERY]
+    cases += [(f"{path}?undeclared={value}", None) for value in HOSTILE_QUERY]  # a name no route reads
     empty = "{}" if route.method in ("POST", "PATCH") else None
     cases += [
         (concrete(route, stack.member.member_id, **{name: value}), empty)  # one parameter at a time

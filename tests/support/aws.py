@@ -34,13 +34,17 @@ def member_logins_and_mail(stack_name: str = "ccp-test") -> str:
     )["UserPool"]["Id"]
     ses = boto3.client("ses")
     ses.verify_email_identity(EmailAddress="notices@ccp.test")
-    confirmation = dict(template["Resources"]["EmailConfirmationTemplate"]["Properties"]["Template"])
-    confirmation["TemplateName"] = f"{stack_name}-email-confirmation"
-    ses.create_template(Template=confirmation)
+    for resource in tpl.resources(template, "AWS::SES::Template").values():
+        words = dict(resource["Properties"]["Template"])
+        words["TemplateName"] = words["TemplateName"]["Fn::Sub"].replace("${AWS::StackName}", stack_name)
+        ses.create_template(Template=words)
+    bucket = f"{stack_name}-mail-batches"
+    boto3.client("s3").create_bucket(Bucket=bucket)  # the print batches of members who get letters
     os.environ.update(
         SENDER_EMAIL="notices@ccp.test",
         EMAIL_TEMPLATE_PREFIX=f"{stack_name}-",
         PORTAL_URL="https://portal.ccp.test",
         USER_POOL_ID=pool_id,
+        MAIL_BATCH_BUCKET=bucket,
     )
     return pool_id

@@ -26,6 +26,10 @@ class InMemoryMembers:
             raise NotFound("No such member.", code="MEMBER_NOT_FOUND")
         return self.profiles[member_id]
 
+    def member_known_as(self, *, email: str | None = None, legacy_id: str | None = None) -> str | None:
+        wanted = (email or "").strip().lower()
+        return next((m for m, p in self.profiles.items() if wanted and p.email.lower() == wanted), None)
+
     def update_contact(self, before: MemberRecord, after: MemberRecord) -> None:
         stored = self.profiles[before.member_id]
         seen = ("email", "email_status", "email_code_attempts")

@@ -12,7 +12,7 @@ invoice states), so the two cannot drift on what a list holds.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from ccp.data.activities import TotalsWrite
@@ -29,6 +29,7 @@ from ccp.domain.records import (
     Decision,
     DocumentRecord,
     InvoiceRecord,
+    JobState,
     MemberRecord,
     MemberState,
     NoticeClaim,
@@ -60,6 +61,8 @@ class InMemoryStore:
         self.audits: dict[tuple[str, str], AuditRecord] = {}
         self.audit_runs: dict[int, dict[str, Any]] = {}
         self.documents: dict[tuple[str, str], DocumentRecord] = {}
+        self.jobs: dict[str, JobState] = {}
+        self.known: dict[str, str] = {}  # "email:<address>" / "legacy:<id>" -> the member they belong to
 
     # ---- members ---------------------------------------------------------------------------
 
@@ -95,13 +98,37 @@ class InMemoryStore:
     def create_member(self, member: MemberRecord, credentials: list[CredentialRecord]) -> None:
         if member.member_id in self.profiles or any((c.member_id, c.code) in self.held for c in credentials):
             raise Conflict("This member already exists.", code="MEMBER_EXISTS")
+        guards = self._guards(member)
+        known = sorted({self.known[g] for g in guards if g in self.known})
+        if known:
+            raise Conflict(
+                "This person is already a member.", code="MEMBER_EXISTS", details=[{"member_id": m} for m in known]
+            )
+        self.known.update({g: member.member_id for g in guards})
         self.profiles[member.member_id] = member
         for credential in credentials:
             self.held[(credential.member_id, credential.code)] = credential
 
+    def add_credential(self, credential: CredentialRecord) -> None:
+        if (credential.member_id, credential.code) in self.held:
+            raise Conflict("The member already holds this credential.", code="CREDENTIAL_HELD")
+        self.held[(credential.member_id, credential.code)] = credential
+
+    @staticmethod
+    def _guards(member: MemberRecord) -> list[str]:
+        return [f"email:{(member.guarded_email or member.email).strip().lower()}"] + (
+            [f"legacy:{member.legacy_id}"] if member.legacy_id else []
+        )
+
+    def member_known_as(self, *, email: str | None = None, legacy_id: str | None = None) -> str | None:
+        return self.known.get(f"legacy:{legacy_id}") or (
+            self.known.get(f"email:{email.strip().lower()}") if email else None
+        )
+
     def bulk_load(self, members: list[tuple[MemberRecord, list[CredentialRecord], list[ActivityRecord]]]) -> None:
         for member, credentials, activities in members:
             self.profiles[member.member_id] = member
+            self.known.update({g: member.member_id for g in self._guards(member)})
             for credential in credentials:
                 self.held[(credential.member_id, credential.code)] = credential
             for activity in activities:
@@ -113,6 +140,14 @@ class InMemoryStore:
         stored = self.profile(before.member_id)
         if any(getattr(stored, n) != getattr(before, n) for n in ("email", "email_status", "email_code_attempts")):
             raise StaleWrite()
+        guarded = (before.guarded_email or before.email).strip().lower()
+        new, old = f"email:{after.email.strip().lower()}", f"email:{guarded}"
+        if after.email_status == "ok" and new != old:  # a confirmed address only (as the table's guard)
+            if self.known.get(new, after.member_id) != after.member_id:
+                raise Conflict("This email address belongs to another member.", code="EMAIL_IN_USE")
+            self.known.pop(old, None)
+            self.known[new] = after.member_id
+            after = after.model_copy(update={"guarded_email": after.email})
         self.profiles[after.member_id] = after
         for key, credential in self.held.items():
             if key[0] == after.member_id and credential.contact is not None:
@@ -455,6 +490,23 @@ class InMemoryStore:
             self._check_version(credential[0])
             self._put_credential(credential[1].model_copy(update={"version": credential[0].version}), bump=True)
         self.audits[(after.member_id, after.audit_id)] = after.model_copy(update={"version": before.version + 1})
+
+    # ---- the jobs' own ledger ----------------------------------------------------------------------
+
+    def state(self, job: str) -> JobState | None:
+        return self.jobs.get(job)
+
+    def states(self) -> list[JobState]:
+        return [self.jobs[name] for name in sorted(self.jobs)]
+
+    def finished(self, job: str, day: date, at: datetime) -> None:
+        state = self.jobs.get(job) or JobState(job=job)
+        forward = state.last_day_done is None or state.last_day_done < day
+        self.jobs[job] = state.model_copy(update={"last_run_at": at} | ({"last_day_done": day} if forward else {}))
+
+    def failed(self, job: str, at: datetime, error: str) -> None:
+        state = self.jobs.get(job) or JobState(job=job)
+        self.jobs[job] = state.model_copy(update={"last_run_at": at, "last_error": error, "last_error_at": at})
 
     # ---- the work lists (as the sparse indexes list them) --------------------------------------
 

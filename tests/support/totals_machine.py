@@ -5,6 +5,7 @@ roll-overs, including two writers whose reads and writes interleave. Run over th
 table's expressions and conditions prove)."""
 
 import contextlib
+import itertools
 from collections import defaultdict
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -65,6 +66,9 @@ def stored_totals_agree_with_activities(members, activities_port, member_id: str
         assert all(v >= 0 for v in credential.recorded.values())
 
 
+EXAMPLES = itertools.count(1)
+
+
 class TotalsMachine(RuleBasedStateMachine):
     """Records, corrections, removals, course events, roll-overs and two interleaving writers, over the
     ports a subclass gives (DynamoDB through moto, or the in-memory store)."""
@@ -80,7 +84,7 @@ class TotalsMachine(RuleBasedStateMachine):
         member = NewMember(
             first_name="Prop",
             last_name="Erty",
-            email="prop@example.org",
+            email=f"prop.{next(EXAMPLES)}@example.org",  # one person a member: each example its own
             mailing_address=None,
             credentials=[NewCredential("RMA", date(2025, 3, 10)), NewCredential("CMAS", date(2025, 3, 10))],
         )

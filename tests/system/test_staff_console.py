@@ -276,11 +276,45 @@ def test_staff_see_the_program_at_a_glance_and_download_its_figures(stack, brows
         portal.expect(holders.get_by_role("row").filter(has_text="MLS")).to_contain_text("1")
         portal.expect(holders.get_by_role("row").filter(has_text="MLT")).to_contain_text("1")
         portal.expect(page.get_by_role("region", name="Cycles closing unmet")).to_be_visible()
+        jobs = page.get_by_role("region", name="Daily jobs")
+        portal.expect(jobs.get_by_role("row").filter(has_text="renewal notices")).to_contain_text("06:00 Chicago")
         portal.check_accessibility("console: at a glance")
         with page.expect_download() as download:
             page.get_by_role("button", name="Download CSV").click()
         text = Path(download.value.path()).read_text()
         assert text.startswith("figure,key,value") and "holders active,MLS," in text
+
+
+def test_staff_rename_a_member_with_a_reason_and_add_a_credential_to_them(stack, browser):
+    member_id = create_member(
+        stack,
+        "2026-06-01T15:00:00Z",
+        first_name="Nora",
+        last_name="Old",
+        email="nora.old@example.org",
+        credentials=[{"code": "RMA", "certified_on": "2025-03-10"}],
+    )
+    with console(browser, stack, local_time="2026-06-15T15:00:00Z") as portal:
+        page = staff_sign_in(portal)
+        find_and_open(portal, member_id, "Nora Old")
+        page.get_by_text("Change the name").click()
+        name = page.get_by_role("form", name="Change the name")
+        name.get_by_label("Last name").fill("New")
+        name.get_by_role("button", name="Save name").click()
+        portal.expect(name.get_by_label("Reason")).to_have_attribute("aria-invalid", "true")  # no reason, no change
+        name.get_by_label("Reason").fill("court order seen")
+        name.get_by_role("button", name="Save name").click()
+        portal.expect(page.get_by_role("heading", level=1)).to_have_text("Nora New")
+        portal.expect(page.get_by_role("region", name="History")).to_contain_text("changed last name from Old to New")
+        page.get_by_text("Add a credential").click()
+        add = page.get_by_role("form", name="Add a credential")
+        add.get_by_label("Credential").fill("cmas")
+        add.get_by_label("Certified on").fill("2024-01-05")
+        add.get_by_role("button", name="Add credential").click()
+        portal.expect(page.locator("#record-result")).to_contain_text("CMAS added: cycle 2024-01-05 to 2027-01-04")
+        credentials = page.get_by_role("region", name="Credentials")
+        portal.expect(credentials.get_by_role("row").filter(has_text="CMAS")).to_be_visible()
+        portal.check_accessibility("console: rename and add a credential")
 
 
 def test_an_audited_member_sends_proof_and_staff_extend_the_deadline_then_pass_the_audit(stack, browser, tmp_path):

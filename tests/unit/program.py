@@ -8,9 +8,11 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from ccp.domain.values import ActivityClaim, Category
+from ccp.jobs import catch_up
 from ccp.notices import NoticeSender
+from ccp.renewal_notices import RenewalNotices
 from ccp.rules.versions import RuleBook, default_rule_book
-from record_ce.enrolment import Enrolment
+from record_ce.enrolment import Enrolment, Welcome
 from record_ce.reading import MemberReading
 from record_ce.service import ActivityRequest, CeRecording, NewCredential, NewMember
 from renewals.billing import BillingService
@@ -47,9 +49,9 @@ class Program:
         self.queue = Queue()
         store, book = self.store, self.rule_book
         self.recording = CeRecording(store, store, book)
-        self.enrolment = Enrolment(store, self.recording, book)
         self.reading = MemberReading(store, store, store, book)
         self.sender = NoticeSender(store, self.outbox, self.batches, "ccp-", common={"portal_url": "https://portal"})
+        self.enrolment = Enrolment(store, self.recording, book, Welcome(RenewalNotices(store, book), self.sender))
         self.billing = BillingService(store, store, store, book, self.events, applications=store)
         self.renewal_run = RenewalRun(RunStores(store, store, store), self.sender, self.queue, book)
         self.unlock = InvoiceUnlock(store, store, self.sender)
@@ -76,6 +78,16 @@ class Program:
         self.renewal_run.run_day(at(day, 6), inline_budget=10_000)
         self.unlock.run(at(day, 6))
         self.sweep.run(at(day, 6))
+
+    def scheduled(self, job: str, day: date) -> dict:
+        """A daily job's scheduled run on `day`, as its handler runs it: every day it has not done."""
+        run_day = {
+            "invoice_unlock": lambda moment: self.unlock.run(moment).as_dict(),
+            "renewal_notices": lambda moment: self.renewal_run.run_day(moment, inline_budget=10_000).as_dict(),
+            "status_sweep": lambda moment: self.sweep.run(moment).as_dict(),
+        }[job]
+        hour = {"invoice_unlock": 0, "renewal_notices": 6, "status_sweep": 6}[job]
+        return catch_up(job, at(day, hour), run_day, self.store)
 
     def pay_by_cheque(self, member_id: str, invoice_id: str, day: date, reference: str = "101"):
         invoice = next(i for i in self.store.member_state(member_id).invoices if i.invoice_id == invoice_id)

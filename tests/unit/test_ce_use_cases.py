@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from ccp.domain.values import ActivityClaim, Category
 from ccp.errors import Conflict
 from ccp.rules.standing import rolled_over
 from record_ce.service import Editor
@@ -115,3 +116,63 @@ def test_verification_and_the_transcript_read_what_the_records_hold(program):
     [section] = program.reading.transcript(member, credential=None, cycle=None, today=TODAY).sections
     assert [a.title for a in section.activities] == ["Earlier", "Later"]
     assert section.progress.counted_points == Decimal(7)
+
+
+def test_one_person_is_one_member_by_email_without_case_or_by_legacy_id(program):
+    from record_ce.service import NewCredential, NewMember
+
+    first = program.enrol(date(2025, 3, 10), today=TODAY, email="Ann@Example.org")
+
+    def again(email, legacy_id=None):
+        request = NewMember("Ann", "Bee", email, None, [NewCredential("CMAS", date(2025, 3, 10))], legacy_id=legacy_id)
+        return program.enrolment.create_member(request, today=TODAY, now=at(TODAY))
+
+    with pytest.raises(Conflict) as refused:
+        again("ann@EXAMPLE.org ")
+    assert (refused.value.code, refused.value.details) == ("MEMBER_EXISTS", [{"member_id": first}])
+    legacy = again("other@example.org", legacy_id="AMT-0042").profile.member_id
+    with pytest.raises(Conflict) as refused:
+        again("third@example.org", legacy_id="AMT-0042")
+    assert refused.value.details == [{"member_id": legacy}]
+    assert len(program.store.profiles) == 2  # nobody created twice
+
+
+def test_staff_add_a_credential_to_a_known_member_once(program):
+    from record_ce.service import NewCredential
+
+    member = program.enrol(date(2025, 3, 10), today=TODAY)
+    added = program.enrolment.add_credential(
+        member, NewCredential("CMAS", date(2024, 1, 5)), today=TODAY, now=at(TODAY)
+    )
+    assert (added.code, added.cycle_start, added.cycle_end) == ("CMAS", date(2024, 1, 5), date(2027, 1, 4))
+    with pytest.raises(Conflict) as refused:
+        program.enrolment.add_credential(member, NewCredential("cmas", date(2024, 1, 5)), today=TODAY, now=at(TODAY))
+    assert refused.value.code == "CREDENTIAL_HELD"
+    assert [c.code for c in program.store.credentials(member)] == ["CMAS", "RMA"]
+
+
+def test_a_transcript_row_gives_each_part_of_its_uncounted_points_its_own_reason(program):
+    """Employment from 2017-01-01 to 2020-06-30 in the cycle that starts 2018-03-10: the days before the
+    cycle are not counted, and that is the reason given (not "after the cut-off")."""
+    from record_ce.service import ActivityRequest
+    from record_ce.transcript import as_csv, as_json
+
+    member = program.enrol(date(2015, 3, 10), today=date(2020, 7, 15))
+    work = ActivityClaim(
+        category=Category.EMPLOYMENT,
+        title="Clinic",
+        points=Decimal(14),
+        start_date=date(2017, 1, 1),
+        end_date=date(2020, 6, 30),
+    )
+    program.recording.record(
+        member, ActivityRequest(["RMA"], work, True), today=date(2020, 7, 15), now=at(date(2020, 7, 15))
+    )
+    transcript = program.reading.transcript(member, credential=None, cycle=None, today=date(2020, 7, 15))
+    [row] = as_json(transcript)["sections"][0]["activities"]
+    assert row["not_counted_by_reason"] == {"before_cycle": 4.75}
+    assert row["not_counted_reason"] == "4.75 employment before the cycle started"
+    assert row["counted_points"] + row["not_counted_points"] == 14
+    header, line = as_csv(transcript).splitlines()[:2]
+    by_column = dict(zip(header.split(","), line.split(","), strict=True))
+    assert (by_column["not_counted_before_cycle"], by_column["not_counted_after_cutoff"]) == ("4.75", "0")

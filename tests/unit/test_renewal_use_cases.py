@@ -108,3 +108,23 @@ def test_the_closing_invoice_opens_the_day_after_the_points_and_paying_it_rolls_
     [archived] = program.store.archives.values()
     assert archived.credential.recorded == {"professional_education": Decimal(30)}
     assert [e for e, _ in program.events.published] == ["CycleRolledOver"]
+
+
+def test_a_member_enrolled_in_their_anniversary_month_gets_its_invoice_and_notice_at_once_and_once():
+    program = Program()
+    member = program.enrol(date(2024, 7, 20), today=date(2025, 7, 10))
+    assert [(i.invoice_id, i.state) for i in program.store.member_state(member).invoices] == [("RMA-20250720", "open")]
+    assert len(program.outbox.to("ann@example.org", "renewal_due")) == 1
+    program.daily_jobs(date(2025, 7, 10))
+    program.daily_jobs(date(2025, 8, 1))  # unpaid: the sweep makes them inactive, as any member
+    assert len(program.outbox.to("ann@example.org", "renewal_due")) == 1
+    assert program.store.credentials(member)[0].status == "inactive"
+
+
+def test_a_member_enrolled_the_month_before_hears_of_the_coming_renewal_and_nothing_of_earlier_months():
+    program = Program()
+    program.enrol(date(2024, 7, 20), today=date(2025, 6, 10))
+    assert [d["anniversary"] for d in program.outbox.to("ann@example.org", "renewal_upcoming")] == ["2025-07-20"]
+    assert program.store.invoices == {}
+    program.enrol(date(2024, 3, 20), today=date(2025, 6, 10), email="pat@example.org")  # March: months ago
+    assert program.outbox.to("pat@example.org") == [] and program.store.invoices == {}

@@ -1,13 +1,13 @@
 // @ts-check
 // The program at a glance: counters kept up by the writes (one read), as charts with their numbers
-// in tables, and as CSV for the monthly report.
+// in tables, and as CSV for the monthly report; and where each daily job stands.
 import { get, request } from "../api.js";
 import { alertBox, h, render, saveBlob, table } from "../ui.js";
 
 export async function showDashboard(main, context) {
   const month = /^\d{4}-\d{2}$/.test(context.params.get("month") || "") ? context.params.get("month") : "";
   const query = month ? `?month=${month}` : "";
-  const view = await get(`/staff/dashboard${query}`);
+  const [view, jobs] = await Promise.all([get(`/staff/dashboard${query}`), get("/staff/jobs")]);
   const monthInput = h("input", { id: "figures-month", name: "month", type: "month", value: view.month });
   const pick = h("form", { class: "card narrow", "aria-label": "Month of the renewals figures", novalidate: true },
     h("label", { for: "figures-month" }, "Renewals of the month"), monthInput, h("button", { type: "submit" }, "Show"));
@@ -50,6 +50,13 @@ export async function showDashboard(main, context) {
       bars(view.unmet_cycles_ending.map((m) => [m.month, [m.cycles]]), ["unmet"], 2),
       table("Cycles ending each month with the requirement unmet", ["Month", "Cycles"],
         view.unmet_cycles_ending.map((m) => [m.month, String(m.cycles)]))),
+    h("section", { "aria-label": "Daily jobs" },
+      h("h2", {}, "Daily jobs"),
+      h("p", {}, "A run that failed or never fired is caught up by the next one; a job a day behind raises the alarm."),
+      table("Daily jobs: the last day each finished", ["Job", "Runs at", "Last day done", "Days behind", "Last failure"],
+        jobs.jobs.map((j) => [j.job.replace(/_/g, " "), `${j.runs_daily_at} Chicago`, j.last_day_done || "never ran",
+          j.days_behind === null ? "—" : String(j.days_behind),
+          j.last_error ? `${j.last_error} (${j.last_error_at.replace("T", " ").slice(0, 16)})` : "—"]))),
     h("section", { "aria-label": "Audit outcomes" },
       h("h2", {}, "Audit outcomes by year"),
       view.audits.length ? table("Audits by year", ["Year", "Open", "Passed", "Failed"],

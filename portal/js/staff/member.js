@@ -25,7 +25,8 @@ export async function showMember(main, context) {
       h("dt", {}, "Email"), h("dd", {}, m.email, " ", statusBadge(m.email_status)),
       h("dt", {}, "Mailing address"), h("dd", {}, address),
       h("dt", {}, "Letters"), h("dd", {}, m.mail_opt_out ? "no (email only)" : "yes")),
-    section("Credentials", table("Credentials and their open cycles",
+    nameForm(memberId, m, again),
+    section("Credentials", credentialForm(memberId, again), table("Credentials and their open cycles",
       ["Credential", "Status", "Certified", "Cycle", "Requirement met", "Badge"],
       record.credentials.map((c) => [
         c.code, statusBadge(m.credentials.find((x) => x.code === c.code)?.status || c.status), day(c.certified_on),
@@ -65,6 +66,43 @@ export async function showMember(main, context) {
           e.note ? ` (“${e.note}”)` : "")))
       : h("p", {}, "Nothing yet.")),
   );
+}
+
+// One person, one member: staff change a name (with the reason, kept in the history) and add a
+// credential to the member rather than creating them again.
+function nameForm(memberId, member, again) {
+  const first = h("input", { name: "first_name", required: true, value: member.first_name, autocomplete: "off" });
+  const last = h("input", { name: "last_name", required: true, value: member.last_name, autocomplete: "off" });
+  const reason = h("textarea", { name: "reason", rows: 2, required: true });
+  const form = h("form", { "aria-label": "Change the name", novalidate: true },
+    field("First name", first), field("Last name", last), field("Reason", reason, "Kept in the history, with your name"),
+    h("button", { type: "submit" }, "Save name"));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy(form, async () => {
+      await patch(`/staff/members/${encodeURIComponent(memberId)}`,
+        { first_name: first.value.trim(), last_name: last.value.trim(), reason: reason.value.trim() });
+      await again(`The name is now ${first.value.trim()} ${last.value.trim()}.`);
+    }, { first_name: first, last_name: last, reason });
+  });
+  return action("Change the name", form);
+}
+
+function credentialForm(memberId, again) {
+  const code = h("input", { name: "code", required: true, autocomplete: "off", placeholder: "RMA" });
+  const certified = h("input", { name: "certified_on", type: "date", required: true });
+  const form = h("form", { "aria-label": "Add a credential", novalidate: true },
+    field("Credential", code), field("Certified on", certified), h("button", { type: "submit" }, "Add credential"));
+  const key = submissionKey(form);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy(form, async () => {
+      const added = await post(`/staff/members/${encodeURIComponent(memberId)}/credentials`,
+        { code: code.value.trim().toUpperCase(), certified_on: certified.value }, { idempotent: key() });
+      await again(`${added.code} added: cycle ${added.cycle_start} to ${added.cycle_end}.`);
+    }, { code, certified_on: certified });
+  });
+  return action("Add a credential", form);
 }
 
 function section(title, ...content) {

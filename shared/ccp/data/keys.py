@@ -16,6 +16,9 @@ Layout (see docs/data-model.md for the access patterns):
     MEMBER#<id>        SEARCH#EMAIL                email entry (lists the member under their email on GSI4)
     FIGURES            <counter>                   a dashboard counter (ccp.figures), kept up from the stream
     FIGURES#SEEN#<event id> SEEN                   a stream event already counted (expires after 2 days)
+    JOBS               <job name>                  job_state: a scheduled job's last day done
+    KNOWN#EMAIL#<email> MEMBER                     the member an email belongs to (unique, without case)
+    KNOWN#LEGACY#<id>  MEMBER                      the member a legacy id belongs to (unique)
     CODESENDS#<sha256>  DAY#<YYYY-MM-DD>           confirmation codes sent that day to one address or
                                                    for one member (expires after 2 days)
 
@@ -258,6 +261,27 @@ def email_partition(email: str) -> str:
 
 def email_search_keys(email: str, member_id: str) -> dict[str, str]:
     return {"gsi4pk": email_partition(email), "gsi4sk": member_id}
+
+
+KNOWN_SK = "MEMBER"
+
+
+def known_email_key(email: str) -> dict[str, str]:
+    """The one member an email address belongs to (without case): one person, one member."""
+    return {"pk": f"KNOWN#EMAIL#{email.strip().lower()}", "sk": KNOWN_SK}
+
+
+def known_legacy_key(legacy_id: str) -> dict[str, str]:
+    """The one member a legacy id (the body's previous system) belongs to."""
+    return {"pk": f"KNOWN#LEGACY#{legacy_id.strip()}", "sk": KNOWN_SK}
+
+
+JOBS_PK = "JOBS"
+
+
+def job_key(job: str) -> dict[str, str]:
+    """Where a scheduled job keeps the last day it finished (all jobs in one partition: one query)."""
+    return {"pk": JOBS_PK, "sk": job}
 
 
 FIGURES_PK = "FIGURES"

@@ -22,6 +22,7 @@ from ccp.data.items import (
 from ccp.data.writes import (
     UnitOfWork,
     Update,
+    absent,
     at_version,
     equals,
     missing,
@@ -43,6 +44,9 @@ from ccp.errors import Conflict, NotFound
 
 M = TypeVar("M", bound=BaseModel)
 
+CREDENTIAL_HELD = refusal(
+    "credential", error=lambda: Conflict("The member already holds this credential.", code="CREDENTIAL_HELD")
+)
 MEMBER_EXISTS = refusal(
     "member", "credential", error=lambda: Conflict("This member already exists.", code="MEMBER_EXISTS")
 )
@@ -133,12 +137,47 @@ class MemberRepository:
     # ---- writes --------------------------------------------------------------------------
 
     def create_member(self, member: MemberRecord, credentials: list[CredentialRecord]) -> None:
+        """The member, their credentials and the guards that make them one person: their email (without
+        case) and legacy id belong to nobody else. A known person: 409 MEMBER_EXISTS naming them."""
         work = UnitOfWork(self._table)
         for item in profile_items(member):
             work.put_new(item, role="member")
         for credential in credentials:
             work.put_new(credential_item(credential), role="credential")
-        work.commit([MEMBER_EXISTS], otherwise=_write_conflict)
+        for key in self._guards(member):
+            work.put_new({**key, "entity": "known", "member_id": member.member_id}, role="known")
+        try:
+            work.commit([MEMBER_EXISTS, refusal("known", error=_KnownPerson)], otherwise=_write_conflict)
+        except _KnownPerson:
+            known = sorted({self._owner(key) or "" for key in self._guards(member)} - {"", member.member_id})
+            raise Conflict(
+                "This person is already a member: add the credential to them instead.",
+                code="MEMBER_EXISTS",
+                details=[{"member_id": member_id} for member_id in known],
+            ) from None
+
+    @staticmethod
+    def _guards(member: MemberRecord) -> list[dict[str, str]]:
+        keys_ = [keys.known_email_key(member.guarded_email or member.email)]
+        if member.legacy_id:
+            keys_.append(keys.known_legacy_key(member.legacy_id))
+        return keys_
+
+    def _owner(self, key: dict[str, str]) -> str | None:
+        with translated_errors():
+            item = self._table.get_item(Key=key, ConsistentRead=True).get("Item")
+        return str(item["member_id"]) if item else None
+
+    def member_known_as(self, *, email: str | None = None, legacy_id: str | None = None) -> str | None:
+        """The member an email (without case) or a legacy id belongs to, if any."""
+        if legacy_id and (owner := self._owner(keys.known_legacy_key(legacy_id))):
+            return owner
+        return self._owner(keys.known_email_key(email)) if email else None
+
+    def add_credential(self, credential: CredentialRecord) -> None:
+        """Another credential for a known member; refused when it is held already."""
+        work = UnitOfWork(self._table).put_new(credential_item(credential), role="credential")
+        work.commit([CREDENTIAL_HELD], otherwise=_write_conflict)
 
     def bulk_load(self, members: list[tuple[MemberRecord, list[CredentialRecord], list[ActivityRecord]]]) -> None:
         """Batch-write members that do not exist yet (seeding, migration from the old portal).
@@ -149,6 +188,8 @@ class MemberRepository:
             for member, credentials, activities in members:
                 for item in profile_items(member):
                     batch.put_item(Item=item)
+                for guard in self._guards(member):
+                    batch.put_item(Item={**guard, "entity": "known", "member_id": member.member_id})
                 for credential in credentials:
                     batch.put_item(Item=credential_item(credential))
                 for activity in activities:
@@ -179,8 +220,20 @@ class MemberRepository:
         `before` was read), the email search entry, and the contact copy on every credential and
         unpaid invoice the notice runs read. StaleWrite if anything moved meanwhile."""
         items = self._state_items(before.member_id)
-        profile, search_entry = profile_items(after)
         work = UnitOfWork(self._table)
+        guarded = before.guarded_email or before.email
+        if after.email_status == "ok" and after.email.strip().lower() != guarded.strip().lower():
+            # A confirmed address becomes the member's alone, and the one they left is free for someone
+            # else. An unconfirmed one claims nothing: nobody can block another's address by typing it.
+            owned = {**keys.known_email_key(after.email), "entity": "known", "member_id": after.member_id}
+            work.put(owned, role="email", condition=absent() | equals("member_id", after.member_id))
+            work.delete(
+                keys.known_email_key(guarded),
+                role="contact",
+                condition=missing("member_id") | equals("member_id", before.member_id),
+            )
+            after = after.model_copy(update={"guarded_email": after.email})
+        profile, search_entry = profile_items(after)
         unchanged = (
             equals("email", before.email)
             & equals("email_status", before.email_status)
@@ -200,7 +253,7 @@ class MemberRepository:
                 work.update(key, bumped, role="contact", condition=at_version(item["version"]))
             else:
                 work.update(key, Update().set(contact=contact), role="contact", condition=present())
-        work.commit()
+        work.commit([refusal("email", error=_email_in_use)])
 
     def set_badge(self, member_id: str, code: str, badge_id: str | None) -> None:
         """Remember the Credly badge of the current cycle. The version moves too, so a concurrent
@@ -228,6 +281,14 @@ class MemberRepository:
             self._table,
             KeyConditionExpression=Key("pk").eq(keys.member_pk(member_id)) & Key("sk").begins_with(keys.STATE_PREFIX),
         )
+
+
+class _KnownPerson(Exception):
+    """A guard of the new member (email, legacy id) belongs to someone already."""
+
+
+def _email_in_use() -> Exception:
+    return Conflict("This email address belongs to another member.", code="EMAIL_IN_USE")
 
 
 def _write_conflict() -> Exception:

@@ -48,6 +48,10 @@ class MemberRecord(LazyModel):
     mail_opt_out: bool = False
     deceased: bool = False
     created_at: datetime
+    legacy_id: str | None = None  # the member's id in the body's previous system (imports find them by it)
+    # The confirmed address that is this member's alone (one person, one member): the email until a new
+    # one is confirmed. None on members made before it was kept: their email.
+    guarded_email: str | None = None
     # A new address waits for the code sent to it (a hash of it, never the code itself).
     email_code_hash: str | None = None
     email_code_expires_at: datetime | None = None
@@ -319,3 +323,13 @@ class MemberState(LazyModel):
 
     def invoices_of(self, code: str) -> list[InvoiceRecord]:
         return [i for i in self.invoices if i.credential == code]
+
+
+class JobState(LazyModel):
+    """Where a scheduled job stands: the last day it finished, its last run and last failure."""
+
+    job: str
+    last_day_done: date | None = None
+    last_run_at: datetime | None = None
+    last_error: str | None = None  # the kind of failure only (no personal data): the logs have the rest
+    last_error_at: datetime | None = None
