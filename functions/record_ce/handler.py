@@ -348,6 +348,7 @@ def _created(recorded: RecordedActivity) -> CeActivityCreated:
         activity_id=recorded.activity.activity_id,
         counted_points=recorded.counted_points,
         counted_by_credential=recorded.counted_by_credential,
+        total_change_by_credential=recorded.total_change_by_credential,
     )
 
 

@@ -49,8 +49,13 @@ class CeActivityPatch(Request):
 
 class CeActivityCreated(LazyModel):
     activity_id: str
-    counted_points: Points
-    counted_by_credential: dict[str, Points]
+    counted_points: Points = Field(
+        description="what the activity counts toward its cycle (the smallest of its credentials)"
+    )
+    counted_by_credential: dict[str, Points] = Field(description="what it counts toward each credential's cycle")
+    total_change_by_credential: dict[str, Points] = Field(
+        description="how much each cycle's counted total moved with this record or correction"
+    )
 
 
 class CeActivityOut(LazyModel):

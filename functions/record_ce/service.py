@@ -78,11 +78,12 @@ class ActivityRequest(NamedTuple):
 
 class RecordedActivity(NamedTuple):
     activity: ActivityRecord
-    counted_by_credential: dict[str, Decimal]
+    counted_by_credential: dict[str, Decimal]  # what the activity counts toward each credential's cycle
+    total_change_by_credential: dict[str, Decimal]  # how much the cycle's counted total moved with it
 
     @property
     def counted_points(self) -> Decimal:
-        """What the activity added to the counted total; the smallest when it serves several credentials."""
+        """What the activity counts (as a transcript row says it); the smallest when it serves several."""
         return min(self.counted_by_credential.values(), default=ZERO)
 
 
@@ -200,7 +201,7 @@ class CeRecording:
                 invoices=state.invoices,
             )
             self._activities.record_activity(recorded.activity, writes)
-            return recorded
+            return recorded._replace(counted_by_credential=self._what_it_counts(recorded.activity, writes))
 
         return retry_on_stale(attempt)
 
@@ -218,7 +219,7 @@ class CeRecording:
     ) -> tuple[RecordedActivity, list[TotalsWrite]]:
         """The activity as the rules judge it, and each claimed credential's new totals."""
         codes = self._claimed_codes(request.credentials, held, today)
-        writes, eligible, cycles, dedup, counted = [], {}, {}, {}, {}
+        writes, eligible, cycles, dedup, change = [], {}, {}, {}, {}
         for code in codes:
             credential = held[code]
             rules = self._rule_book.in_force_on(credential.cycle_start)
@@ -230,7 +231,7 @@ class CeRecording:
             writes.append(write)
             eligible[code], cycles[code] = points, credential.cycle_start
             dedup[code] = duplicate_key(code, request.claim)
-            counted[code] = after.counted_points - before.counted_points
+            change[code] = after.counted_points - before.counted_points
         activity = ActivityRecord(
             member_id=member_id,
             activity_id=activity_id,
@@ -244,7 +245,7 @@ class CeRecording:
             recorded_on=today,
             created_at=now,
         )
-        return RecordedActivity(activity=activity, counted_by_credential=counted), writes
+        return RecordedActivity(activity, {}, change), writes
 
     def update(
         self,
@@ -264,7 +265,7 @@ class CeRecording:
             _ensure_open(old, held)
             _ensure_editable(old, editor)
             claim = ActivityClaim.model_validate({**old.claim.model_dump(), **changes})
-            writes, eligible, dedup, counted = [], {}, {}, {}
+            writes, eligible, dedup, change = [], {}, {}, {}
             for code in old.credentials:
                 credential = held[code]
                 rules = self._rule_book.in_force_on(credential.cycle_start)
@@ -277,7 +278,7 @@ class CeRecording:
                 write, after = self._totals_write(credential, totals, today, state.invoices)
                 writes.append(write)
                 eligible[code], dedup[code] = points, duplicate_key(code, claim)
-                counted[code] = after.counted_points - before.counted_points
+                change[code] = after.counted_points - before.counted_points
             history = old.history + (
                 [Decision(by=editor.subject, at=now, action="corrected", note=editor.reason)]
                 if old.source == "course_platform" and editor
@@ -293,7 +294,7 @@ class CeRecording:
                 }
             )
             self._activities.replace_activity(old, new, writes)
-            return RecordedActivity(activity=new, counted_by_credential=counted)
+            return RecordedActivity(new, self._what_it_counts(new, writes), change)
 
         return retry_on_stale(attempt, edit_of_one_record=True)
 
@@ -338,6 +339,34 @@ class CeRecording:
         return selected
 
     # ---- helpers -------------------------------------------------------------------------
+
+    def _what_it_counts(self, activity: ActivityRecord, writes: list[TotalsWrite]) -> dict[str, Decimal]:
+        """What the activity counts toward each credential's cycle now, as its transcript row says: its
+        eligible points, unless its category's cap binds; then its part of the cap, earliest first
+        (docs/rules.md §3), which takes one more read of the cycle's activities, only then."""
+        counts: dict[str, Decimal] = {}
+        cycle_activities: list[ActivityRecord] | None = None
+        for write in writes:
+            credential = write.credential  # with the totals just written
+            progress = self._progress(credential, credential.totals)
+            cap = progress.by_category[activity.category].cap
+            eligible = activity.eligible[credential.code]
+            if cap is None or credential.eligible.get(activity.category, ZERO) <= cap:
+                counts[credential.code] = eligible
+                continue
+            if cycle_activities is None:
+                cycle_activities = self._activities.activities(activity.member_id)
+            mine = sorted(
+                (a for a in cycle_activities if a.cycle_start.get(credential.code) == credential.cycle_start),
+                key=lambda a: (a.end_date, a.activity_id),
+            )
+            rows = counted_by_activity(
+                [(a.claim, a.eligible[credential.code]) for a in mine], progress, [{}] * len(mine)
+            )
+            counts[credential.code] = next(
+                (r.counted for a, r in zip(mine, rows, strict=True) if a.activity_id == activity.activity_id), ZERO
+            )
+        return counts
 
     def _progress(self, credential: CredentialRecord, totals: CycleTotals) -> Progress:
         rules = self._rule_book.in_force_on(credential.cycle_start)

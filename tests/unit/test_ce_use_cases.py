@@ -176,3 +176,42 @@ def test_a_transcript_row_gives_each_part_of_its_uncounted_points_its_own_reason
     header, line = as_csv(transcript).splitlines()[:2]
     by_column = dict(zip(header.split(","), line.split(","), strict=True))
     assert (by_column["not_counted_before_cycle"], by_column["not_counted_after_cutoff"]) == ("4.75", "0")
+
+
+def test_counted_points_is_what_the_activity_counts_and_the_total_change_is_apart(program):
+    member = program.enrol(date(2025, 3, 10), today=TODAY)
+    activity = program.record(member, "1.25", TODAY).activity.activity_id
+
+    def correct(points):
+        return program.recording.update(
+            member, activity, {"points": Decimal(points)}, attested=True, today=TODAY, now=at(TODAY)
+        )
+
+    raised = correct("2")
+    assert (raised.counted_points, raised.total_change_by_credential) == (Decimal(2), {"RMA": Decimal("0.75")})
+    same = correct("2")
+    assert (same.counted_points, same.total_change_by_credential) == (Decimal(2), {"RMA": Decimal(0)})
+    correct("30")
+    lowered = correct("10")
+    assert (lowered.counted_points, lowered.total_change_by_credential) == (Decimal(10), {"RMA": Decimal(-20)})
+
+
+def test_in_a_capped_category_an_activity_counts_its_part_of_the_cap_earliest_first(program):
+    from record_ce.service import ActivityRequest
+
+    member = program.enrol(date(2025, 3, 10), today=TODAY)
+
+    def authorship(title, points, day):
+        claim = ActivityClaim(
+            category=Category.AUTHORSHIP, title=title, points=Decimal(points), start_date=day, end_date=day
+        )
+        return program.recording.record(member, ActivityRequest(["RMA"], claim, True), today=TODAY, now=at(TODAY))
+
+    first = authorship("Article", "10", date(2026, 5, 1))
+    assert first.counted_points == Decimal(10)
+    later = authorship("Book chapter", "10", date(2026, 6, 1))  # the cap is 15: 5 of it is left
+    assert (later.counted_points, later.total_change_by_credential) == (Decimal(5), {"RMA": Decimal(5)})
+    earlier = authorship("Poster", "4", date(2026, 4, 1))  # earlier: it takes its 4, the chapter gives them up
+    assert (earlier.counted_points, earlier.total_change_by_credential) == (Decimal(4), {"RMA": Decimal(0)})
+    [section] = program.reading.transcript(member, credential=None, cycle=None, today=TODAY).sections
+    assert [r.counted for r in section.counted] == [Decimal(4), Decimal(10), Decimal(1)]
