@@ -162,7 +162,15 @@ class AuditService:
         retry_on_stale(attempt)
 
     def decide(
-        self, audit_id: str, *, passed: bool, note: str | None, staff: StaffMember, today: date, now: datetime
+        self,
+        audit_id: str,
+        *,
+        passed: bool,
+        note: str | None,
+        staff: StaffMember,
+        today: date,
+        now: datetime,
+        member_note: str | None = None,
     ) -> AuditRecord:
         staff.ensure_not_own(member_of(audit_id))
         if passed:
@@ -173,7 +181,9 @@ class AuditService:
         return self._close(
             audit_id,
             passed=passed,
-            decision=Decision(by=staff.subject, at=now, action="passed" if passed else "failed", note=note),
+            decision=Decision(
+                by=staff.subject, at=now, action="passed" if passed else "failed", note=note, member_note=member_note
+            ),
             today=today,
         )
 
@@ -183,7 +193,15 @@ class AuditService:
         return first + timedelta(days=rules.audit_deadline_max_extension_days)
 
     def extend_deadline(
-        self, audit_id: str, *, deadline: date, reason: str, staff: StaffMember, today: date, now: datetime
+        self,
+        audit_id: str,
+        *,
+        deadline: date,
+        reason: str,
+        staff: StaffMember,
+        today: date,
+        now: datetime,
+        member_note: str | None = None,
     ) -> AuditRecord:
         """A later deadline for an open audit (illness, a lost letter): the reason is kept with it."""
         staff.ensure_not_own(member_of(audit_id))
@@ -204,12 +222,8 @@ class AuditService:
                     code="DEADLINE_TOO_LATE",
                 )
             action = f"deadline moved from {audit.deadline.isoformat()} to {deadline.isoformat()}"
-            after = audit.model_copy(
-                update={
-                    "deadline": deadline,
-                    "decisions": [*audit.decisions, Decision(by=staff.subject, at=now, action=action, note=reason)],
-                }
-            )
+            moved = Decision(by=staff.subject, at=now, action=action, note=reason, member_note=member_note)
+            after = audit.model_copy(update={"deadline": deadline, "decisions": [*audit.decisions, moved]})
             self._repo.save_audit(audit, after)
             return after
 

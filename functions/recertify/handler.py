@@ -69,7 +69,8 @@ AUDIT_REQUIREMENT = (
 
 
 def _history(decisions) -> list[dict]:
-    """Staff see the whole history; members see what was decided and when, not who or the internal note."""
+    """Staff see the whole history; members see what was decided, when and what staff wrote to them
+    (`member_note`), never who decided or the internal note."""
     if current_caller(app).is_staff:
         return [d.model_dump() for d in decisions]
     return [{**d.model_dump(), "by": None, "note": None} for d in decisions]
@@ -185,6 +186,7 @@ def decide(application_id: ApplicationId, body: Annotated[StaffDecisionIn, Body(
         application_id,
         approve=body.decision == "approve",
         note=body.note,
+        member_note=body.member_note,
         staff=_staff(),
         today=request_today(app),
         now=request_moment(app),
@@ -200,6 +202,7 @@ def exam_result(application_id: ApplicationId, body: Annotated[ExamResultIn, Bod
         application_id,
         passed=body.passed,
         exam_date=body.exam_date,
+        member_note=body.member_note,
         staff=_staff(),
         today=request_today(app),
         now=request_moment(app),
@@ -218,6 +221,7 @@ def audit_decision(audit_id: AuditId, body: Annotated[AuditDecisionIn, Body()]) 
         audit_id,
         passed=body.decision == "passed",
         note=body.note,
+        member_note=body.member_note,
         staff=_staff(),
         today=request_today(app),
         now=request_moment(app),
@@ -231,6 +235,7 @@ def extend_audit_deadline(audit_id: AuditId, body: Annotated[DeadlineIn, Body()]
         audit_id,
         deadline=body.deadline,
         reason=body.reason,
+        member_note=body.member_note,
         staff=_staff(),
         today=request_today(app),
         now=request_moment(app),

@@ -35,6 +35,7 @@ class DecisionOut(LazyModel):
     at: datetime
     action: str
     note: str | None
+    member_note: str | None = None
 
 
 class ApplicationOut(LazyModel):
@@ -116,18 +117,42 @@ class AuditList(LazyModel):
 class StaffDecisionIn(Request):
     decision: Literal["approve", "reject"]
     note: str | None = Field(default=None, max_length=2000)
+    member_note: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=2000,
+        description="what the member is told (their notice and their own view); `note` stays internal",
+    )
 
 
 class ExamResultIn(Request):
     passed: StrictBool
     exam_date: date
+    member_note: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=2000,
+        description="what the member is told (their notice and their own view); `note` stays internal",
+    )
 
 
 class DeadlineIn(Request):
     deadline: date = Field(description="the new deadline: later than the current one and than today")
     reason: str = Field(min_length=3, max_length=2000)
+    member_note: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=2000,
+        description="what the member is told (their notice and their own view); `note` stays internal",
+    )
 
 
 class AuditDecisionIn(Request):
     decision: Literal["passed", "failed"]
     note: str | None = Field(default=None, max_length=2000)
+    member_note: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=2000,
+        description="what the member is told (their notice and their own view); `note` stays internal",
+    )

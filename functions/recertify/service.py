@@ -212,7 +212,15 @@ class RecertificationService:
         return sorted(self._repo.review_queue(state), key=lambda a: a.created_at)
 
     def decide(
-        self, application_id: str, *, approve: bool, note: str | None, staff: StaffMember, today: date, now: datetime
+        self,
+        application_id: str,
+        *,
+        approve: bool,
+        note: str | None,
+        staff: StaffMember,
+        today: date,
+        now: datetime,
+        member_note: str | None = None,
     ) -> ApplicationRecord:
         staff.ensure_not_own(member_of(application_id))
 
@@ -222,7 +230,8 @@ class RecertificationService:
                 raise Conflict("The application fee is not paid yet.", code="FEE_NOT_PAID")
             if before.state not in ("submitted", "staff_review"):
                 raise Conflict(f"The application is {before.state}; there is nothing to decide.", code="INVALID_STATE")
-            decision = Decision(by=staff.subject, at=now, action="approve" if approve else "reject", note=note)
+            action = "approve" if approve else "reject"
+            decision = Decision(by=staff.subject, at=now, action=action, note=note, member_note=member_note)
             after = before.model_copy(update={"decisions": [*before.decisions, decision]})
             if not approve:
                 self._repo.save_application(before, after.model_copy(update={"state": "rejected"}))
@@ -236,7 +245,15 @@ class RecertificationService:
         return retry_on_stale(attempt)
 
     def record_exam(
-        self, application_id: str, *, passed: bool, exam_date: date, staff: StaffMember, today: date, now: datetime
+        self,
+        application_id: str,
+        *,
+        passed: bool,
+        exam_date: date,
+        staff: StaffMember,
+        today: date,
+        now: datetime,
+        member_note: str | None = None,
     ) -> ApplicationRecord:
         staff.ensure_not_own(member_of(application_id))
         if exam_date > today:
@@ -251,6 +268,7 @@ class RecertificationService:
                 at=now,
                 action="exam_passed" if passed else "exam_failed",
                 note=f"exam on {exam_date.isoformat()}",
+                member_note=member_note,
             )
             after = before.model_copy(update={"decisions": [*before.decisions, decision], "exam_date": exam_date})
             if not passed:

@@ -208,7 +208,7 @@ def list_activities(
 def correct_activity(
     member_id: MemberId, activity_id: ActivityId, body: Annotated[CeActivityPatch, Body()]
 ) -> CeActivityCreated:
-    changes = body.model_dump(exclude_unset=True, exclude={"attested", "reason"})
+    changes = body.model_dump(exclude_unset=True, exclude={"attested", "reason", "member_note"})
     updated = recording().update(
         member_id,
         activity_id,
@@ -216,7 +216,7 @@ def correct_activity(
         attested=body.attested,
         today=request_today(app),
         now=request_moment(app),
-        editor=_editor(body.reason),
+        editor=_editor(body.reason, body.member_note),
     )
     return _created(updated)
 
@@ -235,9 +235,9 @@ def delete_activity(
     return Response(status_code=204)
 
 
-def _editor(reason: str | None) -> Editor:
+def _editor(reason: str | None, member_note: str | None = None) -> Editor:
     caller = current_caller(app)
-    return Editor(subject=caller.subject, is_staff=caller.is_staff, reason=reason)
+    return Editor(subject=caller.subject, is_staff=caller.is_staff, reason=reason, member_note=member_note)
 
 
 @app.get("/members/<member_id>/progress", responses=documented(200, "Progress per held credential.", 404))

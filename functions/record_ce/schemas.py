@@ -45,6 +45,12 @@ class CeActivityPatch(Request):
         max_length=500,
         description="staff: why a course-platform record is changed (kept in its history)",
     )
+    member_note: str = Field(  # type: ignore[assignment]
+        default=None,
+        min_length=1,
+        max_length=2000,
+        description="staff: what the member is told of the correction; `reason` stays internal",
+    )
 
 
 class CeActivityCreated(LazyModel):

@@ -68,6 +68,7 @@ class Editor(NamedTuple):
     subject: str
     is_staff: bool
     reason: str | None = None
+    member_note: str | None = None  # what the member is told of the change (the reason stays internal)
 
 
 class ActivityRequest(NamedTuple):
@@ -280,7 +281,15 @@ class CeRecording:
                 eligible[code], dedup[code] = points, duplicate_key(code, claim)
                 change[code] = after.counted_points - before.counted_points
             history = old.history + (
-                [Decision(by=editor.subject, at=now, action="corrected", note=editor.reason)]
+                [
+                    Decision(
+                        by=editor.subject,
+                        at=now,
+                        action="corrected",
+                        note=editor.reason,
+                        member_note=editor.member_note,
+                    )
+                ]
                 if old.source == "course_platform" and editor
                 else []
             )

@@ -184,11 +184,13 @@ class BillingService:
             paid_at=now,
         )
 
-    def void(self, member_id: str, invoice_id: str, *, reason: str, staff: str, now: datetime) -> InvoiceRecord:
+    def void(
+        self, member_id: str, invoice_id: str, *, reason: str, staff: str, now: datetime, member_note: str | None = None
+    ) -> InvoiceRecord:
         """Void an unpaid invoice (issued in error, a duplicate, a deceased member): it is no longer
         due and no notice chases it. Who, when and why are kept on the invoice."""
         invoice = invoice_of(self._members.member_state(member_id), invoice_id)
-        decision = Decision(by=staff, at=now, action="voided", note=reason)
+        decision = Decision(by=staff, at=now, action="voided", note=reason, member_note=member_note)
         if invoice.state in ("paid", "void") or not self._invoices.void_invoice(invoice, decision):
             raise Conflict("Only an unpaid invoice can be voided.", code="INVOICE_NOT_OPEN")
         return invoice.model_copy(update={"state": "void", "history": [*invoice.history, decision]})

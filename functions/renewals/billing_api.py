@@ -66,7 +66,11 @@ def list_invoices(member_id: MemberId) -> InvoiceList:
     views = service().invoices(member_id, request_today(app))
     return InvoiceList(
         invoices=[
-            InvoiceOut(**v.invoice.model_dump(include=set(InvoiceOut.model_fields) - {"state"}), state=v.state)
+            InvoiceOut(
+                **v.invoice.model_dump(include=set(InvoiceOut.model_fields) - {"state", "member_note"}),
+                state=v.state,
+                member_note=next((d.member_note for d in reversed(v.invoice.history) if d.member_note), None),
+            )
             for v in views
         ]
     )
@@ -140,7 +144,12 @@ def record_offline_payment(
 )
 def void_invoice(member_id: MemberId, invoice_id: InvoiceId, body: Annotated[VoidIn, Body()]) -> VoidedOut:
     voided = service().void(
-        member_id, invoice_id, reason=body.reason, staff=current_caller(app).subject, now=request_moment(app)
+        member_id,
+        invoice_id,
+        reason=body.reason,
+        member_note=body.member_note,
+        staff=current_caller(app).subject,
+        now=request_moment(app),
     )
     return VoidedOut(invoice_id=voided.invoice_id, state="void", history=[h.model_dump() for h in voided.history])
 

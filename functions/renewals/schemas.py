@@ -26,6 +26,7 @@ class InvoiceOut(LazyModel):
     available_on: date | None
     closes_cycle: bool
     paid_on: date | None
+    member_note: str | None = Field(default=None, description="what staff wrote to the member about it (a void)")
 
 
 class InvoiceList(LazyModel):
@@ -95,7 +96,10 @@ class WebhookReceived(LazyModel):
 class VoidIn(LazyModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=3, max_length=500, description="why: kept with the invoice")
+    reason: str = Field(min_length=3, max_length=500, description="why: kept with the invoice (internal)")
+    member_note: str | None = Field(
+        default=None, min_length=1, max_length=2000, description="what the member is told; `reason` stays internal"
+    )
 
 
 class HistoryOut(LazyModel):

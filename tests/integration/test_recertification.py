@@ -228,9 +228,19 @@ def test_a_failed_audit_makes_the_member_recertify_and_revokes_the_badge(stack):
         "/staff/audits/{audit_id}/decision",
         f"/staff/audits/{audit['audit_id']}/decision",
         "2025-02-01T10:00",
-        {"decision": "failed", "note": "certificates do not match"},
+        {
+            "decision": "failed",
+            "note": "certificates do not match",
+            "member_note": "The certificates you sent are for other courses than the entries audited.",
+        },
     )
     assert decided["json"]["state"] == "failed"
+    [staff_view] = decided["json"]["decisions"]
+    assert (staff_view["by"], staff_view["note"]) != (None, None)  # staff see who and the internal note
+    [seen] = member_call(stack, member, "GET", "/audits", "/audits", "2025-02-01T10:00")["json"]["audits"]
+    assert [(d["action"], d["by"], d["note"], d["member_note"]) for d in seen["decisions"]] == [
+        ("failed", None, None, "The certificates you sent are for other courses than the entries audited.")
+    ]
     assert member.profile(chicago("2025-02-01T10:00"))["status"] == "must_recertify"
     stack.drain_badges()
     assert [b["state"] for b in stack.credly.badges.values()] == ["revoked"]

@@ -31,7 +31,7 @@ def record(stack, member_id, at="2024-03-06T10:00"):
     )
 
 
-def void(stack, member_id, invoice_id, reason="issued in error", at="2024-03-06T10:00"):
+def void(stack, member_id, invoice_id, reason="issued in error", at="2024-03-06T10:00", **extra):
     return staff_call(
         stack,
         BILLING,
@@ -39,7 +39,7 @@ def void(stack, member_id, invoice_id, reason="issued in error", at="2024-03-06T
         "/staff/members/{member_id}/invoices/{invoice_id}/void",
         f"/staff/members/{member_id}/invoices/{invoice_id}/void",
         at,
-        {"reason": reason},
+        {"reason": reason, **extra},
     )
 
 
@@ -79,12 +79,14 @@ def test_staff_void_an_unpaid_invoice_with_a_reason_and_it_is_no_longer_due(stac
     stack.job("renewal_notices", chicago("2024-03-01T06:00"))
     refused = void(stack, member.member_id, "RMA-20240310", reason="")
     assert refused["statusCode"] == 422
-    voided = void(stack, member.member_id, "RMA-20240310", reason="duplicate of a paper invoice")
+    told = "We sent this invoice twice; the one in the post is the one to pay."
+    voided = void(stack, member.member_id, "RMA-20240310", reason="duplicate of a paper invoice", member_note=told)
     assert voided["statusCode"] == 200, voided
     assert voided["json"]["state"] == "void"
     assert voided["json"]["history"][0]["note"] == "duplicate of a paper invoice"
     assert len(voided["json"]["history"][0]["by"]) == 36  # the staff user's Cognito subject
-    assert member.invoices(chicago("2024-03-06T10:00"))["RMA-20240310"]["state"] == "void"
+    seen = member.invoices(chicago("2024-03-06T10:00"))["RMA-20240310"]
+    assert (seen["state"], seen["member_note"]) == ("void", told)  # never the internal reason
     # No longer due: neither payable nor chased by the past-due notices of the month after.
     assert member.checkout("RMA-20240310", chicago("2024-03-06T10:00"))["json"]["error"]["code"] == "INVOICE_NOT_OPEN"
     summary = stack.job("renewal_notices", chicago("2024-04-15T06:00"))

@@ -78,3 +78,27 @@ def test_nobody_decides_their_own_case_and_an_unpaid_application_waits(lapsed):
         )
     assert refused.value.code == "FEE_NOT_PAID"
     assert program.store.application(member, application.application_id).decisions == []
+
+
+def test_a_rejection_keeps_the_internal_note_and_what_the_member_is_told_apart(lapsed):
+    program, member, service = lapsed
+    day = date(2024, 1, 10)
+    application = service.apply(
+        member, Application("RMA", RecertPath.EXAM, False, [], [], True), today=day, now=at(day)
+    )
+    program.pay_by_cheque(member, application.fee_invoice_id, day)
+    rejected = service.decide(
+        application.application_id,
+        approve=False,
+        note="ID photo unreadable",
+        member_note="Send a clearer copy of your photo ID and apply again.",
+        staff=StaffMember("staff-1"),
+        today=day,
+        now=at(day),
+    )
+    [decision] = program.store.application(member, application.application_id).decisions
+    assert (rejected.state, decision.note, decision.member_note) == (
+        "rejected",
+        "ID photo unreadable",
+        "Send a clearer copy of your photo ID and apply again.",
+    )

@@ -27,7 +27,7 @@ function auditCard(base, audit, context) {
       h("dt", {}, "Documents sent"), h("dd", {}, String(audit.document_ids.length))),
     h("p", {}, h("strong", {}, "What to send: "), audit.required),
     audit.decisions.length ? h("ul", {}, audit.decisions.map((d) =>
-      h("li", {}, day(d.at.slice(0, 10)), `: ${d.action}`, d.note ? ` (${d.note})` : ""))) : null,
+      h("li", {}, day(d.at.slice(0, 10)), `: ${d.action}`, d.member_note ? [h("br"), d.member_note] : ""))) : null,
     open ? uploadForm(base, audit, context) : null);
 }
 

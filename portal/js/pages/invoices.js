@@ -26,7 +26,8 @@ export async function showInvoices(main, { member, memberId, params }) {
     day(invoice.due_date),
     h("span", {}, statusBadge(invoice.state, STATES[invoice.state]),
       invoice.state === "locked" && invoice.available_on ? [h("br"), "payable from ", day(invoice.available_on)] : null,
-      invoice.state === "paid" && invoice.paid_on ? [h("br"), "on ", day(invoice.paid_on)] : null),
+      invoice.state === "paid" && invoice.paid_on ? [h("br"), "on ", day(invoice.paid_on)] : null,
+      invoice.member_note ? [h("br"), invoice.member_note] : null),
     action(base, invoice),
   ]);
   render(main,

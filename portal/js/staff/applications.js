@@ -48,8 +48,10 @@ function card(application, context) {
 
 function decisionForm(application, done) {
   const note = h("textarea", { name: "note", rows: 2 });
+  const memberNote = h("textarea", { name: "member_note", rows: 2 });
   const form = h("form", { "aria-label": `Decide ${application.application_id}`, novalidate: true },
     field("Note", note, "Kept with the decision; members do not see it."),
+    field("Message to the member", memberNote, "Shown to the member with the decision (say why, on a rejection)."),
     h("div", { class: "actions" },
       h("button", { type: "submit", value: "approve" }, "Approve"),
       h("button", { type: "submit", value: "reject", class: "danger" }, "Reject")));
@@ -58,9 +60,9 @@ function decisionForm(application, done) {
     const decision = event.submitter?.value || "approve";
     busy(form, async () => {
       await post(`/staff/recertifications/${encodeURIComponent(application.application_id)}/decision`,
-        { decision, note: note.value.trim() || null });
+        { decision, note: note.value.trim() || null, member_note: memberNote.value.trim() || null });
       await done(`${application.application_id}: ${decision === "approve" ? "approved" : "rejected"}.`);
-    }, { note });
+    }, { note, member_note: memberNote });
   });
   return form;
 }

@@ -35,8 +35,10 @@ export async function showAudits(main, context) {
 
 function decisionForm(audit, done) {
   const note = h("textarea", { name: "note", rows: 2 });
+  const memberNote = h("textarea", { name: "member_note", rows: 2 });
   const form = h("form", { "aria-label": `Decide ${audit.audit_id}`, novalidate: true },
-    field("Note", note),
+    field("Note", note, "Kept with the decision; members do not see it."),
+    field("Message to the member", memberNote, "Shown to the member with the outcome."),
     h("div", { class: "actions" },
       h("button", { type: "submit", value: "passed" }, "Passed"),
       h("button", { type: "submit", value: "failed", class: "danger" }, "Failed")));
@@ -44,9 +46,10 @@ function decisionForm(audit, done) {
     event.preventDefault();
     const decision = event.submitter?.value || "passed";
     busy(form, async () => {
-      await post(`/staff/audits/${encodeURIComponent(audit.audit_id)}/decision`, { decision, note: note.value.trim() || null });
+      await post(`/staff/audits/${encodeURIComponent(audit.audit_id)}/decision`,
+        { decision, note: note.value.trim() || null, member_note: memberNote.value.trim() || null });
       await done(`${audit.audit_id}: ${decision}.`);
-    }, { note });
+    }, { note, member_note: memberNote });
   });
   return form;
 }

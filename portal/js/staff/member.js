@@ -131,15 +131,18 @@ function invoiceActions(base, memberId, invoice, again) {
     }, { amount, method, reference });
   });
   const reason = h("textarea", { name: "reason", rows: 2, required: true });
+  const toMember = h("textarea", { name: "member_note", rows: 2 });
   const voidForm = h("form", { "aria-label": `Void ${invoice.invoice_id}`, novalidate: true },
-    field("Reason", reason), h("button", { type: "submit", class: "danger" }, "Void invoice"));
+    field("Reason", reason, "Kept with the invoice; the member does not see it."),
+    field("Message to the member", toMember, "Shown to the member on the invoice."),
+    h("button", { type: "submit", class: "danger" }, "Void invoice"));
   voidForm.addEventListener("submit", (event) => {
     event.preventDefault();
     busy(voidForm, async () => {
       await post(`/staff/members/${encodeURIComponent(memberId)}/invoices/${encodeURIComponent(invoice.invoice_id)}/void`,
-        { reason: reason.value.trim() });
+        { reason: reason.value.trim(), member_note: toMember.value.trim() || null });
       await again(`Invoice ${invoice.invoice_id} voided.`);
-    }, { reason });
+    }, { reason, member_note: toMember });
   });
   return h("div", {}, action("Record a cheque", pay), action("Void", voidForm));
 }

@@ -35,7 +35,8 @@ class Decision(LazyModel):
     by: str
     at: datetime
     action: str
-    note: str | None = None
+    note: str | None = None  # internal: staff see it, the member never does
+    member_note: str | None = None  # what the member is told, in their notice and their own view
 
 
 class MemberRecord(LazyModel):
