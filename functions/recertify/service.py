@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, datetime, timedelta
-from typing import NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from aws_lambda_powertools import Logger
 
@@ -15,6 +15,7 @@ from ccp.data.recertification import DocumentStore, RecertificationRepository
 from ccp.data.writes import retry_on_stale
 from ccp.domain.records import (
     ApplicationRecord,
+    Contact,
     CredentialRecord,
     Decision,
     DocumentRecord,
@@ -32,6 +33,9 @@ from ccp.rules.recertification import (
 from ccp.rules.renewals import UNPAID_STATES
 from ccp.rules.standing import credential_status, reinstated
 from ccp.rules.versions import RuleBook
+
+if TYPE_CHECKING:
+    from ccp.notices import Notice
 
 logger = Logger(child=True)
 OPEN_STATES = ("awaiting_payment", "submitted", "staff_review", "exam_authorized")
@@ -296,32 +300,16 @@ class RecertificationService:
             }
         )
         self._repo.save_application(before, done, credential=(credential, new), void=unpaid)
-        detail = {
-            "member_id": new.member_id,
-            "credential": new.code,
-            "cycle_start": new.cycle_start.isoformat(),
-            "cycle_end": new.cycle_end.isoformat(),
-            "application_id": before.application_id,
-        }
         try:
-            self._events.publish("CredentialReinstated", detail)
+            self._events.publish("CredentialReinstated", _cycle_detail(new, before.application_id))
         except Exception:
             logger.exception("CredentialReinstated event not published", extra={"credential": new.code})
         if self._sender is not None and new.contact is not None:
-            from ccp.notices import Notice
-
-            data = {
-                "name": new.contact.name,
-                "credential": new.code,
-                "cycle_start": new.cycle_start.isoformat(),
-                "cycle_end": new.cycle_end.isoformat(),
-            }
-            notice = Notice(
-                new.member_id, new.code, "reinstated", before.application_id, data, new.contact, postal=False
-            )
             # A failed send stays claimed in the ledger; the next daily renewal run re-sends it.
             self._sender.send(
-                [notice], moment=after.decisions[-1].at, batch_name=f"mail-batches/{day.isoformat()}/reinstated"
+                [_reinstated_notice(new, new.contact, before.application_id)],
+                moment=after.decisions[-1].at,
+                batch_name=f"mail-batches/{day.isoformat()}/reinstated",
             )
         return done
 
@@ -343,3 +331,26 @@ class RecertificationService:
                 raise RuleViolation(f"Document {document_id} is not uploaded.", code="UNKNOWN_DOCUMENT")
             known.add(document_id)
         return known
+
+
+def _cycle_detail(credential: CredentialRecord, application_id: str) -> dict[str, str]:
+    """What the CredentialReinstated event says (the badge worker issues the new cycle's badge from it)."""
+    return {
+        "member_id": credential.member_id,
+        "credential": credential.code,
+        "cycle_start": credential.cycle_start.isoformat(),
+        "cycle_end": credential.cycle_end.isoformat(),
+        "application_id": application_id,
+    }
+
+
+def _reinstated_notice(credential: CredentialRecord, contact: Contact, application_id: str) -> Notice:
+    from ccp.notices import Notice  # the notices' PDF and SES code stays out of the API's cold start
+
+    data = {
+        "name": contact.name,
+        "credential": credential.code,
+        "cycle_start": credential.cycle_start.isoformat(),
+        "cycle_end": credential.cycle_end.isoformat(),
+    }
+    return Notice(credential.member_id, credential.code, "reinstated", application_id, data, contact, postal=False)
