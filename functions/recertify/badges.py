@@ -7,6 +7,7 @@ from the queue (then its DLQ) while Credly is down.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -25,6 +26,7 @@ from ccp import dependency
 from ccp.data.credly import CredlyClient, CredlyConfig
 from ccp.data.dynamo import table
 from ccp.data.members import MemberRepository
+from ccp.domain.records import MemberState
 from ccp.settings import (
     BadgeSettings,
 )
@@ -48,6 +50,8 @@ def handle_event(event: dict) -> dict:
     detail_type, detail = event["detail-type"], event["detail"]
     members = _members()
     state = members.member_state(detail["member_id"])
+    if detail_type == "MemberRenamed":
+        return _renamed(state, members, _credly())
     credential = state.credential(detail["credential"])
     if credential is None:
         return {"action": "skipped", "reason": "credential not held"}
@@ -85,11 +89,39 @@ def handle_event(event: dict) -> dict:
     return {"action": action, "credential": credential.code}
 
 
+def _renamed(state: MemberState, members: MemberRepository, credly: CredlyClient) -> dict:
+    """A badge carries the earner's name: each live one is revoked and issued again in the new name
+    (Credly's replace keeps the recipient), under an earner id that names the name, so a re-delivered
+    event finds the badge already issued and issues nothing."""
+    profile, again = state.profile, []
+    name_tag = hashlib.sha256(f"{profile.first_name}|{profile.last_name}".encode()).hexdigest()[:8]
+    for credential in state.credentials:
+        if not credential.badge_id or credential.status != "active":
+            continue
+        earner_id = f"{credential.member_id}:{credential.code}:{credential.cycle_start.isoformat()}:{name_tag}"
+        if credly.find(earner_id):
+            continue  # issued in this name already
+        credly.revoke(credential.badge_id, reason="Name changed: the badge is issued again in the new name")
+        badge_id = credly.issue(
+            credential=credential.code,
+            earner_id=earner_id,
+            email=profile.email,
+            first_name=profile.first_name,
+            last_name=profile.last_name,
+            issued_at=credential.cycle_start.isoformat(),
+            expires_at=credential.cycle_end.isoformat(),
+        )
+        members.set_badge(credential.member_id, credential.code, badge_id)
+        again.append(credential.code)
+    return {"action": "reissued", "credentials": again}
+
+
 def _record(record: SQSRecord) -> dict:
     return handle_event(json.loads(record.body))
 
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    """Each message is an EventBridge event (CycleRolledOver, CredentialReinstated, CredentialLapsed)."""
+    """Each message is an EventBridge event (CycleRolledOver, CredentialReinstated, CredentialLapsed,
+    MemberRenamed)."""
     return process_partial_response(event=event, record_handler=_record, processor=processor, context=context)

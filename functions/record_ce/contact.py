@@ -13,6 +13,7 @@ import secrets
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
+from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
 from ccp import dependency
@@ -21,6 +22,8 @@ from ccp.data.writes import retry_on_stale
 from ccp.domain.records import Address, Decision, MemberRecord
 from ccp.errors import CcpError, Conflict, Forbidden, RuleViolation, TooManyRequests
 from ccp.rules.dates import BUSINESS_TZ, business_date
+
+logger = Logger(child=True)
 
 if TYPE_CHECKING:
     from ccp.notices import MailerPort
@@ -40,6 +43,10 @@ class ContactsPort(Protocol):
 
 class CodeSendsPort(Protocol):
     def take(self, subjects: list[str], *, day: date, now: datetime, next_day_at: datetime) -> None: ...
+
+
+class EventsPort(Protocol):
+    def publish(self, detail_type: str, detail: dict[str, Any]) -> None: ...
 
 
 class LoginsPort(Protocol):
@@ -71,8 +78,10 @@ class ContactService:
         *,
         template_prefix: str,
         portal_url: str,
+        events: EventsPort | None = None,
     ):
         self._members = members
+        self._events = events  # MemberRenamed: the badges are issued again in the new name
         self._mailer = mailer
         self._logins = logins
         self._code_sends = code_sends
@@ -102,6 +111,7 @@ class ContactService:
         code = f"{secrets.randbelow(10**6):06d}"
         # The first attempt works on the profile the limit was judged on; a retry reads it again.
         read = [self._members.profile(member_id)]
+        read_names = (read[0].first_name, read[0].last_name)
         if change.email is not None:
             # Someone else's address is refused before a code is counted or sent (the write checks it too).
             if self._members.member_known_as(email=change.email) not in (None, member_id):
@@ -140,6 +150,12 @@ class ContactService:
             return after, new_email
 
         after, new_email = retry_on_stale(attempt)
+        renamed = (after.first_name, after.last_name) != (read_names[0], read_names[1])
+        if renamed and self._events is not None:
+            try:
+                self._events.publish("MemberRenamed", {"member_id": member_id})
+            except Exception:  # the name is saved; staff see the badge's old name and can rename again
+                logger.exception("MemberRenamed event not published")
         if new_email:
             # Sent after the write: a code that was never saved would confirm nothing. A failed send
             # leaves the address unconfirmed; sending the same address again sends a new code.
@@ -244,10 +260,11 @@ def default_contact_service() -> ContactService:
     from ccp.data.dynamo import table
     from ccp.data.limits import CodeSendLimiter
     from ccp.data.logins import MemberLogins
-    from ccp.data.outbound import Mailer
-    from ccp.settings import EmailSettings, LoginSettings
+    from ccp.data.outbound import EventPublisher, Mailer
+    from ccp.settings import EmailSettings, EventSettings, LoginSettings
 
     email = EmailSettings.from_env()
+    events = EventPublisher(EventSettings.from_env().event_bus_name, source="ccp.record_ce")
     return ContactService(
         MemberRepository(table()),
         Mailer(email.sender_email, email.email_configuration_set),
@@ -255,4 +272,5 @@ def default_contact_service() -> ContactService:
         CodeSendLimiter(table()),
         template_prefix=email.email_template_prefix,
         portal_url=email.portal_url,
+        events=events,
     )

@@ -484,3 +484,32 @@ def test_the_entries_of_an_audited_cycle_cannot_change(stack):
         at=chicago("2025-01-20T10:00"),
     )
     assert [r["json"]["error"]["code"] for r in (patched, deleted)] == ["CYCLE_FROZEN", "CYCLE_FROZEN"]
+
+
+def test_a_renamed_member_gets_their_badge_issued_again_in_the_new_name_once(stack):
+    member = new_member(stack, certified_on="2021-03-10", at="2021-04-01T10:00", email="renamed@example.org")
+    member.record(chicago("2023-05-01T10:00"), end_date="2023-04-01")
+    stack.job("renewal_notices", chicago("2024-03-01T06:00"))
+    assert member.pay("RMA-20240310", chicago("2024-03-05T10:00"))["json"]["rolled_over"] is True
+    stack.drain_badges()
+    [first] = stack.credly.live()
+    renamed = stack.api(
+        "record_ce.handler.lambda_handler",
+        "PATCH",
+        "/staff/members/{member_id}",
+        f"/staff/members/{member.member_id}",
+        claims=staff_claims(),
+        at=chicago("2024-06-01T10:00"),
+        body={"last_name": "Newname", "reason": "marriage certificate seen"},
+    )
+    assert renamed["statusCode"] == 200, renamed
+    stack.drain_badges()
+    [live] = stack.credly.live("pending")
+    assert (live["issued_to_first_name"], live["issued_to_last_name"]) == ("Ann", "Newname")
+    assert stack.credly.badges[first["id"]]["state"] == "revoked"
+    assert member.profile(chicago("2024-06-01T10:00"))["credentials"][0]["status"] == "active"
+    from recertify.badges import handle_event
+
+    redelivered = {"detail-type": "MemberRenamed", "detail": {"member_id": member.member_id}}
+    assert handle_event(redelivered) == {"action": "reissued", "credentials": []}  # a second delivery
+    assert [b["issued_to_last_name"] for b in stack.credly.live("pending")] == ["Newname"]
