@@ -15,6 +15,7 @@ from ccp.data.members import MemberRepository
 from ccp.data.recertification import RecertificationRepository
 from ccp.data.work_lists import WorkLists
 from ccp.data.writes import retry_on_stale
+from ccp.decision_notices import audit_notice
 from ccp.domain.records import AuditRecord, Contact, Decision
 from ccp.errors import Conflict, NotFound, RuleViolation
 from ccp.notices import Notice, NoticeSender
@@ -276,7 +277,12 @@ class AuditService:
                 )
             return after
 
-        return retry_on_stale(attempt)
+        closed = retry_on_stale(attempt)
+        # The member hears of the outcome once (the ledger keeps it, whoever closes the audit again).
+        contact = self._members.member_state(closed.member_id).profile.contact
+        batch = f"mail-batches/{today.isoformat()}/audit-outcomes"
+        self._sender.send([audit_notice(closed, decision, contact)], moment=decision.at, batch_name=batch)
+        return closed
 
     def _audit(self, audit_id: str) -> AuditRecord:
         member_id = member_of(audit_id)

@@ -51,7 +51,7 @@ from recertify.service import (
     EvidenceActivity,
     StaffMember,
 )
-from recertify.wiring import audits, service
+from recertify.wiring import audits, proof_documents, service
 
 logger = Logger()
 metrics = Metrics()
@@ -131,7 +131,7 @@ def get_application(member_id: MemberId, application_id: ApplicationId) -> Appli
 
 @app.post("/members/<member_id>/documents", responses=documented(201, "A presigned upload.", *WITH_BODY, 404, 409))
 def new_document(member_id: MemberId, body: Annotated[DocumentIn, Body()]) -> Response[DocumentOut]:
-    document, form = service().new_document(
+    document, form = proof_documents().new_document(
         member_id,
         purpose=body.purpose,
         content_type=body.content_type,
@@ -153,7 +153,7 @@ def new_document(member_id: MemberId, body: Annotated[DocumentIn, Body()]) -> Re
 
 @app.get("/members/<member_id>/documents/<document_id>", responses=documented(200, "A download link.", 404))
 def document_link(member_id: MemberId, document_id: DocumentIdPath) -> DocumentLinkOut:
-    document, url = service().document_link(member_id, document_id)
+    document, url = proof_documents().document_link(member_id, document_id)
     return DocumentLinkOut(
         document_id=document.document_id,
         filename=document.filename,

@@ -13,12 +13,12 @@ from ccp.access import is_own_case
 from ccp.data.members import MemberRepository
 from ccp.data.recertification import DocumentStore, RecertificationRepository
 from ccp.data.writes import retry_on_stale
+from ccp.decision_notices import application_notice
 from ccp.domain.records import (
     ApplicationRecord,
     Contact,
     CredentialRecord,
     Decision,
-    DocumentRecord,
     InvoiceRecord,
 )
 from ccp.domain.values import ActivityClaim
@@ -173,43 +173,6 @@ class RecertificationService:
             raise NotFound(f"No application {application_id}.", code="APPLICATION_NOT_FOUND")
         return self._repo.application(member_id, application_id)
 
-    def new_document(
-        self,
-        member_id: str,
-        *,
-        purpose: str,
-        content_type: str,
-        filename: str,
-        size: int,
-        audit_id: str | None,
-        now: datetime,
-    ) -> tuple[DocumentRecord, dict]:
-        if content_type not in DOCUMENT_TYPES:
-            raise RuleViolation("Documents are PDF, JPEG or PNG.", code="UNSUPPORTED_DOCUMENT_TYPE")
-        if size > MAX_DOCUMENT_BYTES:
-            raise RuleViolation("Documents are at most 10 MB.", code="DOCUMENT_TOO_LARGE")
-        if audit_id is not None and member_of(audit_id) != member_id:
-            raise NotFound("No such audit.", code="AUDIT_NOT_FOUND")
-        document_id = "D" + secrets.token_hex(6).upper()
-        document = DocumentRecord(
-            member_id=member_id,
-            document_id=document_id,
-            purpose=purpose,
-            content_type=content_type,
-            filename=filename,
-            key=f"documents/{member_id}/{document_id}",
-            audit_id=audit_id,
-            created_at=now,
-        )
-        self._repo.put_document(document)
-        return document, self._documents.upload_form(document.key, content_type, MAX_DOCUMENT_BYTES)
-
-    def document_link(self, member_id: str, document_id: str) -> tuple[DocumentRecord, str]:
-        document = self._repo.document(member_id, document_id)
-        if document is None:
-            raise NotFound(f"No document {document_id}.", code="DOCUMENT_NOT_FOUND")
-        return document, self._documents.download_url(document.key)
-
     # ---- staff side ----------------------------------------------------------------------
 
     def queue(self, state: str) -> list[ApplicationRecord]:
@@ -246,7 +209,19 @@ class RecertificationService:
                 return authorized
             return self._reinstate(before, after, today)
 
-        return retry_on_stale(attempt)
+        decided = retry_on_stale(attempt)
+        self._tell(decided, today)
+        return decided
+
+    def _tell(self, application: ApplicationRecord, today: date) -> None:
+        """The member hears of the decision once (the ledger); a reinstatement sends its own welcome."""
+        if self._sender is None:
+            return
+        contact = self._members.member_state(application.member_id).profile.contact
+        notice = application_notice(application, application.decisions[-1], contact)
+        if notice is not None:
+            moment = application.decisions[-1].at
+            self._sender.send([notice], moment=moment, batch_name=f"mail-batches/{today.isoformat()}/decisions")
 
     def record_exam(
         self,
@@ -281,7 +256,9 @@ class RecertificationService:
                 return failed
             return self._reinstate(before, after, exam_date)
 
-        return retry_on_stale(attempt)
+        recorded = retry_on_stale(attempt)
+        self._tell(recorded, today)
+        return recorded
 
     # ---- helpers -------------------------------------------------------------------------
 

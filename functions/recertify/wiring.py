@@ -14,6 +14,7 @@ from ccp.notices import NoticeSender
 from ccp.rules.versions import default_rule_book
 from ccp.settings import DocumentSettings, EventSettings
 from recertify.audit import AuditService
+from recertify.documents import ProofDocuments
 from recertify.service import RecertificationService
 
 
@@ -51,4 +52,11 @@ def audits() -> AuditService:
         default_rule_book(),
         _events(),
         DocumentStore(bucket),
+    )
+
+
+@dependency
+def proof_documents() -> ProofDocuments:
+    return ProofDocuments(
+        RecertificationRepository(table()), DocumentStore(DocumentSettings.from_env().document_bucket)
     )

@@ -38,6 +38,9 @@ class EventsPort(Protocol):
 
 class ReceiptsPort(Protocol):
     def send_receipt(self, state: MemberState, invoice: InvoiceRecord, payment: PaymentRecord) -> None: ...
+    def send_refund(
+        self, state: MemberState, invoice: InvoiceRecord, payment: PaymentRecord, *, refunded_on: date
+    ) -> None: ...
 
 
 class PaymentResult(NamedTuple):
@@ -162,6 +165,17 @@ class Payments:
             )
 
         return retry_on_stale(attempt)
+
+    def tell_refund(
+        self, state: MemberState, invoice: InvoiceRecord, payment: PaymentRecord, *, refunded_on: date
+    ) -> None:
+        """The member hears that the money went back and the invoice is unpaid again (once: the ledger)."""
+        if self._receipts is None:
+            return
+        try:
+            self._receipts.send_refund(state, invoice, payment, refunded_on=refunded_on)
+        except CcpError:  # the refund is committed; a claim left behind is sent by the next daily run
+            logger.exception("refund notice not sent", extra={"invoice_id": invoice.invoice_id})
 
     def _send_receipt(self, state: MemberState, invoice: InvoiceRecord, payment: PaymentRecord) -> None:
         if self._receipts is None:

@@ -156,7 +156,10 @@ class ProcessorEvents:
                 "Part of a payment went back; the invoice stays paid until staff decide.",
             )
 
+        refunded: list[tuple[MemberState, InvoiceRecord, PaymentRecord]] = []  # what the member is told of
+
         def attempt() -> EventOutcome:
+            refunded.clear()
             reference = self._payment_records.payment_reference(event.reference)
             if reference is None:
                 if self._payment_records.refunded_before_recorded(event.reference):
@@ -175,6 +178,7 @@ class ProcessorEvents:
             refunded_payment = payment.model_copy(
                 update={"state": "refunded", "refunded_at": received_at, "refund_reason": event.reason}
             )
+            refunded.append((state, invoice, refunded_payment))
             if invoice.purpose == "recertification":
                 return self._reverse_recertification_fee(state, invoice, refunded_payment, event, received_at)
             unpaid = invoice.model_copy(update={"state": "refunded", "paid_on": None})
@@ -191,7 +195,10 @@ class ProcessorEvents:
             )
             return EventOutcome("refunded")
 
-        return retry_on_stale(attempt)
+        outcome = retry_on_stale(attempt)
+        if outcome.outcome == "refunded" and refunded:
+            self._payments.tell_refund(*refunded[-1], refunded_on=business_date(received_at))
+        return outcome
 
     def _reverse_recertification_fee(
         self,

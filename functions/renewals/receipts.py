@@ -3,10 +3,11 @@ document (JSON or a printable PDF)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from ccp.api import points_json
+from ccp.decision_notices import refund_notice
 from ccp.documents import day, finished, line, money, new_document, table
 from ccp.domain.records import InvoiceRecord, MemberState, PaymentRecord
 from ccp.notices import Notice, NoticeSender
@@ -51,6 +52,13 @@ class ReceiptNotices:
         self._sender.send(
             [notice], moment=payment.paid_at, batch_name=f"mail-batches/{payment.paid_at.date().isoformat()}/receipts"
         )
+
+    def send_refund(
+        self, state: MemberState, invoice: InvoiceRecord, payment: PaymentRecord, *, refunded_on: date
+    ) -> None:
+        notice = refund_notice(invoice, payment, state.profile.contact, refunded_on)
+        moment = payment.refunded_at or payment.paid_at
+        self._sender.send([notice], moment=moment, batch_name=f"mail-batches/{refunded_on.isoformat()}/refunds")
 
 
 def as_json(state: MemberState, invoice: InvoiceRecord, payment: PaymentRecord) -> dict[str, Any]:

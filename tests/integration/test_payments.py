@@ -304,6 +304,9 @@ def test_a_refund_makes_the_fee_unpaid_again_and_the_status_follows(stack):
     [payment] = payments_of(stack, member)
     assert (payment["state"], payment["refund_reason"]) == ("refunded", "refund")
     assert member.receipt(INVOICE, chicago("2026-05-05T12:00"))["statusCode"] == 404
+    [told] = emails_to(stack, "ann@example.org", "refund")  # once, though the event came twice
+    assert told["subject"] == f"$50.00 went back to you for invoice {INVOICE}"
+    assert "unpaid again" in told["text"] and "due by 2026-04-30" in told["text"]
 
     # Paying again cures it.
     again = stack.stripe.mark_paid(started_checkout(stack, member, at="2026-05-06T09:00")["id"])

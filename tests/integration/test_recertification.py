@@ -175,10 +175,12 @@ def test_a_member_lapsed_ten_years_recertifies_by_exam(stack):
         "/staff/recertifications/{application_id}/decision",
         base + "/decision",
         at,
-        {"decision": "approve"},
+        {"decision": "approve", "member_note": "Book the exam at any test centre within six months."},
     )["json"]
     assert authorized["state"] == "exam_authorized"
     assert member.profile(chicago(at))["status"] == "must_recertify"
+    [told] = emails_to(stack, "exam@example.org", "exam_authorized")
+    assert told["subject"] == "You may now sit the RMA exam" and "within six months" in told["text"]
     result = staff(
         stack,
         "POST",
@@ -235,6 +237,9 @@ def test_a_failed_audit_makes_the_member_recertify_and_revokes_the_badge(stack):
         },
     )
     assert decided["json"]["state"] == "failed"
+    [told] = emails_to(stack, "audited@example.org", "audit_failed")
+    assert "The certificates you sent are for other courses" in told["text"]
+    assert "certificates do not match" not in told["text"]  # the internal note never reaches the member
     [staff_view] = decided["json"]["decisions"]
     assert (staff_view["by"], staff_view["note"]) != (None, None)  # staff see who and the internal note
     [seen] = member_call(stack, member, "GET", "/audits", "/audits", "2025-02-01T10:00")["json"]["audits"]
@@ -268,6 +273,9 @@ def test_an_unanswered_audit_fails_after_its_deadline(stack):
     assert expire("2025-03-16T06:45")["audits_failed_for_no_answer"] == 0
     assert expire("2025-03-17T06:45")["audits_failed_for_no_answer"] == 1
     assert member.profile(chicago("2025-03-17T10:00"))["status"] == "must_recertify"
+    assert expire("2025-03-17T06:45")["audits_failed_for_no_answer"] == 0  # the same run again
+    [told] = emails_to(stack, "silent@example.org", "audit_failed")
+    assert "No proof arrived by the deadline." in told["text"] and "must now be recertified" in told["text"]
 
 
 def test_documents_are_limited_by_type_and_size_and_private_to_their_member(stack):
@@ -513,3 +521,54 @@ def test_a_renamed_member_gets_their_badge_issued_again_in_the_new_name_once(sta
     redelivered = {"detail-type": "MemberRenamed", "detail": {"member_id": member.member_id}}
     assert handle_event(redelivered) == {"action": "reissued", "credentials": []}  # a second delivery
     assert [b["issued_to_last_name"] for b in stack.credly.live("pending")] == ["Newname"]
+
+
+def test_a_rejected_application_and_a_failed_exam_are_told_to_the_member_once_in_their_words(stack):
+    member = new_member(stack, certified_on="2008-03-01", at="2010-01-01T10:00", email="rejected@example.org")
+    at = "2022-06-01T10:00"
+    exam = {"credential": "RMA", "path": "exam", "felony_conviction": False, "attested": True, "activities": []}
+
+    def apply_and_pay(reference):
+        app = member_call(stack, member, "POST", "/recertifications", "/recertifications", at, exam)["json"]
+        member.pay(app["fee_invoice_id"], chicago(at), amount=150, reference=reference)
+        return f"/staff/recertifications/{app['application_id']}"
+
+    base = apply_and_pay("fee-1")
+    decision = {
+        "decision": "reject",
+        "note": "applicant known to the board",
+        "member_note": "Your application lacks the signed attestation page; send it with a new application.",
+    }
+    rejected = staff(
+        stack, "POST", "/staff/recertifications/{application_id}/decision", base + "/decision", at, decision
+    )
+    assert rejected["json"]["state"] == "rejected"
+    again = staff(stack, "POST", "/staff/recertifications/{application_id}/decision", base + "/decision", at, decision)
+    assert again["statusCode"] == 409
+    [told] = emails_to(stack, "rejected@example.org", "application_rejected")
+    assert "lacks the signed attestation page" in told["text"]
+    assert "known to the board" not in told["text"] and "reject" not in told["subject"].split()
+
+    base = apply_and_pay("fee-2")
+    staff(
+        stack,
+        "POST",
+        "/staff/recertifications/{application_id}/decision",
+        base + "/decision",
+        at,
+        {"decision": "approve"},
+    )
+    failed = staff(
+        stack,
+        "POST",
+        "/staff/recertifications/{application_id}/exam-result",
+        base + "/exam-result",
+        "2022-07-20T10:00",
+        {"passed": False, "exam_date": "2022-07-15"},
+    )
+    assert failed["json"]["state"] == "exam_failed"
+    [result] = emails_to(stack, "rejected@example.org", "exam_failed")
+    assert "sat on 2022-07-15 was not passed" in result["text"]
+    assert "No further words were given" in result["text"]  # no member_note: a plain sentence, never None
+    for email in emails_to(stack, "rejected@example.org"):
+        assert "None" not in email["text"] and "{{" not in email["text"] and "exam_failed" not in email["text"]
