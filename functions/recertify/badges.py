@@ -26,7 +26,7 @@ from ccp import dependency
 from ccp.data.credly import CredlyClient, CredlyConfig
 from ccp.data.dynamo import table
 from ccp.data.members import MemberRepository
-from ccp.domain.records import MemberState
+from ccp.domain.records import CredentialRecord, MemberRecord, MemberState
 from ccp.settings import (
     BadgeSettings,
 )
@@ -75,15 +75,7 @@ def handle_event(event: dict) -> dict:
         )
         action = "replaced"
     else:
-        badge_id = credly.issue(
-            credential=credential.code,
-            earner_id=earner_id,
-            email=profile.email,
-            first_name=profile.first_name,
-            last_name=profile.last_name,
-            issued_at=credential.cycle_start.isoformat(),
-            expires_at=credential.cycle_end.isoformat(),
-        )
+        badge_id = _issue(credly, credential, profile, earner_id)
         action = "issued"
     members.set_badge(credential.member_id, credential.code, badge_id)
     return {"action": action, "credential": credential.code}
@@ -102,18 +94,23 @@ def _renamed(state: MemberState, members: MemberRepository, credly: CredlyClient
         if credly.find(earner_id):
             continue  # issued in this name already
         credly.revoke(credential.badge_id, reason="Name changed: the badge is issued again in the new name")
-        badge_id = credly.issue(
-            credential=credential.code,
-            earner_id=earner_id,
-            email=profile.email,
-            first_name=profile.first_name,
-            last_name=profile.last_name,
-            issued_at=credential.cycle_start.isoformat(),
-            expires_at=credential.cycle_end.isoformat(),
-        )
+        badge_id = _issue(credly, credential, profile, earner_id)
         members.set_badge(credential.member_id, credential.code, badge_id)
         again.append(credential.code)
     return {"action": "reissued", "credentials": again}
+
+
+def _issue(credly: CredlyClient, credential: CredentialRecord, profile: MemberRecord, earner_id: str) -> str:
+    """The credential's badge for its open cycle, in the member's current name."""
+    return credly.issue(
+        credential=credential.code,
+        earner_id=earner_id,
+        email=profile.email,
+        first_name=profile.first_name,
+        last_name=profile.last_name,
+        issued_at=credential.cycle_start.isoformat(),
+        expires_at=credential.cycle_end.isoformat(),
+    )
 
 
 def _record(record: SQSRecord) -> dict:
