@@ -195,12 +195,18 @@ def test_a_member_lapsed_ten_years_recertifies_by_exam(stack):
     assert [b["expires_at"] for b in stack.credly.live()] == ["2025-07-14"]
 
 
-def test_a_failed_audit_makes_the_member_recertify_and_revokes_the_badge(stack):
-    member = new_member(stack, certified_on="2021-03-10", at="2021-04-01T10:00", email="audited@example.org")
+def rolled_over_with_a_badge(stack, email):
+    """A member certified 2021-03-10 whose first cycle closed compliant on 2024-03-05: a badge is live."""
+    member = new_member(stack, certified_on="2021-03-10", at="2021-04-01T10:00", email=email)
     member.record(chicago("2023-05-01T10:00"), end_date="2023-04-01")
     stack.job("renewal_notices", chicago("2024-03-01T06:00"))
     assert member.pay("RMA-20240310", chicago("2024-03-05T10:00"))["json"]["rolled_over"] is True
     stack.drain_badges()
+    return member
+
+
+def test_a_failed_audit_makes_the_member_recertify_and_revokes_the_badge(stack):
+    member = rolled_over_with_a_badge(stack, "audited@example.org")
     assert len(stack.credly.live()) == 1
 
     from ccp_local.events import FakeLambdaContext, scheduled_event
@@ -495,11 +501,7 @@ def test_the_entries_of_an_audited_cycle_cannot_change(stack):
 
 
 def test_a_renamed_member_gets_their_badge_issued_again_in_the_new_name_once(stack):
-    member = new_member(stack, certified_on="2021-03-10", at="2021-04-01T10:00", email="renamed@example.org")
-    member.record(chicago("2023-05-01T10:00"), end_date="2023-04-01")
-    stack.job("renewal_notices", chicago("2024-03-01T06:00"))
-    assert member.pay("RMA-20240310", chicago("2024-03-05T10:00"))["json"]["rolled_over"] is True
-    stack.drain_badges()
+    member = rolled_over_with_a_badge(stack, "renamed@example.org")
     [first] = stack.credly.live()
     renamed = stack.api(
         "record_ce.handler.lambda_handler",
