@@ -15,13 +15,16 @@ from ccp.data.members import MemberRepository
 from ccp.data.recertification import RecertificationRepository
 from ccp.data.work_lists import WorkLists
 from ccp.data.writes import retry_on_stale
-from ccp.decision_notices import audit_notice
+from ccp.decision_notices import audit_notice, audit_reminder
 from ccp.domain.records import AuditRecord, Contact, Decision
 from ccp.errors import Conflict, NotFound, RuleViolation
 from ccp.notices import Notice, NoticeSender
 from ccp.rules.dates import add_months, business_date
 from ccp.rules.versions import RuleBook
 from recertify.service import EventsPort, StaffMember, member_of
+
+# An open audit without proof is reminded this many days before its deadline (docs/rules.md §9).
+REMINDER_DAYS = 14
 
 
 class DocumentsPort(Protocol):
@@ -72,7 +75,7 @@ class AuditService:
         rules = self._rule_book.in_force_on(today)
         recorded = self._repo.audit_run(year)
         if recorded is None:
-            population = self._population(year)
+            population = rolled_over_population(self._lists, year)
             body = json.dumps(population, sort_keys=True).encode()
             key = self._snapshots.put(f"audits/{year}/population.json", body, "application/json")
             recorded = self._repo.record_audit_run(
@@ -130,21 +133,6 @@ class AuditService:
             **tally.as_dict(),
         }
 
-    def _population(self, year: int) -> list[dict[str, Any]]:
-        """Members who rolled over in `year`, from the archived cycles, in a stable order."""
-        entries = {}
-        for shard in range(self._lists.index_shards):
-            for cycles in self._lists.cycles_rolled_over_in(year, shard):
-                for cycle in cycles:
-                    entries[(cycle.member_id, cycle.code)] = {
-                        "member_id": cycle.member_id,
-                        "code": cycle.code,
-                        "cycle_start": cycle.cycle_start,
-                        "cycle_end": cycle.cycle_end,
-                        "contact": cycle.contact.model_dump(mode="json", exclude_none=True) if cycle.contact else None,
-                    }
-        return [entries[k] for k in sorted(entries)]
-
     # ---- members and staff ---------------------------------------------------------------
 
     def member_audits(self, member_id: str) -> list[AuditRecord]:
@@ -188,11 +176,6 @@ class AuditService:
             today=today,
         )
 
-    def _latest_deadline(self, audit: AuditRecord) -> date:
-        rules = self._rule_book.in_force_on(audit.selected_on)
-        first = audit.first_deadline or audit.selected_on + timedelta(days=rules.audit_response_days)
-        return first + timedelta(days=rules.audit_deadline_max_extension_days)
-
     def extend_deadline(
         self,
         audit_id: str,
@@ -216,7 +199,7 @@ class AuditService:
                     f"The new deadline must be after {max(audit.deadline, today).isoformat()}.",
                     code="DEADLINE_NOT_LATER",
                 )
-            latest = self._latest_deadline(audit)
+            latest = latest_deadline(audit, self._rule_book)
             if deadline > latest:
                 raise RuleViolation(
                     f"A deadline may be moved to {latest.isoformat()} at the latest (one year after the first).",
@@ -235,8 +218,10 @@ class AuditService:
         return document is not None and self._documents.uploaded(document.key)
 
     def expire(self, moment: datetime) -> dict[str, Any]:
-        """Open audits past their deadline fail (no answer): the member must recertify."""
+        """Open audits past their deadline fail (no answer): the member must recertify. Those due in
+        REMINDER_DAYS are reminded (once: the ledger)."""
         today = business_date(moment)
+        reminded = self._remind(moment, today + timedelta(days=REMINDER_DAYS))
         failed = 0
         for month in (add_months(today.replace(day=1), -1), today.replace(day=1)):
             for shard in range(self._repo.index_shards):
@@ -245,7 +230,18 @@ class AuditService:
                         decision = Decision(by="system", at=moment, action="failed", note="no proof by the deadline")
                         self._close(audit.audit_id, passed=False, decision=decision, today=today)
                         failed += 1
-        return {"date": today.isoformat(), "audits_failed_for_no_answer": failed}
+        return {"date": today.isoformat(), "audits_failed_for_no_answer": failed, "audits_reminded": reminded}
+
+    def _remind(self, moment: datetime, deadline: date) -> int:
+        notices = [
+            audit_reminder(audit, self._members.member_state(audit.member_id).profile.contact)
+            for shard in range(self._repo.index_shards)
+            for audit in self._repo.open_audits_due_in(deadline.replace(day=1), shard)
+            if audit.state == "open" and audit.deadline == deadline and not audit.document_ids
+        ]
+        batch = f"mail-batches/{business_date(moment).isoformat()}/audit-reminders"
+        self._sender.send(notices, moment=moment, batch_name=batch)
+        return len(notices)
 
     def _close(self, audit_id: str, *, passed: bool, decision: Decision, today: date) -> AuditRecord:
         def attempt() -> AuditRecord:
@@ -290,3 +286,26 @@ class AuditService:
         if found is None:
             raise NotFound(f"No audit {audit_id}.", code="AUDIT_NOT_FOUND")
         return found
+
+
+def rolled_over_population(lists: WorkLists, year: int) -> list[dict[str, Any]]:
+    """Members who rolled over in `year`, from the archived cycles, in a stable order."""
+    entries = {}
+    for shard in range(lists.index_shards):
+        for cycles in lists.cycles_rolled_over_in(year, shard):
+            for cycle in cycles:
+                entries[(cycle.member_id, cycle.code)] = {
+                    "member_id": cycle.member_id,
+                    "code": cycle.code,
+                    "cycle_start": cycle.cycle_start,
+                    "cycle_end": cycle.cycle_end,
+                    "contact": cycle.contact.model_dump(mode="json", exclude_none=True) if cycle.contact else None,
+                }
+    return [entries[k] for k in sorted(entries)]
+
+
+def latest_deadline(audit: AuditRecord, rule_book: RuleBook) -> date:
+    """One year after the audit's first deadline: as late as staff may move it (a versioned rule value)."""
+    rules = rule_book.in_force_on(audit.selected_on)
+    first = audit.first_deadline or audit.selected_on + timedelta(days=rules.audit_response_days)
+    return first + timedelta(days=rules.audit_deadline_max_extension_days)

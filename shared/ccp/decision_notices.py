@@ -49,6 +49,18 @@ def audit_notice(audit: AuditRecord, decision: Decision, contact: Contact) -> No
     return Notice(audit.member_id, audit.credential, kind, audit.audit_id, data, contact)
 
 
+def audit_reminder(audit: AuditRecord, contact: Contact) -> Notice:
+    """An open audit with no proof yet, two weeks before its deadline."""
+    data = {
+        "name": contact.name,
+        "credential": audit.credential,
+        "cycle_start": audit.cycle_start.isoformat(),
+        "cycle_end": audit.cycle_end.isoformat(),
+        "deadline": audit.deadline.isoformat(),
+    }
+    return Notice(audit.member_id, audit.credential, "audit_reminder", audit.audit_id, data, contact)
+
+
 def refund_notice(invoice: InvoiceRecord, payment: PaymentRecord, contact: Contact, refunded_on: date) -> Notice:
     """Money that went back: the invoice is unpaid again (a renewal: payable again by its due date)."""
     what = (

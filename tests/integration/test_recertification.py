@@ -276,6 +276,10 @@ def test_an_unanswered_audit_fails_after_its_deadline(stack):
             FakeLambdaContext(),
         )
 
+    assert expire("2025-03-02T06:45")["audits_reminded"] == 1  # two weeks before the deadline, no proof yet
+    expire("2025-03-02T06:45")  # the same run again
+    [reminder] = emails_to(stack, "silent@example.org", "audit_reminder")
+    assert "by 2025-03-16" in reminder["text"] and reminder["subject"].startswith("Two weeks left")
     assert expire("2025-03-16T06:45")["audits_failed_for_no_answer"] == 0
     assert expire("2025-03-17T06:45")["audits_failed_for_no_answer"] == 1
     assert member.profile(chicago("2025-03-17T10:00"))["status"] == "must_recertify"
