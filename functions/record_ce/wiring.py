@@ -3,8 +3,6 @@ built once per container (never at import time)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from ccp import dependency
 from ccp.data.activities import ActivityRepository
 from ccp.data.dynamo import table
@@ -15,23 +13,16 @@ from record_ce.reading import MemberReading
 from record_ce.service import CeRecording
 
 
-def _table(table_name: str | None) -> Any:
-    # The same cached table whether named or not (the process's one client, which request counts see).
-    return table(table_name) if table_name else table()
-
-
 @dependency
 def recording(table_name: str | None = None) -> CeRecording:
-    return CeRecording(
-        MemberRepository(_table(table_name)), ActivityRepository(_table(table_name)), default_rule_book()
-    )
+    return CeRecording(MemberRepository(table(table_name)), ActivityRepository(table(table_name)), default_rule_book())
 
 
 @dependency
 def history_loading(table_name: str | None = None) -> Enrolment:
     """Members loaded with their past into the named table (the demo seed, the benchmark): no notice
     of days before they were loaded is sent."""
-    return Enrolment(MemberRepository(_table(table_name)), recording(table_name), default_rule_book())
+    return Enrolment(MemberRepository(table(table_name)), recording(table_name), default_rule_book())
 
 
 @dependency

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from ccp.api import points_json
-from ccp.decision_notices import refund_notice
+from ccp.decision_notices import fee_description, refund_notice
 from ccp.documents import day, finished, line, money, new_document, table
 from ccp.domain.records import InvoiceRecord, MemberState, PaymentRecord
 from ccp.notices import Notice, NoticeSender
@@ -15,12 +15,6 @@ from ccp.rules.dates import business_date
 
 ReceiptFormat = Literal["json", "pdf"]
 METHOD_LABELS = {"card": "Card (online, through the payment processor)", "check": "Check", "money_order": "Money order"}
-
-
-def _what(invoice: InvoiceRecord) -> str:
-    if invoice.purpose == "recertification":
-        return f"{invoice.credential} recertification fee"
-    return f"{invoice.credential} annual renewal fee, anniversary {invoice.anniversary.isoformat()}"
 
 
 class ReceiptNotices:
@@ -35,7 +29,7 @@ class ReceiptNotices:
             "name": contact.name,
             "receipt_number": payment.payment_id,
             "invoice_id": invoice.invoice_id,
-            "description": _what(invoice),
+            "description": fee_description(invoice),
             "amount": money(payment.amount),
             "paid_on": (invoice.paid_on or payment.paid_at.date()).isoformat(),
             "method": METHOD_LABELS[payment.method],
@@ -69,7 +63,7 @@ def as_json(state: MemberState, invoice: InvoiceRecord, payment: PaymentRecord) 
         "name": f"{profile.first_name} {profile.last_name}",
         "invoice_id": invoice.invoice_id,
         "credential": invoice.credential,
-        "description": _what(invoice),
+        "description": fee_description(invoice),
         "amount": points_json(payment.amount),
         "currency": payment.currency,
         "paid_on": invoice.paid_on.isoformat() if invoice.paid_on else None,

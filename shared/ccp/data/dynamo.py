@@ -47,10 +47,14 @@ THROTTLE_CODES = frozenset(
 )
 
 
-@dependency
 def table(table_name: str | None = None, *, for_jobs: bool = False) -> Any:
-    """The program's one table, created on first use (never at import time)."""
-    name = table_name or table_settings().table_name
+    """The program's one table, created on first use (never at import time). Named or not, the same
+    table is the same object (one client per process: what request counts and retries see)."""
+    return _table(table_name or table_settings().table_name, for_jobs)
+
+
+@dependency
+def _table(name: str, for_jobs: bool) -> Any:
     return boto3.resource("dynamodb", config=JOB_BOTO_CONFIG if for_jobs else API_BOTO_CONFIG).Table(name)
 
 
