@@ -73,7 +73,8 @@ class DeployedStack:
         from ccp.data.job_days import JobDays
         from ccp.rules.dates import business_date
 
-        JobDays(table()).finished(job, business_date(at) - timedelta(days=1), at)
+        # The jobs' own table (their retries): a test may call this inside a throttle.
+        JobDays(table(for_jobs=True)).finished(job, business_date(at) - timedelta(days=1), at)
 
     def start_credly(self):
         """A fake Credly for this stack, the template's secret pointed at it."""
