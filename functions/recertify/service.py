@@ -19,10 +19,12 @@ from ccp.domain.records import (
     Contact,
     CredentialRecord,
     Decision,
+    EarlierCredential,
     InvoiceRecord,
 )
 from ccp.domain.values import ActivityClaim
 from ccp.errors import Conflict, Forbidden, NotFound, RuleViolation
+from ccp.rules.dates import business_date
 from ccp.rules.recertification import (
     EvidenceItem,
     Options,
@@ -267,6 +269,10 @@ class RecertificationService:
         credential = state.held(before.credential)
         new = reinstated(credential, day, self._rule_book)
         unpaid = [i for i in state.invoices_of(credential.code) if i.purpose == "renewal" and i.state in UNPAID_STATES]
+        # Past days stay as the records had them: before the day of this decision, the fees were owed and
+        # the credential was the one it replaces.
+        decided_on = business_date(after.decisions[-1].at)
+        voided = [i.model_copy(update={"state": "void", "voided_on": decided_on}) for i in unpaid]
         done = after.model_copy(
             update={
                 "state": "reinstated",
@@ -276,7 +282,8 @@ class RecertificationService:
                 "voided_invoices": unpaid,
             }
         )
-        self._repo.save_application(before, done, credential=(credential, new), void=unpaid)
+        replaced = EarlierCredential(credential=credential, replaced_on=decided_on, replaced_by="reinstatement")
+        self._repo.save_application(before, done, credential=(credential, new), voided=voided, replaced=replaced)
         try:
             self._events.publish("CredentialReinstated", _cycle_detail(new, before.application_id))
         except Exception:

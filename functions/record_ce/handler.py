@@ -7,6 +7,7 @@ Access is checked in `ccp.api.resolve` (before validation); errors are mapped by
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from aws_lambda_powertools import Logger, Metrics
@@ -36,6 +37,7 @@ from ccp.domain.values import ActivityClaim
 from ccp.rules.status import worst
 from record_ce import transcript as render
 from record_ce.enrolment_wiring import enrolment
+from record_ce.reading import asked_day
 from record_ce.schemas import (
     ACTIVITY_ID_PATTERN,
     MEMBER_ID_PATTERN,
@@ -85,9 +87,25 @@ TRANSCRIPT_CONTENT = {
 }
 
 
-@app.get("/members/<member_id>", responses=documented(200, "The member and their credentials.", 404))
-def get_member(member_id: MemberId) -> MemberOut:
-    view = reading().member(member_id, request_today(app))
+AsOf = Annotated[
+    date | None,
+    Query(
+        description="staff: the record as it stood at the end of this past day (YYYY-MM-DD; rules §5). "
+        "Members: today only (403 STAFF_ONLY); a day to come: 422 FUTURE_DATE"
+    ),
+]
+
+
+def _asked_day(at: date | None) -> date | None:
+    return asked_day(at, today=request_today(app), is_staff=current_caller(app).is_staff)
+
+
+@app.get(
+    "/members/<member_id>",
+    responses=documented(200, "The member and their credentials (as of a past day: `at`).", 404),
+)
+def get_member(member_id: MemberId, at: AsOf = None) -> MemberOut:
+    view = reading().member(member_id, request_today(app), at=_asked_day(at))
     return _member_out(view.state, view.statuses)
 
 
@@ -95,8 +113,8 @@ def get_member(member_id: MemberId) -> MemberOut:
     "/staff/members/<member_id>/record",
     responses=documented(200, "Everything kept about the member, with the history of who changed what.", 404),
 )
-def member_record(member_id: MemberId) -> MemberFileOut:
-    found = reading().member_file(member_id, request_today(app))
+def member_record(member_id: MemberId, at: AsOf = None) -> MemberFileOut:
+    found = reading().member_file(member_id, request_today(app), at=_asked_day(at))
     file = found.file
     without_contact = {"contact", "dedup_keys"}
     dump = lambda records: [r.model_dump(mode="json", exclude=without_contact) for r in records]  # noqa: E731
@@ -241,7 +259,7 @@ def _editor(reason: str | None, member_note: str | None = None) -> Editor:
 
 
 @app.get("/members/<member_id>/progress", responses=documented(200, "Progress per held credential.", 404))
-def progress(member_id: MemberId) -> list[ProgressOut]:
+def progress(member_id: MemberId, at: AsOf = None) -> list[ProgressOut]:
     return [
         ProgressOut(
             credential=p.credential.code,
@@ -260,7 +278,7 @@ def progress(member_id: MemberId) -> list[ProgressOut]:
             inactive_on=p.lapse.inactive_on,
             must_recertify_on=p.lapse.must_recertify_on,
         )
-        for p in reading().progress(member_id, request_today(app))
+        for p in reading().progress(member_id, request_today(app), at=_asked_day(at))
     ]
 
 

@@ -191,9 +191,12 @@ class BillingService:
         due and no notice chases it. Who, when and why are kept on the invoice."""
         invoice = invoice_of(self._members.member_state(member_id), invoice_id)
         decision = Decision(by=staff, at=now, action="voided", note=reason, member_note=member_note)
-        if invoice.state in ("paid", "void") or not self._invoices.void_invoice(invoice, decision):
+        voided_on = business_date(now)
+        if invoice.state in ("paid", "void") or not self._invoices.void_invoice(invoice, decision, voided_on=voided_on):
             raise Conflict("Only an unpaid invoice can be voided.", code="INVOICE_NOT_OPEN")
-        return invoice.model_copy(update={"state": "void", "history": [*invoice.history, decision]})
+        return invoice.model_copy(
+            update={"state": "void", "voided_on": voided_on, "history": [*invoice.history, decision]}
+        )
 
     def parked_payments(self, limit: int) -> list[ParkedPayment]:
         """Processor events that moved money the program could not apply, newest first: for staff."""

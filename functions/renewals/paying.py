@@ -12,12 +12,13 @@ from typing import NamedTuple, Protocol
 from aws_lambda_powertools import Logger
 
 from ccp.data.members import MemberRepository
-from ccp.data.payment_records import CycleArchive, PaymentRepository, Settlement
+from ccp.data.payment_records import PaymentRepository, Settlement
 from ccp.data.recertification import RecertificationRepository
 from ccp.data.writes import retry_on_stale
 from ccp.domain.records import (
     ApplicationRecord,
     CredentialRecord,
+    EarlierCredential,
     InvoiceRecord,
     MemberState,
     PaymentMethod,
@@ -200,10 +201,10 @@ class Payments:
 
     def _after_payment(
         self, credential: CredentialRecord, invoices: list[InvoiceRecord], today: date
-    ) -> tuple[CredentialRecord | None, CycleArchive | None]:
+    ) -> tuple[CredentialRecord | None, EarlierCredential | None]:
         """The credential's new state, if the payment changes it (roll-over, status), and the archived cycle."""
         updated, rolls_over = after_payment(credential, invoices, today, self._rule_book)
-        return updated, (CycleArchive(credential=credential, rolled_over_on=today) if rolls_over else None)
+        return updated, (EarlierCredential(credential=credential, replaced_on=today) if rolls_over else None)
 
     def _announce_roll_over(self, old: CredentialRecord, new: CredentialRecord) -> None:
         detail = {

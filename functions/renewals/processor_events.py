@@ -192,6 +192,7 @@ class ProcessorEvents:
                 invoice,
                 refunded_payment,
                 Settlement(credential=(credential, after) if credential is not None and after is not None else None),
+                refunded_on=business_date(received_at),
             )
             return EventOutcome("refunded")
 
@@ -219,14 +220,26 @@ class ProcessorEvents:
             waiting = _decided(
                 application, "awaiting_payment", "fee reversed: waiting for the fee again", note, received_at
             )
-            self._payment_records.refund(invoice, refunded_payment, Settlement(application=(application, waiting)))
+            self._payment_records.refund(
+                invoice,
+                refunded_payment,
+                Settlement(application=(application, waiting)),
+                refunded_on=business_date(received_at),
+            )
             return EventOutcome("refunded", "the application waits for its fee again")
         if application.state not in ("reinstated", "exam_authorized"):
-            self._payment_records.refund(invoice, refunded_payment, Settlement())
+            self._payment_records.refund(
+                invoice, refunded_payment, Settlement(), refunded_on=business_date(received_at)
+            )
             return EventOutcome("refunded", f"the application was already {application.state}")
         reversed_ = _decided(application, "fee_reversed", "fee reversed: what it granted is undone", note, received_at)
         if application.state == "exam_authorized" or application.credential_before is None:
-            self._payment_records.refund(invoice, refunded_payment, Settlement(application=(application, reversed_)))
+            self._payment_records.refund(
+                invoice,
+                refunded_payment,
+                Settlement(application=(application, reversed_)),
+                refunded_on=business_date(received_at),
+            )
             if application.state == "exam_authorized":
                 return EventOutcome("refunded", "the exam authorisation is withdrawn")
             # Reinstated before what it replaced was kept: staff see it fee_reversed and undo it by hand.
@@ -239,7 +252,7 @@ class ProcessorEvents:
             application=(application, reversed_),
             restored_invoices=application.voided_invoices,
         )
-        self._payment_records.refund(invoice, refunded_payment, settlement)
+        self._payment_records.refund(invoice, refunded_payment, settlement, refunded_on=business_date(received_at))
         try:
             self._events.publish(
                 "CredentialLapsed",

@@ -5,6 +5,7 @@ from datetime import date, datetime, time, timedelta
 import pytest
 
 from ccp.rules.dates import BUSINESS_TZ
+from ccp_local.events import staff_claims
 from ccp_local.inprocess import deployed_stack, reset_cached_dependencies
 from tests.integration.renewal_helpers import chicago, emails_to, new_member
 
@@ -138,3 +139,60 @@ def test_public_verification_follows_the_status_and_calls_must_recertify_lapsed(
     }
     assert (verified("2026-04-15T12:00")["status"], verified("2026-04-15T12:00")["valid_through"]) == ("inactive", None)
     assert verified("2029-04-15T12:00")["status"] == "lapsed"
+
+
+def as_of(stack, member, resource, day, *, when="2025-08-20T12:00", claims=None):
+    """Staff ask `resource` ("" or "/progress") as it stood at the end of `day` (`?at=`), on a later day."""
+    return stack.api(
+        "record_ce.handler.lambda_handler",
+        "GET",
+        "/members/{member_id}" + resource,
+        f"/members/{member.member_id}{resource}?at={day}",
+        claims=claims or staff_claims(),
+        at=chicago(when),
+    )
+
+
+def test_staff_see_a_past_day_as_it_stood_before_a_late_payment_rolled_the_cycle_over(stack):
+    # The cycle 2022-07-20 .. 2025-07-19 is met on 2025-06-01; its closing fee (due 2025-07-31) is paid late,
+    # on 2025-08-10, which rolls the credential into its next cycle.
+    member = new_member(stack, certified_on="2022-07-20", email="late@example.org", at="2025-06-01T10:00")
+    assert member.record(chicago("2025-06-01T12:00"), end_date="2025-05-30")["statusCode"] == 201
+    stack.job("renewal_notices", chicago("2025-07-01T06:00"))
+    paid = member.pay("RMA-20250720", chicago("2025-08-10T12:00"))
+    assert (paid["statusCode"], paid["json"]["rolled_over"]) == (201, True)
+
+    before = as_of(stack, member, "", "2025-08-05")
+    assert before["statusCode"] == 200, before
+    [credential] = before["json"]["credentials"]
+    assert (before["json"]["status"], credential["cycle_start"], credential["cycle_end"]) == (
+        "inactive",
+        "2022-07-20",
+        "2025-07-19",
+    )
+    [progress_then] = as_of(stack, member, "/progress", "2025-08-05")["json"]
+    assert (progress_then["cycle_start"], progress_then["recorded_points"], progress_then["met_on"]) == (
+        "2022-07-20",
+        30,
+        "2025-06-01",
+    )
+    assert progress_then["status"] == "inactive"
+    # Before the points were recorded, that cycle had none (a later recording does not reach back).
+    [progress_earlier] = as_of(stack, member, "/progress", "2025-05-31")["json"]
+    assert (progress_earlier["recorded_points"], progress_earlier["met_on"]) == (0, None)
+    # The day of the payment ends in the new cycle; today too.
+    [credential_after] = as_of(stack, member, "", "2025-08-10")["json"]["credentials"]
+    assert (credential_after["cycle_start"], credential_after["status"]) == ("2025-07-20", "active")
+    assert member.profile(chicago("2025-08-20T12:00"))["credentials"][0]["cycle_start"] == "2025-07-20"
+
+
+def test_only_staff_ask_for_another_day_and_only_for_days_that_have_been(stack):
+    member = new_member(stack, certified_on="2024-07-20", email="ann@example.org")
+    own = as_of(stack, member, "", "2025-06-01", when="2025-06-10T12:00", claims=member.claims)
+    assert (own["statusCode"], own["json"]["error"]["code"]) == (403, "STAFF_ONLY")
+    # A member asking for their today is asking for their record.
+    assert as_of(stack, member, "", "2025-06-10", when="2025-06-10T12:00", claims=member.claims)["statusCode"] == 200
+    future = as_of(stack, member, "/progress", "2025-07-01", when="2025-06-10T12:00")
+    assert (future["statusCode"], future["json"]["error"]["code"]) == (422, "FUTURE_DATE")
+    malformed = as_of(stack, member, "", "2025-13-01", when="2025-06-10T12:00")
+    assert (malformed["statusCode"], malformed["json"]["error"]["code"]) == (422, "VALIDATION_ERROR")

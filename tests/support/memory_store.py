@@ -18,7 +18,7 @@ from typing import Any
 from ccp.data.activities import TotalsWrite
 from ccp.data.items import listed_as_unmet
 from ccp.data.members import MemberFile
-from ccp.data.payment_records import CycleArchive, PaymentReference, Settlement
+from ccp.data.payment_records import PaymentReference, Settlement
 from ccp.data.work_lists import Cursor, Page, RolledOver
 from ccp.data.writes import StaleWrite
 from ccp.domain.records import (
@@ -28,11 +28,13 @@ from ccp.domain.records import (
     CredentialRecord,
     Decision,
     DocumentRecord,
+    EarlierCredential,
     InvoiceRecord,
     JobState,
     MemberRecord,
     MemberState,
     NoticeClaim,
+    PaidPeriod,
     ParkedPayment,
     PaymentRecord,
 )
@@ -56,7 +58,8 @@ class InMemoryStore:
         self.references: dict[str, PaymentReference] = {}
         self.parked: dict[str, ParkedPayment] = {}
         self.claims: dict[ClaimKey, NoticeClaim] = {}
-        self.archives: dict[tuple[str, str, date], CycleArchive] = {}
+        # Archived credentials: a rolled-over cycle by its start; a reinstated one by its start and day.
+        self.archives: dict[tuple[str, str, date] | tuple[str, str, date, date], EarlierCredential] = {}
         self.applications_by_key: dict[tuple[str, str], ApplicationRecord] = {}
         self.audits: dict[tuple[str, str], AuditRecord] = {}
         self.audit_runs: dict[int, dict[str, Any]] = {}
@@ -72,6 +75,9 @@ class InMemoryStore:
             credentials=self.credentials(member_id),
             invoices=[i for (m, _), i in sorted(self.invoices.items()) if m == member_id],
         )
+
+    def earlier_credentials(self, state: MemberState) -> list[EarlierCredential]:
+        return [a for a in self.archives.values() if a.credential.member_id == state.profile.member_id]
 
     def credentials(self, member_id: str) -> list[CredentialRecord]:
         return [c for (m, _), c in sorted(self.held.items()) if m == member_id]
@@ -273,12 +279,13 @@ class InMemoryStore:
         self._put_invoice(stored.model_copy(update={"state": "open"}))
         return True
 
-    def void_invoice(self, invoice: InvoiceRecord, decision: Decision) -> bool:
+    def void_invoice(self, invoice: InvoiceRecord, decision: Decision, *, voided_on: date) -> bool:
         key = (invoice.member_id, invoice.invoice_id)
         stored = self.invoices[key]
         if stored.state not in UNPAID_STATES:
             return False
-        self._put_invoice(stored.model_copy(update={"state": "void", "history": [*stored.history, decision]}))
+        voided = {"state": "void", "voided_on": voided_on, "history": [*stored.history, decision]}
+        self._put_invoice(stored.model_copy(update=voided))
         self.unlock_listed.discard(key)
         return True
 
@@ -306,16 +313,23 @@ class InMemoryStore:
         )
         if settlement.archive is not None:
             archived = settlement.archive.credential
-            self.archives[(archived.member_id, archived.code, archived.cycle_start)] = settlement.archive
+            key = (archived.member_id, archived.code, archived.cycle_start)
+            if key in self.archives:
+                raise StaleWrite()  # a cycle rolls over once
+            self.archives[key] = settlement.archive
         self._apply_settlement(settlement)
 
-    def refund(self, invoice: InvoiceRecord, refunded: PaymentRecord, settlement: Settlement) -> None:
+    def refund(
+        self, invoice: InvoiceRecord, refunded: PaymentRecord, settlement: Settlement, *, refunded_on: date
+    ) -> None:
         stored = self.invoices[(invoice.member_id, invoice.invoice_id)]
         kept = self.payments.get((refunded.member_id, refunded.processor_reference))
         if stored.state != "paid" or stored.payment_id != refunded.payment_id or kept is None or kept.state != "paid":
             raise Conflict("This payment is no longer the one that pays the invoice.", code="PAYMENT_NOT_CURRENT")
         self._check_settlement(settlement)
-        self._put_invoice(stored.model_copy(update={"state": "refunded", "paid_on": None}))
+        was_paid = [PaidPeriod(paid_on=stored.paid_on, refunded_on=refunded_on)] if stored.paid_on else []
+        unpaid = {"state": "refunded", "paid_on": None, "earlier_payments": [*stored.earlier_payments, *was_paid]}
+        self._put_invoice(stored.model_copy(update=unpaid))
         self.payments[(refunded.member_id, refunded.processor_reference)] = refunded
         reference = self.references[refunded.processor_reference]
         self.references[refunded.processor_reference] = reference._replace(state="refunded")
@@ -433,7 +447,8 @@ class InMemoryStore:
         before: ApplicationRecord,
         after: ApplicationRecord,
         credential: tuple[CredentialRecord, CredentialRecord] | None = None,
-        void: Sequence[InvoiceRecord] = (),
+        voided: Sequence[InvoiceRecord] = (),
+        replaced: EarlierCredential | None = None,
     ) -> None:
         if self.application(before.member_id, before.application_id).version != before.version:
             raise StaleWrite()
@@ -443,8 +458,11 @@ class InMemoryStore:
         self.applications_by_key[(after.member_id, after.application_id)] = after.model_copy(
             update={"version": before.version + 1}
         )
-        for invoice in void:
-            self._put_invoice(invoice.model_copy(update={"state": "void"}))
+        for invoice in voided:
+            self._put_invoice(invoice)
+        if replaced is not None:
+            c = replaced.credential
+            self.archives[(c.member_id, c.code, c.cycle_start, replaced.replaced_on)] = replaced
 
     def put_document(self, document: DocumentRecord) -> None:
         self.documents[(document.member_id, document.document_id)] = document
@@ -547,7 +565,7 @@ class InMemoryStore:
                 a.credential.contact,
             )
             for _, a in sorted(self.archives.items())
-            if a.rolled_over_on.year == year
+            if a.replaced_by == "roll_over" and a.replaced_on.year == year
         ]
 
     def stale_claims(self, shard: int, stale_before: str, start: Cursor | None, limit: int) -> Page[NoticeClaim]:

@@ -317,6 +317,33 @@ def test_staff_rename_a_member_with_a_reason_and_add_a_credential_to_them(stack,
         portal.check_accessibility("console: rename and add a credential")
 
 
+def test_staff_see_the_record_as_it_stood_on_a_past_day_without_actions(stack, browser):
+    # Certified 2025-03-10 and created on 2026-06-01: on 2026-03-01 the member held the credential; before
+    # 2025-03-10 they held none.
+    member_id = create_member(
+        stack,
+        "2026-06-01T15:00:00Z",
+        first_name="Pia",
+        last_name="Past",
+        email="pia.past@example.org",
+        credentials=[{"code": "RMA", "certified_on": "2025-03-10"}],
+    )
+    with console(browser, stack, local_time="2026-06-15T15:00:00Z") as portal:
+        page = staff_sign_in(portal)
+        find_and_open(portal, member_id, "Pia Past")
+        as_of = page.get_by_role("form", name="The record as of a day")
+        as_of.get_by_label("As of the end of").fill("2025-01-31")
+        as_of.get_by_role("button", name="Show that day").click()
+        portal.expect(page.get_by_role("status").first).to_contain_text("As the record stood at the end of")
+        credentials = page.get_by_role("region", name="Credentials")
+        portal.expect(credentials.get_by_role("row").filter(has_text="RMA")).to_have_count(0)  # not yet certified
+        portal.expect(page.get_by_text("Change the name")).to_have_count(0)  # a past day is read, never changed
+        portal.check_accessibility("console: a record as of a past day")
+        page.get_by_role("link", name="Back to today").click()
+        portal.expect(credentials.get_by_role("row").filter(has_text="RMA")).to_contain_text("active")
+        portal.expect(page.get_by_text("Change the name")).to_be_visible()
+
+
 def test_an_audited_member_sends_proof_and_staff_extend_the_deadline_then_pass_the_audit(stack, browser, tmp_path):
     member_id = create_member(
         stack,

@@ -7,7 +7,10 @@ import { busy, day, field, h, money, noticeBox, points, render, statusBadge, tab
 
 export async function showMember(main, context) {
   const memberId = context.arg;
-  const record = await get(`/staff/members/${encodeURIComponent(memberId)}/record`);
+  // "As of" a past day: the record as it stood at the end of that day (its cycle, invoices, statuses); no actions.
+  const asOf = /^\d{4}-\d{2}-\d{2}$/.test(context.params.get("at") || "") ? context.params.get("at") : "";
+  const query = asOf ? `?at=${asOf}` : "";
+  const record = await get(`/staff/members/${encodeURIComponent(memberId)}/record${query}`);
   const m = record.member;
   const base = `/members/${encodeURIComponent(memberId)}`;
   const again = async (message) => {
@@ -20,13 +23,14 @@ export async function showMember(main, context) {
   render(main,
     h("h1", {}, m.name),
     h("p", { class: "lead" }, `Member ID ${m.member_id} · overall `, statusBadge(m.status)),
+    asOfForm(memberId, asOf),
     h("div", { id: "record-result", "aria-live": "polite" }),
     h("dl", { class: "facts card" },
       h("dt", {}, "Email"), h("dd", {}, m.email, " ", statusBadge(m.email_status)),
       h("dt", {}, "Mailing address"), h("dd", {}, address),
       h("dt", {}, "Letters"), h("dd", {}, m.mail_opt_out ? "no (email only)" : "yes")),
-    nameForm(memberId, m, again),
-    section("Credentials", credentialForm(memberId, again), table("Credentials and their open cycles",
+    asOf ? "" : nameForm(memberId, m, again),
+    section("Credentials", asOf ? "" : credentialForm(memberId, again), table(asOf ? `Credentials and their cycles on ${day(asOf)}` : "Credentials and their open cycles",
       ["Credential", "Status", "Certified", "Cycle", "Requirement met", "Badge"],
       record.credentials.map((c) => [
         c.code, statusBadge(m.credentials.find((x) => x.code === c.code)?.status || c.status), day(c.certified_on),
@@ -36,7 +40,7 @@ export async function showMember(main, context) {
       ["Invoice", "Amount", "Due", "State", "Actions"],
       record.invoices.map((i) => [
         i.invoice_id, money(i.amount, i.currency), day(i.due_date), statusBadge(i.state),
-        ["open", "locked", "refunded"].includes(i.state) ? invoiceActions(base, memberId, i, again) : "—",
+        !asOf && ["open", "locked", "refunded"].includes(i.state) ? invoiceActions(base, memberId, i, again) : "—",
       ])) : h("p", {}, "No invoices.")),
     section("Payments", record.payments.length ? table("Payments",
       ["Invoice", "Amount", "Method", "Paid", "Recorded by", "State"],
@@ -46,7 +50,7 @@ export async function showMember(main, context) {
       ["Activity", "Points", "Dates", "Source", "Actions"],
       record.activities.map((a) => [
         a.title, points(a.points), h("span", {}, day(a.start_date), " to ", day(a.end_date)), a.source.replace("_", " "),
-        a.source === "course_platform" ? activityActions(base, a, again) : "—",
+        !asOf && a.source === "course_platform" ? activityActions(base, a, again) : "—",
       ])) : h("p", {}, "No activities.")),
     section("Notices", record.notices.length ? table("Notices by channel",
       ["Notice", "Channel", "Period", "State", "Sent", "Last error"],
@@ -59,13 +63,28 @@ export async function showMember(main, context) {
     section("Audits", record.audits.length ? table("Audits",
       ["Audit", "State", "Deadline", "Documents", "Actions"],
       record.audits.map((a) => [a.audit_id, statusBadge(a.state), day(a.deadline), String(a.document_ids.length),
-        a.state === "open" ? deadlineForm(a, again) : "—"])) : h("p", {}, "No audits.")),
+        !asOf && a.state === "open" ? deadlineForm(a, again) : "—"])) : h("p", {}, "No audits.")),
     section("History", record.history.length
       ? h("ol", { class: "history" }, record.history.map((e) =>
         h("li", {}, h("time", { datetime: e.at }, e.at.replace("T", " ").slice(0, 16)), ` · ${e.by} · ${e.what}`,
           e.note ? ` (“${e.note}”)` : "")))
       : h("p", {}, "Nothing yet.")),
   );
+}
+
+// Staff ask how the record stood on a past day (rules §5: a later event never rewrites an earlier day).
+function asOfForm(memberId, asOf) {
+  const when = h("input", { name: "at", type: "date", value: asOf, max: new Date().toISOString().slice(0, 10) });
+  const form = h("form", { "aria-label": "The record as of a day", class: "inline" },
+    field("As of the end of", when), h("button", { type: "submit" }, "Show that day"),
+    asOf ? h("a", { href: `#/member/${encodeURIComponent(memberId)}` }, "Back to today") : "");
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    location.hash = `#/member/${encodeURIComponent(memberId)}${when.value ? `?at=${when.value}` : ""}`;
+  });
+  return h("div", {},
+    asOf ? noticeBox(`As the record stood at the end of ${day(asOf)}: its cycle, invoices and statuses then. Nothing can be changed here.`) : "",
+    form);
 }
 
 // One person, one member: staff change a name (with the reason, kept in the history) and add a

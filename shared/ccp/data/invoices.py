@@ -55,12 +55,12 @@ class InvoiceRepository:
         with translated_errors():
             self._table.update_item(Key=invoice_key(invoice), **Update().remove("gsi3pk", "gsi3sk").request())
 
-    def void_invoice(self, invoice: InvoiceRecord, decision: Decision) -> bool:
-        """Void an unpaid invoice, the decision kept in its history; it leaves the due lists. False
-        when it is no longer unpaid (paid or voided meanwhile)."""
+    def void_invoice(self, invoice: InvoiceRecord, decision: Decision, *, voided_on: date) -> bool:
+        """Void an unpaid invoice, the decision kept in its history; it leaves the due lists (days before
+        `voided_on` it was owed). False when it is no longer unpaid (paid or voided meanwhile)."""
         voided = (
             Update()
-            .set(state="void")
+            .set(state="void", voided_on=voided_on.isoformat())
             .append("history", [to_item(decision)])
             .remove("gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk")
         )

@@ -15,6 +15,7 @@ from ccp.domain.records import (
     ApplicationRecord,
     AuditRecord,
     CredentialRecord,
+    EarlierCredential,
     InvoiceRecord,
     MemberRecord,
     NoticeClaim,
@@ -184,14 +185,19 @@ def audit_item(audit: AuditRecord) -> dict[str, Any]:
     return item
 
 
-def archive_item(credential: CredentialRecord, rolled_over_on: date) -> dict[str, Any]:
-    """A rolled-over cycle as it ended: what the audit draw and past days read."""
-    c = credential
+def archive_item(earlier: EarlierCredential) -> dict[str, Any]:
+    """A credential as it stood until something replaced it: what past days are judged on. A rolled-over
+    cycle is also listed by its roll-over year (what the January audit draws from); the others are
+    kept one per day of replacement."""
+    c = earlier.credential
+    rolled_over = earlier.replaced_by == "roll_over"
     item = {
         "pk": keys.member_pk(c.member_id),
-        "sk": keys.cycle_archive_sk(c.code, c.cycle_start),
+        "sk": keys.cycle_archive_sk(
+            c.code, c.cycle_start, None if rolled_over else (earlier.replaced_by, earlier.replaced_on)
+        ),
         "entity": "cycle",
-        **keys.rollover_keys(c.member_id, c.code, rolled_over_on),
+        **(keys.rollover_keys(c.member_id, c.code, earlier.replaced_on) if rolled_over else {}),
         "member_id": c.member_id,
         "code": c.code,
         "cycle_start": c.cycle_start.isoformat(),
@@ -199,7 +205,33 @@ def archive_item(credential: CredentialRecord, rolled_over_on: date) -> dict[str
         "recorded": {k.value: v for k, v in c.recorded.items()},
         "eligible": {k.value: v for k, v in c.eligible.items()},
         "met_on": c.met_on.isoformat() if c.met_on else None,
-        "rolled_over_on": rolled_over_on.isoformat(),
+        "rolled_over_on": earlier.replaced_on.isoformat() if rolled_over else None,
+        "replaced_on": earlier.replaced_on.isoformat(),
+        "replaced_by": earlier.replaced_by,
+        "credential": to_item(c.model_copy(update={"contact": None, "version": 0})),
         "contact": to_item(c.contact) if c.contact else None,
     }
     return {k: v for k, v in item.items() if v is not None}
+
+
+def earlier_credential(item: dict[str, Any], current: CredentialRecord) -> EarlierCredential:
+    """An archived credential. Cycles archived before the whole credential was kept hold their totals
+    only: the rest is the current credential's (a roll-over changes nothing else)."""
+    if "credential" in item:
+        credential = CredentialRecord.model_validate(item["credential"])
+    else:
+        credential = current.model_copy(
+            update={
+                "cycle_start": date.fromisoformat(item["cycle_start"]),
+                "cycle_end": date.fromisoformat(item["cycle_end"]),
+                "recorded": item.get("recorded", {}),
+                "eligible": item.get("eligible", {}),
+                "met_on": date.fromisoformat(item["met_on"]) if item.get("met_on") else None,
+            }
+        )
+    replaced_on = item.get("replaced_on") or item["rolled_over_on"]
+    return EarlierCredential(
+        credential=credential,
+        replaced_on=date.fromisoformat(replaced_on),
+        replaced_by=item.get("replaced_by", "roll_over"),
+    )

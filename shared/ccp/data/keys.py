@@ -11,7 +11,9 @@ Layout (see docs/data-model.md for the access patterns):
     MEMBER#<id>        PAYMENT#<reference>         payment (one per processor reference)
     PAYREF#<reference> PAYREF                      payment reference guard (unique across the table)
     PROCESSOR_EVENT#<id> PROCESSOR_EVENT           a processor event parked for staff
-    MEMBER#<id>        CYCLE#<code>#<start>        cycle (a rolled-over cycle, archived with its totals)
+    MEMBER#<id>        CYCLE#<code>#<start>        cycle (a rolled-over cycle, archived with its totals
+                       [#<KIND>#<day>]             and the whole credential; or one a reinstatement
+                                                   replaced that day)
     MEMBER#<id>        NOTICE#<code>#<kind>#<period>#<channel>   notice claim (the notice ledger)
     MEMBER#<id>        SEARCH#EMAIL                email entry (lists the member under their email on GSI4)
     FIGURES            <counter>                   a dashboard counter (ccp.figures), kept up from the stream
@@ -186,8 +188,17 @@ def parked_payment_keys(received_at: str, event_id: str) -> dict[str, str]:
     return {"gsi2pk": PARKED_PAYMENTS, "gsi2sk": f"{received_at}#{event_id}"}
 
 
-def cycle_archive_sk(code: str, start: date) -> str:
-    return f"CYCLE#{code}#{start.isoformat()}"
+def cycle_archive_sk(code: str, start: date, replaced: tuple[str, date] | None = None) -> str:
+    """A rolled-over cycle: one item (it rolls over once). A credential a reinstatement replaced
+    (`replaced`: the kind and the day): one a day (a cycle whose reinstatement was undone may be
+    replaced again)."""
+    if replaced is None:
+        return f"CYCLE#{code}#{start.isoformat()}"
+    kind, day = replaced
+    return f"CYCLE#{code}#{start.isoformat()}#{kind.upper()}#{day.isoformat()}"
+
+
+CYCLE_ARCHIVE_PREFIX = "CYCLE#"
 
 
 def notice_sk(code: str, kind: str, period: str, channel: str) -> str:

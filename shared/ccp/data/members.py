@@ -14,6 +14,7 @@ from ccp.data.items import (
     credential_item,
     credential_key,
     dedup_item,
+    earlier_credential,
     listed,
     profile_items,
     profile_key,
@@ -34,6 +35,7 @@ from ccp.domain.records import (
     ApplicationRecord,
     AuditRecord,
     CredentialRecord,
+    EarlierCredential,
     InvoiceRecord,
     MemberRecord,
     MemberState,
@@ -81,6 +83,16 @@ class MemberRepository:
         credentials = [CredentialRecord.model_validate(i) for i in items if i["sk"].startswith(keys.CREDENTIAL_PREFIX)]
         invoices = [InvoiceRecord.model_validate(i) for i in items if i["sk"].startswith(keys.INVOICE_PREFIX)]
         return MemberState(profile=MemberRecord.model_validate(profile), credentials=credentials, invoices=invoices)
+
+    def earlier_credentials(self, state: MemberState) -> list[EarlierCredential]:
+        """Every credential version something replaced (its archived cycles): one query, read only when a
+        past day is asked about."""
+        items = query_all(
+            self._table,
+            KeyConditionExpression=Key("pk").eq(keys.member_pk(state.profile.member_id))
+            & Key("sk").begins_with(keys.CYCLE_ARCHIVE_PREFIX),
+        )
+        return [earlier_credential(i, current) for i in items if (current := state.credential(i["code"]))]
 
     def credentials(self, member_id: str) -> list[CredentialRecord]:
         """Every held credential with its open cycle's running totals: one query, whatever the activity count."""

@@ -25,7 +25,9 @@ from ccp.data.writes import UnitOfWork, Update, absent, equals, refusal
 from ccp.domain.records import (
     ApplicationRecord,
     CredentialRecord,
+    EarlierCredential,
     InvoiceRecord,
+    PaidPeriod,
     ParkedPayment,
     PaymentRecord,
 )
@@ -58,16 +60,11 @@ class PaymentReference(NamedTuple):
     payment_id: str | None = None
 
 
-class CycleArchive(NamedTuple):
-    credential: CredentialRecord  # as it was at the end of the cycle
-    rolled_over_on: date
-
-
 class Settlement(NamedTuple):
     """What a payment or refund changes beside the invoice: each part written only over what was read."""
 
     credential: tuple[CredentialRecord, CredentialRecord] | None = None  # (as read, as it becomes)
-    archive: CycleArchive | None = None  # the cycle a roll-over closes
+    archive: EarlierCredential | None = None  # the cycle a roll-over closes
     application: tuple[ApplicationRecord, ApplicationRecord] | None = None
     restored_invoices: Sequence[InvoiceRecord] = ()  # invoices a reversed reinstatement had voided
 
@@ -92,17 +89,20 @@ class PaymentRepository:
             payment.processor_reference, "paid", payment.member_id, payment.invoice_id, payment.payment_id
         )
         work.put_new(_reference_item(reference), role="reference")
-        if settlement.archive is not None:
-            work.put_new(archive_item(*settlement.archive), role="archive")
         self._settle(work, settlement)
         work.commit(PAY_REFUSALS)
 
-    def refund(self, invoice: InvoiceRecord, refunded: PaymentRecord, settlement: Settlement) -> None:
+    def refund(
+        self, invoice: InvoiceRecord, refunded: PaymentRecord, settlement: Settlement, *, refunded_on: date
+    ) -> None:
         """The money went back: the invoice is unpaid again (listed by its due date again, so notices and
         the status sweep see it), the payment and its reference say so, and the status follows. One
-        transaction; conditional on the invoice still being paid by this payment."""
+        transaction; conditional on the invoice still being paid by this payment. The days it was paid
+        stay kept (`earlier_payments`): a day before the refund was a paid day."""
         work = UnitOfWork(self._table)
         unpaid = Update().set(state="refunded").remove("paid_on")
+        if invoice.paid_on is not None:
+            unpaid.append("earlier_payments", [to_item(PaidPeriod(paid_on=invoice.paid_on, refunded_on=refunded_on))])
         if invoice.purpose == "renewal":
             unpaid.set(**keys.due_keys(invoice.member_id, invoice.credential, invoice.due_date))
         paid_by_it = equals("state", "paid") & equals("payment_id", refunded.payment_id)
@@ -120,6 +120,8 @@ class PaymentRepository:
 
     @staticmethod
     def _settle(work: UnitOfWork, settlement: Settlement) -> None:
+        if settlement.archive is not None:
+            work.put_new(archive_item(settlement.archive), role="archive")  # a cycle rolls over once
         if settlement.credential is not None:
             before, after = settlement.credential
             work.replace(credential_item(after), read_version=before.version, role="credential")

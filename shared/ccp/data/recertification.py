@@ -12,13 +12,14 @@ from botocore.exceptions import ClientError
 
 from ccp.data import keys
 from ccp.data.dynamo import JOB_BOTO_CONFIG, conditionally, query_all, translated_errors
-from ccp.data.items import application_item, audit_item, credential_item, invoice_item, to_item
+from ccp.data.items import application_item, archive_item, audit_item, credential_item, invoice_item, to_item
 from ccp.data.writes import UnitOfWork, absent, refusal
 from ccp.domain.records import (
     ApplicationRecord,
     AuditRecord,
     CredentialRecord,
     DocumentRecord,
+    EarlierCredential,
     InvoiceRecord,
 )
 from ccp.errors import Conflict, NotFound, Retryable
@@ -73,16 +74,20 @@ class RecertificationRepository:
         before: ApplicationRecord,
         after: ApplicationRecord,
         credential: tuple[CredentialRecord, CredentialRecord] | None = None,
-        void: Sequence[InvoiceRecord] = (),
+        voided: Sequence[InvoiceRecord] = (),
+        replaced: EarlierCredential | None = None,
     ) -> None:
-        """The application's new state, and (on reinstatement) the credential and voided invoices, together.
-        Any refusal: StaleWrite, re-read and retry."""
+        """The application's new state, and (on reinstatement) the credential, the invoices it voids (as
+        voided) and the credential it replaced (kept for past days), together. Any refusal: StaleWrite,
+        re-read and retry."""
         work = UnitOfWork(self._table)
         work.replace(application_item(after), read_version=before.version, role="application")
         if credential is not None:
             work.replace(credential_item(credential[1]), read_version=credential[0].version, role="credential")
-        for invoice in void:
-            work.put(invoice_item(invoice.model_copy(update={"state": "void"})), role="void")
+        for invoice in voided:
+            work.put(invoice_item(invoice), role="void")
+        if replaced is not None:
+            work.put(archive_item(replaced), role="replaced")
         work.commit()
 
     # ---- documents -----------------------------------------------------------------------

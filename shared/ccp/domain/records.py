@@ -124,6 +124,16 @@ class CredentialRecord(LazyModel):
         return CycleTotals(recorded=self.recorded, eligible=self.eligible)
 
 
+class EarlierCredential(LazyModel):
+    """The credential as it stood until `replaced_on`, the day a roll-over or a reinstatement replaced
+    it: what a day before that is judged on (a later event never rewrites an earlier day, docs/rules.md
+    §5). A reinstatement whose fee went back is undone as if it never was: nothing keeps it."""
+
+    credential: CredentialRecord
+    replaced_on: date
+    replaced_by: Literal["roll_over", "reinstatement"] = "roll_over"
+
+
 class ActivityRecord(LazyModel):
     member_id: str
     activity_id: str
@@ -158,6 +168,13 @@ class ActivityRecord(LazyModel):
         )
 
 
+class PaidPeriod(LazyModel):
+    """A payment that went back: the invoice was paid from `paid_on` until `refunded_on`."""
+
+    paid_on: date
+    refunded_on: date
+
+
 class InvoiceRecord(LazyModel):
     member_id: str
     invoice_id: str
@@ -174,6 +191,9 @@ class InvoiceRecord(LazyModel):
     available_on: date | None = None
     paid_on: date | None = None
     payment_id: str | None = None
+    # Kept so that a day before them is judged as it was: payments that went back, the day of a void.
+    earlier_payments: list[PaidPeriod] = []
+    voided_on: date | None = None
     contact: Contact | None = None
     # A renewal (annual fee) or a recertification application's fee.
     purpose: Literal["renewal", "recertification"] = "renewal"

@@ -7,9 +7,10 @@ changes an earlier cycle's outcome)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 
-from ccp.domain.records import CredentialRecord, InvoiceRecord
+from ccp.domain.records import CredentialRecord, EarlierCredential, InvoiceRecord
 from ccp.domain.values import InvoiceState
 from ccp.rules.dates import cycle_containing, cycle_starting
 from ccp.rules.renewals import (
@@ -36,10 +37,15 @@ from ccp.rules.versions import RuleBook
 
 def invoice_state(invoice: InvoiceRecord, today: date, credential: CredentialRecord | None = None) -> InvoiceState:
     """The invoice's state on `today`. A locked end-of-cycle invoice is open from the day after the
-    credential's requirement was met, whether or not the unlock job has run yet. Asked for a day
-    before its payment, a paid invoice was still unpaid (a later event never rewrites an earlier day)."""
+    credential's requirement was met, whether or not the unlock job has run yet. Asked for an earlier
+    day, an invoice is what it was then (a later event never rewrites an earlier day): unpaid before its
+    payment, paid while a payment that later went back held, owed before its void."""
+    if any(p.paid_on <= today < p.refunded_on for p in invoice.earlier_payments):
+        return "paid"
     if invoice.state == "paid" and invoice.paid_on is not None and invoice.paid_on > today:
         return "open"
+    if invoice.state == "void" and invoice.voided_on is not None and invoice.voided_on > today:
+        return "open"  # owed until voided (locked or open: both unpaid)
     available = invoice.available_on
     if (
         invoice.state == "locked"
@@ -51,6 +57,15 @@ def invoice_state(invoice: InvoiceRecord, today: date, credential: CredentialRec
         day_after = credential.met_on + timedelta(days=1)
         available = min(available, day_after) if available else day_after
     return state_on(invoice.state, available, today)
+
+
+def credential_on(current: CredentialRecord, earlier: Sequence[EarlierCredential], day: date) -> CredentialRecord:
+    """The credential as the records held it at the end of `day`: the earliest version replaced after
+    that day (by a roll-over or a reinstatement), else the current one."""
+    replaced_later = [e for e in earlier if e.credential.code == current.code and e.replaced_on > day]
+    if not replaced_later:
+        return current
+    return min(replaced_later, key=lambda e: (e.replaced_on, e.credential.cycle_start)).credential
 
 
 def credential_status(
@@ -81,6 +96,8 @@ def credential_lapse_dates(
 
 
 def _facts(credential: CredentialRecord, invoices: list[InvoiceRecord], today: date) -> StatusFacts:
+    """What the records held about the credential on `today` (the credential as it stood then)."""
+    recertify_from = credential.must_recertify_from
     unpaid = tuple(
         i.due_date
         for i in invoices
@@ -91,10 +108,11 @@ def _facts(credential: CredentialRecord, invoices: list[InvoiceRecord], today: d
     )
     return StatusFacts(
         cycle_end=credential.cycle_end,
-        requirement_met=credential.met_on is not None,
+        requirement_met=credential.met_on is not None and credential.met_on <= today,
         grandfathered=credential.grandfathered,
         unpaid_due_dates=unpaid,
-        must_recertify_from=credential.must_recertify_from,
+        # Decided on a later day (the sweep, a failed audit): not a fact of this one.
+        must_recertify_from=recertify_from if recertify_from is not None and recertify_from <= today else None,
     )
 
 
