@@ -61,6 +61,14 @@ def p1_p2(members: int) -> list[tuple[str, str, str, str]]:
         ),
         ("P1", "Scan calls in the run", str(figures["scans"]), "0"),
         (
+            "P7",
+            f"DynamoDB items read per cycle-ending reminder, 90 and 30 days ahead ({members:,} members, "
+            f"{figures['cycle_ending_reminders']:,} reminders on 2 May; "
+            f"{figures['queries_for_cycle_ending_reminders']} queries)",
+            f"{figures['items_read_per_cycle_ending_reminder']:.3f}",
+            "≤ 1.05",
+        ),
+        (
             "P2",
             f"SES requests per email notice ({figures['emails']:,} emails)",
             f"{figures['ses_requests_per_email']:.3f}",

@@ -13,10 +13,9 @@ from ccp.access import is_own_case
 from ccp.data.members import MemberRepository
 from ccp.data.recertification import DocumentStore, RecertificationRepository
 from ccp.data.writes import retry_on_stale
-from ccp.decision_notices import application_notice
+from ccp.decision_notices import application_notice, reinstated_notice
 from ccp.domain.records import (
     ApplicationRecord,
-    Contact,
     CredentialRecord,
     Decision,
     EarlierCredential,
@@ -37,7 +36,7 @@ from ccp.rules.standing import credential_status, reinstated
 from ccp.rules.versions import RuleBook
 
 if TYPE_CHECKING:
-    from ccp.notices import Notice
+    pass
 
 logger = Logger(child=True)
 OPEN_STATES = ("awaiting_payment", "submitted", "staff_review", "exam_authorized")
@@ -291,7 +290,7 @@ class RecertificationService:
         if self._sender is not None and new.contact is not None:
             # A failed send stays claimed in the ledger; the next daily renewal run re-sends it.
             self._sender.send(
-                [_reinstated_notice(new, new.contact, before.application_id)],
+                [reinstated_notice(new, new.contact, before.application_id)],
                 moment=after.decisions[-1].at,
                 batch_name=f"mail-batches/{day.isoformat()}/reinstated",
             )
@@ -326,15 +325,3 @@ def _cycle_detail(credential: CredentialRecord, application_id: str) -> dict[str
         "cycle_end": credential.cycle_end.isoformat(),
         "application_id": application_id,
     }
-
-
-def _reinstated_notice(credential: CredentialRecord, contact: Contact, application_id: str) -> Notice:
-    from ccp.notices import Notice  # the notices' PDF and SES code stays out of the API's cold start
-
-    data = {
-        "name": contact.name,
-        "credential": credential.code,
-        "cycle_start": credential.cycle_start.isoformat(),
-        "cycle_end": credential.cycle_end.isoformat(),
-    }
-    return Notice(credential.member_id, credential.code, "reinstated", application_id, data, contact, postal=False)

@@ -39,6 +39,9 @@ class EventsPort(Protocol):
 
 class ReceiptsPort(Protocol):
     def send_receipt(self, state: MemberState, invoice: InvoiceRecord, payment: PaymentRecord) -> None: ...
+    def send_application_received(
+        self, state: MemberState, application: ApplicationRecord, moment: datetime
+    ) -> None: ...
     def send_refund(
         self, state: MemberState, invoice: InvoiceRecord, payment: PaymentRecord, *, refunded_on: date
     ) -> None: ...
@@ -161,6 +164,8 @@ class Payments:
             if archive is not None and after is not None:
                 self._announce_roll_over(archive.credential, after)
             self._send_receipt(state, paid, payment)
+            if application is not None:
+                self._tell_received(state, application[1], payment.paid_at)
             return PaymentResult(
                 payment=payment, invoice=paid, rolled_over=archive is not None, credential=after or credential
             )
@@ -177,6 +182,14 @@ class Payments:
             self._receipts.send_refund(state, invoice, payment, refunded_on=refunded_on)
         except CcpError:  # the refund is committed; a claim left behind is sent by the next daily run
             logger.exception("refund notice not sent", extra={"invoice_id": invoice.invoice_id})
+
+    def _tell_received(self, state: MemberState, application: ApplicationRecord, moment: datetime) -> None:
+        if self._receipts is None:
+            return
+        try:
+            self._receipts.send_application_received(state, application, moment)
+        except CcpError:  # the application is submitted; a claim left behind is sent by the next daily run
+            logger.exception("application received notice not sent", extra={"application": application.application_id})
 
     def _send_receipt(self, state: MemberState, invoice: InvoiceRecord, payment: PaymentRecord) -> None:
         if self._receipts is None:

@@ -1,5 +1,5 @@
 """Receipts of paid invoices: the email (through the notice ledger, so it goes once) and the
-document (JSON or a printable PDF)."""
+document (JSON or a printable PDF); what a payment tells beside it (an application received, a refund)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from ccp.api import points_json
-from ccp.decision_notices import fee_description, refund_notice
+from ccp.decision_notices import application_received, fee_description, refund_notice
 from ccp.documents import day, finished, line, money, new_document, table
-from ccp.domain.records import InvoiceRecord, MemberState, PaymentRecord
+from ccp.domain.records import ApplicationRecord, InvoiceRecord, MemberState, PaymentRecord
 from ccp.notices import Notice, NoticeSender
 from ccp.rules.dates import business_date
 
@@ -41,11 +41,16 @@ class ReceiptNotices:
             f"{invoice.invoice_id}.{payment.payment_id}",
             data,
             contact,
-            postal=False,
+            postal="never",
         )
         self._sender.send(
             [notice], moment=payment.paid_at, batch_name=f"mail-batches/{payment.paid_at.date().isoformat()}/receipts"
         )
+
+    def send_application_received(self, state: MemberState, application: ApplicationRecord, moment: datetime) -> None:
+        notice = application_received(application, state.profile.contact)
+        day = business_date(moment).isoformat()
+        self._sender.send([notice], moment=moment, batch_name=f"mail-batches/{day}/applications_received")
 
     def send_refund(
         self, state: MemberState, invoice: InvoiceRecord, payment: PaymentRecord, *, refunded_on: date

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, NamedTuple, Protocol
 
@@ -51,10 +51,17 @@ class WorkUnit:
     shard: int
     run_time: datetime
     start_key: dict[str, Any] | None = None
+    days_before: int | None = None  # cycle-ending reminders: `month` is then the day the cycles end
 
     @property
     def work(self) -> NoticeWork:
-        return NoticeWork(NoticeKind(self.kind), self.month, self.months_before, run_day=business_date(self.run_time))
+        return NoticeWork(
+            NoticeKind(self.kind),
+            self.month,
+            self.months_before,
+            run_day=business_date(self.run_time),
+            days_before=self.days_before,
+        )
 
     def to_message(self) -> dict[str, Any]:
         return {
@@ -64,6 +71,7 @@ class WorkUnit:
             "shard": self.shard,
             "run_time": self.run_time.isoformat(),
             "start_key": self.start_key,
+            "days_before": self.days_before,
         }
 
     @classmethod
@@ -75,6 +83,7 @@ class WorkUnit:
             shard=int(message["shard"]),
             run_time=datetime.fromisoformat(message["run_time"]),
             start_key=message.get("start_key"),
+            days_before=message.get("days_before"),
         )
 
 
@@ -136,7 +145,8 @@ class RenewalRun:
         units = [WorkUnit("heal", today, None, shard, moment) for shard in range(self._shards)]
         for work in notice_work_on(today, self._rule_book.in_force_on(today)):
             units += [
-                WorkUnit(work.kind, work.month, work.months_before, shard, moment) for shard in range(self._shards)
+                WorkUnit(work.kind, work.month, work.months_before, shard, moment, days_before=work.days_before)
+                for shard in range(self._shards)
             ]
         pending = list(units)
         budget = inline_budget
@@ -161,7 +171,8 @@ class RenewalRun:
     def worker_outbox(self, unit: WorkUnit) -> Outbox:
         """One outbox for a worker invocation's units (emails in full bulk groups, one print batch)."""
         day = business_date(unit.run_time)
-        page = f"{unit.kind}-{unit.month:%Y-%m}-{unit.shard:02d}-{_page_tag(unit.start_key)}"
+        period = f"{unit.month:%Y-%m}" if unit.kind == "heal" else unit.work.period
+        page = f"{unit.kind}-{period}-{unit.shard:02d}-{_page_tag(unit.start_key)}"
         name = f"mail-batches/{day.isoformat()}/work-{page}"
         return self._sender.outbox(unit.run_time, name)
 
@@ -198,7 +209,7 @@ class RenewalRun:
         outbox.add(notices)
         continuation = None
         if page.next_key:
-            continuation = WorkUnit(unit.kind, unit.month, unit.months_before, unit.shard, unit.run_time, page.next_key)
+            continuation = replace(unit, start_key=page.next_key)
         return summary, continuation
 
     # ---- what each kind reads and says ---------------------------------------------------
@@ -210,6 +221,8 @@ class RenewalRun:
             return self._lists.anniversaries_page(work.month.month, shard, start, limit)
         if work.kind == NoticeKind.PAST_DUE:
             return self._lists.unpaid_invoices_page(work.month, shard, start, limit)
+        if work.kind == NoticeKind.CYCLE_ENDING:  # only the cycles ending that day: one item read a reminder
+            return self._lists.unmet_cycles_page(work.month, shard, start, limit, day=work.month)
         return self._lists.unmet_cycles_page(work.month, shard, start, limit)
 
     # ---- healing ---------------------------------------------------------------------------

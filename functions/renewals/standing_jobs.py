@@ -15,6 +15,7 @@ from ccp.data.invoices import InvoiceRepository
 from ccp.data.members import MemberRepository
 from ccp.data.work_lists import WorkLists
 from ccp.data.writes import retry_on_stale
+from ccp.decision_notices import status_notice
 from ccp.domain.records import InvoiceRecord
 from ccp.errors import Retryable
 from ccp.notices import Notice, NoticeSender, SendTally
@@ -24,18 +25,6 @@ from ccp.rules.standing import credential_status
 from ccp.rules.versions import RuleBook
 
 logger = Logger(child=True)
-
-STATUS_NOTES = {
-    "active": "Your certification is active again. Thank you.",
-    "inactive": (
-        "A renewal fee is past due or your CCP cycle ended without the required points. "
-        "Pay and record the points earned in that cycle to become active again."
-    ),
-    "must_recertify": (
-        "Your certification has lapsed for three years or more. "
-        "To be certified again you must recertify, by CCP or by exam."
-    ),
-}
 
 
 @dataclass
@@ -104,7 +93,7 @@ class InvoiceUnlock:
             invoice.invoice_id,
             data,
             invoice.contact,
-            postal=False,
+            postal="never",
         )
 
 
@@ -156,8 +145,9 @@ class StatusSweep:
                 unsettled += 1  # lost every race: the run fails below and the scheduler runs it again
                 continue
             if change is not None:
-                summary.status_changes[change.data["status"]] += 1
-                notices.append(change)
+                status, notice = change
+                summary.status_changes[status] += 1
+                notices += [notice] if notice is not None else []
         summary.tally = self._sender.send(
             notices, moment=moment, batch_name=f"mail-batches/{today.isoformat()}/status_changed"
         )
@@ -169,8 +159,9 @@ class StatusSweep:
             raise Retryable(f"{unsettled} status change(s) lost every race; run the sweep again.")
         return summary
 
-    def _settle(self, member_id: str, code: str, today: date) -> Notice | None:
-        """One member's stored status brought to what the records say (StaleWrite: re-read and retry)."""
+    def _settle(self, member_id: str, code: str, today: date) -> tuple[str, Notice | None] | None:
+        """One member's stored status brought to what the records say (StaleWrite: re-read and retry):
+        the new status and its notice, or None when it stands."""
         state = self._members.member_state(member_id)
         credential = state.credential(code)
         if credential is None:
@@ -194,18 +185,6 @@ class StatusSweep:
                 "CredentialLapsed", {"member_id": member_id, "credential": code, "reason": "lapsed_3_years"}
             )
         if credential.contact is None:
-            return None
-        data = {
-            "name": credential.contact.name if credential.contact else "",
-            "credential": code,
-            "status": verdict.status,
-            "status_note": STATUS_NOTES[verdict.status],
-        }
-        return Notice(
-            member_id,
-            code,
-            NoticeKind.STATUS_CHANGED,
-            f"{today.isoformat()}-{verdict.status}",
-            data,
-            credential.contact,
-        )
+            return verdict.status, None
+        rules = self._rule_book.in_force_on(credential.cycle_start)
+        return verdict.status, status_notice(credential, verdict, state.invoices_of(code), today, rules)

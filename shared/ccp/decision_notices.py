@@ -7,9 +7,23 @@ from __future__ import annotations
 from datetime import date
 
 from ccp.documents import money
-from ccp.domain.records import ApplicationRecord, AuditRecord, Contact, Decision, InvoiceRecord, PaymentRecord
-from ccp.notices import Notice
+from ccp.domain.records import (
+    ApplicationRecord,
+    AuditRecord,
+    Contact,
+    CredentialRecord,
+    Decision,
+    InvoiceRecord,
+    PaymentRecord,
+)
+from ccp.notices import Notice, PostalChannel
+from ccp.rules.ce import progress_of
+from ccp.rules.dates import add_years
+from ccp.rules.status import StatusVerdict
+from ccp.rules.versions import RuleSet
 
+# Decisions and status changes go by post only when the member has no usable email (rules §9).
+BY_POST: PostalChannel = "instead_of_email"
 NO_NOTE = "No further words were given; ask the program office if you have questions."
 
 
@@ -38,7 +52,37 @@ def application_notice(application: ApplicationRecord, decision: Decision, conta
         "exam_date": application.exam_date.isoformat() if application.exam_date else "",
         "member_note": _written(decision),
     }
-    return Notice(application.member_id, application.credential, kind, application.application_id, data, contact)
+    return Notice(
+        application.member_id, application.credential, kind, application.application_id, data, contact, postal=BY_POST
+    )
+
+
+PATH_WORDS = {"ccp": "by CCP (your recorded CE)", "exam": "by exam"}
+
+
+def application_received(application: ApplicationRecord, contact: Contact) -> Notice:
+    """An application whose fee is paid: it waits for staff review (once, whatever the fee's history)."""
+    data = {
+        "name": contact.name,
+        "credential": application.credential,
+        "applied_on": application.applied_on.isoformat(),
+        "path_words": PATH_WORDS[application.path],
+    }
+    period = application.application_id
+    return Notice(
+        application.member_id, application.credential, "application_received", period, data, contact, postal=BY_POST
+    )
+
+
+def reinstated_notice(credential: CredentialRecord, contact: Contact, application_id: str) -> Notice:
+    """Recertified: active again in a new cycle (the exam passed, or the CCP application approved)."""
+    data = {
+        "name": contact.name,
+        "credential": credential.code,
+        "cycle_start": credential.cycle_start.isoformat(),
+        "cycle_end": credential.cycle_end.isoformat(),
+    }
+    return Notice(credential.member_id, credential.code, "reinstated", application_id, data, contact, postal=BY_POST)
 
 
 def audit_notice(audit: AuditRecord, decision: Decision, contact: Contact) -> Notice:
@@ -47,14 +91,20 @@ def audit_notice(audit: AuditRecord, decision: Decision, contact: Contact) -> No
     kind = "audit_passed" if audit.state == "passed" else "audit_failed"
     why = "No proof arrived by the deadline." if no_answer else _written(decision)
     return Notice(
-        audit.member_id, audit.credential, kind, audit.audit_id, _audit_words(audit, contact) | {"why": why}, contact
+        audit.member_id,
+        audit.credential,
+        kind,
+        audit.audit_id,
+        _audit_words(audit, contact) | {"why": why},
+        contact,
+        postal=BY_POST,
     )
 
 
 def audit_reminder(audit: AuditRecord, contact: Contact) -> Notice:
     """An open audit with no proof yet, two weeks before its deadline."""
     data = _audit_words(audit, contact)
-    return Notice(audit.member_id, audit.credential, "audit_reminder", audit.audit_id, data, contact)
+    return Notice(audit.member_id, audit.credential, "audit_reminder", audit.audit_id, data, contact, postal=BY_POST)
 
 
 def _audit_words(audit: AuditRecord, contact: Contact) -> dict[str, str]:
@@ -78,4 +128,70 @@ def refund_notice(invoice: InvoiceRecord, payment: PaymentRecord, contact: Conta
         "due_date": invoice.due_date.isoformat(),
     }
     period = f"{invoice.invoice_id}.{payment.payment_id}"
-    return Notice(invoice.member_id, invoice.credential, "refund", period, data, contact, postal=False)
+    return Notice(invoice.member_id, invoice.credential, "refund", period, data, contact, postal=BY_POST)
+
+
+def status_notice(
+    credential: CredentialRecord, verdict: StatusVerdict, invoices: list[InvoiceRecord], today: date, rules: RuleSet
+) -> Notice:
+    """A status change in a sentence that says why and what to do ("Your RMA certification is inactive
+    because the 2027 renewal fee ... is unpaid"), never the status code (rules §9)."""
+    code, status = credential.code, verdict.status
+    if status == "active":
+        sentence = f"Your {code} certification is active again: your fees are paid and your CCP requirement is met."
+        next_step = "Thank you. Nothing more is needed now; keep recording the CE you complete."
+    elif status == "inactive":
+        sentence = (
+            f"Your {code} certification is inactive because {_first_missed(credential, verdict, invoices, rules)}."
+        )
+        next_step = (
+            "To be active again, pay what is due and record the CE points you earned in the cycle. "
+            f"After {rules.lapse_years_to_recertify} years inactive, the certification lapses and must be recertified."
+        )
+    else:
+        lapsed = verdict.lapsed_since
+        if lapsed is not None and add_years(lapsed, rules.lapse_years_to_recertify) <= today:
+            why = f"it has been inactive since {lapsed.isoformat()}, {rules.lapse_years_to_recertify} years or more"
+        else:
+            why = "an audit could not confirm the CCP points of your cycle"
+        sentence = f"Your {code} certification has lapsed and must be recertified: {why}."
+        next_step = (
+            "Apply for recertification, by CCP or by exam, in the member portal. Renewal fees are no longer accepted."
+        )
+    data = {
+        "name": credential.contact.name if credential.contact else "",
+        "credential": code,
+        "status_words": STATUS_WORDS[status],
+        "sentence": sentence,
+        "next_step": next_step,
+    }
+    return Notice(
+        credential.member_id,
+        code,
+        "status_changed",
+        f"{today.isoformat()}-{status}",
+        data,
+        credential.contact,
+        postal=BY_POST,
+    )
+
+
+STATUS_WORDS = {"active": "active again", "inactive": "inactive", "must_recertify": "lapsed"}
+
+
+def _first_missed(
+    credential: CredentialRecord, verdict: StatusVerdict, invoices: list[InvoiceRecord], rules: RuleSet
+) -> str:
+    """The deadline that made the member inactive, in words: an unpaid fee, or a cycle ended unmet."""
+    missed = verdict.lapsed_since
+    unpaid = next((i for i in invoices if i.purpose == "renewal" and i.due_date == missed), None)
+    if unpaid is not None:
+        return (
+            f"the {unpaid.anniversary.year} renewal fee (invoice {unpaid.invoice_id}, {money(unpaid.amount)}) "
+            f"was due by {unpaid.due_date.isoformat()} and is unpaid"
+        )
+    progress = progress_of(credential.totals, credential=credential.code, grandfathered=False, rules=rules)
+    return (
+        f"your CCP cycle ended on {credential.cycle_end.isoformat()} without the required points "
+        f"({progress.remaining_points} more were needed)"
+    )

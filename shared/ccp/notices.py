@@ -15,7 +15,7 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 
 from defusedcsv import csv  # every cell: a leading = + - @ | % cannot run as a formula
 
@@ -43,6 +43,9 @@ class BatchStorePort(Protocol):
     def put(self, key: str, body: bytes, content_type: str) -> str: ...
 
 
+PostalChannel = Literal["also", "instead_of_email", "never"]
+
+
 class Notice(NamedTuple):
     """One notice to one member about one credential, on the channels their contact allows."""
 
@@ -52,7 +55,9 @@ class Notice(NamedTuple):
     period: str
     data: dict[str, str]
     contact: Contact | None  # None on a record written before contacts were copied onto it
-    postal: bool = True  # some notices (invoice payable) go by email only
+    # By post as well as by email (renewal notices, rules §4), only when the member has no usable email
+    # (decisions and status changes, rules §9), or never (a receipt, an invoice now payable).
+    postal: PostalChannel = "also"
     suppress_reason: str | None = None  # e.g. already paid: neither channel
 
 
@@ -189,9 +194,11 @@ class Outbox:
             if contact is None:  # counted, never a crash that loses the rest of the run's notices
                 self.tally.suppressed[(notice.kind, "no_contact")] += 1
                 continue
+            no_email = email_suppression(contact)
+            email_serves = no_email is None and notice.postal == "instead_of_email"
             for channel, reason in (
-                ("email", email_suppression(contact)),
-                ("postal", postal_suppression(contact) if notice.postal else "email_only"),
+                ("email", no_email),
+                ("postal", "email_only" if notice.postal == "never" or email_serves else postal_suppression(contact)),
             ):
                 if reason:
                     if reason != "email_only":
@@ -301,7 +308,10 @@ class Outbox:
             ]
         )
         pdf = new_document(
-            "Notice", business_date(self._moment), footer_note=f"Print batch {batch_name.rsplit('/', 1)[-1]}"
+            "Notice",
+            business_date(self._moment),
+            # The vendor's reference for the batch, in words a member may read (no code).
+            footer_note=f"Print batch {batch_name.rsplit('/', 1)[-1].replace('_', '-')}",
         )
         for number, claim in enumerate(letters, start=1):
             address = _mailing_address(claim)

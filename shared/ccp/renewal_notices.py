@@ -1,8 +1,8 @@
-"""What the daily renewal run says about one credential or invoice it lists (docs/rules.md §4): the
-renewal invoice issued once for an anniversary and its notice, the notice before it, the past-due
-notice, the CE reminder. The run (functions/renewals/run.py) pages through the work lists with it; a
-credential given to a member on any day gets from it at once what the month's runs would have given
-(`for_new_credential`)."""
+"""What the daily renewal run says about one credential or invoice it lists (docs/rules.md §4, §9):
+the renewal invoice issued once for an anniversary and its notice, the notice before it, the past-due
+notice, the CE reminders (monthly, and 90 and 30 days before an unmet cycle ends). The run
+(functions/renewals/run.py) pages through the work lists with it; a credential given to a member on
+any day gets from it at once what the month's runs would have given (`for_new_credential`)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Protocol
 
-from ccp.documents import money
+from ccp.documents import money, points
 from ccp.domain.records import Contact, CredentialRecord, InvoiceRecord
 from ccp.notices import Notice
-from ccp.rules.ce import progress_of
+from ccp.rules.ce import Progress, progress_of
 from ccp.rules.renewals import NoticeKind, NoticeWork, anniversary_in, closes_cycle, due_date_for, notice_work_on
 from ccp.rules.standing import renewal_invoice
-from ccp.rules.versions import RuleBook
+from ccp.rules.status import StatusFacts, lapse_dates
+from ccp.rules.versions import RuleBook, RuleSet
 
 
 class InvoiceIssuer(Protocol):
@@ -31,11 +32,14 @@ class RenewalNotices:
     def for_new_credential(self, credential: CredentialRecord, today: date) -> tuple[list[Notice], int]:
         """What this month's runs (all on its 1st) would have given a credential held from `today`: the
         month's renewal invoice and its notice, the notice of next month's, a CE reminder whose month it
-        is. Nothing of an earlier month (no notice for a day before the member was known). The notices,
-        and how many invoices were issued now (0 when the run got there first)."""
+        is, and today's reminder of a cycle ending in 90 or 30 days. Nothing of an earlier day (no notice
+        for a day before the member was known). The notices, and how many invoices were issued now (0 when
+        the run got there first)."""
         first = today.replace(day=1)
         notices, issued = [], 0
-        for work in notice_work_on(first, self._rule_book.in_force_on(first)):
+        monthly = [w for w in notice_work_on(first, self._rule_book.in_force_on(first)) if w.days_before is None]
+        daily = [w for w in notice_work_on(today, self._rule_book.in_force_on(today)) if w.days_before is not None]
+        for work in monthly + daily:
             if not self._lists(work, credential):
                 continue
             notice, new = self.notice_for(work, credential)
@@ -49,12 +53,14 @@ class RenewalNotices:
         """Whether the run's work list for `work` holds the credential (as the indexes list it)."""
         if work.kind in (NoticeKind.RENEWAL_DUE, NoticeKind.RENEWAL_UPCOMING):
             return credential.anchor.month == work.month.month
+        unmet = not credential.grandfathered and credential.met_on is None
         if work.kind == NoticeKind.CE_REMINDER:
-            unmet = not credential.grandfathered and credential.met_on is None
             return unmet and (credential.cycle_end.year, credential.cycle_end.month) == (
                 work.month.year,
                 work.month.month,
             )
+        if work.kind == NoticeKind.CYCLE_ENDING:
+            return unmet and credential.cycle_end == work.month
         return False  # past-due notices are about invoices of last month: a new credential has none
 
     def notice_for(self, work: NoticeWork, item: CredentialRecord | InvoiceRecord) -> tuple[Notice | None, bool]:
@@ -66,6 +72,8 @@ class RenewalNotices:
             return None, False
         if work.kind == NoticeKind.CE_REMINDER:
             return self._ce_reminder(work, credential), False
+        if work.kind == NoticeKind.CYCLE_ENDING:
+            return self._cycle_ending(work, credential), False
         anniversary = anniversary_in(credential.anchor, work.month.year, work.month.month)
         if anniversary is None or anniversary <= credential.certified_on or anniversary <= credential.cycle_start:
             return None, False  # no fee for the certification itself or before the open cycle
@@ -150,6 +158,45 @@ class RenewalNotices:
             "lock_note": self._lock_note(credential, closes=True),
         }
         return Notice(credential.member_id, credential.code, work.kind, work.period, data, credential.contact)
+
+    def _cycle_ending(self, work: NoticeWork, credential: CredentialRecord) -> Notice | None:
+        """The cycle ends in 90 (or 30) days with its requirement unmet: what is still missing, what each
+        category can still add, and what happens if nothing more comes (rules §9)."""
+        if credential.cycle_end != work.month:
+            return None  # listed for that day while it was read, then rolled over or reinstated
+        rules = self._rule_book.in_force_on(credential.cycle_start)
+        progress = progress_of(credential.totals, credential=credential.code, grandfathered=False, rules=rules)
+        if progress.met:
+            return None
+        # What the records say now, if nothing more comes: the cycle end is the first deadline missed.
+        facts = StatusFacts(credential.cycle_end, False, False, (), credential.must_recertify_from)
+        lapse = lapse_dates(facts, None, rules)
+        data = self._base(work.run_day or work.month, credential.code, _name(credential.contact)) | {
+            "cycle_start": credential.cycle_start.isoformat(),
+            "cycle_end": credential.cycle_end.isoformat(),
+            "days_left": str(work.days_before),
+            "required_points": points(progress.required_points),
+            "counted_points": points(progress.counted_points),
+            "missing_points": points(progress.remaining_points),
+            "by_category": _by_category(progress, rules),
+            "inactive_on": lapse.inactive_on.isoformat() if lapse.inactive_on else "",
+            "must_recertify_on": lapse.must_recertify_on.isoformat() if lapse.must_recertify_on else "",
+        }
+        return Notice(credential.member_id, credential.code, work.kind, work.period, data, credential.contact)
+
+
+def _by_category(progress: Progress, rules: RuleSet) -> str:
+    """Each category in a phrase: what it counts so far, and the most it can still add where it has a cap."""
+    phrases = []
+    for category, part in progress.by_category.items():
+        label = rules.categories[category].label
+        if part.cap is None:
+            phrases.append(f"{label} {points(part.counted)}")
+        elif part.counted >= part.cap:
+            phrases.append(f"{label} {points(part.counted)} (its limit: more will not count)")
+        else:
+            phrases.append(f"{label} {points(part.counted)} (at most {points(part.cap - part.counted)} more can count)")
+    return "; ".join(phrases) + "."
 
 
 def _name(contact: Contact | None) -> str:

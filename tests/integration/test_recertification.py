@@ -540,6 +540,9 @@ def test_a_rejected_application_and_a_failed_exam_are_told_to_the_member_once_in
         return f"/staff/recertifications/{app['application_id']}"
 
     base = apply_and_pay("fee-1")
+    [received] = emails_to(stack, "rejected@example.org", "application_received")
+    assert received["subject"] == "We received your RMA recertification application"
+    assert "to recertify your RMA certification by exam, and its fee" in received["text"]
     decision = {
         "decision": "reject",
         "note": "applicant known to the board",
@@ -576,5 +579,6 @@ def test_a_rejected_application_and_a_failed_exam_are_told_to_the_member_once_in
     [result] = emails_to(stack, "rejected@example.org", "exam_failed")
     assert "sat on 2022-07-15 was not passed" in result["text"]
     assert "No further words were given" in result["text"]  # no member_note: a plain sentence, never None
+    assert len(emails_to(stack, "rejected@example.org", "application_received")) == 2  # one per application
     for email in emails_to(stack, "rejected@example.org"):
         assert "None" not in email["text"] and "{{" not in email["text"] and "exam_failed" not in email["text"]

@@ -323,3 +323,21 @@ def test_removing_points_after_the_unlock_job_ran_locks_the_open_invoice_again(s
         at=chicago("2026-04-06T14:00"),
     )
     assert member.invoices(chicago("2026-04-06T15:00"))["RMA-20260415"]["state"] == "locked"
+
+
+def test_an_unmet_cycle_is_reminded_90_and_30_days_before_it_ends_once_each_with_what_is_missing(stack):
+    new_member(stack, email="ending@example.org")  # cycle 2023-04-15 .. 2026-04-14, no points recorded
+    met = new_member(stack, email="met@example.org")
+    assert met.record(chicago("2025-06-01T12:00"), points=30, end_date="2025-05-30")["statusCode"] == 201
+    for _ in range(2):  # a repeated run
+        stack.job("renewal_notices", chicago("2026-01-14T06:00"))
+    stack.job("renewal_notices", chicago("2026-01-15T06:00"))  # the day after: nothing more
+    [ninety] = emails_to(stack, "ending@example.org", "cycle_ending")
+    assert ninety["subject"] == "90 days left: 30.00 CCP points still needed for your RMA certification"
+    assert "becomes inactive on 2026-04-15, and from 2029-04-14 it must be recertified" in ninety["text"]
+    assert "Authorship of Written Works 0.00 (at most 15.00 more can count)" in ninety["text"]
+    stack.job("renewal_notices", chicago("2026-03-15T06:00"))
+    subjects = [e["subject"].split(":")[0] for e in emails_to(stack, "ending@example.org", "cycle_ending")]
+    assert subjects == ["90 days left", "30 days left"]
+    assert emails_to(stack, "met@example.org", "cycle_ending") == []
+    assert len(letters(stack, "cycle_ending")) == 2  # by post too, as renewal notices go

@@ -41,11 +41,15 @@ def test_a_member_goes_active_inactive_must_recertify_over_three_years_of_replay
     member = new_member(stack, certified_on="2020-05-10", email="lapsing@example.org")
     changes = replay(stack, date(2026, 4, 25), date(2029, 5, 12))
     assert changes == {date(2026, 5, 10): {"inactive": 1}, date(2029, 5, 9): {"must_recertify": 1}}
-    subjects = [e["subject"] for e in emails_to(stack, "lapsing@example.org", "status_changed")]
-    assert subjects == [
-        "Your RMA certification status is now inactive",
-        "Your RMA certification status is now must_recertify",
-    ]
+    told = emails_to(stack, "lapsing@example.org", "status_changed")
+    assert [e["subject"] for e in told] == ["Your RMA certification is inactive", "Your RMA certification is lapsed"]
+    # In plain words, with the reason and what to do; never a status code.
+    assert (
+        "Your RMA certification is inactive because your CCP cycle ended on 2026-05-09 without the required points "
+        "(30 more were needed)." in told[0]["text"]
+    )
+    assert "Apply for recertification, by CCP or by exam" in told[1]["text"]
+    assert not any("must_recertify" in e["text"] for e in told)
     # Past due notices went out for each unpaid year; nothing went out twice.
     past_due = emails_to(stack, "lapsing@example.org", "past_due")
     assert len(past_due) == len({e["subject"] for e in past_due}) == 3

@@ -55,7 +55,10 @@ class Outbox:
         return [data for template, to, data in self.sent if to == address and template.endswith(template_suffix)]
 
     def template_text(self, template: str) -> dict[str, str]:
-        return {"subject": template, "text": "", "html": ""}
+        """The template's words, as infra/template.yaml gives them to SES (`<prefix>-<kind>`)."""
+        from tests.support.notice_words import ses_words
+
+        return ses_words()[template.split("-", 1)[1]]
 
 
 class InMemoryBatches:
@@ -67,6 +70,9 @@ class InMemoryBatches:
     def put(self, key: str, body: bytes, content_type: str) -> str:
         self.objects[key] = body
         return key
+
+    def get(self, key: str) -> bytes:
+        return self.objects[key]
 
 
 class InMemoryEvents:

@@ -536,8 +536,14 @@ class InMemoryStore:
         listed = [i for i in self._due() if (i.due_date.year, i.due_date.month) == (month.year, month.month)]
         return _page(listed, start, limit)
 
-    def unmet_cycles_page(self, month: date, shard: int, start: Cursor | None, limit: int) -> Page[CredentialRecord]:
-        listed = [c for c in self._unmet() if (c.cycle_end.year, c.cycle_end.month) == (month.year, month.month)]
+    def unmet_cycles_page(
+        self, month: date, shard: int, start: Cursor | None, limit: int, *, day: date | None = None
+    ) -> Page[CredentialRecord]:
+        listed = [
+            c
+            for c in self._unmet()
+            if (c.cycle_end.year, c.cycle_end.month) == (month.year, month.month) and day in (None, c.cycle_end)
+        ]
         return _page(listed, start, limit)
 
     def unpaid_invoices_due_on(self, day: date, shard: int) -> Iterator[list[InvoiceRecord]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import boto3
@@ -285,18 +286,25 @@ def test_staff_see_the_program_at_a_glance_and_download_its_figures(stack, brows
         assert text.startswith("figure,key,value") and "holders active,MLS," in text
 
 
-def test_staff_rename_a_member_with_a_reason_and_add_a_credential_to_them(stack, browser):
+@contextmanager
+def record_of_a_new_member(stack, browser, first_name, last_name):
+    """Staff on the record of a member certified 2025-03-10 (RMA), created 2026-06-01, on 2026-06-15."""
     member_id = create_member(
         stack,
         "2026-06-01T15:00:00Z",
-        first_name="Nora",
-        last_name="Old",
-        email="nora.old@example.org",
+        first_name=first_name,
+        last_name=last_name,
+        email=f"{first_name}.{last_name}@example.org".lower(),
         credentials=[{"code": "RMA", "certified_on": "2025-03-10"}],
     )
     with console(browser, stack, local_time="2026-06-15T15:00:00Z") as portal:
         page = staff_sign_in(portal)
-        find_and_open(portal, member_id, "Nora Old")
+        find_and_open(portal, member_id, f"{first_name} {last_name}")
+        yield portal, page
+
+
+def test_staff_rename_a_member_with_a_reason_and_add_a_credential_to_them(stack, browser):
+    with record_of_a_new_member(stack, browser, "Nora", "Old") as (portal, page):
         page.get_by_text("Change the name").click()
         name = page.get_by_role("form", name="Change the name")
         name.get_by_label("Last name").fill("New")
@@ -318,19 +326,8 @@ def test_staff_rename_a_member_with_a_reason_and_add_a_credential_to_them(stack,
 
 
 def test_staff_see_the_record_as_it_stood_on_a_past_day_without_actions(stack, browser):
-    # Certified 2025-03-10 and created on 2026-06-01: on 2026-03-01 the member held the credential; before
-    # 2025-03-10 they held none.
-    member_id = create_member(
-        stack,
-        "2026-06-01T15:00:00Z",
-        first_name="Pia",
-        last_name="Past",
-        email="pia.past@example.org",
-        credentials=[{"code": "RMA", "certified_on": "2025-03-10"}],
-    )
-    with console(browser, stack, local_time="2026-06-15T15:00:00Z") as portal:
-        page = staff_sign_in(portal)
-        find_and_open(portal, member_id, "Pia Past")
+    # Certified 2025-03-10: before that day the member held no credential.
+    with record_of_a_new_member(stack, browser, "Pia", "Past") as (portal, page):
         as_of = page.get_by_role("form", name="The record as of a day")
         as_of.get_by_label("As of the end of").fill("2025-01-31")
         as_of.get_by_role("button", name="Show that day").click()

@@ -12,10 +12,13 @@ from ccp.jobs import catch_up
 from ccp.notices import NoticeSender
 from ccp.renewal_notices import RenewalNotices
 from ccp.rules.versions import RuleBook, default_rule_book
+from recertify.audit import AuditService
+from recertify.service import RecertificationService
 from record_ce.enrolment import Enrolment, Welcome
 from record_ce.reading import MemberReading
 from record_ce.service import ActivityRequest, CeRecording, NewCredential, NewMember
 from renewals.billing import BillingService
+from renewals.receipts import ReceiptNotices
 from renewals.run import RenewalRun, RunStores
 from renewals.standing_jobs import InvoiceUnlock, StatusSweep
 from tests.support.fakes import InMemoryBatches, InMemoryEvents, Outbox
@@ -37,6 +40,13 @@ class Queue:
         self.messages += messages
 
 
+class Uploaded:
+    """The document bucket, where every document a record names was uploaded."""
+
+    def uploaded(self, key: str) -> bool:
+        return True
+
+
 class Program:
     """Every use case over one store, one outbox and one rule book."""
 
@@ -52,7 +62,11 @@ class Program:
         self.reading = MemberReading(store, store, store, book)
         self.sender = NoticeSender(store, self.outbox, self.batches, "ccp-", common={"portal_url": "https://portal"})
         self.enrolment = Enrolment(store, self.recording, book, Welcome(RenewalNotices(store, book), self.sender))
-        self.billing = BillingService(store, store, store, book, self.events, applications=store)
+        self.billing = BillingService(
+            store, store, store, book, self.events, applications=store, receipts=ReceiptNotices(self.sender)
+        )
+        self.recertification = RecertificationService(store, store, Uploaded(), book, self.events, self.sender)
+        self.audits = AuditService(store, store, store, self.batches, self.sender, book, self.events, Uploaded())
         self.renewal_run = RenewalRun(RunStores(store, store, store), self.sender, self.queue, book)
         self.unlock = InvoiceUnlock(store, store, self.sender)
         self.sweep = StatusSweep(store, store, self.sender, book, events=self.events)

@@ -40,7 +40,10 @@ def test_an_unpaid_fee_makes_the_member_inactive_after_its_due_date_and_they_are
     program.daily_jobs(date(2025, 8, 1))
     assert program.store.credentials(program.member)[0].status == "inactive"
     [told] = program.outbox.to("ann@example.org", "status_changed")
-    assert told["status"] == "inactive"
+    assert told["sentence"] == (
+        "Your RMA certification is inactive because the 2025 renewal fee (invoice RMA-20250720, $50.00) "
+        "was due by 2025-07-31 and is unpaid."
+    )
 
 
 def test_a_cheque_pays_the_invoice_once_and_the_member_is_active_again(program):

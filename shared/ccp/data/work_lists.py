@@ -53,10 +53,13 @@ class WorkLists:
         partition = keys.dated_partition("DUE", f"{month:%Y-%m}", shard)
         return self._page(InvoiceRecord, "gsi2", partition, None, start, limit)
 
-    def unmet_cycles_page(self, month: date, shard: int, start: Cursor | None, limit: int) -> Page[CredentialRecord]:
-        """Credentials whose open cycle ends in `month` with its requirement unmet, one shard: reminders."""
+    def unmet_cycles_page(
+        self, month: date, shard: int, start: Cursor | None, limit: int, *, day: date | None = None
+    ) -> Page[CredentialRecord]:
+        """Credentials whose open cycle ends in `month` (or on `day` of it) with its requirement unmet, one
+        shard: reminders."""
         partition = keys.dated_partition("CYCLE_END", f"{month:%Y-%m}", shard)
-        return self._page(CredentialRecord, "gsi2", partition, None, start, limit)
+        return self._page(CredentialRecord, "gsi2", partition, keys.day_prefix(day) if day else None, start, limit)
 
     def unpaid_invoices_due_on(self, day: date, shard: int) -> Iterator[list[InvoiceRecord]]:
         """Unpaid invoices due on `day`, one shard: the status sweep."""

@@ -25,6 +25,7 @@ class NoticeKind(StrEnum):
     CE_REMINDER = "ce_reminder"  # months before a cycle ends while points are missing
     INVOICE_PAYABLE = "invoice_payable"  # the end-of-cycle invoice unlocked
     STATUS_CHANGED = "status_changed"
+    CYCLE_ENDING = "cycle_ending"  # 90 and 30 days before an unmet cycle ends (rules §9), every day
 
 
 def anniversary_in(anchor: date, year: int, month: int) -> date | None:
@@ -80,24 +81,33 @@ def state_on(state: InvoiceState, available_on: date | None, today: date) -> Inv
 
 
 class NoticeWork(NamedTuple):
-    """One kind of notice a daily run sends: for the anniversaries (or cycle ends, or due dates) of a month."""
+    """One kind of notice a daily run sends: for the anniversaries (or cycle ends, or due dates) of a month,
+    or, for cycle-ending reminders, of one day."""
 
     kind: NoticeKind
-    month: date  # first day of the month the work reads
+    month: date  # first day of the month the work reads (cycle-ending reminders: the day the cycles end)
     months_before: int | None = None  # for CE reminders: 6, 3 or 1
     run_day: date | None = None  # the day the run does it (the rules in force then word the notice)
+    days_before: int | None = None  # for cycle-ending reminders: 90 or 30
 
     @property
     def period(self) -> str:
+        if self.days_before is not None:
+            return f"{self.month:%Y-%m-%d}-{self.days_before}d"
         suffix = f"-{self.months_before}m" if self.months_before is not None else ""
         return f"{self.month:%Y-%m}{suffix}"
 
 
 def notice_work_on(day: date, rules: RuleSet) -> list[NoticeWork]:
-    """What the daily renewal run does on `day` (everything happens on the 1st of a month)."""
-    if day.day != 1:
-        return []
+    """What the daily renewal run does on `day`: the monthly notices on the 1st of a month, and every
+    day the reminders of unmet cycles ending 90 and 30 days later."""
     work = [
+        NoticeWork(NoticeKind.CYCLE_ENDING, day + timedelta(days=n), run_day=day, days_before=n)
+        for n in rules.cycle_ending_reminder_days
+    ]
+    if day.day != 1:
+        return work
+    work += [
         NoticeWork(NoticeKind.RENEWAL_DUE, day, run_day=day),
         NoticeWork(NoticeKind.RENEWAL_UPCOMING, add_months(day, rules.notice_months_before_anniversary), run_day=day),
         NoticeWork(NoticeKind.PAST_DUE, add_months(day, -1), run_day=day),

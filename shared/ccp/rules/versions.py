@@ -53,6 +53,9 @@ class RuleSet(_Frozen):
     recertification_lookback_years: int
     notice_months_before_anniversary: int
     compliance_reminder_months_before_cycle_end: list[int]
+    # Rules §9: reminders this many days before a cycle ends unmet, with what is missing (a value added
+    # after version 2021.1 was in force: its default is what the program does under that version too).
+    cycle_ending_reminder_days: list[int] = [90, 30]
     audit_share: Decimal
     audit_response_days: int
     # Staff may move an audit deadline later, never past this long after the first deadline (§6).
