@@ -15,6 +15,7 @@ from ccp.data.members import MemberRepository
 from ccp.data.payment_records import PaymentRepository, Settlement
 from ccp.data.recertification import RecertificationRepository
 from ccp.data.writes import retry_on_stale
+from ccp.decision_notices import status_notice
 from ccp.domain.records import (
     ApplicationRecord,
     CredentialRecord,
@@ -25,6 +26,7 @@ from ccp.domain.records import (
     PaymentRecord,
 )
 from ccp.errors import CcpError, Conflict, NotFound, RuleViolation
+from ccp.notices import Notice
 from ccp.rules.dates import business_date
 from ccp.rules.renewals import payment_refusal
 from ccp.rules.standing import after_payment, credential_status, invoice_state
@@ -42,6 +44,7 @@ class ReceiptsPort(Protocol):
     def send_application_received(
         self, state: MemberState, application: ApplicationRecord, moment: datetime
     ) -> None: ...
+    def send_status(self, notice: Notice, moment: datetime) -> None: ...
     def send_refund(
         self, state: MemberState, invoice: InvoiceRecord, payment: PaymentRecord, *, refunded_on: date
     ) -> None: ...
@@ -164,6 +167,8 @@ class Payments:
             if archive is not None and after is not None:
                 self._announce_roll_over(archive.credential, after)
             self._send_receipt(state, paid, payment)
+            if after is not None:
+                self.tell_status(credential, after, [i for i in invoices if i.credential == credential.code], paid_at)
             if application is not None:
                 self._tell_received(state, application[1], payment.paid_at)
             return PaymentResult(
@@ -182,6 +187,20 @@ class Payments:
             self._receipts.send_refund(state, invoice, payment, refunded_on=refunded_on)
         except CcpError:  # the refund is committed; a claim left behind is sent by the next daily run
             logger.exception("refund notice not sent", extra={"invoice_id": invoice.invoice_id})
+
+    def tell_status(
+        self, before: CredentialRecord, after: CredentialRecord, invoices: list[InvoiceRecord], moment: datetime
+    ) -> None:
+        """A payment or a refund that moved the status: the member hears it in words, as from the sweep."""
+        if self._receipts is None or after.status == before.status or after.contact is None:
+            return
+        today = business_date(moment)
+        verdict = credential_status(after, invoices, today, self._rule_book)
+        notice = status_notice(after, verdict, invoices, today, self._rule_book.in_force_on(after.cycle_start))
+        try:
+            self._receipts.send_status(notice, moment)
+        except CcpError:  # the payment is committed; a claim left behind is sent by the next daily run
+            logger.exception("status notice not sent", extra={"credential": after.code})
 
     def _tell_received(self, state: MemberState, application: ApplicationRecord, moment: datetime) -> None:
         if self._receipts is None:

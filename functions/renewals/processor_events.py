@@ -157,9 +157,11 @@ class ProcessorEvents:
             )
 
         refunded: list[tuple[MemberState, InvoiceRecord, PaymentRecord]] = []  # what the member is told of
+        status_moved: list[tuple[CredentialRecord, CredentialRecord, list[InvoiceRecord]]] = []
 
         def attempt() -> EventOutcome:
             refunded.clear()
+            status_moved.clear()
             reference = self._payment_records.payment_reference(event.reference)
             if reference is None:
                 if self._payment_records.refunded_before_recorded(event.reference):
@@ -183,22 +185,23 @@ class ProcessorEvents:
                 return self._reverse_recertification_fee(state, invoice, refunded_payment, event, received_at)
             unpaid = invoice.model_copy(update={"state": "refunded", "paid_on": None})
             credential = state.credential(invoice.credential)
-            after = self._status_after(
-                credential,
-                [unpaid if i.invoice_id == invoice.invoice_id else i for i in state.invoices],
-                business_date(received_at),
-            )
+            invoices = [unpaid if i.invoice_id == invoice.invoice_id else i for i in state.invoices]
+            after = self._status_after(credential, invoices, business_date(received_at))
             self._payment_records.refund(
                 invoice,
                 refunded_payment,
                 Settlement(credential=(credential, after) if credential is not None and after is not None else None),
                 refunded_on=business_date(received_at),
             )
+            if credential is not None and after is not None:
+                status_moved.append((credential, after, [i for i in invoices if i.credential == credential.code]))
             return EventOutcome("refunded")
 
         outcome = retry_on_stale(attempt)
         if outcome.outcome == "refunded" and refunded:
             self._payments.tell_refund(*refunded[-1], refunded_on=business_date(received_at))
+        for before, after, invoices in status_moved:
+            self._payments.tell_status(before, after, invoices, moment=received_at)
         return outcome
 
     def _reverse_recertification_fee(

@@ -52,6 +52,10 @@ class ReceiptNotices:
         day = business_date(moment).isoformat()
         self._sender.send([notice], moment=moment, batch_name=f"mail-batches/{day}/applications_received")
 
+    def send_status(self, notice: Notice, moment: datetime) -> None:
+        day = business_date(moment).isoformat()
+        self._sender.send([notice], moment=moment, batch_name=f"mail-batches/{day}/status_changed")
+
     def send_refund(
         self, state: MemberState, invoice: InvoiceRecord, payment: PaymentRecord, *, refunded_on: date
     ) -> None:

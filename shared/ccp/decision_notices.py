@@ -138,7 +138,7 @@ def status_notice(
     because the 2027 renewal fee ... is unpaid"), never the status code (rules §9)."""
     code, status = credential.code, verdict.status
     if status == "active":
-        sentence = f"Your {code} certification is active again: your fees are paid and your CCP requirement is met."
+        sentence = f"Your {code} certification is active again: nothing is past due any more."
         next_step = "Thank you. Nothing more is needed now; keep recording the CE you complete."
     elif status == "inactive":
         sentence = (

@@ -58,6 +58,13 @@ def test_a_cheque_pays_the_invoice_once_and_the_member_is_active_again(program):
     assert [p.amount for p in program.store.payments_of(program.member)] == [Decimal(50)]
     assert program.reading.member(program.member, date(2025, 8, 10)).statuses == {"RMA": "active"}
     assert program.reading.member(program.member, date(2025, 8, 5)).statuses == {"RMA": "inactive"}
+    # Told once each way, in words: inactive by the sweep, active again by the payment.
+    told = [d["sentence"] for d in program.outbox.to("ann@example.org", "status_changed")]
+    assert told == [
+        "Your RMA certification is inactive because the 2025 renewal fee (invoice RMA-20250720, $50.00) "
+        "was due by 2025-07-31 and is unpaid.",
+        "Your RMA certification is active again: nothing is past due any more.",
+    ]
 
 
 def test_a_refund_makes_the_invoice_payable_again_and_the_due_list_holds_it_again(program):
