@@ -5,6 +5,7 @@ Used by the processor's events and by staff recording a cheque (docs/rules.md §
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import NamedTuple, Protocol
@@ -181,12 +182,9 @@ class Payments:
         self, state: MemberState, invoice: InvoiceRecord, payment: PaymentRecord, *, refunded_on: date
     ) -> None:
         """The member hears that the money went back and the invoice is unpaid again (once: the ledger)."""
-        if self._receipts is None:
-            return
-        try:
-            self._receipts.send_refund(state, invoice, payment, refunded_on=refunded_on)
-        except CcpError:  # the refund is committed; a claim left behind is sent by the next daily run
-            logger.exception("refund notice not sent", extra={"invoice_id": invoice.invoice_id})
+        if self._receipts is not None:
+            receipts = self._receipts
+            self._tell("refund", lambda: receipts.send_refund(state, invoice, payment, refunded_on=refunded_on))
 
     def tell_status(
         self, before: CredentialRecord, after: CredentialRecord, invoices: list[InvoiceRecord], moment: datetime
@@ -197,26 +195,27 @@ class Payments:
         today = business_date(moment)
         verdict = credential_status(after, invoices, today, self._rule_book)
         notice = status_notice(after, verdict, invoices, today, self._rule_book.in_force_on(after.cycle_start))
-        try:
-            self._receipts.send_status(notice, moment)
-        except CcpError:  # the payment is committed; a claim left behind is sent by the next daily run
-            logger.exception("status notice not sent", extra={"credential": after.code})
+        receipts = self._receipts
+        self._tell("status", lambda: receipts.send_status(notice, moment))
 
     def _tell_received(self, state: MemberState, application: ApplicationRecord, moment: datetime) -> None:
-        if self._receipts is None:
-            return
-        try:
-            self._receipts.send_application_received(state, application, moment)
-        except CcpError:  # the application is submitted; a claim left behind is sent by the next daily run
-            logger.exception("application received notice not sent", extra={"application": application.application_id})
+        if self._receipts is not None:
+            receipts = self._receipts
+            self._tell("application received", lambda: receipts.send_application_received(state, application, moment))
 
     def _send_receipt(self, state: MemberState, invoice: InvoiceRecord, payment: PaymentRecord) -> None:
-        if self._receipts is None:
-            return
+        if self._receipts is not None:
+            receipts = self._receipts
+            self._tell("receipt", lambda: receipts.send_receipt(state, invoice, payment))
+
+    @staticmethod
+    def _tell(what: str, send: Callable[[], None]) -> None:
+        """What the money moved is committed: a notice that fails here stays claimed in the ledger, and the
+        next daily run sends it. Logged by kind only (no personal data)."""
         try:
-            self._receipts.send_receipt(state, invoice, payment)
-        except CcpError:  # the payment is committed; a receipt claim left behind is sent by the next daily run
-            logger.exception("receipt not sent", extra={"invoice_id": invoice.invoice_id})
+            send()
+        except CcpError:
+            logger.exception("notice not sent after a payment or refund", extra={"notice": what})
 
     def _application_paid(self, invoice: InvoiceRecord) -> tuple[ApplicationRecord, ApplicationRecord]:
         """Paying the fee submits the application (to staff review when a felony was declared)."""
