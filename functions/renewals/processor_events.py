@@ -156,6 +156,7 @@ class ProcessorEvents:
                 "Part of a payment went back; the invoice stays paid until staff decide.",
             )
 
+        refunded_on = business_date(received_at)
         refunded: list[tuple[MemberState, InvoiceRecord, PaymentRecord]] = []  # what the member is told of
         status_moved: list[tuple[CredentialRecord, CredentialRecord, list[InvoiceRecord]]] = []
 
@@ -186,12 +187,12 @@ class ProcessorEvents:
             unpaid = invoice.model_copy(update={"state": "refunded", "paid_on": None})
             credential = state.credential(invoice.credential)
             invoices = [unpaid if i.invoice_id == invoice.invoice_id else i for i in state.invoices]
-            after = self._status_after(credential, invoices, business_date(received_at))
+            after = self._status_after(credential, invoices, refunded_on)
             self._payment_records.refund(
                 invoice,
                 refunded_payment,
                 Settlement(credential=(credential, after) if credential is not None and after is not None else None),
-                refunded_on=business_date(received_at),
+                refunded_on=refunded_on,
             )
             if credential is not None and after is not None:
                 status_moved.append((credential, after, [i for i in invoices if i.credential == credential.code]))
@@ -199,7 +200,7 @@ class ProcessorEvents:
 
         outcome = retry_on_stale(attempt)
         if outcome.outcome == "refunded" and refunded:
-            self._payments.tell_refund(*refunded[-1], refunded_on=business_date(received_at))
+            self._payments.tell_refund(*refunded[-1], refunded_on=refunded_on)
         for before, after, invoices in status_moved:
             self._payments.tell_status(before, after, invoices, moment=received_at)
         return outcome
@@ -218,6 +219,7 @@ class ProcessorEvents:
         if self._applications is None or invoice.application_id is None:
             raise RuntimeError("a recertification fee needs its application and the applications' repository")
         application = self._applications.application(invoice.member_id, invoice.application_id)
+        refunded_on = business_date(received_at)
         note = f"the fee went back to the payer ({event.reason})"
         if application.state in ("submitted", "staff_review"):
             waiting = _decided(
@@ -227,13 +229,11 @@ class ProcessorEvents:
                 invoice,
                 refunded_payment,
                 Settlement(application=(application, waiting)),
-                refunded_on=business_date(received_at),
+                refunded_on=refunded_on,
             )
             return EventOutcome("refunded", "the application waits for its fee again")
         if application.state not in ("reinstated", "exam_authorized"):
-            self._payment_records.refund(
-                invoice, refunded_payment, Settlement(), refunded_on=business_date(received_at)
-            )
+            self._payment_records.refund(invoice, refunded_payment, Settlement(), refunded_on=refunded_on)
             return EventOutcome("refunded", f"the application was already {application.state}")
         reversed_ = _decided(application, "fee_reversed", "fee reversed: what it granted is undone", note, received_at)
         if application.state == "exam_authorized" or application.credential_before is None:
@@ -241,7 +241,7 @@ class ProcessorEvents:
                 invoice,
                 refunded_payment,
                 Settlement(application=(application, reversed_)),
-                refunded_on=business_date(received_at),
+                refunded_on=refunded_on,
             )
             if application.state == "exam_authorized":
                 return EventOutcome("refunded", "the exam authorisation is withdrawn")
@@ -255,7 +255,7 @@ class ProcessorEvents:
             application=(application, reversed_),
             restored_invoices=application.voided_invoices,
         )
-        self._payment_records.refund(invoice, refunded_payment, settlement, refunded_on=business_date(received_at))
+        self._payment_records.refund(invoice, refunded_payment, settlement, refunded_on=refunded_on)
         try:
             self._events.publish(
                 "CredentialLapsed",

@@ -162,8 +162,6 @@ class RenewalNotices:
     def _cycle_ending(self, work: NoticeWork, credential: CredentialRecord) -> Notice | None:
         """The cycle ends in 90 (or 30) days with its requirement unmet: what is still missing, what each
         category can still add, and what happens if nothing more comes (rules §9)."""
-        if credential.cycle_end != work.month:
-            return None  # listed for that day while it was read, then rolled over or reinstated
         rules = self._rule_book.in_force_on(credential.cycle_start)
         progress = progress_of(credential.totals, credential=credential.code, grandfathered=False, rules=rules)
         if progress.met:
