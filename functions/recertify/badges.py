@@ -119,6 +119,6 @@ def _record(record: SQSRecord) -> dict:
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    """Each message is an EventBridge event (CycleRolledOver, CredentialReinstated, CredentialLapsed,
-    MemberRenamed)."""
+    """Each message is an EventBridge event (CycleRolledOver, CredentialReinstated, CredentialImported,
+    CredentialLapsed, MemberRenamed)."""
     return process_partial_response(event=event, record_handler=_record, processor=processor, context=context)

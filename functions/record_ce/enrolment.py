@@ -33,8 +33,11 @@ class Enrolment:
         self._rule_book = rule_book
         self._welcome = welcome  # None: loading history (seeding), where no notice of the past is sent
 
-    def create_member(self, request: NewMember, *, today: date, now: datetime) -> MemberState:
-        state = self._new_member_state(request, today=today, now=now)
+    def create_member(
+        self, request: NewMember, *, today: date, now: datetime, member_id: str | None = None
+    ) -> MemberState:
+        """A new member (`member_id`: an import's, derived from the legacy id, so a retried line is the same)."""
+        state = self._new_member_state(request, today=today, now=now, member_id=member_id)
         self._members.create_member(state.profile, state.credentials)
         self._what_the_runs_give(state.credentials, today, now)
         return state
@@ -84,9 +87,11 @@ class Enrolment:
         self._members.bulk_load(loaded)
         return states
 
-    def _new_member_state(self, request: NewMember, *, today: date, now: datetime) -> MemberState:
+    def _new_member_state(
+        self, request: NewMember, *, today: date, now: datetime, member_id: str | None = None
+    ) -> MemberState:
         member = MemberRecord(
-            member_id=new_member_id(),
+            member_id=member_id or new_member_id(),
             first_name=request.first_name.strip(),
             last_name=request.last_name.strip(),
             email=request.email.strip().lower(),
@@ -115,14 +120,17 @@ class Enrolment:
                 f"Only members certified before {rules.grandfathered_if_certified_before} are grandfathered.",
                 code="NOT_GRANDFATHERED",
             )
-        cycle = cycle_containing(held.certified_on, today, rules.cycle_years)
+        cycle = cycle_containing(held.reinstated_on or held.certified_on, today, rules.cycle_years)
         return CredentialRecord(
             member_id=member.member_id,
             code=rules.canonical_code(held.code),
             certified_on=held.certified_on,
-            grandfathered=eligible_for_grandfathering if held.grandfathered is None else held.grandfathered,
+            # Recertified: grandfathering is lost (docs/rules.md §7).
+            grandfathered=held.reinstated_on is None
+            and (eligible_for_grandfathering if held.grandfathered is None else held.grandfathered),
             cycle_start=cycle.start,
             cycle_end=cycle.end,
+            anniversary_anchor=held.reinstated_on,
             contact=member.contact,
         )
 

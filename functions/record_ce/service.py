@@ -50,6 +50,8 @@ class NewCredential(NamedTuple):
     code: str
     certified_on: date
     grandfathered: bool | None = None
+    # Held again since this day (an import's last reinstatement): its cycles and fees follow this day.
+    reinstated_on: date | None = None
 
 
 class NewMember(NamedTuple):

@@ -313,3 +313,23 @@ def code_sends_key(subject: str, day: date) -> dict[str, str]:
 
     digest = hashlib.sha256(subject.encode()).hexdigest()[:32]
     return {"pk": f"CODESENDS#{digest}", "sk": f"DAY#{day.isoformat()}"}
+
+
+def import_pk(import_id: str) -> str:
+    """An import's own record: its state and counts, the chunks done, each error, each member it wrote."""
+    return f"IMPORT#{import_id}"
+
+
+IMPORT_SK = "IMPORT"
+
+
+def import_chunk_sk(chunk: int) -> str:
+    return f"CHUNK#{chunk:07d}"
+
+
+def import_error_sk(line: int, number: int) -> str:
+    return f"ERROR#{line:09d}#{number:03d}"
+
+
+def import_member_sk(member_id: str) -> str:
+    return f"MEMBER#{member_id}"

@@ -33,6 +33,28 @@ class MemberLogins:
             return True  # invited before: a retried creation invites once
         return True
 
+    def create_quietly(self, member_id: str, email: str) -> None:
+        """A login for an imported member, with nothing sent: staff send the invitations when they choose."""
+        try:
+            with translated_errors():
+                self._client.admin_create_user(
+                    UserPoolId=self._pool,
+                    Username=member_id,
+                    UserAttributes=[
+                        {"Name": "email", "Value": email},
+                        {"Name": "email_verified", "Value": "true"},
+                        {"Name": "custom:member_id", "Value": member_id},
+                    ],
+                    MessageAction="SUPPRESS",
+                )
+        except self._client.exceptions.UsernameExistsException:
+            return  # a retried line made it already
+
+    def send_invitation(self, member_id: str) -> None:
+        """Cognito's invitation (a new temporary password) for a login made quietly."""
+        with translated_errors():
+            self._client.admin_create_user(UserPoolId=self._pool, Username=member_id, MessageAction="RESEND")
+
     def set_email(self, member_id: str, email: str) -> bool:
         """The member signs in with the address they confirmed; False if they have no login, or if
         another login signs in with that address (theirs keeps its old one: the member id still works)."""

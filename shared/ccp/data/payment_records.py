@@ -88,7 +88,7 @@ class PaymentRepository:
         reference = PaymentReference(
             payment.processor_reference, "paid", payment.member_id, payment.invoice_id, payment.payment_id
         )
-        work.put_new(_reference_item(reference), role="reference")
+        work.put_new(reference_item(reference), role="reference")
         self._settle(work, settlement)
         work.commit(PAY_REFUSALS)
 
@@ -160,7 +160,7 @@ class PaymentRepository:
     def refunded_before_recorded(self, reference: str) -> bool:
         """A refund that arrived before its payment: the reference is marked refunded so that the late
         payment event finds it and pays nothing. False when the reference already existed."""
-        item = _reference_item(PaymentReference(reference, "refunded"))
+        item = reference_item(PaymentReference(reference, "refunded"))
         return conditionally(self._table.put_item, Item=item, **absent().request())
 
     def park_payment(self, parked: ParkedPayment) -> bool:
@@ -185,7 +185,7 @@ class PaymentRepository:
         return [ParkedPayment.model_validate(item) for item in response.get("Items", [])]
 
 
-def _reference_item(reference: PaymentReference) -> dict[str, Any]:
+def reference_item(reference: PaymentReference) -> dict[str, Any]:
     item = {
         "pk": keys.payment_reference_pk(reference.reference),
         "sk": keys.PAYMENT_REFERENCE_SK,

@@ -353,6 +353,16 @@ class _Money(_Tables):
                 update={"version": read.version + 1}
             )
 
+    def keep_payment(self, payment: PaymentRecord) -> None:
+        """A fee paid before the program's record begins (an import's history): kept, with its reference
+        used once across the body, but no invoice to settle."""
+        if payment.processor_reference in self.references:
+            raise Conflict("This payment reference was already recorded.", code="DUPLICATE_PAYMENT")
+        self.payments[(payment.member_id, payment.processor_reference)] = payment
+        self.references[payment.processor_reference] = PaymentReference(
+            payment.processor_reference, "paid", payment.member_id, payment.invoice_id, payment.payment_id
+        )
+
     def payment_reference(self, reference: str) -> PaymentReference | None:
         return self.references.get(reference)
 
@@ -611,3 +621,17 @@ class InMemoryStore(_Members, _Activities, _Money, _Notices, _Recertification, _
             applications=mine(self.applications_by_key),
             audits=mine(self.audits),
         )
+
+    def absorb(self, other: InMemoryStore, member_id: str) -> None:
+        """One member's entities from another store (an import's replay), as the import writes them."""
+
+        def mine(entries: dict[Any, Any]) -> dict[Any, Any]:
+            return {k: v for k, v in entries.items() if k[0] == member_id}
+
+        self.profiles[member_id] = other.profiles[member_id]
+        self.known.update({k: v for k, v in other.known.items() if v == member_id})
+        for name in ("held", "invoices", "activities_by_key", "dedup", "payments"):
+            getattr(self, name).update(mine(getattr(other, name)))
+        self.unlock_listed |= {k for k in other.unlock_listed if k[0] == member_id}
+        self.references.update({r: p for r, p in other.references.items() if p.member_id == member_id})
+        self.archives.update({k: a for k, a in other.archives.items() if a.credential.member_id == member_id})

@@ -59,6 +59,9 @@ class MemberRecord(LazyModel):
     email_code_attempts: int = 0
     # Every change of name or contact details: who, when, from what to what, and why (staff give a reason).
     changes: list[Decision] = []
+    # Brought in by an import (docs/import.md): which one, and a digest of the line that made them.
+    import_id: str | None = None
+    import_fingerprint: str | None = None
 
     @property
     def contact(self) -> "Contact":
@@ -354,3 +357,27 @@ class JobState(LazyModel):
     last_run_at: datetime | None = None
     last_error: str | None = None  # the kind of failure only (no personal data): the logs have the rest
     last_error_at: datetime | None = None
+
+
+ImportState = Literal["waiting_for_file", "running", "done", "failed"]
+
+
+class ImportRecord(LazyModel):
+    """An import of a body's members (docs/import.md): where its file is, how far it got, what it found."""
+
+    import_id: str
+    dry_run: bool
+    state: ImportState = "waiting_for_file"
+    created_at: datetime
+    created_by: str
+    import_day: date | None = None  # the day it was started: what the members' histories are replayed up to
+    file_key: str
+    lines: int = 0
+    chunks: int = 0
+    chunks_done: int = 0
+    imported: int = 0
+    unchanged: int = 0
+    invalid: int = 0
+    report_key: str | None = None
+    failure: str | None = None
+    invitations_sent: int = 0

@@ -1,0 +1,267 @@
+"""Imports, as staff run them (docs/import.md): an import is made with an upload form for its file;
+started, its file is split into chunks of lines that workers take from a queue (each chunk counted
+once, each line idempotent); each line is checked, replayed through the program's use cases and
+written; the last chunk writes the report. Imported members get logins with nothing sent, and staff
+send their invitations when they choose."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import secrets
+from datetime import date, datetime
+from typing import Any, Literal, NamedTuple, Protocol
+
+from defusedcsv import csv
+
+from ccp.data.imports import ImportedMembers, ImportFiles, ImportRepository, KnownPerson
+from ccp.domain.records import ImportRecord
+from ccp.errors import CcpError, Conflict
+from ccp.rules.dates import business_date
+from imports.lines import ImportLine, LineError, parse_line
+from imports.replay import HistoryProblem, Replay
+
+CHUNK_LINES = 100  # lines a worker takes at once: a few seconds of work, far from Lambda's limit
+MAX_FILE_BYTES = 5 * 1024**3  # one presigned POST takes up to 5 GB
+FILE_TYPE = "application/jsonl"
+ERRORS_SHOWN = 1_000
+REPORT_FIELDS = ["line", "legacy_id", "field", "code", "message"]
+Outcome = Literal["imported", "unchanged", "invalid"]
+
+
+class QueuePort(Protocol):
+    def send(self, messages: list[dict[str, Any]]) -> None: ...
+
+
+class EventsPort(Protocol):
+    def publish(self, detail_type: str, detail: dict[str, Any]) -> None: ...
+
+
+class LoginsPort(Protocol):
+    def create_quietly(self, member_id: str, email: str) -> None: ...
+    def send_invitation(self, member_id: str) -> None: ...
+
+
+class LineResult(NamedTuple):
+    outcome: Outcome
+    errors: list[LineError]
+    member_id: str | None = None  # the member this import wrote
+
+
+class ImportView(NamedTuple):
+    record: ImportRecord
+    errors: list[dict[str, Any]]
+    report_url: str | None
+
+
+def member_id_for(legacy_id: str) -> str:
+    """The member id a legacy id gets: derived, so a line imported twice is the same member."""
+    return "M" + hashlib.sha256(f"legacy|{legacy_id}".encode()).hexdigest()[:10].upper()
+
+
+def fingerprint(line: ImportLine) -> str:
+    """What the line said (not how it was spelled): the same member and history, the same digest."""
+    return hashlib.sha256(line.model_dump_json().encode()).hexdigest()[:32]
+
+
+class Imports:
+    def __init__(
+        self,
+        records: ImportRepository,
+        files: ImportFiles,
+        queue: QueuePort,
+        members: ImportedMembers,
+        replay: Replay,
+        events: EventsPort,
+        logins: LoginsPort,
+    ):
+        self._records, self._files, self._queue = records, files, queue
+        self._members, self._replay, self._events, self._logins = members, replay, events, logins
+
+    # ---- staff ---------------------------------------------------------------------------------
+
+    def create(self, *, dry_run: bool, staff: str, now: datetime) -> tuple[ImportRecord, dict[str, Any]]:
+        import_id = f"{now:%Y%m%d%H%M%S}-{secrets.token_hex(4)}"
+        record = ImportRecord(
+            import_id=import_id,
+            dry_run=dry_run,
+            created_at=now,
+            created_by=staff,
+            file_key=f"imports/{import_id}/members.jsonl",
+        )
+        self._records.create(record)
+        form = self._files.upload_form(record.file_key, FILE_TYPE, MAX_FILE_BYTES, expires_in=3600)
+        return record, form
+
+    def start(self, import_id: str, *, now: datetime) -> ImportRecord:
+        """Running from now (the day of `now` is the import day); the split is the workers' (a big file
+        takes longer than an HTTP request may)."""
+        before = self._records.get(import_id)
+        if before.state != "waiting_for_file":
+            raise Conflict("This import was started already.", code="IMPORT_STARTED")
+        if not self._files.uploaded(before.file_key):
+            raise Conflict("No file was uploaded for this import yet.", code="IMPORT_FILE_MISSING")
+        after = before.model_copy(update={"state": "running", "import_day": business_date(now)})
+        self._records.start(before, after)
+        self._queue.send([{"task": "split", "import_id": import_id}])
+        return after
+
+    def view(self, import_id: str) -> ImportView:
+        record = self._records.get(import_id)
+        errors = self._records.errors(import_id, ERRORS_SHOWN)
+        report = self._files.download_url(record.report_key) if record.report_key else None
+        return ImportView(record, errors, report)
+
+    def invite(self, import_id: str, *, limit: int | None = None) -> int:
+        """Queue the invitations of the members the import wrote and that are not yet invited (at most
+        `limit`: a batch); the workers send them, each member once. How many were queued."""
+        record = self._records.get(import_id)
+        if record.dry_run or record.state != "done":
+            raise Conflict("Invitations follow a finished import (not a dry run).", code="IMPORT_NOT_DONE")
+        waiting = sum(1 for member in self._records.members(import_id) if not member.get("invited"))
+        queued = waiting if limit is None else min(limit, waiting)
+        if queued:
+            self._queue.send([{"task": "invite", "import_id": import_id, "limit": queued}])
+        return queued
+
+    # ---- workers -------------------------------------------------------------------------------
+
+    def work(self, message: dict[str, Any]) -> dict[str, Any]:
+        task = message["task"]
+        if task == "split":
+            return self.split(message["import_id"])
+        if task == "chunk":
+            return self.run_chunk(message["import_id"], message["chunk"], message["first_line"], message["range"])
+        if task == "invite":
+            return {"invited": self.send_invitations(message["import_id"], limit=message.get("limit"))}
+        raise ValueError(f"unknown import task {task!r}")
+
+    def split(self, import_id: str) -> dict[str, Any]:
+        """Count the lines and queue the chunks (a gzipped file is unpacked beside it first). Run again
+        (a redelivered message), it queues the same chunks; each is counted once."""
+        record = self._records.get(import_id)
+        if record.state != "running":
+            return {"split": 0}
+        key = record.file_key
+        if self._files.is_gzip(key):
+            key = f"{record.file_key}.unpacked"
+            self._files.unpack(record.file_key, key)
+        chunks: list[dict[str, Any]] = []
+        lines, first, start, end = 0, 1, 0, 0
+        for number, (offset, length) in enumerate(self._files.size_and_lines(key), start=1):
+            if number - first == CHUNK_LINES:
+                chunks.append(self._chunk(import_id, len(chunks), first, start, end))
+                first, start = number, offset
+            end = offset + length
+            lines = number
+        if lines:
+            chunks.append(self._chunk(import_id, len(chunks), first, start, end))
+        self._records.counted(import_id, file_key=key, lines=lines, chunks=len(chunks))
+        if not chunks:
+            self._finish(self._records.get(import_id))
+        self._queue.send(chunks)
+        return {"split": len(chunks), "lines": lines}
+
+    @staticmethod
+    def _chunk(import_id: str, chunk: int, first_line: int, start: int, end: int) -> dict[str, Any]:
+        return {
+            "task": "chunk",
+            "import_id": import_id,
+            "chunk": chunk,
+            "first_line": first_line,
+            "range": [start, end],
+        }
+
+    def run_chunk(self, import_id: str, chunk: int, first_line: int, byte_range: list[int]) -> dict[str, Any]:
+        record = self._records.get(import_id)
+        if record.state != "running" or record.import_day is None:
+            return {"skipped": chunk}
+        text = self._files.read(record.file_key, byte_range[0], byte_range[1])
+        counts = {"imported": 0, "unchanged": 0, "invalid": 0}
+        errors: list[dict[str, Any]] = []
+        members: list[str] = []
+        for number, line in enumerate(text.split(b"\n"), start=first_line):
+            if not line.strip():
+                continue
+            result = self.import_line(line, number, record.import_day, import_id=import_id, dry_run=record.dry_run)
+            counts[result.outcome] += 1
+            errors += [e.as_dict() for e in result.errors]
+            if result.member_id:
+                members.append(result.member_id)
+        after = self._records.chunk_done(import_id, chunk, counts, errors, members)
+        if after is not None and after.chunks_done >= after.chunks > 0:
+            self._finish(after)
+        return {"chunk": chunk, **counts}
+
+    def import_line(
+        self, text: bytes | str, number: int, import_day: date, *, import_id: str, dry_run: bool
+    ) -> LineResult:
+        """One line: checked, replayed and (unless a dry run) written; what became of it."""
+        parsed = parse_line(text, number)
+        if isinstance(parsed, list):
+            return LineResult("invalid", parsed)
+        digest = fingerprint(parsed)
+        owner, profile = self._members.known(legacy_id=parsed.legacy_id, email=parsed.email)
+        if owner is not None:
+            if profile is not None and profile.import_fingerprint == digest:
+                mine = profile.import_id == import_id  # this import wrote them (a redelivered chunk)
+                return LineResult("imported" if mine else "unchanged", [], owner if mine else None)
+            return self._invalid(parsed, number, "legacy_id", _exists(owner))
+        member_id = member_id_for(parsed.legacy_id)
+        try:
+            replayed = self._replay.member(parsed, member_id, import_day)
+        except HistoryProblem as problem:
+            return self._invalid(parsed, number, problem.field, problem)
+        if dry_run:
+            return LineResult("imported", [])
+        profile = replayed.store.profile(member_id).model_copy(
+            update={"import_id": import_id, "import_fingerprint": digest}
+        )
+        try:
+            self._members.write(replayed.store, member_id, profile)
+        except KnownPerson:
+            known, _ = self._members.known(legacy_id=parsed.legacy_id, email=parsed.email)
+            return self._invalid(parsed, number, "email", _exists(known or "another member"))
+        except Conflict as conflict:
+            return self._invalid(parsed, number, "payments", conflict)
+        self._logins.create_quietly(member_id, profile.email)
+        for credential in replayed.store.credentials(member_id):
+            if credential.status == "active" and credential.cycle_start != credential.certified_on:
+                # Held through at least one roll-over (or a reinstatement): the badge the program gives.
+                self._events.publish("CredentialImported", {"member_id": member_id, "credential": credential.code})
+        return LineResult("imported", [], member_id)
+
+    @staticmethod
+    def _invalid(line: ImportLine, number: int, field: str, error: CcpError) -> LineResult:
+        return LineResult("invalid", [LineError(number, line.legacy_id, field, error.code, error.message)])
+
+    def _finish(self, record: ImportRecord) -> None:
+        """The report (every error, CSV), then done: once, whichever worker gets there first."""
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=REPORT_FIELDS, extrasaction="ignore")
+        writer.writeheader()
+        for error in self._records.errors(record.import_id):
+            writer.writerow(error)
+        key = self._files.put(f"imports/{record.import_id}/report.csv", buffer.getvalue().encode(), "text/csv")
+        self._records.finish(record.import_id, key)
+
+    def send_invitations(self, import_id: str, *, limit: int | None = None) -> int:
+        """Invite the members the import wrote who were not invited yet (at most `limit`): each is marked
+        before Cognito sends, so a redelivered message or a second batch never invites them twice."""
+        sent = 0
+        for member in self._records.members(import_id):
+            if limit is not None and sent >= limit:
+                break
+            if member.get("invited") or not self._records.invited(import_id, member["member_id"]):
+                continue
+            try:
+                self._logins.send_invitation(member["member_id"])
+            except Exception:
+                self._records.not_invited(import_id, member["member_id"])  # the next batch tries again
+                raise
+            sent += 1
+        return sent
+
+
+def _exists(member_id: str) -> CcpError:
+    return Conflict(f"This person is already a member ({member_id}): add to them in the console.", code="MEMBER_EXISTS")

@@ -1,0 +1,58 @@
+"""A history brought from another system (docs/rules.md §8): where the program's record of a credential
+begins, and the days of that history on which the daily runs could change anything. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+
+from ccp.rules.dates import add_months, add_years, cycle_starting, month_end, month_start
+
+DAY = timedelta(days=1)
+
+
+def history_start(anchor: date, closing_fees_paid: Iterable[date], import_day: date, cycle_years: int) -> date:
+    """The start of the cycle the program's record of a credential begins with.
+
+    Cycles the old system closed are not replayed: a cycle whose closing fee was paid closed compliant
+    (the program takes that fee only once the points are in), so the record begins with the first
+    cycle that had not closed by the import day: the one holding it, or an earlier one whose closing
+    fee was never paid (the member lapsed there, and the program judges them from it)."""
+    paid = set(closing_fees_paid)
+    cycle = cycle_starting(anchor, cycle_years)
+    while cycle.next_start <= import_day and cycle.next_start in paid:
+        cycle = cycle_starting(cycle.next_start, cycle_years)
+    return cycle.start
+
+
+def cycle_ends(start: date, until: date, cycle_years: int) -> list[date]:
+    """The ends of the chain's cycles from `start` up to `until`."""
+    ends, cycle = [], cycle_starting(start, cycle_years)
+    while cycle.end <= until:
+        ends.append(cycle.end)
+        cycle = cycle_starting(cycle.next_start, cycle_years)
+    return ends
+
+
+def days_the_runs_matter(
+    first: date, before: date, deadlines: Iterable[date], lapse_years: Iterable[int], member_days: Iterable[date]
+) -> list[date]:
+    """The days from `first` up to (not including) `before` on which a daily run could change a record:
+    the 1st of every month (invoices are issued; the sweep sees last month's due date pass), the day
+    after each other deadline (a cycle end) and each deadline's lapse years later, and the day of and
+    after each thing the member did (a locked invoice opens the day after the points are in). On any
+    other day the runs would only send notices, and notices of days before an import are not sent."""
+    days: set[date] = set()
+    month = month_start(first)
+    all_deadlines = set(deadlines)
+    while month < before:
+        days.add(month)
+        all_deadlines.add(month_end(month))
+        month = add_months(month, 1)
+    for deadline in all_deadlines:
+        days.add(deadline + DAY)
+        for years in lapse_years:
+            days |= {add_years(deadline, years), add_years(deadline, years) + DAY, add_years(deadline + DAY, years)}
+    for day in member_days:
+        days |= {day, day + DAY}
+    return sorted(d for d in days if first <= d < before)

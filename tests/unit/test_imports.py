@@ -1,0 +1,212 @@
+"""An import over in-memory ports: a file's lines checked, replayed through the program's use cases and
+written; bad lines reported and writing nothing; a dry run writing nothing; the same file again
+changing nothing; chunks counted once; invitations sent in batches, each member once."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from ccp.data.scratch import InMemoryStore
+from ccp.rules.versions import default_rule_book
+from imports.replay import Replay, at
+from imports.service import CHUNK_LINES, Imports, member_id_for
+from record_ce.reading import MemberReading
+from tests.support.fakes import InMemoryEvents
+from tests.support.import_fakes import (
+    InMemoryImportedMembers,
+    InMemoryImportFiles,
+    InMemoryImportRecords,
+    InMemoryLogins,
+    InMemoryQueue,
+)
+
+IMPORT_DAY = date(2026, 12, 2)
+
+
+class Body:
+    """A program's store with the import's ports around it."""
+
+    def __init__(self) -> None:
+        self.store = InMemoryStore()
+        self.records = InMemoryImportRecords()
+        self.files = InMemoryImportFiles()
+        self.queue = InMemoryQueue()
+        self.members = InMemoryImportedMembers(self.store)
+        self.events = InMemoryEvents()
+        self.logins = InMemoryLogins()
+        self.imports = Imports(
+            self.records, self.files, self.queue, self.members, Replay(default_rule_book()), self.events, self.logins
+        )
+
+    def run(self, lines: list[dict | str], *, dry_run: bool = False, gzipped: bool = False, day: date = IMPORT_DAY):
+        record, _ = self.imports.create(dry_run=dry_run, staff="staff-1", now=at(day, 9))
+        text = "\n".join(line if isinstance(line, str) else json.dumps(line) for line in lines).encode() + b"\n"
+        self.files.objects[record.file_key] = gzip.compress(text) if gzipped else text
+        self.imports.start(record.import_id, now=at(day, 9))
+        self.drain()
+        return self.imports.view(record.import_id)
+
+    def drain(self) -> None:
+        while self.queue.messages:
+            self.imports.work(self.queue.messages.pop(0))
+
+    def reading(self) -> MemberReading:
+        return MemberReading(self.store, self.store, self.store, default_rule_book())
+
+
+def member_line(legacy_id: str, **overrides) -> dict:
+    """A medical assistant certified 2015-05-20, fees paid every year, 30 points in the open cycle."""
+    line = {
+        "legacy_id": legacy_id,
+        "first_name": "Rosa",
+        "last_name": "Diaz",
+        "email": f"{legacy_id.lower()}@example.org",
+        "credentials": [{"code": "RMA", "certified_on": "2015-05-20"}],
+        "activities": [
+            {
+                "credentials": ["RMA"],
+                "category": "professional_education",
+                "title": "Infection control",
+                "points": 30,
+                "start_date": "2025-09-01",
+                "end_date": "2025-09-01",
+            }
+        ],
+        "payments": [
+            {
+                "credential": "RMA",
+                "anniversary": f"{year}-05-20",
+                "amount": "50.00",
+                "paid_on": f"{year}-05-03",
+                "method": "check",
+                "reference": f"{legacy_id}-{year}",
+            }
+            for year in range(2016, 2027)
+        ],
+    }
+    return {**line, **overrides}
+
+
+def test_an_import_writes_each_good_line_as_the_program_would_hold_it_and_reports_each_bad_one():
+    body = Body()
+    bad_amount = member_line("B-2")
+    bad_amount["payments"][-1]["amount"] = "45.00"
+    view = body.run([member_line("A-1"), "{not json", member_line("C-3", email="no-at-sign"), bad_amount])
+
+    assert view.record.state == "done"
+    assert (view.record.lines, view.record.imported, view.record.unchanged, view.record.invalid) == (4, 1, 0, 3)
+    assert [(e["line"], e["legacy_id"], e["field"], e["code"]) for e in view.errors] == [
+        (2, None, "", "MALFORMED_LINE"),
+        (3, "C-3", "email", "INVALID_FIELD"),
+        (4, "B-2", "payments.10", "AMOUNT_MISMATCH"),
+    ]
+    report = list(csv.DictReader(io.StringIO(body.files.objects[view.record.report_key].decode())))
+    assert [row["line"] for row in report] == ["2", "3", "4"]
+
+    member_id = member_id_for("A-1")
+    assert set(body.store.profiles) == {member_id}  # a bad line writes nothing of its member
+    view_of_member = body.reading().member(member_id, IMPORT_DAY)
+    assert view_of_member.statuses == {"RMA": "active"}
+    [credential] = body.store.credentials(member_id)
+    # The cycle of 2024-05-20 is open (its closing fee of 2027 is not due yet); the 2025 points are in it.
+    assert (credential.cycle_start, credential.met_on) == (date(2024, 5, 20), date(2025, 9, 1))
+    invoices = {i.invoice_id: (i.state, i.paid_on) for i in body.store.member_state(member_id).invoices}
+    assert invoices == {"RMA-20250520": ("paid", date(2025, 5, 3)), "RMA-20260520": ("paid", date(2026, 5, 3))}
+    # Fees of the cycles the old system closed are kept as payments, never invoices.
+    assert len(body.store.payments_of(member_id)) == 11
+    assert body.logins.quiet == {member_id: "a-1@example.org"} and body.logins.invitations == []
+    assert body.events.published == [("CredentialImported", {"member_id": member_id, "credential": "RMA"})]
+
+
+def test_a_dry_run_reports_the_same_and_writes_nothing():
+    body = Body()
+    bad = member_line("B-2", credentials=[{"code": "RMA", "certified_on": "2030-01-01"}])
+    view = body.run([member_line("A-1"), bad], dry_run=True)
+    assert (view.record.imported, view.record.invalid) == (1, 1)
+    assert view.errors[0]["code"] == "FUTURE_DATE"
+    assert body.store.profiles == {} and body.logins.quiet == {} and body.events.published == []
+
+
+def test_the_same_file_imported_again_is_unchanged_line_by_line_and_writes_nothing():
+    body = Body()
+    lines = [member_line("A-1"), member_line("B-2")]
+    first = body.run(lines)
+    held = body.store.member_state(member_id_for("A-1"))
+    again = body.run(lines, day=date(2026, 12, 9))
+    assert (first.record.imported, again.record.imported, again.record.unchanged) == (2, 0, 2)
+    assert body.members.writes == 2
+    assert body.store.member_state(member_id_for("A-1")) == held
+
+
+def test_a_person_the_program_knows_is_not_imported_twice():
+    body = Body()
+    body.run([member_line("A-1")])
+    changed = member_line("A-1", last_name="Diaz-Ortiz")
+    same_email = member_line("Z-9", email="a-1@example.org")
+    view = body.run([changed, same_email])
+    assert [(e["line"], e["code"]) for e in view.errors] == [(1, "MEMBER_EXISTS"), (2, "MEMBER_EXISTS")]
+    assert member_id_for("A-1") in view.errors[0]["message"]
+
+
+def test_a_chunk_delivered_twice_is_counted_once_and_a_gzipped_file_reads_the_same():
+    body = Body()
+    lines = [member_line(f"L-{n}", activities=[], payments=[]) for n in range(CHUNK_LINES + 5)]
+    record, _ = body.imports.create(dry_run=True, staff="staff-1", now=at(IMPORT_DAY, 9))
+    body.files.objects[record.file_key] = gzip.compress("\n".join(json.dumps(x) for x in lines).encode())
+    body.imports.start(record.import_id, now=at(IMPORT_DAY, 9))
+    body.imports.work(body.queue.messages.pop(0))  # the split
+    chunks = list(body.queue.messages)
+    assert [c["first_line"] for c in chunks] == [1, CHUNK_LINES + 1]
+    body.queue.messages += chunks  # every chunk delivered twice
+    body.drain()
+    view = body.imports.view(record.import_id)
+    assert (view.record.state, view.record.lines, view.record.imported) == ("done", CHUNK_LINES + 5, CHUNK_LINES + 5)
+
+
+def test_invitations_go_in_batches_each_member_once_and_only_after_a_real_import():
+    body = Body()
+    dry = body.run([member_line("A-1")], dry_run=True)
+    with pytest.raises(Exception, match="finished import"):
+        body.imports.invite(dry.record.import_id)
+    view = body.run([member_line(f"I-{n}", activities=[], payments=[]) for n in range(5)])
+    assert body.imports.invite(view.record.import_id, limit=2) == 2
+    body.drain()
+    assert len(body.logins.invitations) == 2
+    assert body.imports.invite(view.record.import_id) == 3
+    body.queue.messages *= 2  # delivered twice
+    body.drain()
+    assert sorted(body.logins.invitations) == sorted(member_id_for(f"I-{n}") for n in range(5))
+    assert body.imports.invite(view.record.import_id) == 0
+    assert body.records.get(view.record.import_id).invitations_sent == 5
+
+
+def test_a_lapsed_member_is_held_in_the_cycle_they_lapsed_in_and_a_reinstated_one_from_their_reinstatement():
+    body = Body()
+    lapsed = member_line("LAP-1", activities=[])
+    lapsed["payments"] = [p for p in lapsed["payments"] if p["anniversary"] < "2021-01-01"]  # none since 2020
+    reinstated = member_line(
+        "REI-1",
+        activities=[],
+        payments=[],
+        reinstatements=[{"credential": "RMA", "path": "exam", "reinstated_on": "2026-03-10"}],
+    )
+    view = body.run([lapsed, reinstated])
+    assert view.record.imported == 2, view.errors
+    [lapsed_credential] = body.store.credentials(member_id_for("LAP-1"))
+    # 2018-05-20 .. 2021-05-19 closed without its 2021 fee: inactive from the fee's due date, then 3 years.
+    assert (lapsed_credential.cycle_start, lapsed_credential.status) == (date(2018, 5, 20), "must_recertify")
+    [back] = body.store.credentials(member_id_for("REI-1"))
+    assert (back.cycle_start, back.anchor, back.status, back.grandfathered) == (
+        date(2026, 3, 10),
+        date(2026, 3, 10),
+        "active",
+        False,
+    )
+    assert Decimal(0) == sum(back.recorded.values(), Decimal(0))
