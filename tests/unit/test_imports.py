@@ -210,3 +210,25 @@ def test_a_lapsed_member_is_held_in_the_cycle_they_lapsed_in_and_a_reinstated_on
         False,
     )
     assert Decimal(0) == sum(back.recorded.values(), Decimal(0))
+
+
+def test_a_history_begins_with_the_first_cycle_the_old_system_did_not_close():
+    from ccp.rules.history import history_start
+
+    fees = [date(year, 5, 20) for year in range(2016, 2027)]
+    assert history_start(date(2015, 5, 20), fees, IMPORT_DAY, 3) == date(2024, 5, 20)
+    # The 2021 fee (closing the cycle of 2018) never paid: the record begins in that cycle.
+    assert history_start(date(2015, 5, 20), [f for f in fees if f.year != 2021], IMPORT_DAY, 3) == date(2018, 5, 20)
+    # A 29 February chain closes on 28 February; its fee of a leap year (29 February) is the next cycle's.
+    leap = [date(y, 2, 28 + (y % 4 == 0)) for y in range(2005, 2027)]
+    assert history_start(date(2004, 2, 29), leap, IMPORT_DAY, 3) == date(2025, 2, 28)
+
+
+def test_the_runs_are_replayed_on_every_day_they_could_change_a_record_and_only_then():
+    from ccp.rules.history import days_the_runs_matter
+
+    days = days_the_runs_matter(date(2026, 1, 10), date(2026, 4, 1), [date(2026, 2, 14)], [3], [date(2026, 3, 5)])
+    # The 1st of each month, the day after the cycle end, the member's day and the day after it.
+    assert days == [date(2026, 2, 1), date(2026, 2, 15), date(2026, 3, 1), date(2026, 3, 5), date(2026, 3, 6)]
+    lapse = days_the_runs_matter(date(2023, 1, 1), date(2026, 3, 1), [], [3], [])
+    assert date(2026, 2, 1) in lapse and date(2026, 1, 31) in lapse  # a due date of January 2023, 3 years on

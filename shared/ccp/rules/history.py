@@ -6,23 +6,34 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, timedelta
 
+from ccp.domain.values import Cycle
 from ccp.rules.dates import add_months, add_years, cycle_starting, month_end, month_start
+from ccp.rules.renewals import anniversary_in, belongs_to_cycle
 
 DAY = timedelta(days=1)
 
 
-def history_start(anchor: date, closing_fees_paid: Iterable[date], import_day: date, cycle_years: int) -> date:
+def history_start(anchor: date, fees_paid: Iterable[date], import_day: date, cycle_years: int) -> date:
     """The start of the cycle the program's record of a credential begins with.
 
-    Cycles the old system closed are not replayed: a cycle whose closing fee was paid closed compliant
-    (the program takes that fee only once the points are in), so the record begins with the first
-    cycle that had not closed by the import day: the one holding it, or an earlier one whose closing
-    fee was never paid (the member lapsed there, and the program judges them from it)."""
-    paid = set(closing_fees_paid)
+    Cycles the old system closed are not replayed: a cycle all of whose fees were paid, its closing fee
+    included, closed compliant (the program takes that fee only once the points are in), so the record
+    begins with the first cycle that had not closed by the import day: the one holding it, or an earlier
+    one with a fee never paid (the member lapsed there, and the program judges them from it). A fee is
+    known by its anniversary."""
+    paid = set(fees_paid)
     cycle = cycle_starting(anchor, cycle_years)
-    while cycle.next_start <= import_day and cycle.next_start in paid:
+    while cycle.next_start <= import_day and set(fees_of(anchor, cycle)) <= paid:
         cycle = cycle_starting(cycle.next_start, cycle_years)
     return cycle.start
+
+
+def fees_of(anchor: date, cycle: Cycle) -> list[date]:
+    """The anniversaries whose fees belong to a cycle: after its start, up to the one that closes it."""
+    anniversaries = (
+        anniversary_in(anchor, year, anchor.month) for year in range(cycle.start.year, cycle.next_start.year + 1)
+    )
+    return [a for a in anniversaries if a is not None and belongs_to_cycle(cycle, a)]
 
 
 def cycle_ends(start: date, until: date, cycle_years: int) -> list[date]:
