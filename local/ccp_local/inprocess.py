@@ -35,10 +35,12 @@ class DeployedStack:
             "BadgeWorkerFunction",
             "BillingFunction",
             "RecordCeFunction",
+            "ImportWorkerFunction",
         ):
             env.update(deployment.functions[name]["Environment"]["Variables"])
         os.environ.update({k: str(v) for k, v in env.items()})
         self.queue_url = env["RENEWAL_QUEUE_URL"]
+        self.import_queue_url = env["IMPORT_QUEUE_URL"]
         reset_cached_dependencies()
 
     # ---- calling functions ---------------------------------------------------------------
@@ -159,10 +161,19 @@ class DeployedStack:
         """Deliver queued renewal work to the worker until the queue is empty (as the event source mapping would)."""
         from renewals.jobs_handler import renewal_worker
 
+        return self._drain(self.queue_url, renewal_worker)
+
+    def drain_imports(self) -> list[dict[str, Any]]:
+        """Deliver an import's queued work (the split, chunks, invitations) to its worker until none is left."""
+        from imports.worker import lambda_handler
+
+        return self._drain(self.import_queue_url, lambda_handler)
+
+    def _drain(self, queue_url: str, worker: Any) -> list[dict[str, Any]]:
         sqs = boto3.client("sqs")
         summaries: list[dict[str, Any]] = []
         while True:
-            messages = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=5, AttributeNames=["All"]).get(
+            messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=5, AttributeNames=["All"]).get(
                 "Messages", []
             )
             if not messages:
@@ -183,12 +194,12 @@ class DeployedStack:
                     for m in messages
                 ]
             }
-            result = renewal_worker(event, FakeLambdaContext())
+            result = worker(event, FakeLambdaContext())
             failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}
             summaries += result["summaries"]
             for m in messages:
                 if m["MessageId"] not in failed:
-                    sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"])
+                    sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
 
     # ---- what was sent --------------------------------------------------------------------
 
