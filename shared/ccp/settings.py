@@ -76,6 +76,11 @@ class WorkQueueSettings(EnvSettings):
     inline_item_budget: int = Field(default=400, alias="INLINE_ITEM_BUDGET", ge=0)
 
 
+class ImportSettings(EnvSettings):
+    # An import's work (the split of its file, chunks of lines, invitation batches).
+    import_queue_url: str = Field(alias="IMPORT_QUEUE_URL")
+
+
 class EventSettings(EnvSettings):
     event_bus_name: str = Field(default="default", alias="EVENT_BUS_NAME")
 
