@@ -21,6 +21,7 @@ SAMPLE = {
     "application_id": f"{VICTIM}.ABCDEF12",
     "document_id": "DABCDEF123456",
     "audit_id": f"{VICTIM}.2025.RMA",
+    "import_id": "20261202090000-0a1b2c3d",
 }
 
 

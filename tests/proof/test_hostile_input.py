@@ -81,6 +81,7 @@ def concrete(route, own_member_id, **overrides):
         "application_id": f"{own_member_id}.ABCDEF12",
         "document_id": "DABCDEF123456",
         "audit_id": f"{own_member_id}.2025.RMA",
+        "import_id": "20261202090000-0a1b2c3d",
         **overrides,
     }
     return re.sub(r"{(\w+)}", lambda m: sample[m.group(1)], route.path)
