@@ -238,6 +238,22 @@ def cmd_outbox(args: argparse.Namespace) -> None:
         print(f"- {batch}")
 
 
+def cmd_import(args: argparse.Namespace) -> None:
+    from ccp_local.importing import main as run_import
+
+    run_import(args.file, port=args.port, dry_run=args.dry_run)
+
+
+def _add_import(commands: Any) -> None:
+    imported = commands.add_parser(
+        "import", help="import a JSON Lines file of members (docs/import.md) through the API, with a progress bar"
+    )
+    imported.add_argument("file", help="the .jsonl (or .jsonl.gz) file")
+    imported.add_argument("--dry-run", action="store_true", help="check every line and report; write nothing")
+    imported.add_argument("--port", type=int, help="API port (default: the running stack's)")
+    imported.set_defaults(run=cmd_import)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="ccp-local", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -290,6 +306,8 @@ def main(argv: list[str] | None = None) -> None:
     refund.add_argument("--dispute", action="store_true", help="a dispute the body lost, instead of a refund")
     refund.add_argument("--port", type=int, help="API port (default: the running stack's)")
     refund.set_defaults(run=cmd_refund)
+
+    _add_import(commands)
 
     args = parser.parse_args(argv)
     if args.command != "up":

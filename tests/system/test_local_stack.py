@@ -8,7 +8,7 @@ import boto3
 import pytest
 import requests
 
-from tests.support.local_stack import cli, demo_member, running_stack
+from tests.support.local_stack import cli, demo_member, running_stack, token
 
 pytestmark = pytest.mark.system
 
@@ -295,3 +295,27 @@ def test_a_course_completed_event_put_on_embedded_eventbridge_reaches_the_functi
             break
         time.sleep(0.2)
     assert [a["source"] for a in listed["activities"] if a["title"] == "EventBridge course"] == ["course_platform"]
+
+
+def test_ccp_local_import_checks_then_imports_a_file_with_a_progress_bar_and_reports_each_bad_line(stack):
+    """The worked example of docs/import.md: five members and one line whose fee does not match."""
+    dry = cli("import", "docs/import-example.jsonl", "--dry-run")
+    assert dry.returncode == 1, dry.stderr  # a line was invalid
+    assert "6 lines, 5 would be imported, 0 unchanged, 1 invalid" in dry.stdout
+    assert "line 6 (AMT-100999) payments.0: AMOUNT_MISMATCH" in dry.stdout
+    assert "6/6" in dry.stderr  # the progress bar reached every line
+
+    done = cli("import", "docs/import-example.jsonl")
+    assert "5 imported, 0 unchanged, 1 invalid" in done.stdout, done.stdout + done.stderr
+    again = cli("import", "docs/import-example.jsonl")
+    assert "0 imported, 5 unchanged, 1 invalid" in again.stdout
+
+    from imports.service import member_id_for
+
+    lapsed = member_id_for("AMT-099120")
+    progress = requests.get(
+        f"{stack['api']}/members/{lapsed}/progress", headers={"Authorization": f"Bearer {token(stack)}"}, timeout=30
+    ).json()
+    assert [(p["credential"], p["status"], p["cycle_start"]) for p in progress] == [
+        ("RPT", "must_recertify", "2020-08-04")
+    ]
