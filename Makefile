@@ -77,6 +77,7 @@ check: install scan js
 ## The API's contract, made from the resolvers: docs/openapi.json (a test fails when it drifts from the code).
 contract: install
 	PYTHONPATH=functions:shared:local $(BIN)/python -m ccp_local.openapi > docs/openapi.json
+	PYTHONPATH=functions:shared $(BIN)/python -m imports.lines > docs/import.schema.json
 
 ## The pure unit tests alone, in seconds: moto is made unimportable, so none of them can lean on it
 ## (the past-days property runs 30 examples here, 300 in `make test`).

@@ -80,3 +80,17 @@ def parse_line(text: str | bytes, number: int) -> ImportLine | list[LineError]:
             )
             for problem in error.errors(include_url=False)
         ]
+
+
+def json_schema() -> dict[str, Any]:
+    """The line's JSON Schema, as docs/import.schema.json holds it (`make contract` writes it)."""
+    schema = ImportLine.model_json_schema()
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "A member of a CCP import file (one JSON object a line)",
+        **schema,
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(json_schema(), indent=2, sort_keys=True))

@@ -16,7 +16,14 @@ from ccp.domain.values import ActivityClaim
 from ccp.errors import CcpError, Conflict, NotFound, RuleViolation
 from ccp.notices import NoticeSender
 from ccp.rules.dates import BUSINESS_TZ
-from ccp.rules.history import cycle_ends, days_the_runs_matter, history_start
+from ccp.rules.history import (
+    INVOICE_UNLOCK,
+    RENEWAL_RUN,
+    STATUS_SWEEP,
+    cycle_ends,
+    days_the_runs_matter,
+    history_start,
+)
 from ccp.rules.renewals import invoice_id_for, issue_date_for
 from ccp.rules.versions import RuleBook
 from imports.lines import ImportedPayment, ImportLine
@@ -92,12 +99,15 @@ class _Program:
         self.unlock = InvoiceUnlock(store, store, sender)
         self.sweep = StatusSweep(store, store, sender, rule_book, events=kept)
 
-    def daily_runs(self, day: date) -> None:
-        """The day's scheduled runs, in the template's order: the unlock at midnight, then at six the
-        renewal run and the sweep."""
-        self.unlock.run(at(day, 0))
-        self.renewal_run.run_day(at(day, 6), inline_budget=1_000_000)
-        self.sweep.run(at(day, 6))
+    def daily_runs(self, day: date, jobs: frozenset[str]) -> None:
+        """The day's scheduled runs that could change something, in the template's order and at its hours:
+        the unlock at midnight, then at six the renewal run and the sweep."""
+        if INVOICE_UNLOCK in jobs:
+            self.unlock.run(at(day, 0))
+        if RENEWAL_RUN in jobs:
+            self.renewal_run.run_day(at(day, 6), inline_budget=1_000_000)
+        if STATUS_SWEEP in jobs:
+            self.sweep.run(at(day, 6))
 
 
 class Replay:
@@ -141,19 +151,21 @@ class Replay:
             for n, a in enumerate(line.activities)
         }
         member_days = set(activity_days.values()) | {p.paid_on for _, p in replayed_payments} | set(enrolments)
-        deadlines = [
-            end
-            for code in held
-            for end in cycle_ends(starts[code], import_day, book.in_force_on(import_day).cycle_years)
-        ]
-        lapse_years = {v.lapse_years_to_recertify for v in book.versions}
-        days = days_the_runs_matter(first, import_day, deadlines, lapse_years, member_days)
+        years = book.in_force_on(import_day).cycle_years
+        runs = days_the_runs_matter(
+            first,
+            import_day,
+            anniversary_months={reinstated_on.get(code, c.certified_on).month for code, c in held.items()},
+            deadlines=[end for code in held for end in cycle_ends(starts[code], import_day, years)],
+            lapse_years={v.lapse_years_to_recertify for v in book.versions},
+            member_days=member_days,
+        )
         pending = sorted(replayed_payments, key=lambda np: np[1].paid_on)
 
-        def step(day: date, *, runs: bool) -> None:
+        def step(day: date, jobs: frozenset[str]) -> None:
             nonlocal pending
-            if runs and day > first:
-                program.daily_runs(day)
+            if day > first:  # on the first day the member is enrolled after the runs
+                program.daily_runs(day, jobs)
             for credential in enrolments.get(day, []):
                 self._enrol(program, member_id, request, credential, day)
             for number, activity in enumerate(line.activities):
@@ -161,9 +173,9 @@ class Replay:
                     self._record(program, member_id, number, activity, day)
             pending = [(n, p) for n, p in pending if not self._pay(program, member_id, n, p, day)]
 
-        for day in days:
-            step(day, runs=True)
-        step(import_day, runs=False)  # the import day's own runs are the deployment's
+        for day in sorted(set(runs) | {d for d in member_days if first <= d < import_day}):
+            step(day, runs.get(day, frozenset()))
+        step(import_day, frozenset())  # the import day's own runs are the deployment's
         if pending:
             number, payment = pending[0]
             raise HistoryProblem(
@@ -189,12 +201,16 @@ class Replay:
         if len(held) < len(codes):
             twice = RuleViolation("A credential is listed twice.", code="DUPLICATE_CREDENTIAL")
             raise HistoryProblem("credentials", twice)
-        for name, items in (("activities", line.activities), ("payments", line.payments)):
-            for number, item in enumerate(items):
-                named = getattr(item, "credentials", None) or [getattr(item, "credential", "")]
-                for code in named:
-                    if self._rule_book.in_force_on(import_day).canonical_code(code) not in held:
-                        raise HistoryProblem(f"{name}.{number}", _unknown(code))
+        named: list[tuple[str, list[str], date]] = [
+            (f"activities.{n}", a.credentials, a.end_date) for n, a in enumerate(line.activities)
+        ] + [(f"payments.{n}", [p.credential], p.paid_on) for n, p in enumerate(line.payments)]
+        for field, credentials, day in named:
+            if day > import_day:
+                future = RuleViolation("A day after the import cannot be history yet.", code="FUTURE_DATE")
+                raise HistoryProblem(field, future)
+            for code in credentials:
+                if self._rule_book.in_force_on(import_day).canonical_code(code) not in held:
+                    raise HistoryProblem(field, _unknown(code))
         reinstated_on: dict[str, date] = {}
         for number, reinstatement in enumerate(line.reinstatements):
             code = self._rule_book.in_force_on(import_day).canonical_code(reinstatement.credential)

@@ -31,3 +31,22 @@ def test_every_operation_of_the_contract_has_an_access_rule_and_only_public_ones
         for method, operation in operations.items():
             open_to_all = operation.get("security") == []
             assert open_to_all == (rule is public), (method, path)
+
+
+def test_the_committed_import_schema_is_what_the_import_checks_lines_with():
+    from imports.lines import json_schema
+
+    committed = tpl.ROOT / "docs" / "import.schema.json"
+    assert json.loads(committed.read_text()) == json_schema(), (
+        "docs/import.schema.json differs from the import's line model: run `make contract` and commit the change"
+    )
+
+
+def test_the_worked_example_of_the_import_follows_the_schema():
+    import jsonschema
+
+    schema = json.loads((tpl.ROOT / "docs" / "import.schema.json").read_text())
+    lines = (tpl.ROOT / "docs" / "import-example.jsonl").read_text().splitlines()
+    for line in lines:
+        jsonschema.validate(json.loads(line), schema)
+    assert len(lines) == 6

@@ -227,8 +227,21 @@ def test_a_history_begins_with_the_first_cycle_the_old_system_did_not_close():
 def test_the_runs_are_replayed_on_every_day_they_could_change_a_record_and_only_then():
     from ccp.rules.history import days_the_runs_matter
 
-    days = days_the_runs_matter(date(2026, 1, 10), date(2026, 4, 1), [date(2026, 2, 14)], [3], [date(2026, 3, 5)])
-    # The 1st of each month, the day after the cycle end, the member's day and the day after it.
-    assert days == [date(2026, 2, 1), date(2026, 2, 15), date(2026, 3, 1), date(2026, 3, 5), date(2026, 3, 6)]
-    lapse = days_the_runs_matter(date(2023, 1, 1), date(2026, 3, 1), [], [3], [])
-    assert date(2026, 2, 1) in lapse and date(2026, 1, 31) in lapse  # a due date of January 2023, 3 years on
+    runs = days_the_runs_matter(
+        date(2026, 1, 10),
+        date(2026, 4, 1),
+        anniversary_months={2},
+        deadlines=[date(2026, 2, 14)],
+        lapse_years=[3],
+        member_days=[date(2026, 3, 5)],
+    )
+    assert runs == {
+        date(2026, 2, 1): {"invoice_unlock", "renewal_notices"},  # February's invoices are issued
+        date(2026, 2, 15): {"status_sweep"},  # the day after the cycle ended
+        date(2026, 3, 1): {"status_sweep"},  # the day after February's invoices fell due
+        date(2026, 3, 6): {"invoice_unlock"},  # the day after the member's points
+    }
+    lapse = days_the_runs_matter(
+        date(2023, 1, 1), date(2026, 3, 1), anniversary_months={1}, deadlines=[], lapse_years=[3], member_days=[]
+    )
+    assert "status_sweep" in lapse[date(2026, 2, 1)]  # January 2023's due date, three years on

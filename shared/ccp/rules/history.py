@@ -3,6 +3,7 @@ begins, and the days of that history on which the daily runs could change anythi
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, timedelta
 
@@ -11,6 +12,9 @@ from ccp.rules.dates import add_months, add_years, cycle_starting, month_end, mo
 from ccp.rules.renewals import anniversary_in, belongs_to_cycle
 
 DAY = timedelta(days=1)
+# The daily runs, by their ledger names (ccp.rules.jobs), in the template's order within a day.
+INVOICE_UNLOCK, RENEWAL_RUN, STATUS_SWEEP = "invoice_unlock", "renewal_notices", "status_sweep"
+IN_ORDER = (INVOICE_UNLOCK, RENEWAL_RUN, STATUS_SWEEP)
 
 
 def history_start(anchor: date, fees_paid: Iterable[date], import_day: date, cycle_years: int) -> date:
@@ -46,24 +50,34 @@ def cycle_ends(start: date, until: date, cycle_years: int) -> list[date]:
 
 
 def days_the_runs_matter(
-    first: date, before: date, deadlines: Iterable[date], lapse_years: Iterable[int], member_days: Iterable[date]
-) -> list[date]:
-    """The days from `first` up to (not including) `before` on which a daily run could change a record:
-    the 1st of every month (invoices are issued; the sweep sees last month's due date pass), the day
-    after each other deadline (a cycle end) and each deadline's lapse years later, and the day of and
-    after each thing the member did (a locked invoice opens the day after the points are in). On any
-    other day the runs would only send notices, and notices of days before an import are not sent."""
-    days: set[date] = set()
-    month = month_start(first)
+    first: date,
+    before: date,
+    *,
+    anniversary_months: Iterable[int],
+    deadlines: Iterable[date],
+    lapse_years: Iterable[int],
+    member_days: Iterable[date],
+) -> dict[date, frozenset[str]]:
+    """The days from `first` up to (not including) `before` on which a daily run could change a record,
+    and which runs: the renewal run issues invoices on the 1st of an anniversary month (on other days it
+    only sends notices, and notices of days before an import are not sent); the unlock opens an invoice
+    on its issue day or the day after the points are in; the sweep judges a deadline (an invoice's due
+    date, a cycle's end) the day after it passed, and again its lapse years later."""
+    runs: dict[date, set[str]] = defaultdict(set)
+    months = set(anniversary_months)
     all_deadlines = set(deadlines)
+    month = month_start(first)
     while month < before:
-        days.add(month)
-        all_deadlines.add(month_end(month))
+        if month.month in months:
+            runs[month] |= {INVOICE_UNLOCK, RENEWAL_RUN}
+            all_deadlines.add(month_end(month))  # the month's invoices fall due on its last day
         month = add_months(month, 1)
     for deadline in all_deadlines:
-        days.add(deadline + DAY)
+        judged = {deadline + DAY}
         for years in lapse_years:
-            days |= {add_years(deadline, years), add_years(deadline, years) + DAY, add_years(deadline + DAY, years)}
+            judged |= {add_years(deadline, years), add_years(deadline, years) + DAY, add_years(deadline + DAY, years)}
+        for day in judged:
+            runs[day].add(STATUS_SWEEP)
     for day in member_days:
-        days |= {day, day + DAY}
-    return sorted(d for d in days if first <= d < before)
+        runs[day + DAY].add(INVOICE_UNLOCK)
+    return {day: frozenset(jobs) for day, jobs in sorted(runs.items()) if first <= day < before}
