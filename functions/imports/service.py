@@ -6,46 +6,32 @@ send their invitations when they choose."""
 
 from __future__ import annotations
 
-import hashlib
 import io
 import secrets
-from datetime import date, datetime
-from typing import Any, Literal, NamedTuple, Protocol
+from datetime import datetime
+from typing import Any, NamedTuple, Protocol
 
 from defusedcsv import csv
 
-from ccp.data.imports import ImportedMembers, ImportFiles, ImportRepository, KnownPerson
+from ccp.data.imports import ImportFiles, ImportRepository
 from ccp.domain.records import ImportRecord
-from ccp.errors import CcpError, Conflict
+from ccp.errors import Conflict
 from ccp.rules.dates import business_date
-from imports.lines import ImportLine, LineError, parse_line
-from imports.replay import HistoryProblem, Replay
+from imports.member_import import MemberImport
 
 CHUNK_LINES = 100  # lines a worker takes at once: a few seconds of work, far from Lambda's limit
 MAX_FILE_BYTES = 5 * 1024**3  # one presigned POST takes up to 5 GB
 FILE_TYPE = "application/jsonl"
 ERRORS_SHOWN = 1_000
 REPORT_FIELDS = ["line", "legacy_id", "field", "code", "message"]
-Outcome = Literal["imported", "unchanged", "invalid"]
 
 
 class QueuePort(Protocol):
     def send(self, messages: list[dict[str, Any]]) -> None: ...
 
 
-class EventsPort(Protocol):
-    def publish(self, detail_type: str, detail: dict[str, Any]) -> None: ...
-
-
-class LoginsPort(Protocol):
-    def create_quietly(self, member_id: str, email: str) -> None: ...
+class InvitationsPort(Protocol):
     def send_invitation(self, member_id: str) -> None: ...
-
-
-class LineResult(NamedTuple):
-    outcome: Outcome
-    errors: list[LineError]
-    member_id: str | None = None  # the member this import wrote
 
 
 class ImportView(NamedTuple):
@@ -54,29 +40,17 @@ class ImportView(NamedTuple):
     report_url: str | None
 
 
-def member_id_for(legacy_id: str) -> str:
-    """The member id a legacy id gets: derived, so a line imported twice is the same member."""
-    return "M" + hashlib.sha256(f"legacy|{legacy_id}".encode()).hexdigest()[:10].upper()
-
-
-def fingerprint(line: ImportLine) -> str:
-    """What the line said (not how it was spelled): the same member and history, the same digest."""
-    return hashlib.sha256(line.model_dump_json().encode()).hexdigest()[:32]
-
-
 class Imports:
     def __init__(
         self,
         records: ImportRepository,
         files: ImportFiles,
         queue: QueuePort,
-        members: ImportedMembers,
-        replay: Replay,
-        events: EventsPort,
-        logins: LoginsPort,
+        lines: MemberImport,
+        logins: InvitationsPort,
     ):
         self._records, self._files, self._queue = records, files, queue
-        self._members, self._replay, self._events, self._logins = members, replay, events, logins
+        self._lines, self._logins = lines, logins
 
     # ---- staff ---------------------------------------------------------------------------------
 
@@ -183,7 +157,9 @@ class Imports:
         for number, line in enumerate(text.split(b"\n"), start=first_line):
             if not line.strip():
                 continue
-            result = self.import_line(line, number, record.import_day, import_id=import_id, dry_run=record.dry_run)
+            result = self._lines.import_line(
+                line, number, record.import_day, import_id=import_id, dry_run=record.dry_run
+            )
             counts[result.outcome] += 1
             errors += [e.as_dict() for e in result.errors]
             if result.member_id:
@@ -192,48 +168,6 @@ class Imports:
         if after is not None and after.chunks_done >= after.chunks > 0:
             self._finish(after)
         return {"chunk": chunk, **counts}
-
-    def import_line(
-        self, text: bytes | str, number: int, import_day: date, *, import_id: str, dry_run: bool
-    ) -> LineResult:
-        """One line: checked, replayed and (unless a dry run) written; what became of it."""
-        parsed = parse_line(text, number)
-        if isinstance(parsed, list):
-            return LineResult("invalid", parsed)
-        digest = fingerprint(parsed)
-        owner, profile = self._members.known(legacy_id=parsed.legacy_id, email=parsed.email)
-        if owner is not None:
-            if profile is not None and profile.import_fingerprint == digest:
-                mine = profile.import_id == import_id  # this import wrote them (a redelivered chunk)
-                return LineResult("imported" if mine else "unchanged", [], owner if mine else None)
-            return self._invalid(parsed, number, "legacy_id", _exists(owner))
-        member_id = member_id_for(parsed.legacy_id)
-        try:
-            replayed = self._replay.member(parsed, member_id, import_day)
-        except HistoryProblem as problem:
-            return self._invalid(parsed, number, problem.field, problem)
-        if dry_run:
-            return LineResult("imported", [])
-        profile = replayed.store.profile(member_id).model_copy(
-            update={"import_id": import_id, "import_fingerprint": digest}
-        )
-        try:
-            self._members.write(replayed.store, member_id, profile)
-        except KnownPerson:
-            known, _ = self._members.known(legacy_id=parsed.legacy_id, email=parsed.email)
-            return self._invalid(parsed, number, "email", _exists(known or "another member"))
-        except Conflict as conflict:
-            return self._invalid(parsed, number, "payments", conflict)
-        self._logins.create_quietly(member_id, profile.email)
-        for credential in replayed.store.credentials(member_id):
-            if credential.status == "active" and credential.cycle_start != credential.certified_on:
-                # Held through at least one roll-over (or a reinstatement): the badge the program gives.
-                self._events.publish("CredentialImported", {"member_id": member_id, "credential": credential.code})
-        return LineResult("imported", [], member_id)
-
-    @staticmethod
-    def _invalid(line: ImportLine, number: int, field: str, error: CcpError) -> LineResult:
-        return LineResult("invalid", [LineError(number, line.legacy_id, field, error.code, error.message)])
 
     def _finish(self, record: ImportRecord) -> None:
         """The report (every error, CSV), then done: once, whichever worker gets there first."""
@@ -261,7 +195,3 @@ class Imports:
                 raise
             sent += 1
         return sent
-
-
-def _exists(member_id: str) -> CcpError:
-    return Conflict(f"This person is already a member ({member_id}): add to them in the console.", code="MEMBER_EXISTS")

@@ -12,6 +12,7 @@ from ccp.data.logins import MemberLogins
 from ccp.data.outbound import EventPublisher, WorkQueue
 from ccp.rules.versions import default_rule_book
 from ccp.settings import DocumentSettings, EnvSettings, EventSettings, LoginSettings
+from imports.member_import import MemberImport
 from imports.replay import Replay
 from imports.service import Imports
 
@@ -27,8 +28,16 @@ def imports() -> Imports:
         ImportRepository(jobs_table),
         ImportFiles(DocumentSettings.from_env().document_bucket),
         WorkQueue(ImportSettings.from_env().import_queue_url),
-        ImportedMembers(jobs_table),
-        Replay(default_rule_book()),
-        EventPublisher(EventSettings.from_env().event_bus_name, source="ccp.imports"),
-        MemberLogins(LoginSettings.from_env().user_pool_id),
+        MemberImport(
+            ImportedMembers(jobs_table),
+            Replay(default_rule_book()),
+            EventPublisher(EventSettings.from_env().event_bus_name, source="ccp.imports"),
+            logins(),
+        ),
+        logins(),
     )
+
+
+@dependency
+def logins() -> MemberLogins:
+    return MemberLogins(LoginSettings.from_env().user_pool_id)

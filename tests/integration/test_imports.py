@@ -23,7 +23,7 @@ from ccp.data.members import MemberDirectory, MemberRepository
 from ccp_local.events import member_claims, staff_claims
 from ccp_local.inprocess import deployed_stack
 from imports.lines import ImportLine
-from imports.service import member_id_for
+from imports.member_import import member_id_for
 from record_ce.reading import MemberReading
 from tests.integration.renewal_helpers import chicago
 from tests.unit.test_import_equivalence import BOOK, histories, lived, seen_by_the_portal
@@ -115,6 +115,14 @@ def test_staff_import_a_file_read_its_report_and_send_the_invitations_in_batches
     pool = boto3.client("cognito-idp")
     login = pool.admin_get_user(UserPoolId=MemberLogins_pool(), Username=member_id)
     assert login["UserStatus"] == "FORCE_CHANGE_PASSWORD"  # made quietly: nothing sent at import
+
+    # The template's rule carries the import's badge events to the badge worker: one badge a member
+    # (each has been through roll-overs), in the cycle they hold.
+    credly = stack.start_credly()
+    stack.drain_badges()
+    issued = {b["issuer_earner_id"].split(":")[0] for b in credly.badges.values()}
+    assert {member_id_for(f"G-{n}") for n in range(3)} <= issued
+    assert MemberRepository(table()).member_state(member_id).credentials[0].badge_id
 
     again = run_import(stack, [*good, json.dumps(bad)], at="2026-12-03T09:00")
     assert (again["imported"], again["unchanged"], again["invalid"]) == (0, 3, 1)

@@ -94,6 +94,9 @@ class InMemoryImportedMembers:
         owner = self.program.member_known_as(email=email, legacy_id=legacy_id)
         return owner, self.program.profiles.get(owner) if owner else None
 
+    def credentials(self, member_id: str):
+        return self.program.credentials(member_id)
+
     def write(self, store: InMemoryStore, member_id: str, profile: MemberRecord) -> int:
         if self.program.member_known_as(email=profile.email, legacy_id=profile.legacy_id):
             raise KnownPerson()

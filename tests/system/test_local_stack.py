@@ -310,7 +310,7 @@ def test_ccp_local_import_checks_then_imports_a_file_with_a_progress_bar_and_rep
     again = cli("import", "docs/import-example.jsonl")
     assert "0 imported, 5 unchanged, 1 invalid" in again.stdout
 
-    from imports.service import member_id_for
+    from imports.member_import import member_id_for
 
     lapsed = member_id_for("AMT-099120")
     progress = requests.get(

@@ -25,8 +25,8 @@ from ccp.rules.history import history_start
 from ccp.rules.renewals import anniversary_in, invoice_id_for, issue_date_for
 from ccp.rules.versions import default_rule_book
 from imports.lines import ImportLine
+from imports.member_import import MemberImport, member_id_for
 from imports.replay import Replay
-from imports.service import Imports, member_id_for
 from record_ce.enrolment import Enrolment
 from record_ce.reading import MemberReading
 from record_ce.service import ActivityRequest, NewCredential, NewMember
@@ -35,10 +35,7 @@ from tests.support import figures
 from tests.support.fakes import InMemoryEvents
 from tests.support.import_fakes import (
     InMemoryImportedMembers,
-    InMemoryImportFiles,
-    InMemoryImportRecords,
     InMemoryLogins,
-    InMemoryQueue,
 )
 from tests.unit.program import Program, at
 
@@ -127,16 +124,8 @@ def histories(draw):
 def imported(text: str, import_day: date) -> tuple[InMemoryStore, str | None, set[str]]:
     """The import's way: the production use case over in-memory ports."""
     store, events = InMemoryStore(), InMemoryEvents()
-    imports = Imports(
-        InMemoryImportRecords(),
-        InMemoryImportFiles(),
-        InMemoryQueue(),
-        InMemoryImportedMembers(store),
-        Replay(BOOK),
-        events,
-        InMemoryLogins(),
-    )
-    result = imports.import_line(text, 1, import_day, import_id="I-1", dry_run=False)
+    lines = MemberImport(InMemoryImportedMembers(store), Replay(BOOK), events, InMemoryLogins())
+    result = lines.import_line(text, 1, import_day, import_id="I-1", dry_run=False)
     refusal = result.errors[0].code if result.errors else None
     badges = {d["credential"] for kind, d in events.published if kind == "CredentialImported"}
     return store, refusal, badges

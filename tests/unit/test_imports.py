@@ -15,8 +15,9 @@ import pytest
 
 from ccp.data.scratch import InMemoryStore
 from ccp.rules.versions import default_rule_book
+from imports.member_import import MemberImport, member_id_for
 from imports.replay import Replay, at
-from imports.service import CHUNK_LINES, Imports, member_id_for
+from imports.service import CHUNK_LINES, Imports
 from record_ce.reading import MemberReading
 from tests.support.fakes import InMemoryEvents
 from tests.support.import_fakes import (
@@ -41,9 +42,8 @@ class Body:
         self.members = InMemoryImportedMembers(self.store)
         self.events = InMemoryEvents()
         self.logins = InMemoryLogins()
-        self.imports = Imports(
-            self.records, self.files, self.queue, self.members, Replay(default_rule_book()), self.events, self.logins
-        )
+        lines = MemberImport(self.members, Replay(default_rule_book()), self.events, self.logins)
+        self.imports = Imports(self.records, self.files, self.queue, lines, self.logins)
 
     def run(self, lines: list[dict | str], *, dry_run: bool = False, gzipped: bool = False, day: date = IMPORT_DAY):
         record, _ = self.imports.create(dry_run=dry_run, staff="staff-1", now=at(day, 9))
@@ -245,3 +245,27 @@ def test_the_runs_are_replayed_on_every_day_they_could_change_a_record_and_only_
         date(2023, 1, 1), date(2026, 3, 1), anniversary_months={1}, deadlines=[], lapse_years=[3], member_days=[]
     )
     assert "status_sweep" in lapse[date(2026, 2, 1)]  # January 2023's due date, three years on
+
+
+def test_a_chunk_cut_short_after_its_member_was_written_finishes_their_login_and_badge_when_delivered_again():
+    body = Body()
+    real, failures = body.logins.create_quietly, [TimeoutError("Cognito did not answer")]
+
+    def flaky(member_id: str, email: str) -> None:
+        if failures:
+            raise failures.pop()
+        real(member_id, email)
+
+    body.logins.create_quietly = flaky  # type: ignore[method-assign]
+    record, _ = body.imports.create(dry_run=False, staff="staff-1", now=at(IMPORT_DAY, 9))
+    body.files.objects[record.file_key] = json.dumps(member_line("A-1")).encode()
+    body.imports.start(record.import_id, now=at(IMPORT_DAY, 9))
+    body.imports.work(body.queue.messages.pop(0))  # the split
+    [chunk] = body.queue.messages
+    with pytest.raises(TimeoutError):
+        body.imports.work(chunk)  # the member is written, then the worker fails
+    body.imports.work(chunk)  # the queue delivers it again
+    view = body.imports.view(record.import_id)
+    assert (view.record.state, view.record.imported, view.record.unchanged) == ("done", 1, 0)
+    assert body.logins.quiet == {member_id_for("A-1"): "a-1@example.org"}
+    assert [kind for kind, _ in body.events.published] == ["CredentialImported"]

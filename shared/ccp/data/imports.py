@@ -26,7 +26,7 @@ from ccp.data.payment_records import reference_item
 from ccp.data.recertification import DocumentStore
 from ccp.data.scratch import InMemoryStore
 from ccp.data.writes import UnitOfWork, Update, absent, equals, missing, refusal
-from ccp.domain.records import ImportRecord, MemberRecord
+from ccp.domain.records import CredentialRecord, ImportRecord, MemberRecord
 from ccp.errors import Conflict, NotFound
 
 TRANSACTION_LIMIT = 100  # DynamoDB's items per transaction
@@ -181,6 +181,16 @@ class ImportedMembers:
                 Key={"pk": keys.member_pk(owner), "sk": keys.PROFILE_SK}, ConsistentRead=True
             ).get("Item")
         return owner, MemberRecord.model_validate(profile) if profile else None
+
+    def credentials(self, member_id: str) -> list[CredentialRecord]:
+        """The credentials a member holds (an import's redelivered line looks at what it wrote)."""
+        items = query_all(
+            self._table,
+            KeyConditionExpression=Key("pk").eq(keys.member_pk(member_id))
+            & Key("sk").begins_with(keys.CREDENTIAL_PREFIX),
+            ConsistentRead=True,
+        )
+        return [CredentialRecord.model_validate(item) for item in items]
 
     def write(self, store: InMemoryStore, member_id: str, profile: MemberRecord) -> int:
         """The member and their history; how many items. A person known already: MEMBER_EXISTS; a
