@@ -20,12 +20,20 @@ export function startApp({ appName, pages, signedIn, signIn, context, current = 
     return { name: name in pages ? name : "", arg: decodeURIComponent(rest.join("/")), params: new URLSearchParams(query) };
   }
 
-  async function show() {
+  let shown = 0;
+
+  /** @param {unknown} [again] the view a page reloads itself into (anything else: a new navigation) */
+  async function show(again) {
+    // Each navigation renders into a view of its own: a slow page whose answers come after the member
+    // moved on renders into a view no longer on the page, never over the page they went to.
+    const view = again instanceof HTMLElement && again.isConnected ? again : h("div", { class: "view" });
+    if (view !== again) main.replaceChildren(view);
+    const mine = ++shown;
     const now = session.current();
     if (!now || !signedIn(now)) {
       nav.hidden = true;
       document.title = `Sign in – ${appName}`;
-      signIn(main, show, now);
+      signIn(view, show, now);
       return;
     }
     nav.hidden = false;
@@ -38,10 +46,10 @@ export function startApp({ appName, pages, signedIn, signIn, context, current = 
       else link.removeAttribute("aria-current");
     }
     try {
-      await page.show(main, { ...(await context(now, found)), ...found, reload: show });
+      await page.show(view, { ...(await context(now, found)), ...found, reload: () => show(view) });
     } catch (error) {
-      if (error instanceof ApiError && error.status === 401) return;
-      render(main, h("h1", {}, page.title), alertBox(error.message));
+      if ((error instanceof ApiError && error.status === 401) || mine !== shown) return;
+      render(view, h("h1", {}, page.title), alertBox(error.message));
     }
   }
 
