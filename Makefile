@@ -125,6 +125,7 @@ clean:
 MEMBERS ?= 100000
 MIXED ?= 10000
 STACK_MEMBERS ?= 0
+IMPORT_MEMBERS ?= 10000
 BENCH_VENV := .venv-bench
 $(BENCH_VENV)/.installed: bench/requirements.txt
 	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
@@ -132,4 +133,4 @@ $(BENCH_VENV)/.installed: bench/requirements.txt
 	touch $@
 
 bench: install $(BENCH_VENV)/.installed
-	$(BIN)/python bench/run.py --members $(MEMBERS) --mixed $(MIXED) --stack-members $(STACK_MEMBERS)
+	$(BIN)/python bench/run.py --members $(MEMBERS) --mixed $(MIXED) --stack-members $(STACK_MEMBERS) --import-members $(IMPORT_MEMBERS)

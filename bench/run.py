@@ -77,6 +77,51 @@ def p1_p2(members: int) -> list[tuple[str, str, str, str]]:
     ]
 
 
+def p8(members: int) -> list[tuple[str, str, str, str]]:
+    from bench.import_run import measure
+
+    f = measure(members)
+    return [
+        (
+            "P8",
+            f"members imported a second ({members:,} members, {f['history_entries']:,} fees and activities; "
+            f"{f['imported']:,} imported, {f['invalid']} refused; one worker, embedded AWS)",
+            f"{f['members_per_second']:.0f}",
+            "≥ 300",
+        ),
+        (
+            "P8",
+            "the program's own work a member (line checked, history replayed; no I/O): ms, and members/s a core",
+            f"{f['own_ms_per_member']:.1f} ms / {1000 / f['own_ms_per_member']:.0f}",
+            "reported",
+        ),
+        (
+            "P8",
+            "share of the import's time spent inside embedded AWS",
+            f"{f['share_of_time_in_embedded_aws']:.2f}",
+            "shown",
+        ),
+        (
+            "P8",
+            f"DynamoDB requests a member imported ({f['transactions_per_member']:.2f} transactions)",
+            f"{f['dynamodb_requests_per_member']:.2f}",
+            "reported",
+        ),
+        (
+            "P8",
+            "memory of the import's own work a member after another: start / half / end (MB)",
+            f["own_rss_mb_start_half_end"],
+            "flat",
+        ),
+        (
+            "P8",
+            "memory of the whole process, the emulator's table of every member written included (MB)",
+            f["rss_mb_start_half_end"],
+            "shown",
+        ),
+    ]
+
+
 def p3() -> list[tuple[str, str, str, str]]:
     from decimal import Decimal
 
@@ -514,6 +559,7 @@ def main() -> None:
     parser.add_argument(
         "--mixed", type=int, default=10_000, help="mixed requests from 16 clients against the local stack (P5, P6)"
     )
+    parser.add_argument("--import-members", type=int, default=10_000, help="members imported (P8)")
     parser.add_argument(
         "--stack-members",
         type=int,
@@ -529,7 +575,7 @@ def main() -> None:
                 r for r in p5_p6(mixed=0, stack_members=args.stack_members) if "sequential" in r[1] or "÷ p50" in r[1]
             ]
         )
-    for part in (*parts, lambda: p1_p2(args.members)):
+    for part in (*parts, lambda: p8(args.import_members), lambda: p1_p2(args.members)):
         rows += part()
         print(f"... {rows[-1][0]} done", flush=True)
     width = max(len(r[1]) for r in rows)
