@@ -6,7 +6,7 @@ through those years; nothing of it is sent (notices of days before an import nev
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NamedTuple
 
 from ccp.data.outbound import Delivery
@@ -152,9 +152,11 @@ class Replay:
         }
         member_days = set(activity_days.values()) | {p.paid_on for _, p in replayed_payments} | set(enrolments)
         years = book.in_force_on(import_day).cycle_years
+        # The import day's runs too: what they give is given whether the deployment's run of that day
+        # comes after the import (it finds the invoices issued, and sends their notices) or came before.
         runs = days_the_runs_matter(
             first,
-            import_day,
+            import_day + timedelta(days=1),
             anniversary_months={reinstated_on.get(code, c.certified_on).month for code, c in held.items()},
             deadlines=[end for code in held for end in cycle_ends(starts[code], import_day, years)],
             lapse_years={v.lapse_years_to_recertify for v in book.versions},
@@ -173,9 +175,8 @@ class Replay:
                     self._record(program, member_id, number, activity, day)
             pending = [(n, p) for n, p in pending if not self._pay(program, member_id, n, p, day)]
 
-        for day in sorted(set(runs) | {d for d in member_days if first <= d < import_day}):
+        for day in sorted(set(runs) | {d for d in member_days if first <= d <= import_day}):
             step(day, runs.get(day, frozenset()))
-        step(import_day, frozenset())  # the import day's own runs are the deployment's
         if pending:
             number, payment = pending[0]
             raise HistoryProblem(

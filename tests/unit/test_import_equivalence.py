@@ -132,9 +132,9 @@ def imported(text: str, import_day: date) -> tuple[InMemoryStore, str | None, se
 
 
 def lived(line: ImportLine, import_day: date) -> tuple[InMemoryStore, str | None, set[str]]:
-    """The program's way: every day's scheduled runs (the production catch-up, at the template's hours),
-    the member's CE on the day it was completed (or the first day its cycle was the program's), each fee
-    on the first day from its payment the program would take it."""
+    """The program's way: every day's scheduled runs, the import day's included (the production
+    catch-up, at the template's hours), the member's CE on the day it was completed (or the first day
+    its cycle was the program's), each fee on the first day from its payment the program would take it."""
     program = Program(BOOK)
     store, member_id = program.store, member_id_for(line.legacy_id)
     enrolment = Enrolment(store, program.recording, BOOK)  # history: no notice of a day before the member
@@ -149,9 +149,8 @@ def lived(line: ImportLine, import_day: date) -> tuple[InMemoryStore, str | None
     try:
         day = min(starts.values())
         while day <= import_day:
-            if day < import_day:
-                for job in ("invoice_unlock", "renewal_notices", "status_sweep"):
-                    program.scheduled(job, day)
+            for job in ("invoice_unlock", "renewal_notices", "status_sweep"):
+                program.scheduled(job, day)
             for held in line.credentials:
                 if starts[held.code] == day:
                     new = NewCredential(held.code, held.certified_on, held.grandfathered, reinstated.get(held.code))
