@@ -19,15 +19,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "functions"), str(ROOT / "shared"), str(ROOT / "local"), str(ROOT)]
-os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-os.environ.update(
-    AWS_ACCESS_KEY_ID="bench",
-    AWS_SECRET_ACCESS_KEY="bench",
-    POWERTOOLS_TRACE_DISABLED="true",
-    POWERTOOLS_LOG_LEVEL="WARNING",
-    POWERTOOLS_METRICS_NAMESPACE="CCP",
-    POWERTOOLS_SERVICE_NAME="bench",
-)
+from bench import OFFLINE_AWS  # noqa: E402  (importable once the root is on the path)
+
+os.environ.update(OFFLINE_AWS)
 IMPORT_DAY = date(2026, 12, 2)
 
 

@@ -24,15 +24,9 @@ ROOT = Path(__file__).resolve().parents[1]
 LOCUST = ROOT / ".venv-bench" / "bin" / "locust"
 LOCUST_SUMMARIES: list[str] = []  # each Locust run's final summary, appended to bench/results.md
 sys.path[:0] = [str(ROOT / "functions"), str(ROOT / "shared"), str(ROOT / "local"), str(ROOT)]
-os.environ.update(
-    AWS_DEFAULT_REGION="us-east-1",
-    AWS_ACCESS_KEY_ID="bench",
-    AWS_SECRET_ACCESS_KEY="bench",
-    POWERTOOLS_TRACE_DISABLED="true",
-    POWERTOOLS_LOG_LEVEL="WARNING",
-    POWERTOOLS_METRICS_NAMESPACE="CCP",
-    POWERTOOLS_SERVICE_NAME="bench",
-)
+from bench import OFFLINE_AWS  # noqa: E402  (importable once the root is on the path)
+
+os.environ.update(OFFLINE_AWS)
 
 HANDLERS = [
     "record_ce.handler",

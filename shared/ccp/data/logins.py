@@ -17,24 +17,14 @@ class MemberLogins:
 
     def invite(self, member_id: str, email: str) -> bool:
         """A login for the member, with Cognito's invitation (a temporary password) sent to the email."""
-        try:
-            with translated_errors():
-                self._client.admin_create_user(
-                    UserPoolId=self._pool,
-                    Username=member_id,
-                    UserAttributes=[
-                        {"Name": "email", "Value": email},
-                        {"Name": "email_verified", "Value": "true"},
-                        {"Name": "custom:member_id", "Value": member_id},
-                    ],
-                    DesiredDeliveryMediums=["EMAIL"],
-                )
-        except self._client.exceptions.UsernameExistsException:
-            return True  # invited before: a retried creation invites once
+        self._create(member_id, email, DesiredDeliveryMediums=["EMAIL"])
         return True
 
     def create_quietly(self, member_id: str, email: str) -> None:
         """A login for an imported member, with nothing sent: staff send the invitations when they choose."""
+        self._create(member_id, email, MessageAction="SUPPRESS")
+
+    def _create(self, member_id: str, email: str, **delivery: Any) -> None:
         try:
             with translated_errors():
                 self._client.admin_create_user(
@@ -45,10 +35,10 @@ class MemberLogins:
                         {"Name": "email_verified", "Value": "true"},
                         {"Name": "custom:member_id", "Value": member_id},
                     ],
-                    MessageAction="SUPPRESS",
+                    **delivery,
                 )
         except self._client.exceptions.UsernameExistsException:
-            return  # a retried line made it already
+            return  # made before: a retried creation (or line) makes one login, invited once
 
     def send_invitation(self, member_id: str) -> None:
         """Cognito's invitation (a new temporary password) for a login made quietly."""
