@@ -52,7 +52,7 @@ def test_every_operation_survives_fuzzing_with_every_check(stack, tmp_path):
     figures.record("fuzzing", "seed / examples per operation", f"{summary.get('seed', '?')} / {EXAMPLES}")
     figures.record("fuzzing", "failures (all checks + not_a_server_error)", summary.get("failures", "?"))
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
-    assert summary["failures"] == 0 and summary["operations"] == 38
+    assert summary["failures"] == 0 and summary["operations"] == 42
 
 
 def _summary(output: str) -> dict:
