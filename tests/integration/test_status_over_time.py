@@ -29,7 +29,8 @@ def replay(stack, first: date, last: date) -> dict[date, dict]:
     day = first
     while day <= last:
         for job, at in DAILY:
-            result = stack.job(job, datetime.combine(day, at, tzinfo=BUSINESS_TZ))
+            # Day after day in order, each run's catch-up has exactly its own day to do.
+            result = stack.job(job, datetime.combine(day, at, tzinfo=BUSINESS_TZ), catch_up=True)
             if job == "status_sweep" and result["status_changes"]:
                 changes[day] = result["status_changes"]
         day += timedelta(days=1)

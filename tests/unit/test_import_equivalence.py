@@ -70,9 +70,9 @@ def histories(draw):
                     "reinstated_on": anchor.isoformat(),
                 }
             )
-        # Fees: every year, some late; a member may stop paying in the last six years (older gaps would
+        # Fees: every year, some late; a member may stop paying in the last four years (older gaps would
         # only lengthen the life lived day by day: the program judges them the same way).
-        recent = max(anchor, import_day - timedelta(days=6 * 365))
+        recent = max(anchor, import_day - timedelta(days=4 * 365))
         stop = draw(st.dates(recent, import_day)) if draw(st.integers(0, 3)) == 0 else None
         paid = []
         for year in range(anchor.year + 1, import_day.year + 1):
@@ -132,8 +132,8 @@ def imported(text: str, import_day: date) -> tuple[InMemoryStore, str | None, se
 
 
 def lived(line: ImportLine, import_day: date) -> tuple[InMemoryStore, str | None, set[str]]:
-    """The program's way: every day's scheduled runs, the import day's included (the production
-    catch-up, at the template's hours), the member's CE on the day it was completed (or the first day
+    """The program's way: every day's scheduled runs, the import day's included (at the template's
+    hours), the member's CE on the day it was completed (or the first day
     its cycle was the program's), each fee on the first day from its payment the program would take it."""
     program = Program(BOOK)
     store, member_id = program.store, member_id_for(line.legacy_id)
@@ -149,8 +149,9 @@ def lived(line: ImportLine, import_day: date) -> tuple[InMemoryStore, str | None
     try:
         day = min(starts.values())
         while day <= import_day:
-            for job in ("invoice_unlock", "renewal_notices", "status_sweep"):
-                program.scheduled(job, day)
+            program.unlock.run(at(day, 0))  # the template's hours: the unlock at midnight, then at six
+            program.renewal_run.run_day(at(day, 6), inline_budget=10_000)
+            program.sweep.run(at(day, 6))
             for held in line.credentials:
                 if starts[held.code] == day:
                     new = NewCredential(held.code, held.certified_on, held.grandfathered, reinstated.get(held.code))
