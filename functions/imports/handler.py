@@ -20,10 +20,10 @@ from imports.schemas import (
     InvitationsIn,
     InvitationsOut,
     NewImportIn,
-    UploadFormOut,
 )
 from imports.service import FILE_TYPE, MAX_FILE_BYTES, ImportView
 from imports.wiring import imports
+from recertify.schemas import UploadOut
 
 logger = Logger()
 metrics = Metrics()
@@ -39,7 +39,7 @@ def create_import(body: Annotated[NewImportIn, Body()]) -> Response[ImportCreate
     out = ImportCreatedOut(
         import_id=record.import_id,
         dry_run=record.dry_run,
-        upload=UploadFormOut(url=form["url"], fields=form["fields"]),
+        upload=UploadOut(url=form["url"], fields=form["fields"]),
         content_type=FILE_TYPE,
         max_bytes=MAX_FILE_BYTES,
     )

@@ -9,6 +9,7 @@ from pydantic import Field, StrictBool
 
 from ccp.model import LazyModel
 from ccp.schemas import Request
+from recertify.schemas import UploadOut  # the same presigned S3 POST a document upload gets
 
 IMPORT_ID_PATTERN = r"^[0-9]{14}-[0-9a-f]{8}$"
 
@@ -24,11 +25,6 @@ class InvitationsIn(Request):
         le=100_000,
         description="invite at most this many not yet invited (a batch); all if left out",
     )
-
-
-class UploadFormOut(LazyModel):
-    url: str
-    fields: dict[str, str]
 
 
 class ImportErrorOut(LazyModel):
@@ -57,7 +53,7 @@ class ImportOut(LazyModel):
 class ImportCreatedOut(LazyModel):
     import_id: str
     dry_run: bool
-    upload: UploadFormOut = Field(description="a presigned S3 POST: the form's fields, then the file as `file`")
+    upload: UploadOut = Field(description="a presigned S3 POST: the form's fields, then the file as `file`")
     content_type: str
     max_bytes: int
 
