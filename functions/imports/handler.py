@@ -81,6 +81,7 @@ def _out(view: ImportView) -> ImportOut:
         errors=[ImportErrorOut.model_validate(e) for e in view.errors],
         report_url=view.report_url,
         invitations_sent=record.invitations_sent,
+        failure=record.failure,
     )
 
 

@@ -48,6 +48,7 @@ class ImportOut(LazyModel):
     errors: list[ImportErrorOut] = Field(description="the first 1,000, in line order")
     report_url: str | None = Field(description="every error, as CSV (a link valid for 5 minutes)")
     invitations_sent: int
+    failure: str | None = Field(description="why a failed import stopped (its file could not be read)")
 
 
 class ImportCreatedOut(LazyModel):

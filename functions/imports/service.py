@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import secrets
+import zlib
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol
 
@@ -116,6 +117,21 @@ class Imports:
         record = self._records.get(import_id)
         if record.state != "running":
             return {"split": 0}
+        try:
+            key, lines, chunks = self._chunks(record)
+        except (OSError, EOFError, zlib.error):  # a gzip file that is not one, or cut short
+            self._records.fail(
+                import_id, "The file could not be read: it is neither JSON Lines nor gzipped JSON Lines."
+            )
+            return {"split": 0, "failed": True}
+        self._records.counted(import_id, file_key=key, lines=lines, chunks=len(chunks))
+        if not chunks:
+            self._finish(self._records.get(import_id))
+        self._queue.send(chunks)
+        return {"split": len(chunks), "lines": lines}
+
+    def _chunks(self, record: ImportRecord) -> tuple[str, int, list[dict[str, Any]]]:
+        """Where the file's plain lines are, how many, and the chunks of them (by byte range)."""
         key = record.file_key
         if self._files.is_gzip(key):
             key = f"{record.file_key}.unpacked"
@@ -124,17 +140,13 @@ class Imports:
         lines, first, start, end = 0, 1, 0, 0
         for number, (offset, length) in enumerate(self._files.size_and_lines(key), start=1):
             if number - first == CHUNK_LINES:
-                chunks.append(self._chunk(import_id, len(chunks), first, start, end))
+                chunks.append(self._chunk(record.import_id, len(chunks), first, start, end))
                 first, start = number, offset
             end = offset + length
             lines = number
         if lines:
-            chunks.append(self._chunk(import_id, len(chunks), first, start, end))
-        self._records.counted(import_id, file_key=key, lines=lines, chunks=len(chunks))
-        if not chunks:
-            self._finish(self._records.get(import_id))
-        self._queue.send(chunks)
-        return {"split": len(chunks), "lines": lines}
+            chunks.append(self._chunk(record.import_id, len(chunks), first, start, end))
+        return key, lines, chunks
 
     @staticmethod
     def _chunk(import_id: str, chunk: int, first_line: int, start: int, end: int) -> dict[str, Any]:

@@ -269,3 +269,15 @@ def test_a_chunk_cut_short_after_its_member_was_written_finishes_their_login_and
     assert (view.record.state, view.record.imported, view.record.unchanged) == ("done", 1, 0)
     assert body.logins.quiet == {member_id_for("A-1"): "a-1@example.org"}
     assert [kind for kind, _ in body.events.published] == ["CredentialImported"]
+
+
+def test_a_file_that_cannot_be_read_fails_the_import_with_the_reason_and_writes_nothing():
+    body = Body()
+    record, _ = body.imports.create(dry_run=False, staff="staff-1", now=at(IMPORT_DAY, 9))
+    body.files.objects[record.file_key] = b"\x1f\x8b" + b"not really gzip"
+    body.imports.start(record.import_id, now=at(IMPORT_DAY, 9))
+    body.drain()
+    view = body.imports.view(record.import_id)
+    assert (view.record.state, view.record.lines, view.record.imported) == ("failed", 0, 0)
+    assert "could not be read" in (view.record.failure or "")
+    assert body.store.profiles == {}

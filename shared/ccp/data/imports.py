@@ -79,8 +79,8 @@ class ImportRepository:
         work.put_new({"pk": pk, "sk": keys.import_chunk_sk(chunk), "done": True}, role="chunk")
         work.update(self._key(import_id), added, role="import", condition=equals("state", "running"))
         try:
-            work.commit([refusal("chunk", "import", error=_ChunkDone)])
-        except _ChunkDone:
+            work.commit([refusal("chunk", "import", error=_AlreadyDone)])
+        except _AlreadyDone:
             return None
         return self.get(import_id)
 
@@ -91,8 +91,8 @@ class ImportRepository:
             self._key(import_id), update, role="import", condition=equals("state", "running")
         )
         try:
-            work.commit([refusal("import", error=_ChunkDone)])
-        except _ChunkDone:
+            work.commit([refusal("import", error=_AlreadyDone)])
+        except _AlreadyDone:
             return False
         return True
 
@@ -125,20 +125,19 @@ class ImportRepository:
         work = UnitOfWork(self._table).update(
             key, update, role="member", condition=equals("member_id", member_id) & missing("invited")
         )
+        work.update(self._key(import_id), Update().add("invitations_sent", 1), role="import")
         try:
-            work.commit([refusal("member", error=_ChunkDone)])
-        except _ChunkDone:
+            work.commit([refusal("member", error=_AlreadyDone)])
+        except _AlreadyDone:
             return False
-        with translated_errors():
-            self._table.update_item(Key=self._key(import_id), **Update().add("invitations_sent", 1).request())
         return True
 
     def not_invited(self, import_id: str, member_id: str) -> None:
         """The invitation could not be sent: the member waits for the next batch again."""
         key = {"pk": keys.import_pk(import_id), "sk": keys.import_member_sk(member_id)}
-        with translated_errors():
-            self._table.update_item(Key=key, **Update().remove("invited").request())
-            self._table.update_item(Key=self._key(import_id), **Update().add("invitations_sent", -1).request())
+        work = UnitOfWork(self._table).update(key, Update().remove("invited"), role="member")
+        work.update(self._key(import_id), Update().add("invitations_sent", -1), role="import")
+        work.commit()
 
     @staticmethod
     def _key(import_id: str) -> dict[str, str]:
@@ -148,8 +147,8 @@ class ImportRepository:
         return {**self._key(record.import_id), "entity": "import", **to_item(record)}
 
 
-class _ChunkDone(Exception):
-    pass
+class _AlreadyDone(Exception):
+    """A write that lands once found it had landed (a chunk counted, an import finished, a member invited)."""
 
 
 def _not_waiting() -> Exception:
