@@ -61,8 +61,9 @@ class InMemoryImportRecords:
         ordered = [e for _, e in sorted(self.error_items.get(import_id, {}).items())]
         return ordered[:limit] if limit else ordered
 
-    def members(self, import_id: str) -> list[dict[str, Any]]:
-        return list(self.member_items.get(import_id, {}).values())
+    def members(self, import_id: str, *, after: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+        ordered = [m for k, m in sorted(self.member_items.get(import_id, {}).items()) if after is None or k > after]
+        return ordered[:limit]
 
     def invited(self, import_id: str, member_id: str) -> bool:
         item = self.member_items[import_id][member_id]

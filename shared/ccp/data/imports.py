@@ -111,12 +111,18 @@ class ImportRepository:
                 items = self._table.query(KeyConditionExpression=condition, Limit=limit).get("Items", [])
         return [{k: v for k, v in item.items() if k not in ("pk", "sk")} for item in items]
 
-    def members(self, import_id: str) -> list[dict[str, Any]]:
-        """The members the import wrote, with whether their invitation was sent."""
-        return query_all(
-            self._table,
-            KeyConditionExpression=Key("pk").eq(keys.import_pk(import_id)) & Key("sk").begins_with("MEMBER#"),
-        )
+    def members(self, import_id: str, *, after: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+        """A page of the members the import wrote (in member id order, from after `after`), with whether
+        their invitation was sent."""
+        pk = keys.import_pk(import_id)
+        query: dict[str, Any] = {
+            "KeyConditionExpression": Key("pk").eq(pk) & Key("sk").begins_with("MEMBER#"),
+            "Limit": limit,
+        }
+        if after is not None:
+            query["ExclusiveStartKey"] = {"pk": pk, "sk": keys.import_member_sk(after)}
+        with translated_errors():
+            return list(self._table.query(**query).get("Items", []))
 
     def invited(self, import_id: str, member_id: str) -> bool:
         """Marks one invitation sent: True only the first time (each member is invited once)."""
