@@ -36,7 +36,7 @@ def dependency(getter: Callable[..., T]) -> _lru_cache_wrapper[T]:
     """A process-wide dependency (a table, a service, a settings model), built on first use and kept
     for the container's life. Registered, so a test or the local stack can forget every one at once
     (`forget_dependencies`) when it deploys a new stack, instead of naming each getter."""
-    cached = lru_cache(maxsize=8)(getter)
+    cached = lru_cache(maxsize=64)(getter)  # a few keys each (a table a thread at most)
     _DEPENDENCIES.append(cached)
     return cached
 

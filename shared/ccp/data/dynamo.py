@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -49,12 +50,14 @@ THROTTLE_CODES = frozenset(
 
 def table(table_name: str | None = None, *, for_jobs: bool = False) -> Any:
     """The program's one table, created on first use (never at import time). Named or not, the same
-    table is the same object (one client per process: what request counts and retries see)."""
-    return _table(table_name or table_settings().table_name, for_jobs)
+    table is the same object in a thread (what request counts and retries see). One a thread: a boto3
+    resource is not thread-safe (its condition builder numbers placeholders as it goes); a Lambda
+    container runs one request at a time, and tests that run sixteen at once run them as containers."""
+    return _table(table_name or table_settings().table_name, for_jobs, threading.get_ident())
 
 
 @dependency
-def _table(name: str, for_jobs: bool) -> Any:
+def _table(name: str, for_jobs: bool, thread: int) -> Any:
     return boto3.resource("dynamodb", config=JOB_BOTO_CONFIG if for_jobs else API_BOTO_CONFIG).Table(name)
 
 
