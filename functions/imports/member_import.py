@@ -62,7 +62,9 @@ class MemberImport:
                 # This import wrote them: a redelivered chunk finishes what a failure may have cut short.
                 self._welcome(owner, profile.email, self._members.credentials(owner))
                 return LineResult("imported", [], owner)
-            return self._invalid(parsed, number, "legacy_id", _exists(owner))
+            # Known by their legacy id, or by their email (someone else holds it).
+            field = "legacy_id" if profile is not None and profile.legacy_id == parsed.legacy_id else "email"
+            return self._invalid(parsed, number, field, _exists(owner))
         member_id = member_id_for(parsed.legacy_id)
         try:
             replayed = self._replay.member(parsed, member_id, import_day)

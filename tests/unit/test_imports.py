@@ -151,7 +151,10 @@ def test_a_person_the_program_knows_is_not_imported_twice():
     changed = member_line("A-1", last_name="Diaz-Ortiz")
     same_email = member_line("Z-9", email="a-1@example.org")
     view = body.run([changed, same_email])
-    assert [(e["line"], e["code"]) for e in view.errors] == [(1, "MEMBER_EXISTS"), (2, "MEMBER_EXISTS")]
+    assert [(e["line"], e["field"], e["code"]) for e in view.errors] == [
+        (1, "legacy_id", "MEMBER_EXISTS"),
+        (2, "email", "MEMBER_EXISTS"),
+    ]
     assert member_id_for("A-1") in view.errors[0]["message"]
 
 
