@@ -192,3 +192,24 @@ def test_reinstatement_starts_a_new_cycle_on_its_day_and_loses_grandfathering():
         None,
     )
     assert credential_status(new, [], date(2027, 3, 15), BOOK).status == "active"
+
+
+def test_reinstated_again_on_the_day_its_cycle_began_keeps_the_ce_completed_in_that_cycle():
+    """Found by the past-days property: a reinstatement undone by its refunded fee, CE recorded that day,
+    then reinstated again the same day; the cycle is the same one, so the day's 2 points stay counted."""
+    from decimal import Decimal
+
+    from ccp.domain.values import Category
+
+    points = {Category.PROFESSIONAL_EDUCATION: Decimal(2)}
+    same_day = lapsed_credential(
+        cycle_start=date(2017, 2, 28),
+        cycle_end=date(2020, 2, 27),
+        recorded=points,
+        eligible=points,
+        status="must_recertify",
+    )
+    again = reinstated(same_day, date(2017, 2, 28), default_rule_book())
+    assert (again.cycle_start, again.recorded, again.status) == (date(2017, 2, 28), points, "active")
+    later = reinstated(same_day, date(2017, 3, 1), default_rule_book())  # a new cycle: nothing in it yet
+    assert (later.cycle_start, later.recorded, later.met_on) == (date(2017, 3, 1), {}, None)

@@ -205,16 +205,19 @@ def after_payment(
 
 
 def reinstated(credential: CredentialRecord, day: date, rule_book: RuleBook) -> CredentialRecord:
-    """Recertified on `day`: a new cycle from that day, active, grandfathering lost (docs/rules.md §1, §7)."""
+    """Recertified on `day`: a new cycle from that day, active, grandfathering lost (docs/rules.md §1, §7).
+    Reinstated again on the day its cycle began (a reinstatement undone, then done again), the cycle is
+    the same one: the CE completed in it that day stays counted."""
     cycle = cycle_starting(day, rule_book.in_force_on(day).cycle_years)
+    same = credential.cycle_start == cycle.start
     return credential.model_copy(
         update={
             "cycle_start": cycle.start,
             "cycle_end": cycle.end,
             "anniversary_anchor": day,
-            "recorded": {},
-            "eligible": {},
-            "met_on": None,
+            "recorded": credential.recorded if same else {},
+            "eligible": credential.eligible if same else {},
+            "met_on": credential.met_on if same else None,
             "status": "active",
             "status_since": day,
             "recertification_required": False,
