@@ -98,7 +98,7 @@ class InMemoryImportedMembers:
     def credentials(self, member_id: str):
         return self.program.credentials(member_id)
 
-    def write(self, store: InMemoryStore, member_id: str, profile: MemberRecord) -> int:
+    def write(self, store: InMemoryStore, member_id: str, profile: MemberRecord) -> None:
         if self.program.member_known_as(email=profile.email, legacy_id=profile.legacy_id):
             raise KnownPerson()
         taken = {r for r, p in store.references.items() if p.member_id == member_id} & set(self.program.references)
@@ -107,7 +107,6 @@ class InMemoryImportedMembers:
         self.program.absorb(store, member_id)
         self.program.profiles[member_id] = profile
         self.writes += 1
-        return 1
 
 
 class InMemoryImportFiles:

@@ -22,6 +22,7 @@ from ccp.data.items import (
     profile_items,
     to_item,
 )
+from ccp.data.members import MemberRepository, guard_items
 from ccp.data.payment_records import reference_item
 from ccp.data.recertification import DocumentStore
 from ccp.data.scratch import InMemoryStore
@@ -169,16 +170,11 @@ class ImportedMembers:
 
     def __init__(self, table: Any):
         self._table = table
+        self._members = MemberRepository(table)
 
     def known(self, *, legacy_id: str, email: str) -> tuple[str | None, MemberRecord | None]:
         """The member a legacy id or an email belongs to, and their profile (for a re-import)."""
-        owner = None
-        for key in (keys.known_legacy_key(legacy_id), keys.known_email_key(email)):
-            with translated_errors():
-                item = self._table.get_item(Key=key, ConsistentRead=True).get("Item")
-            if item is not None:
-                owner = str(item["member_id"])
-                break
+        owner = self._members.member_known_as(email=email, legacy_id=legacy_id)
         if owner is None:
             return None, None
         with translated_errors():
@@ -197,19 +193,16 @@ class ImportedMembers:
         )
         return [CredentialRecord.model_validate(item) for item in items]
 
-    def write(self, store: InMemoryStore, member_id: str, profile: MemberRecord) -> int:
-        """The member and their history; how many items. A person known already: MEMBER_EXISTS; a
-        payment reference another member used: DUPLICATE_PAYMENT."""
+    def write(self, store: InMemoryStore, member_id: str, profile: MemberRecord) -> None:
+        """The member and their history. A person known already: KnownPerson; a payment reference
+        another member used: DUPLICATE_PAYMENT."""
         pk_items = self._history_items(store, member_id)
         references = [reference_item(r) for r in store.references.values() if r.member_id == member_id]
-        guards = [keys.known_email_key(profile.guarded_email or profile.email)]
-        if profile.legacy_id:
-            guards.append(keys.known_legacy_key(profile.legacy_id))
         commit = UnitOfWork(self._table)
         for item in profile_items(profile):
             commit.put_new(item, role="member")
-        for guard in guards:
-            commit.put_new({**guard, "entity": "known", "member_id": member_id}, role="known")
+        for guard in guard_items(profile):
+            commit.put_new(guard, role="known")
         mine = absent() | equals("member_id", member_id)
         if len(commit) + len(references) + len(pk_items) <= TRANSACTION_LIMIT:
             for reference in references:
@@ -227,23 +220,21 @@ class ImportedMembers:
                 for item in pk_items:
                     batch.put_item(Item=item)
         commit.commit([refusal("member", "known", error=KnownPerson), refusal("reference", error=_duplicate_payment)])
-        return len(pk_items) + len(references) + 2 + len(guards)
 
     @staticmethod
     def _history_items(store: InMemoryStore, member_id: str) -> list[dict[str, Any]]:
-        items = [credential_item(c) for c in store.credentials(member_id)]
-        for (owner, invoice_id), invoice in sorted(store.invoices.items()):
-            if owner != member_id:
-                continue
+        state = store.member_state(member_id)
+        items = [credential_item(c) for c in state.credentials]
+        for invoice in state.invoices:
             item = invoice_item(invoice)
-            if (owner, invoice_id) in store.unlock_listed and invoice.available_on is not None:
-                item.update(keys.unlock_keys(owner, invoice.credential, invoice.available_on))
+            if (member_id, invoice.invoice_id) in store.unlock_listed and invoice.available_on is not None:
+                item.update(keys.unlock_keys(member_id, invoice.credential, invoice.available_on))
             items.append(item)
         for activity in store.activities(member_id):
             items.append(activity_item(activity))
             items += [dedup_item(activity, code, key) for code, key in activity.dedup_keys.items()]
-        items += [payment_item(p) for (owner, _), p in sorted(store.payments.items()) if owner == member_id]
-        items += [archive_item(a) for a in store.archives.values() if a.credential.member_id == member_id]
+        items += [payment_item(p) for p in store.payments_of(member_id)]
+        items += [archive_item(a) for a in store.earlier_credentials(state)]
         return items
 
 

@@ -156,24 +156,17 @@ class MemberRepository:
             work.put_new(item, role="member")
         for credential in credentials:
             work.put_new(credential_item(credential), role="credential")
-        for key in self._guards(member):
-            work.put_new({**key, "entity": "known", "member_id": member.member_id}, role="known")
+        for guard in guard_items(member):
+            work.put_new(guard, role="known")
         try:
             work.commit([MEMBER_EXISTS, refusal("known", error=_KnownPerson)], otherwise=_write_conflict)
         except _KnownPerson:
-            known = sorted({self._owner(key) or "" for key in self._guards(member)} - {"", member.member_id})
+            known = sorted({self._owner(key) or "" for key in guard_keys(member)} - {"", member.member_id})
             raise Conflict(
                 "This person is already a member: add the credential to them instead.",
                 code="MEMBER_EXISTS",
                 details=[{"member_id": member_id} for member_id in known],
             ) from None
-
-    @staticmethod
-    def _guards(member: MemberRecord) -> list[dict[str, str]]:
-        keys_ = [keys.known_email_key(member.guarded_email or member.email)]
-        if member.legacy_id:
-            keys_.append(keys.known_legacy_key(member.legacy_id))
-        return keys_
 
     def _owner(self, key: dict[str, str]) -> str | None:
         with translated_errors():
@@ -200,8 +193,8 @@ class MemberRepository:
             for member, credentials, activities in members:
                 for item in profile_items(member):
                     batch.put_item(Item=item)
-                for guard in self._guards(member):
-                    batch.put_item(Item={**guard, "entity": "known", "member_id": member.member_id})
+                for guard in guard_items(member):
+                    batch.put_item(Item=guard)
                 for credential in credentials:
                     batch.put_item(Item=credential_item(credential))
                 for activity in activities:
@@ -293,6 +286,19 @@ class MemberRepository:
             self._table,
             KeyConditionExpression=Key("pk").eq(keys.member_pk(member_id)) & Key("sk").begins_with(keys.STATE_PREFIX),
         )
+
+
+def guard_keys(member: MemberRecord) -> list[dict[str, str]]:
+    """The keys that make a member one person: their email (without case) and their legacy id."""
+    keys_ = [keys.known_email_key(member.guarded_email or member.email)]
+    if member.legacy_id:
+        keys_.append(keys.known_legacy_key(member.legacy_id))
+    return keys_
+
+
+def guard_items(member: MemberRecord) -> list[dict[str, Any]]:
+    """The guards as written with the member (each naming whom it belongs to)."""
+    return [{**key, "entity": "known", "member_id": member.member_id} for key in guard_keys(member)]
 
 
 class _KnownPerson(Exception):

@@ -293,10 +293,7 @@ class _Money(_Tables):
         return True
 
     def pay(self, invoice: InvoiceRecord, payment: PaymentRecord, settlement: Settlement, *, paid_on: date) -> None:
-        if (payment.member_id, payment.processor_reference) in self.payments or (
-            payment.processor_reference in self.references
-        ):
-            raise Conflict("This payment reference was already recorded.", code="DUPLICATE_PAYMENT")
+        self._check_reference(payment)
         stored = self.invoices[(invoice.member_id, invoice.invoice_id)]
         if stored.state not in UNPAID_STATES:
             raise Conflict("This invoice is already paid.", code="INVOICE_ALREADY_PAID")
@@ -305,10 +302,7 @@ class _Money(_Tables):
         spent = {"checkout_id": None, "checkout_url": None, "checkout_expires_at": None}
         self._put_invoice(stored.model_copy(update=paid | spent))
         self.unlock_listed.discard((invoice.member_id, invoice.invoice_id))
-        self.payments[(payment.member_id, payment.processor_reference)] = payment
-        self.references[payment.processor_reference] = PaymentReference(
-            payment.processor_reference, "paid", payment.member_id, payment.invoice_id, payment.payment_id
-        )
+        self._keep(payment)
         if settlement.archive is not None:
             archived = settlement.archive.credential
             key = (archived.member_id, archived.code, archived.cycle_start)
@@ -356,8 +350,17 @@ class _Money(_Tables):
     def keep_payment(self, payment: PaymentRecord) -> None:
         """A fee paid before the program's record begins (an import's history): kept, with its reference
         used once across the body, but no invoice to settle."""
-        if payment.processor_reference in self.references:
+        self._check_reference(payment)
+        self._keep(payment)
+
+    def _check_reference(self, payment: PaymentRecord) -> None:
+        """A processor reference is used once across the body (the table's reference guard)."""
+        if (payment.member_id, payment.processor_reference) in self.payments or (
+            payment.processor_reference in self.references
+        ):
             raise Conflict("This payment reference was already recorded.", code="DUPLICATE_PAYMENT")
+
+    def _keep(self, payment: PaymentRecord) -> None:
         self.payments[(payment.member_id, payment.processor_reference)] = payment
         self.references[payment.processor_reference] = PaymentReference(
             payment.processor_reference, "paid", payment.member_id, payment.invoice_id, payment.payment_id
