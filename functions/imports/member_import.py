@@ -67,22 +67,20 @@ class MemberImport:
             return self._invalid(parsed, number, field, _exists(owner))
         member_id = member_id_for(parsed.legacy_id)
         try:
-            replayed = self._replay.member(parsed, member_id, import_day)
+            replayed = self._replay.member(parsed, member_id, import_day)  # the scratch store it leaves
         except HistoryProblem as problem:
             return self._invalid(parsed, number, problem.field, problem)
         if dry_run:
             return LineResult("imported", [])
-        profile = replayed.store.profile(member_id).model_copy(
-            update={"import_id": import_id, "import_fingerprint": digest}
-        )
+        profile = replayed.profile(member_id).model_copy(update={"import_id": import_id, "import_fingerprint": digest})
         try:
-            self._members.write(replayed.store, member_id, profile)
+            self._members.write(replayed, member_id, profile)
         except KnownPerson:
             known, _ = self._members.known(legacy_id=parsed.legacy_id, email=parsed.email)
             return self._invalid(parsed, number, "email", _exists(known or "another member"))
         except Conflict as conflict:
             return self._invalid(parsed, number, "payments", conflict)
-        self._welcome(member_id, profile.email, replayed.store.credentials(member_id))
+        self._welcome(member_id, profile.email, replayed.credentials(member_id))
         return LineResult("imported", [], member_id)
 
     def _welcome(self, member_id: str, email: str, credentials: list[CredentialRecord]) -> None:

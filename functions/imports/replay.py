@@ -7,13 +7,13 @@ through those years; nothing of it is sent (notices of days before an import nev
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
 from ccp.data.outbound import Delivery
 from ccp.data.scratch import InMemoryStore
 from ccp.domain.records import PaymentRecord
 from ccp.domain.values import ActivityClaim
-from ccp.errors import CcpError, Conflict, NotFound, RuleViolation
+from ccp.errors import CcpError, Conflict, RuleViolation
 from ccp.notices import NoticeSender
 from ccp.rules.dates import BUSINESS_TZ
 from ccp.rules.history import (
@@ -26,7 +26,7 @@ from ccp.rules.history import (
 )
 from ccp.rules.renewals import invoice_id_for, issue_date_for
 from ccp.rules.versions import RuleBook
-from imports.lines import ImportedPayment, ImportLine
+from imports.lines import ImportedActivity, ImportedPayment, ImportLine
 from record_ce.enrolment import Enrolment
 from record_ce.schemas import NewCredentialIn
 from record_ce.service import ActivityRequest, CeRecording, NewCredential, NewMember
@@ -36,7 +36,7 @@ from renewals.standing_jobs import InvoiceUnlock, StatusSweep
 
 IMPORTER = "import"  # who recorded what an import brought (payments, activities' history)
 # A payment the program could not take yet on its day waits for the day it could (issued, unlocked).
-NOT_PAYABLE_YET = {"INVOICE_LOCKED", "INVOICE_NOT_FOUND", "NOT_ISSUED"}
+NOT_PAYABLE_YET = {"INVOICE_LOCKED", "INVOICE_NOT_FOUND"}
 
 
 class HistoryProblem(CcpError):
@@ -65,22 +65,15 @@ class _Unsent:
         return {"subject": "", "text": ""}  # nothing is printed, so no words are needed
 
 
-class _Kept:
-    """The event bus of a replay: what would have been published, kept (the import decides the badges)."""
-
-    def __init__(self) -> None:
-        self.published: list[tuple[str, dict[str, Any]]] = []
+class _Unpublished:
+    """The event bus of a replay: nothing of a day before an import is published (the import gives the
+    badges the final state calls for), and the run's queue (a replay runs every unit inline)."""
 
     def publish(self, detail_type: str, detail: dict[str, Any]) -> None:
-        self.published.append((detail_type, detail))
+        return None
 
-    def send(self, messages: list[dict[str, Any]]) -> None:  # the run's queue: a replay runs inline
+    def send(self, messages: list[dict[str, Any]]) -> None:
         raise AssertionError("a replay runs every unit inline")
-
-
-class Replayed(NamedTuple):
-    store: InMemoryStore
-    member_id: str
 
 
 class _Program:
@@ -90,14 +83,14 @@ class _Program:
         self.store = InMemoryStore()
         # The scratch store has every repository's methods and semantics (make unit holds them to it).
         store: Any = self.store
-        unsent, kept = _Unsent(), _Kept()
+        unsent, unpublished = _Unsent(), _Unpublished()
         sender = NoticeSender(store, unsent, unsent, "replay-")
         self.recording = CeRecording(store, store, rule_book)
         self.enrolment = Enrolment(store, self.recording, rule_book)
-        self.payments = Payments(Ledger(store, store, rule_book, kept, store))
-        self.renewal_run = RenewalRun(RunStores(store, store, store), sender, kept, rule_book)
+        self.payments = Payments(Ledger(store, store, rule_book, unpublished, store))
+        self.renewal_run = RenewalRun(RunStores(store, store, store), sender, unpublished, rule_book)
         self.unlock = InvoiceUnlock(store, store, sender)
-        self.sweep = StatusSweep(store, store, sender, rule_book, events=kept)
+        self.sweep = StatusSweep(store, store, sender, rule_book, events=unpublished)
 
     def daily_runs(self, day: date, jobs: frozenset[str]) -> None:
         """The day's scheduled runs that could change something, in the template's order and at its hours:
@@ -114,7 +107,7 @@ class Replay:
     def __init__(self, rule_book: RuleBook):
         self._rule_book = rule_book
 
-    def member(self, line: ImportLine, member_id: str, import_day: date) -> Replayed:
+    def member(self, line: ImportLine, member_id: str, import_day: date) -> InMemoryStore:
         """The member as the program would hold them on the import day. HistoryProblem names the first
         part of the line the rules refuse; nothing of a refused line is kept."""
         book = self._rule_book
@@ -188,12 +181,12 @@ class Replay:
             )
         for payment in history_payments:
             self._keep(program, member_id, payment, import_day)
-        return Replayed(program.store, member_id)
+        return program.store
 
     def _checked(self, line: ImportLine, import_day: date) -> tuple[dict[str, NewCredentialIn], dict[str, date]]:
         """The credentials the line holds (by their current code) and the last day each was reinstated;
         HistoryProblem where the line names a credential it does not hold or a day that cannot be."""
-        codes = [self._rule_book.in_force_on(import_day).canonical_code(c.code) for c in line.credentials]
+        codes = [_code(self._rule_book, c.code, import_day) for c in line.credentials]
         held = dict(zip(codes, line.credentials, strict=True))
         for number, credential in enumerate(line.credentials):
             if credential.certified_on > import_day:
@@ -210,11 +203,11 @@ class Replay:
                 future = RuleViolation("A day after the import cannot be history yet.", code="FUTURE_DATE")
                 raise HistoryProblem(field, future)
             for code in credentials:
-                if self._rule_book.in_force_on(import_day).canonical_code(code) not in held:
+                if _code(self._rule_book, code, import_day) not in held:
                     raise HistoryProblem(field, _unknown(code))
         reinstated_on: dict[str, date] = {}
         for number, reinstatement in enumerate(line.reinstatements):
-            code = self._rule_book.in_force_on(import_day).canonical_code(reinstatement.credential)
+            code = _code(self._rule_book, reinstatement.credential, import_day)
             if code not in held:
                 raise HistoryProblem(f"reinstatements.{number}", _unknown(reinstatement.credential))
             if not held[code].certified_on < reinstatement.reinstated_on <= import_day:
@@ -238,15 +231,8 @@ class Replay:
             raise HistoryProblem("credentials", error) from None
 
     @staticmethod
-    def _record(program: _Program, member_id: str, number: int, activity: Any, day: date) -> None:
-        claim = ActivityClaim(
-            category=activity.category,
-            title=activity.title,
-            provider=activity.provider,
-            points=activity.points,
-            start_date=activity.start_date,
-            end_date=activity.end_date,
-        )
+    def _record(program: _Program, member_id: str, number: int, activity: ImportedActivity, day: date) -> None:
+        claim = ActivityClaim(**activity.model_dump(include=set(ActivityClaim.model_fields)))
         try:
             program.recording.record(
                 member_id,
@@ -276,11 +262,9 @@ class Replay:
                 event_id=None,
                 paid_at=at(day, 12),
             )
-        except (Conflict, NotFound) as error:
+        except CcpError as error:
             if error.code in NOT_PAYABLE_YET:
                 return False
-            raise HistoryProblem(f"payments.{number}", error) from None
-        except CcpError as error:
             raise HistoryProblem(f"payments.{number}", error) from None
         return True
 

@@ -250,7 +250,7 @@ def seed(
     from ccp.data.imports import ImportedMembers
     from ccp.data.outbound import EventPublisher
     from ccp.rules.versions import default_rule_book
-    from imports.member_import import MemberImport
+    from imports.member_import import MemberImport, member_id_for
     from imports.replay import Replay
 
     os.environ["TABLE_NAME"] = table_name
@@ -267,7 +267,7 @@ def seed(
         result = importer.import_line(json.dumps(line), number, today, import_id="demo-seed", dry_run=False)
         if result.outcome == "invalid":
             raise RuntimeError(f"the demo member {line['first_name']} {line['last_name']} was refused: {result.errors}")
-        member_id = result.member_id or _known(line)
+        member_id = result.member_id or member_id_for(line["legacy_id"])  # imported before: unchanged
         demos.append(DemoMember(member_id, f"{line['first_name']} {line['last_name']}", codes, note, line["email"]))
     for number, line in enumerate(
         tqdm(
@@ -280,9 +280,3 @@ def seed(
     ):
         importer.import_line(json.dumps(line), number, today, import_id="demo-seed", dry_run=False)
     return demos
-
-
-def _known(line: dict) -> str:
-    from imports.member_import import member_id_for
-
-    return member_id_for(line["legacy_id"])
