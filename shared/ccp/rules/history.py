@@ -12,9 +12,8 @@ from ccp.rules.dates import add_months, add_years, cycle_starting, month_end, mo
 from ccp.rules.renewals import anniversary_in, belongs_to_cycle
 
 DAY = timedelta(days=1)
-# The daily runs, by their ledger names (ccp.rules.jobs), in the template's order within a day.
+# The daily runs, by their ledger names (ccp.rules.jobs.DAILY_JOBS).
 INVOICE_UNLOCK, RENEWAL_RUN, STATUS_SWEEP = "invoice_unlock", "renewal_notices", "status_sweep"
-IN_ORDER = (INVOICE_UNLOCK, RENEWAL_RUN, STATUS_SWEEP)
 
 
 def history_start(anchor: date, fees_paid: Iterable[date], import_day: date, cycle_years: int) -> date:
