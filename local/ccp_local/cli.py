@@ -13,6 +13,7 @@ import urllib.parse
 import urllib.request
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from time import monotonic
 from typing import Any
 
 from ccp.jobs import merge_summaries
@@ -35,6 +36,19 @@ def _get(url: str) -> bytes:
             return response.read()
     except urllib.error.URLError as error:
         sys.exit(f"ccp-local: cannot reach the local stack at {url} ({error}). Start it with `ccp-local up`.")
+
+
+def wait_for_stop() -> None:
+    """Return on SIGTERM or Ctrl-C."""
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        # The signal may reach any of the stack's threads, and Python runs its handler only when the main
+        # thread next runs: a wait without a timeout could sleep through a SIGTERM for good.
+        while not stopped.wait(timeout=0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
 
 
 def cmd_up(args: argparse.Namespace) -> None:
@@ -73,16 +87,13 @@ Try it:
   ccp-local token --staff        # a staff token
 """)
     print("Press Ctrl-C to stop.", flush=True)
-    stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     try:
-        stopped.wait()
-    except KeyboardInterrupt:
-        pass
+        wait_for_stop()
     finally:
+        began = monotonic()
         print("Stopping ...", flush=True)
         stack.stop()
-        print("Stopped.", flush=True)
+        print(f"Stopped in {monotonic() - began:.1f} s.", flush=True)
         # Everything is stopped and closed; tearing down embedded AWS's object graph at interpreter exit
         # took seconds more, for nothing.
         os._exit(0)

@@ -7,6 +7,7 @@ import json
 import os
 import socket
 import sys
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +29,8 @@ from ccp_local.stripe_fake import FakeStripe
 REGION = "us-east-1"
 LOCAL_PASSWORD = "Local-Passw0rd!"
 STAFF_USER = "staff"
+# How long a stop waits for the servers, pollers and workers before embedded AWS goes regardless.
+STOP_SECONDS = 8
 
 
 def free_port() -> int:
@@ -165,8 +168,9 @@ class LocalStack:
         threads = [threading.Thread(target=stop, daemon=True) for stop in stoppers]
         for thread in threads:
             thread.start()
+        deadline = time.monotonic() + STOP_SECONDS  # one deadline for all: a stop waits the longest, not the sum
         for thread in threads:
-            thread.join(timeout=4)
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
         if self._moto:
             self._moto.stop()
         state_file().unlink(missing_ok=True)

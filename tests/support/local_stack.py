@@ -57,7 +57,7 @@ def running_stack(log: Path, demo_members: int = 5) -> Iterator[dict]:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
-            raise AssertionError("ccp-local up did not stop on SIGTERM") from None
+            raise AssertionError("ccp-local up did not stop on SIGTERM:\n" + log.read_text()[-3000:]) from None
         # Every function worker went with it.
         left = [pid for pid in children if subprocess.run(["kill", "-0", pid], capture_output=True).returncode == 0]
         assert not left, f"worker processes left running: {left}"
