@@ -8,6 +8,7 @@ zipped into moto S3; moto's CloudFormation creates the stack. What moto accepts 
 from __future__ import annotations
 
 import copy
+import functools
 import io
 import json
 import re
@@ -18,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.loaders
+import botocore.session
 from samtranslator.translator.managed_policy_translator import ManagedPolicyLoader
 from samtranslator.translator.transform import transform
 
@@ -286,7 +289,7 @@ def deploy(
     region: str = "us-east-1", template_path: Path = tpl.TEMPLATE_PATH, stack_name: str = STACK_NAME
 ) -> Deployment:
     """Deploy into whatever AWS endpoint boto3 is pointed at (AWS_ENDPOINT_URL: the moto server)."""
-    session = boto3.session.Session(region_name=region)
+    session = _session(region)
     sam = tpl.load(template_path)
     cfn = translate(sam, template_path.parent, s3=session.client("s3"), iam=session.client("iam"), region=region)
     _drop_not_local(cfn)
@@ -316,6 +319,19 @@ def deploy(
         if resource["Type"] == "AWS::Lambda::Function"
     }
     return Deployment(stack_name=stack_name, outputs=outputs, physical_ids=physical, functions=functions)
+
+
+@functools.cache
+def _service_models() -> botocore.loaders.Loader:
+    return botocore.loaders.create_loader()
+
+
+def _session(region: str) -> boto3.session.Session:
+    """A session of its own that shares one reader of botocore's service models: a new session would
+    read and parse them again (0.17 s of every deployment, and the tests deploy for every test)."""
+    core = botocore.session.Session()
+    core.register_component("data_loader", _service_models())
+    return boto3.session.Session(botocore_session=core, region_name=region)
 
 
 def _wait(cloudformation: Any, stack_name: str, timeout: float = 60) -> None:

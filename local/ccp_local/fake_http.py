@@ -33,7 +33,9 @@ class LocalServer:
         self.url = f"http://{host}:{self._server.server_address[1]}"
 
     def start(self) -> Any:
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        # A stop waits for the serving loop's next look (0.5 s by default): the tests start and stop
+        # a stand-in for each test.
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         return self
 
     def stop(self) -> None:

@@ -356,5 +356,5 @@ class _Server(ThreadingHTTPServer):
 
 def _start(server: ThreadingHTTPServer) -> ThreadingHTTPServer:
     server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     return server

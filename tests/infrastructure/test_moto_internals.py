@@ -212,3 +212,31 @@ def test_a_json_template_is_read_as_moto_reads_it_only_faster():
     assert len(json.loads(text)["Resources"]) > 50
     assert Stack.parse_template(text) == yaml_reading(text)
     assert "yaml.load" in inspect.getsource(yaml_reading)  # moto still reads JSON as YAML: the patch still pays
+
+
+def test_every_user_pool_signs_with_motos_one_key_read_once_and_its_tokens_verify(aws):
+    """ccp_local.emulator.moto_keys: two pools share the one key read (moto reads its file again for every
+    pool), and what a pool signs verifies against the public key it publishes."""
+    from joserfc import jwk, jwt
+    from moto.cognitoidp.models import CognitoIdpUserPool, cognitoidp_backends
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.utilities.utils import load_resource
+
+    idp = boto3.client("cognito-idp", region_name="us-east-1")
+    first, second = (idp.create_user_pool(PoolName=name)["UserPool"]["Id"] for name in ("first", "second"))
+    pools = cognitoidp_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].user_pools
+    assert pools[first].json_web_key is pools[second].json_web_key
+    client = idp.create_user_pool_client(
+        UserPoolId=second, ClientName="c", ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH"]
+    )["UserPoolClient"]["ClientId"]
+    idp.admin_create_user(UserPoolId=second, Username="ann", MessageAction="SUPPRESS")
+    idp.admin_set_user_password(UserPoolId=second, Username="ann", Password="Local-Passw0rd!", Permanent=True)
+    tokens = idp.admin_initiate_auth(
+        UserPoolId=second,
+        ClientId=client,
+        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "ann", "PASSWORD": "Local-Passw0rd!"},
+    )["AuthenticationResult"]
+    published = jwk.KeySet.import_key_set(load_resource("cognitoidp/resources/jwks-public.json"))
+    assert jwt.decode(tokens["IdToken"], published).claims["cognito:username"] == "ann"
+    assert "jwk.RSAKey.import_key" in inspect.getsource(CognitoIdpUserPool.__init__)  # still read per pool

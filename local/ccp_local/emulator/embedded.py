@@ -12,6 +12,7 @@ def embedded_dynamodb() -> None:
     from ccp_local.emulator.moto_atomic import make_dynamodb_writes_atomic
     from ccp_local.emulator.moto_gsi import index_gsi_queries
     from ccp_local.emulator.moto_json import fast_dynamodb_answers
+    from ccp_local.emulator.moto_keys import cognito_key_read_once
     from ccp_local.emulator.moto_memory import bounded_dynamodb_memory
     from ccp_local.emulator.moto_templates import json_templates_first
 
@@ -20,3 +21,4 @@ def embedded_dynamodb() -> None:
     fast_dynamodb_answers()
     bounded_dynamodb_memory()
     json_templates_first()  # the template deploys in half the time (ccp_local.emulator.moto_templates)
+    cognito_key_read_once()  # a user pool is made in milliseconds (ccp_local.emulator.moto_keys)
