@@ -8,12 +8,15 @@ import queue
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
 from ccp_local.template import ROOT, FunctionSpec
+
+STOP_GRACE_SECONDS = 1.0  # how long a stop lets busy workers finish before killing them
 
 
 class InvokeError(Exception):
@@ -52,11 +55,13 @@ class _Worker:
         if self.process.poll() is None and not self._stdin.closed:
             self._stdin.close()
 
-    def stop(self) -> None:
+    def stop(self, grace: float = 1.0) -> None:
+        """Exit when idle; killed if still busy after `grace` seconds (embedded AWS, whose state its
+        work would change, is going away with it)."""
         self.close()
         if self.process.poll() is None:
             try:
-                self.process.wait(timeout=3)
+                self.process.wait(timeout=grace)
             except subprocess.TimeoutExpired:
                 self.process.kill()
 
@@ -118,11 +123,13 @@ class LocalFunction:
             for worker in self._all:
                 worker.close()
 
-    def stop(self) -> None:
+    def stop(self, until: float | None = None) -> None:
+        """Every worker stopped by `until` (a time.monotonic() deadline; a second from now by default)."""
         self.close()
+        until = until if until is not None else time.monotonic() + STOP_GRACE_SECONDS
         with self._lock:
             for worker in self._all:
-                worker.stop()
+                worker.stop(grace=max(0.0, until - time.monotonic()))
         self._log.close()
 
 
@@ -144,8 +151,9 @@ class LocalRuntime:
     def stop(self) -> None:
         for function in self.functions.values():  # every worker told first, then each waited for
             function.close()
+        until = time.monotonic() + STOP_GRACE_SECONDS  # one grace for all, not one a worker
         for function in self.functions.values():
-            function.stop()
+            function.stop(until)
 
 
 def function_environment(

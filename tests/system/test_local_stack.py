@@ -153,20 +153,24 @@ def test_renewal_notices_can_be_invoked_for_any_date_and_show_in_the_outbox(stac
     assert [i["invoice_id"] for i in invoices["invoices"]] == ["RPT-20270310"]
 
 
+# The tests of this module share a stack and its job ledger: their days stay within a few days of
+# 2027-03-01, so whatever their order, an invocation catches up a few days at most, not months.
+
+
 def test_replay_runs_every_daily_job_and_summarizes(stack):
     result = cli(
         "replay",
         "--from",
-        "2027-04-30",
+        "2027-03-01",
         "--to",
-        "2027-05-02",
+        "2027-03-03",
         "--port",
         str(stack["api_port"]),
         "--lambda-port",
         str(stack["lambda_port"]),
     )
     assert result.returncode == 0, result.stderr + result.stdout
-    assert "Replayed 3 days, 2027-04-30 to 2027-05-02" in result.stdout
+    assert "Replayed 3 days, 2027-03-01 to 2027-03-03" in result.stdout
     for line in ("invoices issued", "roll-overs", "status changes", "notices by type and channel"):
         assert line in result.stdout
 
@@ -177,7 +181,7 @@ def test_a_member_pays_at_the_local_processor_and_a_refund_undoes_it(stack):
         "first_name": "Pat",
         "last_name": "Lee",
         "email": "pat.lee@example.org",
-        "credentials": [{"code": "RPT", "certified_on": "2025-06-10"}],
+        "credentials": [{"code": "RPT", "certified_on": "2025-03-20"}],
     }
     created = requests.post(
         f"{stack['api']}/staff/members",
@@ -186,14 +190,14 @@ def test_a_member_pays_at_the_local_processor_and_a_refund_undoes_it(stack):
         timeout=30,
     )
     member_id = created.json()["member_id"]
-    cli("invoke", "RenewalNoticesFunction", "--time", "2027-06-01T12:00:00Z")  # ports from .ccp-local/state.json
+    cli("invoke", "RenewalNoticesFunction", "--time", "2027-03-01T12:00:00Z")  # ports from .ccp-local/state.json
     token = cli("token", "--member-id", member_id).stdout.strip().splitlines()[-1]
-    auth = {"Authorization": f"Bearer {token}", "X-Local-Time": "2027-06-02T15:00:00Z"}
+    auth = {"Authorization": f"Bearer {token}", "X-Local-Time": "2027-03-02T15:00:00Z"}
     base = f"{stack['api']}/members/{member_id}/invoices"
 
     # A member's own word never pays.
     direct = requests.post(
-        f"{base}/RPT-20270610/payments",
+        f"{base}/RPT-20270320/payments",
         json={"amount": 50, "method": "check", "reference": "1"},
         headers=auth,
         timeout=30,
@@ -201,7 +205,7 @@ def test_a_member_pays_at_the_local_processor_and_a_refund_undoes_it(stack):
     assert direct.status_code == 403
 
     # Checkout, then "Pay" on the processor's hosted page, as a browser would.
-    checkout = requests.post(f"{base}/RPT-20270610/checkout", headers=auth, timeout=30)
+    checkout = requests.post(f"{base}/RPT-20270320/checkout", headers=auth, timeout=30)
     assert checkout.status_code == 201, checkout.text
     page = requests.get(checkout.json()["checkout_url"], timeout=30)
     assert "<button" in page.text and ">Pay</button>" in page.text and ">Decline</button>" in page.text
@@ -209,18 +213,18 @@ def test_a_member_pays_at_the_local_processor_and_a_refund_undoes_it(stack):
     assert paid.status_code == 303 and paid.headers["Location"].startswith(f"{stack['api']}/portal/")
     invoice = requests.get(base, headers=auth, timeout=30).json()["invoices"][0]
     assert invoice["state"] == "paid"
-    receipt = requests.get(f"{base}/RPT-20270610/receipt", headers={**auth, "Accept": "application/pdf"}, timeout=30)
+    receipt = requests.get(f"{base}/RPT-20270320/receipt", headers={**auth, "Accept": "application/pdf"}, timeout=30)
     assert receipt.status_code == 200 and receipt.content.startswith(b"%PDF")
 
     # The processor refunds it: unpaid again; paying again with `ccp-local pay` settles it.
-    refunded = cli("refund", "RPT-20270610")
+    refunded = cli("refund", "RPT-20270320")
     assert refunded.returncode == 0, refunded.stdout + refunded.stderr
     assert requests.get(base, headers=auth, timeout=30).json()["invoices"][0]["state"] == "refunded"
-    again = requests.post(f"{base}/RPT-20270610/checkout", headers=auth, timeout=30).json()
-    result = cli("pay", again["checkout_id"], "--time", "2027-06-02T15:10:00Z")
+    again = requests.post(f"{base}/RPT-20270320/checkout", headers=auth, timeout=30).json()
+    result = cli("pay", again["checkout_id"], "--time", "2027-03-02T15:10:00Z")
     assert result.returncode == 0 and "200" in result.stdout, result.stdout + result.stderr
     invoice = requests.get(base, headers=auth, timeout=30).json()["invoices"][0]
-    assert (invoice["state"], invoice["paid_on"]) == ("paid", "2027-06-02")
+    assert (invoice["state"], invoice["paid_on"]) == ("paid", "2027-03-02")
     receipts = [
         e
         for e in requests.get(f"{stack['api']}/_local/outbox", timeout=30).json()
