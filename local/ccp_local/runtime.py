@@ -64,6 +64,7 @@ class _Worker:
                 self.process.wait(timeout=grace)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+                self.process.wait()  # reaped: no zombie is left behind
 
 
 class LocalFunction:
@@ -79,12 +80,20 @@ class LocalFunction:
         self._slots = threading.Semaphore(concurrency)
         self._all: list[_Worker] = []
         self._lock = threading.Lock()
+        self._stopping = False
 
     def _start_worker(self) -> _Worker:
+        # A delivery still in flight when the stack stops leaves no process behind.
+        stopping = InvokeError({"errorMessage": "the local stack is stopping", "errorType": "Runtime.Stopping"})
+        if self._stopping:
+            raise stopping
         worker = _Worker([sys.executable, "-m", "ccp_local.worker"], self._env, self._log)
         with self._lock:
-            self._all.append(worker)
-        return worker
+            if not self._stopping:
+                self._all.append(worker)
+                return worker
+        worker.stop(grace=0)
+        raise stopping
 
     def configuration(self, region: str) -> dict[str, Any]:
         """What Lambda's GetFunctionConfiguration says of it (the parts a client reads)."""
@@ -120,6 +129,7 @@ class LocalFunction:
     def close(self) -> None:
         """Tell every worker to exit (it does when its stdin closes), without waiting."""
         with self._lock:
+            self._stopping = True
             for worker in self._all:
                 worker.close()
 
