@@ -33,7 +33,7 @@ run: install
 ## (the portal's in Chromium), on three workers for two cores (the system and fuzzing suites wait on
 ## their stacks; a test module stays on one worker, with its module-wide stacks).
 test: install browser
-	$(BIN)/python -m pytest -n 3 --dist loadscope
+	$(BIN)/python -m pytest -n 3 --dist loadscope --no-loadscope-reorder
 
 ## The API fuzzed deeper than `make test` does: 500 examples per operation (the suite's 50), same seed.
 fuzz: install
