@@ -55,7 +55,9 @@ def _sweep() -> StatusSweep:
     # Built once a container, as the run is: a new EventBridge client a run cost 7 ms of every day's sweep.
     events = EventPublisher(EventSettings.from_env().event_bus_name, source="ccp.renewals")
     jobs_table = table(for_jobs=True)
-    return StatusSweep(MemberRepository(jobs_table), WorkLists(jobs_table), _sender(), default_rule_book(), events=events)
+    return StatusSweep(
+        MemberRepository(jobs_table), WorkLists(jobs_table), _sender(), default_rule_book(), events=events
+    )
 
 
 def _moment(event: dict):
