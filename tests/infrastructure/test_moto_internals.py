@@ -240,3 +240,27 @@ def test_every_user_pool_signs_with_motos_one_key_read_once_and_its_tokens_verif
     published = jwk.KeySet.import_key_set(load_resource("cognitoidp/resources/jwks-public.json"))
     assert jwt.decode(tokens["IdToken"], published).claims["cognito:username"] == "ann"
     assert "jwk.RSAKey.import_key" in inspect.getsource(CognitoIdpUserPool.__init__)  # still read per pool
+
+
+def test_an_invitation_sent_again_keeps_the_login_and_is_refused_once_a_password_was_chosen(aws):
+    """ccp_local.emulator.moto_cognito.resend_keeps_the_login, as Cognito: moto itself replaces the user
+    with one without attributes."""
+    from moto.cognitoidp.models import CognitoIdpBackend, cognitoidp_backends
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    idp = boto3.client("cognito-idp", region_name="us-east-1")
+    pool = idp.create_user_pool(PoolName="members")["UserPool"]["Id"]
+    attributes = [{"Name": "email", "Value": "ann@example.org"}, {"Name": "custom:member_id", "Value": "M-1"}]
+    idp.admin_create_user(UserPoolId=pool, Username="M-1", UserAttributes=attributes, MessageAction="SUPPRESS")
+    idp.admin_create_user(UserPoolId=pool, Username="M-1", MessageAction="RESEND")
+    login = idp.admin_get_user(UserPoolId=pool, Username="M-1")
+    assert {a["Name"]: a["Value"] for a in login["UserAttributes"]}.items() >= {("email", "ann@example.org")}
+    assert login["UserStatus"] == "FORCE_CHANGE_PASSWORD"
+
+    idp.admin_set_user_password(UserPoolId=pool, Username="M-1", Password="Own-Passw0rd!", Permanent=True)
+    with pytest.raises(idp.exceptions.UnsupportedUserStateException):
+        idp.admin_create_user(UserPoolId=pool, Username="M-1", MessageAction="RESEND")
+
+    motos_own = CognitoIdpBackend.admin_create_user.__wrapped__  # still needed: moto's RESEND loses the email
+    backend = cognitoidp_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
+    assert "email" not in motos_own(backend, pool, "M-1", "RESEND", "Temp-Passw0rd!", []).attribute_lookup

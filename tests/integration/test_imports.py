@@ -150,6 +150,16 @@ def test_staff_import_a_file_read_its_report_and_send_the_invitations_in_batches
     assert invite(limit=2) == 2 and len(invited) == 2
     assert invite() == 1 and invite() == 0
     assert sorted(invited) == sorted(member_id_for(f"G-{n}") for n in range(3))
+    # An invited login is the same login: it still signs in with its email and carries its member id.
+    idp = boto3.client("cognito-idp")
+    for n in range(3):
+        login = idp.admin_get_user(UserPoolId=MemberLogins_pool(), Username=member_id_for(f"G-{n}"))
+        attributes = {a["Name"]: a["Value"] for a in login["UserAttributes"]}
+        assert (login["UserStatus"], attributes["custom:member_id"]) == (
+            "FORCE_CHANGE_PASSWORD",
+            member_id_for(f"G-{n}"),
+        )
+        assert attributes["email"] == f"g-{n}@example.org" and attributes["email_verified"] == "true"
 
 
 def MemberLogins_pool() -> str:

@@ -10,6 +10,7 @@ def embedded_dynamodb() -> None:
     queries that cost their partition, plain-JSON answers for item operations, and memory that is
     given back (no instance tracking of items, a bounded stream history). Idempotent."""
     from ccp_local.emulator.moto_atomic import make_dynamodb_writes_atomic
+    from ccp_local.emulator.moto_cognito import resend_keeps_the_login
     from ccp_local.emulator.moto_gsi import index_gsi_queries
     from ccp_local.emulator.moto_json import fast_dynamodb_answers
     from ccp_local.emulator.moto_keys import cognito_key_read_once
@@ -22,3 +23,4 @@ def embedded_dynamodb() -> None:
     bounded_dynamodb_memory()
     json_templates_first()  # the template deploys in half the time (ccp_local.emulator.moto_templates)
     cognito_key_read_once()  # a user pool is made in milliseconds (ccp_local.emulator.moto_keys)
+    resend_keeps_the_login()  # an invitation sent again keeps the login's email and member id

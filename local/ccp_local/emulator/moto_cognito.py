@@ -107,6 +107,34 @@ def _fill(text: str, words: dict[str, str]) -> str:
     return text
 
 
+def resend_keeps_the_login() -> None:
+    """`AdminCreateUser` with `MessageAction=RESEND` as Cognito does it: the same login (its email,
+    member id, groups) with a new temporary password, refused once the member chose their own password
+    (`UnsupportedUserStateException`). moto 5.2 replaces the user with a new one without attributes: an
+    invited member lost the email they sign in with, and the member id their token carries. Idempotent."""
+    from moto.cognitoidp.models import CognitoIdpBackend, UserStatus
+    from moto.core.exceptions import JsonRESTError
+
+    if getattr(CognitoIdpBackend.admin_create_user, "_ccp_resend", False):
+        return
+    create_user = CognitoIdpBackend.admin_create_user
+
+    @functools.wraps(create_user)
+    def admin_create_user(
+        self: Any, user_pool_id: str, username: str, message_action: str, temporary_password: str, attributes: Any
+    ) -> Any:
+        if message_action != "RESEND":
+            return create_user(self, user_pool_id, username, message_action, temporary_password, attributes)
+        user = self.admin_get_user(user_pool_id, username)
+        if user.status != UserStatus.FORCE_CHANGE_PASSWORD:
+            raise JsonRESTError("UnsupportedUserStateException", "User is not in FORCE_CHANGE_PASSWORD state.")
+        user.password = temporary_password or _temporary_password()
+        return user
+
+    admin_create_user._ccp_resend = True  # type: ignore[attr-defined]
+    CognitoIdpBackend.admin_create_user = admin_create_user
+
+
 def _temporary_password() -> str:
     # Meets both pools' policies: upper, lower, digit and symbol, 16 characters.
     alphabet = string.ascii_letters + string.digits

@@ -41,9 +41,14 @@ class MemberLogins:
             return  # made before: a retried creation (or line) makes one login, invited once
 
     def send_invitation(self, member_id: str) -> None:
-        """Cognito's invitation (a new temporary password) for a login made quietly."""
-        with translated_errors():
-            self._client.admin_create_user(UserPoolId=self._pool, Username=member_id, MessageAction="RESEND")
+        """Cognito's invitation (a new temporary password) for a login made quietly. A member who chose
+        their own password meanwhile (by "forgot password" with their email) signs in already: Cognito
+        refuses to invite them, and there is nothing to send."""
+        try:
+            with translated_errors():
+                self._client.admin_create_user(UserPoolId=self._pool, Username=member_id, MessageAction="RESEND")
+        except self._client.exceptions.UnsupportedUserStateException:
+            return
 
     def set_email(self, member_id: str, email: str) -> bool:
         """The member signs in with the address they confirmed; False if they have no login, or if
