@@ -12,6 +12,7 @@ import { showAudits } from "./staff/audits.js";
 import { showNotices } from "./staff/notices.js";
 import { showPayments } from "./staff/payments.js";
 import { showDashboard } from "./staff/dashboard.js";
+import { showImports } from "./staff/imports.js";
 
 function signIn(main, show, current) {
   if (current?.staff) {
@@ -34,6 +35,7 @@ startApp({
     notices: { title: "Parked notices", show: showNotices },
     payments: { title: "Parked payments", show: showPayments },
     dashboard: { title: "At a glance", show: showDashboard },
+    imports: { title: "Import members", show: showImports },
   },
   signedIn: (current) => Boolean(current.staff && current.groups.includes("staff")),
   signIn,

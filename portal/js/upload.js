@@ -1,6 +1,6 @@
 // @ts-check
-// Proof documents: the API hands out a presigned S3 upload (PDF, JPEG or PNG, at most 10 MB); the
-// file goes straight to S3 from the browser.
+// Files go straight to S3 from the browser, by a presigned POST the API hands out: proof documents
+// (PDF, JPEG or PNG, at most 10 MB) and the staff's import files.
 import { post } from "./api.js";
 
 const TYPES = ["application/pdf", "image/jpeg", "image/png"];
@@ -16,17 +16,26 @@ export async function uploadDocument(base, file, { purpose, auditId } = {}) {
   if (auditId) body.audit_id = auditId;
   const document = await post(`${base}/documents`, body, { idempotent: true });
   if (file.size > document.max_bytes) throw new Error(`${file.name} is larger than 10 MB.`);
+  await sendToStore(document.upload, file);
+  return document.document_id;
+}
+
+/**
+ * The file to S3 by the presigned POST the API handed out: its fields, then the file.
+ * @param {{ url: string, fields: Record<string, string> }} upload
+ * @param {File} file
+ */
+export async function sendToStore(upload, file) {
   const form = new FormData();
-  for (const [name, value] of Object.entries(document.upload.fields)) form.append(name, value);
+  for (const [name, value] of Object.entries(upload.fields)) form.append(name, value);
   form.append("file", file);
   let response;
   try {
-    response = await fetch(document.upload.url, { method: "POST", body: form });
+    response = await fetch(upload.url, { method: "POST", body: form });
   } catch {
     throw new Error(`${file.name} could not be uploaded. Check your connection and try again.`);
   }
   if (!response.ok) throw new Error(`${file.name} was refused by the document store (${response.status}).`);
-  return document.document_id;
 }
 
 export const ACCEPT = ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png";

@@ -1,6 +1,6 @@
 """The staff console in a real browser (Debian's Chromium, Playwright) against `ccp-local up`: find
 a member and open their record, record a cheque and approve an application, re-drive notices parked
-by a real failed send, void an invoice; axe-core on every page."""
+by a real failed send, void an invoice, import members and invite them; axe-core on every page."""
 
 from __future__ import annotations
 
@@ -411,3 +411,73 @@ def test_an_audited_member_sends_proof_and_staff_extend_the_deadline_then_pass_t
 def find_and_open_from_nav(portal, query, name):
     portal.page.get_by_role("navigation", name="Console").get_by_role("link", name="Find a member").click()
     return find_and_open(portal, query, name)
+
+
+def invitations_to(stack, emails):
+    outbox = requests.get(f"{stack['api']}/_local/outbox", timeout=30).json()
+    return [
+        to
+        for message in outbox
+        if message["subject"] == "Your Certification Continuation Program login"
+        for to in message["to"]
+        if to in emails
+    ]
+
+
+def test_staff_check_a_file_by_a_dry_run_import_it_and_send_the_invitations_in_two_batches(stack, browser):
+    """docs/import-example.jsonl: five members and one line whose fee does not match."""
+    example = Path(__file__).resolve().parents[2] / "docs" / "import-example.jsonl"
+    imported = {"rosa.diaz@example.org", "james.okafor@example.org", "dorothy.klein@example.org"}
+    imported |= {"hiro.ito@example.org", "grace.evans@example.org"}
+
+    def count(page, name):
+        return page.get_by_role("region", name="Counts").locator(f"dt:text-is('{name}') + dd")
+
+    with console(browser, stack) as portal:
+        page = staff_sign_in(portal)
+        page.get_by_role("navigation", name="Console").get_by_role("link", name="Import members").click()
+        portal.expect(page.get_by_role("heading", level=1)).to_have_text("Import members")
+        portal.check_accessibility("console: import")
+        page.get_by_label("Members file (JSON Lines, or .jsonl.gz)").set_input_files(str(example))
+        portal.expect(page.get_by_label(re.compile("^Dry run"))).to_be_checked()  # a first look writes nothing
+        page.get_by_role("button", name="Upload and start").click()
+        portal.expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Dry run \d{14}-"))
+        portal.expect(count(page, "Refused")).to_have_text("1", timeout=60_000)
+        portal.expect(count(page, "Would be imported")).to_have_text("5")
+        refused = page.get_by_role("table", name="Refused lines").get_by_role("row").filter(has_text="AMT-100999")
+        portal.expect(refused).to_contain_text("AMOUNT_MISMATCH")
+        portal.expect(page.get_by_role("link", name="Download every refused line (CSV)")).to_be_visible()
+        portal.check_accessibility("console: a dry run's report")
+        assert not invitations_to(stack, imported)
+
+        page.get_by_role("link", name="Import the file for real").click()
+        page.get_by_label("Members file (JSON Lines, or .jsonl.gz)").set_input_files(str(example))
+        page.get_by_label(re.compile("^Dry run")).uncheck()
+        page.get_by_role("button", name="Upload and start").click()
+        portal.expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Import \d{14}-"))
+        portal.expect(count(page, "Imported")).to_have_text("5", timeout=60_000)
+        portal.expect(count(page, "Invitations sent")).to_have_text("0")
+        assert not invitations_to(stack, imported)  # logins were made, nothing was sent
+
+        invitations = page.get_by_role("region", name="Invitations")
+        invitations.get_by_label("How many to invite now").fill("2")
+        invitations.get_by_role("button", name="Send invitations").click()
+        portal.expect(invitations).to_contain_text("2 invitation(s) on their way")
+        deadline = time.monotonic() + 30
+        while len(invitations_to(stack, imported)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert len(invitations_to(stack, imported)) == 2
+
+        page.reload()
+        portal.expect(count(page, "Invitations sent")).to_have_text("2")
+        invitations.get_by_role("button", name="Send invitations").click()  # the rest
+        portal.expect(invitations).to_contain_text("3 invitation(s) on their way")
+        deadline = time.monotonic() + 30
+        while len(invitations_to(stack, imported)) < 5 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        time.sleep(1)  # anything sent twice would be here by now
+        assert sorted(invitations_to(stack, imported)) == sorted(imported)  # each member once
+        page.reload()
+        portal.expect(page.get_by_role("region", name="Invitations")).to_contain_text(
+            "Every member this import wrote has been invited."
+        )
