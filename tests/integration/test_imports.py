@@ -217,3 +217,22 @@ def test_ten_histories_imported_over_the_local_stack_read_back_as_the_same_histo
         MemberReading(by_life, by_life, by_life, BOOK), by_life, by_life, member_id, import_day
     )
     assert stored == expected
+
+
+def test_a_member_who_chose_a_password_before_the_invitations_is_not_invited_and_the_batch_goes_on(stack):
+    done = run_import(stack, [json.dumps(member_line(f"P-{n}")) for n in range(2)])
+    assert done["imported"] == 2
+    idp, pool = boto3.client("cognito-idp"), MemberLogins_pool()
+    early, waiting = member_id_for("P-0"), member_id_for("P-1")
+    # "Forgot password" with the email they were imported with: they sign in already.
+    idp.admin_set_user_password(UserPoolId=pool, Username=early, Password="Own-Passw0rd!", Permanent=True)
+    path = f"/staff/imports/{done['import_id']}"
+    queued = stack.api(
+        IMPORTS, "POST", "/staff/imports/{import_id}/invitations", f"{path}/invitations", claims=staff_claims(), body={}
+    )
+    assert queued["json"]["queued"] == 2
+    stack.drain_imports()
+    status = stack.api(IMPORTS, "GET", "/staff/imports/{import_id}", path, claims=staff_claims())["json"]
+    assert status["invitations_sent"] == 2  # both done: the batch did not stop at the one who needs none
+    assert idp.admin_get_user(UserPoolId=pool, Username=early)["UserStatus"] == "CONFIRMED"  # their password stays
+    assert idp.admin_get_user(UserPoolId=pool, Username=waiting)["UserStatus"] == "FORCE_CHANGE_PASSWORD"
