@@ -46,10 +46,23 @@ class MemberImport:
     def __init__(self, members: ImportedMembers, replay: Replay, events: EventsPort, logins: QuietLoginsPort):
         self._members, self._replay, self._events, self._logins = members, replay, events, logins
 
+    def first_day_undone(self, import_day: date) -> date:
+        """From this day on, the notices a replay claimed are kept (import_line's `notices_from`)."""
+        return self._members.first_day_undone(import_day)
+
     def import_line(
-        self, text: bytes | str, number: int, import_day: date, *, import_id: str, dry_run: bool
+        self,
+        text: bytes | str,
+        number: int,
+        import_day: date,
+        *,
+        import_id: str,
+        dry_run: bool,
+        notices_from: date | None = None,
     ) -> LineResult:
-        """One line: checked, replayed and (unless a dry run) written; what became of it."""
+        """One line: checked, replayed and (unless a dry run) written; what became of it. The notices the
+        replay claimed from `notices_from` (the first day a daily job has still to do) up to the import
+        day are kept as sent, so that job's catching up never tells the member of a day before it."""
         parsed = parse_line(text, number)
         if isinstance(parsed, list):
             return LineResult("invalid", parsed)
@@ -74,7 +87,8 @@ class MemberImport:
             return LineResult("imported", [])
         profile = replayed.profile(member_id).model_copy(update={"import_id": import_id, "import_fingerprint": digest})
         try:
-            self._members.write(replayed, member_id, profile)
+            quiet = (notices_from, import_day) if notices_from is not None and notices_from < import_day else None
+            self._members.write(replayed, member_id, profile, notices_between=quiet)
         except KnownPerson:
             known, _ = self._members.known(legacy_id=parsed.legacy_id, email=parsed.email)
             return self._invalid(parsed, number, "email", _exists(known or "another member"))

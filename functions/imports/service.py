@@ -167,11 +167,12 @@ class Imports:
         counts = {"imported": 0, "unchanged": 0, "invalid": 0}
         errors: list[dict[str, Any]] = []
         members: list[str] = []
+        notices_from = self._lines.first_day_undone(record.import_day)  # one read a chunk
         for number, line in enumerate(text.split(b"\n"), start=first_line):
             if not line.strip():
                 continue
             result = self._lines.import_line(
-                line, number, record.import_day, import_id=import_id, dry_run=record.dry_run
+                line, number, record.import_day, import_id=import_id, dry_run=record.dry_run, notices_from=notices_from
             )
             counts[result.outcome] += 1
             errors += [e.as_dict() for e in result.errors]

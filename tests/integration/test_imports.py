@@ -27,7 +27,7 @@ from imports.member_import import member_id_for
 from record_ce.reading import MemberReading
 from tests.integration.renewal_helpers import chicago
 from tests.unit.test_import_equivalence import BOOK, histories, lived, seen_by_the_portal
-from tests.unit.test_imports import member_line
+from tests.unit.test_imports import december_line, member_line
 
 IMPORTS = "imports.handler.lambda_handler"
 EXAMPLE_NUMBERS = itertools.count()
@@ -236,3 +236,28 @@ def test_a_member_who_chose_a_password_before_the_invitations_is_not_invited_and
     assert status["invitations_sent"] == 2  # both done: the batch did not stop at the one who needs none
     assert idp.admin_get_user(UserPoolId=pool, Username=early)["UserStatus"] == "CONFIRMED"  # their password stays
     assert idp.admin_get_user(UserPoolId=pool, Username=waiting)["UserStatus"] == "FORCE_CHANGE_PASSWORD"
+
+
+def test_a_daily_job_behind_at_the_import_catches_up_without_telling_imported_members_of_days_before_it(stack):
+    """Imported on 2026-12-02 with the renewal run last done on 2026-11-20: catching up 21 November to
+    1 December, the run finds the renewal notice of 1 December (their invoice's issue day) already
+    claimed by the import's replay, and sends nothing of a day before the import."""
+    from ccp.data.job_days import JobDays
+
+    line = december_line("J-1")
+    JobDays(table(for_jobs=True)).finished("renewal_notices", date(2026, 11, 20), chicago("2026-11-20T06:00"))
+    assert run_import(stack, [json.dumps(line)])["imported"] == 1
+    member_id = member_id_for("J-1")
+    invoices = stack.api(
+        "renewals.billing_api.lambda_handler",
+        "GET",
+        "/members/{member_id}/invoices",
+        f"/members/{member_id}/invoices",
+        claims=member_claims(member_id),
+        at=chicago("2026-12-02T10:00"),
+    )["json"]["invoices"]
+    assert [(i["invoice_id"], i["state"]) for i in invoices if i["state"] == "open"] == [("RMA-20261210", "open")]
+
+    caught_up = stack.job("renewal_notices", chicago("2026-12-01T06:00"), catch_up=True)
+    assert caught_up["days_done"][0] == "2026-11-21" and caught_up["days_done"][-1] == "2026-12-01"
+    assert [e["subject"] for e in stack.emails() if "j-1@example.org" in e["to"]] == []

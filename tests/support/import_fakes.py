@@ -4,12 +4,14 @@ an import writes land in the program's store only where nobody holds their guard
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from ccp.data.imports import KnownPerson
 from ccp.data.scratch import InMemoryStore
 from ccp.domain.records import ImportRecord, MemberRecord
 from ccp.errors import Conflict, NotFound
+from ccp.rules.jobs import first_day_undone
 
 
 class InMemoryImportRecords:
@@ -98,13 +100,23 @@ class InMemoryImportedMembers:
     def credentials(self, member_id: str):
         return self.program.credentials(member_id)
 
-    def write(self, store: InMemoryStore, member_id: str, profile: MemberRecord) -> None:
+    def first_day_undone(self, import_day: date) -> date:
+        return first_day_undone((s.last_day_done for s in self.program.states()), import_day)
+
+    def write(
+        self,
+        store: InMemoryStore,
+        member_id: str,
+        profile: MemberRecord,
+        *,
+        notices_between: tuple[date, date] | None = None,
+    ) -> None:
         if self.program.member_known_as(email=profile.email, legacy_id=profile.legacy_id):
             raise KnownPerson()
         taken = {r for r, p in store.references.items() if p.member_id == member_id} & set(self.program.references)
         if taken:
             raise Conflict("A payment reference was used by another member.", code="DUPLICATE_PAYMENT")
-        self.program.absorb(store, member_id)
+        self.program.absorb(store, member_id, notices_between=notices_between)
         self.program.profiles[member_id] = profile
         self.writes += 1
 

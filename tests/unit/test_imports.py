@@ -94,6 +94,35 @@ def member_line(legacy_id: str, **overrides) -> dict:
     return {**line, **overrides}
 
 
+def december_line(legacy_id: str) -> dict:
+    """Certified 2015-12-10, fees paid through 2025: the run of 1 December 2026 issues their invoice and
+    tells them, the day before an import on the 2nd."""
+    payments = [
+        {
+            "credential": "RMA",
+            "anniversary": f"{year}-12-10",
+            "amount": "50.00",
+            "paid_on": f"{year}-12-03",
+            "method": "check",
+            "reference": f"{legacy_id}-{year}",
+        }
+        for year in range(2016, 2026)
+    ]
+    return member_line(legacy_id, credentials=[{"code": "RMA", "certified_on": "2015-12-10"}], payments=payments)
+
+
+def test_the_notices_of_the_days_a_daily_job_has_still_to_do_are_kept_as_sent_and_no_others():
+    behind, up_to_date = Body(), Body()
+    behind.store.finished("renewal_notices", date(2026, 11, 20), at(date(2026, 11, 20), 6))
+    up_to_date.store.finished("renewal_notices", date(2026, 12, 1), at(date(2026, 12, 1), 6))
+    for body in (behind, up_to_date):
+        assert body.run([december_line("J-1")]).record.imported == 1
+    kept = [c for c in behind.store.claims.values() if c.member_id == member_id_for("J-1")]
+    # The notice the replay's run of 1 December claimed, and none of the years before.
+    assert [(c.kind, c.period, c.channel, c.state) for c in kept] == [("renewal_due", "2026-12", "email", "sent")]
+    assert not [c for c in up_to_date.store.claims.values() if c.member_id == member_id_for("J-1")]
+
+
 def test_an_import_writes_each_good_line_as_the_program_would_hold_it_and_reports_each_bad_one():
     body = Body()
     bad_amount = member_line("B-2")

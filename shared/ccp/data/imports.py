@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
@@ -20,8 +21,10 @@ from ccp.data.items import (
     invoice_item,
     payment_item,
     profile_items,
+    sent_claim_item,
     to_item,
 )
+from ccp.data.job_days import JobDays
 from ccp.data.members import MemberRepository, guard_items
 from ccp.data.payment_records import reference_item
 from ccp.data.recertification import DocumentStore
@@ -29,6 +32,7 @@ from ccp.data.scratch import InMemoryStore
 from ccp.data.writes import UnitOfWork, Update, absent, equals, missing, refusal
 from ccp.domain.records import CredentialRecord, ImportRecord, MemberRecord
 from ccp.errors import Conflict, NotFound
+from ccp.rules.jobs import first_day_undone
 
 TRANSACTION_LIMIT = 100  # DynamoDB's items per transaction
 
@@ -193,10 +197,30 @@ class ImportedMembers:
         )
         return [CredentialRecord.model_validate(item) for item in items]
 
-    def write(self, store: InMemoryStore, member_id: str, profile: MemberRecord) -> None:
-        """The member and their history. A person known already: KnownPerson; a payment reference
-        another member used: DUPLICATE_PAYMENT."""
+    def first_day_undone(self, import_day: date) -> date:
+        """The first day a daily job has still to do (the import day when none is behind): a job that
+        catches up a day before the import day must find the notices the replay claimed for that day
+        (one query)."""
+        return first_day_undone((s.last_day_done for s in JobDays(self._table).states()), import_day)
+
+    def write(
+        self,
+        store: InMemoryStore,
+        member_id: str,
+        profile: MemberRecord,
+        *,
+        notices_between: tuple[date, date] | None = None,
+    ) -> None:
+        """The member and their history, and the notices the replay claimed on the days `notices_between`
+        (from the first day a daily job has still to do, up to the import day), kept as sent: a job that
+        catches those days up sends them nothing. A person known already: KnownPerson; a payment
+        reference another member used: DUPLICATE_PAYMENT."""
         pk_items = self._history_items(store, member_id)
+        if notices_between is not None:
+            pk_items += [
+                sent_claim_item(c, c.sent_at or c.claimed_at)
+                for c in store.notices_sent_between(member_id, notices_between)
+            ]
         references = [reference_item(r) for r in store.references.values() if r.member_id == member_id]
         commit = UnitOfWork(self._table)
         for item in profile_items(profile):

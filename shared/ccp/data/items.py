@@ -172,6 +172,14 @@ def claim_item(claim: NoticeClaim) -> dict[str, Any]:
     }
 
 
+def sent_claim_item(claim: NoticeClaim, sent_at: str) -> dict[str, Any]:
+    """A notice sent: kept so it is never sent again, off the list of claims a run heals."""
+    item = claim_item(claim.model_copy(update={"state": "sent", "sent_at": sent_at}))
+    for healing in keys.claimed_keys(claim.member_id, claim.claimed_at):
+        item.pop(healing)
+    return item
+
+
 def audit_item(audit: AuditRecord) -> dict[str, Any]:
     item = {
         "pk": keys.member_pk(audit.member_id),

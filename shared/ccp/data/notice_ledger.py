@@ -8,7 +8,7 @@ from typing import Any
 
 from ccp.data import keys
 from ccp.data.dynamo import conditionally, translated_errors
-from ccp.data.items import claim_item
+from ccp.data.items import claim_item, sent_claim_item
 from ccp.data.work_lists import WorkLists
 from ccp.data.writes import Condition, absent, before, equals
 from ccp.domain.records import NoticeClaim
@@ -35,9 +35,7 @@ class NoticeLedger:
     def mark_sent(self, claims: list[NoticeClaim], sent_at: str) -> None:
         with translated_errors(), self._table.batch_writer() as batch:
             for claim in claims:
-                item = claim_item(claim.model_copy(update={"state": "sent", "sent_at": sent_at}))
-                item.pop("gsi3pk"), item.pop("gsi3sk")  # off the list of claims to heal
-                batch.put_item(Item=item)
+                batch.put_item(Item=sent_claim_item(claim, sent_at))
 
     def record_failure(self, claim: NoticeClaim, error: str, *, park: bool) -> None:
         """A failed send stays claimed (retried next run) or, after too many attempts, is parked."""

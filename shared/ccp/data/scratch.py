@@ -40,6 +40,7 @@ from ccp.domain.records import (
     PaymentRecord,
 )
 from ccp.errors import Conflict, NotFound
+from ccp.rules.dates import business_date
 from ccp.rules.renewals import UNPAID_STATES
 
 ClaimKey = tuple[str, str, str, str, str]
@@ -431,6 +432,17 @@ class _Notices(_Tables):
         self.claims[self._claim_key(claim)] = claim.model_copy(update=requeued)
         return True
 
+    def notices_sent_between(self, member_id: str, days: tuple[date, date]) -> list[NoticeClaim]:
+        """The notices sent to a member by the runs of the days from `days[0]` up to (not on) `days[1]`."""
+        first, last = days
+        return [
+            c
+            for c in self.claims.values()
+            if c.member_id == member_id
+            and c.state == "sent"
+            and first <= business_date(datetime.fromisoformat(c.claimed_at)) < last
+        ]
+
     def parked_notices(self) -> Iterator[list[NoticeClaim]]:
         yield sorted((c for c in self.claims.values() if c.state == "parked"), key=lambda c: c.claimed_at)
 
@@ -625,8 +637,9 @@ class InMemoryStore(_Members, _Activities, _Money, _Notices, _Recertification, _
             audits=mine(self.audits),
         )
 
-    def absorb(self, other: InMemoryStore, member_id: str) -> None:
-        """One member's entities from another store (an import's replay), as the import writes them."""
+    def absorb(self, other: InMemoryStore, member_id: str, *, notices_between: tuple[date, date] | None = None) -> None:
+        """One member's entities from another store (an import's replay), as the import writes them
+        (ccp.data.imports.ImportedMembers.write), with the notices it sent on the days `notices_between`."""
 
         def mine(entries: dict[Any, Any]) -> dict[Any, Any]:
             return {k: v for k, v in entries.items() if k[0] == member_id}
@@ -638,3 +651,5 @@ class InMemoryStore(_Members, _Activities, _Money, _Notices, _Recertification, _
         self.unlock_listed |= {k for k in other.unlock_listed if k[0] == member_id}
         self.references.update({r: p for r, p in other.references.items() if p.member_id == member_id})
         self.archives.update({k: a for k, a in other.archives.items() if a.credential.member_id == member_id})
+        for claim in other.notices_sent_between(member_id, notices_between) if notices_between else []:
+            self.claims[self._claim_key(claim)] = claim

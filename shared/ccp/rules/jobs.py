@@ -5,6 +5,7 @@ Pure: the last day the job finished and the day of its event in, the days to do 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, timedelta
 
 # At most this many days a run: a job a long way behind catches up a month a run, oldest first (never
@@ -23,6 +24,12 @@ def days_to_do(last_done: date | None, event_day: date, *, most: int = MAX_DAYS_
     first = last_done + timedelta(days=1)
     count = min((event_day - first).days + 1, most)
     return [first + timedelta(days=n) for n in range(count)]
+
+
+def first_day_undone(last_days_done: Iterable[date | None], today: date) -> date:
+    """The first day some daily job has still to do: `today` when none is behind (a job that never ran
+    has no past to do)."""
+    return min([today, *(day + timedelta(days=1) for day in last_days_done if day is not None)])
 
 
 def days_behind(last_done: date | None, today: date) -> int:
