@@ -39,7 +39,9 @@ from tests.support.import_fakes import (
 )
 from tests.unit.program import Program, at
 
-EXAMPLES = int(os.environ.get("CCP_IMPORT_EXAMPLES", "200"))  # `make unit` runs fewer; CI runs these
+# `make unit` runs fewer; CI runs these. Above 200: hypothesis may run a few fewer than asked (a run
+# gave 197 histories for 200), and the issue asks for at least 200.
+EXAMPLES = int(os.environ.get("CCP_IMPORT_EXAMPLES", "230"))
 BOOK = default_rule_book()
 FEES = {"RMA": Decimal(50), "RPT": Decimal(50), "MLS": Decimal(90), "AHI": Decimal(30)}
 SEEN: Counter[str] = Counter()
