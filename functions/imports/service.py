@@ -167,7 +167,8 @@ class Imports:
         counts = {"imported": 0, "unchanged": 0, "invalid": 0}
         errors: list[dict[str, Any]] = []
         members: list[str] = []
-        notices_from = self._lines.first_day_undone(record.import_day)  # one read a chunk
+        # One read a chunk; a dry run writes nothing, so it needs none.
+        notices_from = None if record.dry_run else self._lines.first_day_undone(record.import_day)
         for number, line in enumerate(text.split(b"\n"), start=first_line):
             if not line.strip():
                 continue

@@ -26,16 +26,21 @@ class QuietHandler(BaseHTTPRequestHandler):
         pass
 
 
+def serve_in_background(server: ThreadingHTTPServer) -> ThreadingHTTPServer:
+    """Serve on a daemon thread. A stop waits for the serving loop's next look (every 0.5 s by default):
+    the tests start and stop a stand-in, or a whole stack, for each test or module."""
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    return server
+
+
 class LocalServer:
     def __init__(self, handler: type[BaseHTTPRequestHandler], host: str, port: int):
         self._server = ThreadingHTTPServer((host, port), handler)
-        self._server.daemon_threads = True
         self.url = f"http://{host}:{self._server.server_address[1]}"
 
     def start(self) -> Any:
-        # A stop waits for the serving loop's next look (0.5 s by default): the tests start and stop
-        # a stand-in for each test.
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        serve_in_background(self._server)
         return self
 
     def stop(self) -> None:

@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import jwt
 
 from ccp_local.events import api_event, path_pattern
+from ccp_local.fake_http import serve_in_background
 from ccp_local.portal import PortalFiles
 from ccp_local.runtime import InvokeError, LocalRuntime
 from ccp_local.template import ApiRoute
@@ -239,7 +240,7 @@ def serve_api(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:
         def log_message(self, format: str, *args: Any) -> None:  # request lines stay out of the console
             pass
 
-    return _start(_Server((host, port), Handler))
+    return serve_in_background(_Server((host, port), Handler))
 
 
 def serve_lambda(runtime: LocalRuntime, host: str, port: int, region: str = "us-east-1") -> ThreadingHTTPServer:
@@ -340,7 +341,7 @@ def serve_lambda(runtime: LocalRuntime, host: str, port: int, region: str = "us-
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    return _start(ThreadingHTTPServer((host, port), Handler))
+    return serve_in_background(ThreadingHTTPServer((host, port), Handler))
 
 
 def _invoke_quietly(function: Any, event: Any) -> None:
@@ -352,9 +353,3 @@ class _Server(ThreadingHTTPServer):
     # socketserver listens with a backlog of 5: sixteen clients connecting at once (a load test, a
     # portal page's parallel requests) had one reset by the kernel. Keep-alive clients connect once.
     request_queue_size = 128
-
-
-def _start(server: ThreadingHTTPServer) -> ThreadingHTTPServer:
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    return server

@@ -55,7 +55,7 @@ class _Worker:
         if self.process.poll() is None and not self._stdin.closed:
             self._stdin.close()
 
-    def stop(self, grace: float = 1.0) -> None:
+    def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
         """Exit when idle; killed if still busy after `grace` seconds (embedded AWS, whose state its
         work would change, is going away with it)."""
         self.close()
@@ -84,16 +84,15 @@ class LocalFunction:
 
     def _start_worker(self) -> _Worker:
         # A delivery still in flight when the stack stops leaves no process behind.
-        stopping = InvokeError({"errorMessage": "the local stack is stopping", "errorType": "Runtime.Stopping"})
         if self._stopping:
-            raise stopping
+            raise _stopping()
         worker = _Worker([sys.executable, "-m", "ccp_local.worker"], self._env, self._log)
         with self._lock:
             if not self._stopping:
                 self._all.append(worker)
                 return worker
         worker.stop(grace=0)
-        raise stopping
+        raise _stopping()
 
     def configuration(self, region: str) -> dict[str, Any]:
         """What Lambda's GetFunctionConfiguration says of it (the parts a client reads)."""
@@ -141,6 +140,10 @@ class LocalFunction:
             for worker in self._all:
                 worker.stop(grace=max(0.0, until - time.monotonic()))
         self._log.close()
+
+
+def _stopping() -> InvokeError:
+    return InvokeError({"errorMessage": "the local stack is stopping", "errorType": "Runtime.Stopping"})
 
 
 class LocalRuntime:
